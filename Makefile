@@ -1,0 +1,76 @@
+# Quartiers productifs assistant — every command a newcomer needs.
+#   make run     set up, train if needed, start the assistant (Ctrl-C stops everything)
+#   make test    set up, train if needed, run every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_VENV := .venv-rasa
+APP_VENV  := .venv
+RASA      := $(RASA_VENV)/bin/rasa
+QP        := $(APP_VENV)/bin/qp
+MODEL     := models/assistant.tar.gz
+CATALOG_FILES := $(shell find catalog/data -name '*.yml')
+RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml')
+export TF_CPP_MIN_LOG_LEVEL := 3
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup train run test bench lock clean
+
+help:
+	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
+	@echo "make test   — lance tous les tests"
+	@echo "make setup  — installe les deux environnements Python et charge le catalogue"
+	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
+	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
+
+setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed var/catalog.stamp
+
+# Rasa runtime: Python 3.10, exact versions from requirements/rasa.lock.
+$(RASA_VENV)/.installed: requirements/rasa.lock scripts/find-python.sh
+	@python=$$(scripts/find-python.sh 3.10) || exit 1; \
+	[ -x $(RASA_VENV)/bin/python ] || $$python -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/rasa.lock
+	@touch $@
+
+# Our runtime: Python 3.11+, exact versions from requirements/app.lock, then the project.
+$(APP_VENV)/.installed: requirements/app.lock pyproject.toml scripts/find-python.sh
+	@python=$$(scripts/find-python.sh 3.11+) || exit 1; \
+	[ -x $(APP_VENV)/bin/python ] || $$python -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/app.lock
+	$(APP_VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# The catalogue database (SQLite by default, DATABASE_URL otherwise), reloaded when data change.
+var/catalog.stamp: $(APP_VENV)/.installed $(CATALOG_FILES)
+	@mkdir -p var
+	$(QP) catalog validate
+	$(QP) catalog load
+	@touch $@
+
+# Retrain when config, domain or data changed; Rasa then retrains only the parts that
+# changed (fingerprints and its .rasa/cache). Models are not committed.
+train: $(MODEL)
+
+$(MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS)
+	$(RASA) train --fixed-model-name assistant --out models
+	@touch $@
+
+run: setup train
+	$(QP) run --no-train
+
+test: setup train
+	$(APP_VENV)/bin/pytest
+
+bench: setup train
+	$(APP_VENV)/bin/python -m bot.bench
+
+# Refresh the lock files from the installed environments (after changing a dependency).
+lock:
+	( echo "# Exact versions of the Rasa runtime (Python 3.10). Regenerate: make lock"; \
+	  $(RASA_VENV)/bin/pip freeze --exclude-editable ) > requirements/rasa.lock
+	( echo "# Exact versions of our runtime (Python 3.11+). Regenerate: make lock"; \
+	  $(APP_VENV)/bin/pip freeze --exclude-editable | grep -v '^-e' ) > requirements/app.lock
+
+clean:
+	rm -rf models var .rasa results

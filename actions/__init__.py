@@ -1,0 +1,1 @@
+"""Thin rasa-sdk actions: read the slots, call `catalog`, turn results into messages."""

@@ -1,0 +1,61 @@
+"""Answers that need the catalogue: definitions and « is this place in a QPV? »."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.slots import catalog
+from catalog.dialogue import message
+from catalog.glossary import define
+
+
+class ActionDefinition(Action):
+    def name(self) -> str:
+        return "action_definition"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        terms = list(tracker.get_latest_entity_values("aide"))
+        text = (tracker.latest_message or {}).get("text") or ""
+        entry = define(catalog(), terms[0] if terms else text)
+        if entry:
+            text = message("definition", terme=entry.term, definition=entry.definition)
+            if entry.url:
+                text += "\n" + message("definition_lien", lien=entry.url)
+            dispatcher.utter_message(text=text)
+        elif terms:
+            dispatcher.utter_message(text=message("definition_inconnue", terme=terms[0][:60]))
+        else:
+            dispatcher.utter_message(text=message("definition_quoi"))
+        return []
+
+
+class ActionVerifierQpv(Action):
+    def name(self) -> str:
+        return "action_verifier_qpv"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        said = next(tracker.get_latest_entity_values("commune"), None)
+        code = next(tracker.get_latest_entity_values("code_postal"), None)
+        if not said and not code:
+            said, code = tracker.get_slot("commune"), tracker.get_slot("code_postal")
+        if not said and not code:
+            dispatcher.utter_message(text=message("qpv_quelle_commune"))
+            return []
+        places = catalog().places
+        place = places.resolve(said, code)
+        known = places.qpv_of_commune(place.commune_insee) if place and place.commune_insee \
+            else []
+        if known:
+            names = ", ".join(q["name"] for q in known[:8])
+            if len(known) > 8:
+                names += f" (et {len(known) - 8} autres)"
+            dispatcher.utter_message(text=message("qpv_oui", commune=place.commune_name,
+                                                  quartiers=names))
+        else:
+            dispatcher.utter_message(text=message("qpv_inconnu"))
+        return []

@@ -1,0 +1,183 @@
+"""The profile form: which question to ask next, and checking each answer.
+
+The next question is the first of the recommender's `questions` (the unknown field that changes
+the answer most) that the user has not skipped with « je ne sais pas ».
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.slots import catalog, profile_from_slots, summary
+from catalog.dialogue import message
+from catalog.engine import recommend
+from catalog.profile import (ENUMS, FIELDS, OUTSIDE_TERRITORIES, is_dont_know, parse_number,
+                             parse_postal_code, parse_yes_no)
+
+MAX_QUESTIONS = int(os.environ.get("QP_MAX_QUESTIONS", "7"))
+ANSWER_INTENTS = {"informer", "nlu_fallback", "affirmer", "nier", "chercher_aides"}
+NUMBER_LIMITS = {"age": (14, 100), "effectif": (0, 100_000), "anciennete_annees": (0, 200),
+                 "montant": (0, 100_000_000)}
+MAX_PLACE_LENGTH = 80
+
+
+class ValidateProfilForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_profil_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> list[str]:
+        asked = tracker.get_slot("champs_demandes") or []
+        if len(asked) >= MAX_QUESTIONS:
+            return []
+        skipped = set(tracker.get_slot("champs_ignores") or [])
+        questions = recommend(catalog(), profile_from_slots(tracker.slots)).questions
+        return [field for field in questions if field not in skipped][:1]
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> EventType | None:
+        required = await self.required_slots([], dispatcher, tracker, domain)
+        return SlotSet(REQUESTED_SLOT, required[0] if required else None)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        asked = list(tracker.get_slot("champs_demandes") or [])
+        events = await super().run(dispatcher, tracker, domain)
+        next_slot = next((e["value"] for e in reversed(events)
+                          if e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT), None)
+        if next_slot and next_slot not in asked:
+            # Only when a new question is asked: an unchanged slot here would stop Rasa from
+            # rejecting the form on a digression (a message that is not an answer).
+            events.insert(0, SlotSet("champs_demandes", asked + [next_slot]))
+        return events
+
+    # --- extraction of the answer to the question just asked -------------------------------
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> list[EventType]:
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        message = tracker.latest_message or {}
+        text = (message.get("text") or "").strip()
+        intent = (message.get("intent") or {}).get("name")
+        if not requested or not text:
+            return []
+        if is_dont_know(text):
+            skipped = list(tracker.get_slot("champs_ignores") or [])
+            return [SlotSet(requested, None), SlotSet("champs_ignores", skipped + [requested])]
+        if requested in tracker.slots_to_validate() or intent not in ANSWER_INTENTS:
+            return []
+        value = _answer(requested, text, intent)
+        return [] if value is None else [SlotSet(requested, value)]
+
+    # --- validation of every profile slot set during this turn -----------------------------
+
+    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> list[EventType]:
+        candidates = tracker.slots_to_validate()
+        results: dict[str, Any] = {}
+        for name, value in candidates.items():
+            if name not in FIELDS or value is None:
+                if name not in FIELDS:
+                    results[name] = value
+                continue
+            validator = getattr(self, f"validate_{name}", None)
+            output = validator(value, dispatcher, tracker, domain) if validator else {name: value}
+            results.update(output)
+            tracker.slots.update(output)
+        skipped = candidates.get("champs_ignores")
+        if skipped is not None:
+            results.update({name: None for name in skipped if name in candidates})
+        understood = {k: v for k, v in results.items() if k in FIELDS and v not in (None, [])}
+        if len(understood) >= 2:
+            dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))
+        return [SlotSet(name, value) for name, value in results.items()]
+
+    def _enum(self, name: str, value: Any) -> dict[str, Any]:
+        return {name: value if value in ENUMS[name] else None}
+
+    def validate_stade(self, value, dispatcher, tracker, domain):
+        return self._enum("stade", value)
+
+    def validate_secteur(self, value, dispatcher, tracker, domain):
+        return self._enum("secteur", value)
+
+    def validate_statut(self, value, dispatcher, tracker, domain):
+        return self._enum("statut", value)
+
+    def validate_besoins(self, value, dispatcher, tracker, domain):
+        values = value if isinstance(value, list) else [value]
+        return {"besoins": [v for v in dict.fromkeys(values) if v in ENUMS["besoins"]] or None}
+
+    def _number(self, name: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            else parse_number(str(value))
+        low, high = NUMBER_LIMITS[name]
+        if number is None or not low <= number <= high:
+            dispatcher.utter_message(text=message("nombre_incompris"))
+            return {name: None}
+        if name in ("age", "effectif"):
+            number = int(number)
+        return {name: number}
+
+    def validate_age(self, value, dispatcher, tracker, domain):
+        return self._number("age", value, dispatcher)
+
+    def validate_effectif(self, value, dispatcher, tracker, domain):
+        return self._number("effectif", value, dispatcher)
+
+    def validate_anciennete_annees(self, value, dispatcher, tracker, domain):
+        return self._number("anciennete_annees", value, dispatcher)
+
+    def validate_montant(self, value, dispatcher, tracker, domain):
+        return self._number("montant", value, dispatcher)
+
+    def validate_code_postal(self, value, dispatcher, tracker, domain):
+        code = parse_postal_code(str(value))
+        if not code:
+            return {"code_postal": None}
+        if tracker.slots_to_validate().get("commune"):
+            return {"code_postal": code}   # validate_commune resolves both together
+        return self._place(tracker.get_slot("commune") or "", code, dispatcher)
+
+    def validate_commune(self, value, dispatcher, tracker, domain):
+        code = parse_postal_code(str(tracker.slots_to_validate().get("code_postal") or ""))
+        return self._place(str(value), code, dispatcher)
+
+    def _place(self, text: str, code: str | None, dispatcher: CollectingDispatcher) -> dict:
+        text = text.strip()[:MAX_PLACE_LENGTH]
+        place = catalog().places.resolve(text, code)
+        if place and place.candidates:
+            dispatcher.utter_message(text=message("commune_ambigue", commune=text,
+                                                  choix=", ".join(place.candidates)))
+            return {"commune": None, "code_postal": None}
+        if place is None:
+            if not any(c.isalpha() for c in text):
+                dispatcher.utter_message(text=message("commune_inconnue", commune=text))
+                return {"commune": None, "code_postal": None}
+            dispatcher.utter_message(text=message("hors_territoire"))
+            return {"commune": text, "territoire": OUTSIDE_TERRITORIES}
+        if place.territory == OUTSIDE_TERRITORIES:
+            dispatcher.utter_message(text=message("hors_territoire"))
+        return {"commune": place.commune_name or text or place.postal_code,
+                "code_postal": place.postal_code, "territoire": place.territory}
+
+
+def _answer(field: str, text: str, intent: str | None) -> Any:
+    """Read a typed answer to the question on `field` that NLU did not turn into a slot."""
+    kind = FIELDS[field]
+    if kind == "bool":
+        return parse_yes_no(text)
+    if kind in ("int", "number"):
+        return parse_number(text)
+    if field == "commune" and len(text) <= MAX_PLACE_LENGTH and intent != "chercher_aides":
+        return text
+    if field == "code_postal":
+        return parse_postal_code(text)
+    return None

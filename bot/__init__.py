@@ -1,0 +1,1 @@
+"""The edges of the product: command line, process runner, channels and web server."""

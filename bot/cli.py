@@ -1,0 +1,139 @@
+"""`qp`: the project's command-line tool."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="qp", description="Assistant Quartiers productifs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    recommend = commands.add_parser("recommend", help="aides pour un profil JSON")
+    recommend.add_argument("profile", help="fichier JSON du profil, ou - pour l'entrée standard")
+    recommend.set_defaults(handler=_recommend)
+
+    catalog = commands.add_parser("catalog", help="gestion du catalogue")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
+    catalog_commands.add_parser("validate", help="vérifie les fichiers du catalogue") \
+        .set_defaults(handler=_validate)
+    catalog_commands.add_parser("load", help="charge les fichiers dans la base") \
+        .set_defaults(handler=_load)
+    export = catalog_commands.add_parser("export", help="exporte les aides")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.set_defaults(handler=_export)
+
+    run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
+    run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
+    run.set_defaults(handler=_run)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str) -> int:
+    print(f"qp: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from catalog.engine import open_catalog, recommend
+    from catalog.profile import ProfileError, parse_profile
+
+    try:
+        text = sys.stdin.read() if args.profile == "-" else Path(args.profile).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return _fail(f"impossible de lire le profil : {error}")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        return _fail(f"profil JSON invalide : {error.msg} (ligne {error.lineno}, "
+                     f"colonne {error.colno})")
+    try:
+        profile = parse_profile(raw)
+    except ProfileError as error:
+        return _fail(f"profil invalide : {error}")
+    result = recommend(open_catalog(), profile)
+    json.dump(result.as_json(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from catalog.files import read_files
+    from catalog.validate import validate
+
+    files = read_files()
+    errors = validate(files)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} erreur(s) dans le catalogue.", file=sys.stderr)
+        return 1
+    print(f"Catalogue valide : {len(files.aids)} aides, {len(files.territories)} territoires, "
+          f"{len(files.contacts)} contacts.")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from catalog import store
+    from catalog.files import read_files
+    from catalog.validate import validate
+
+    files = read_files()
+    errors = validate(files)
+    if errors:
+        for error in errors:
+            print(error, file=sys.stderr)
+        print("Chargement annulé : corrigez d'abord le catalogue (qp catalog validate).",
+              file=sys.stderr)
+        return 1
+    counts = store.load(files, store.make_engine())
+    print("Catalogue chargé : " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from catalog import store
+
+    files = store.read(store.make_engine())
+    if args.format == "json":
+        json.dump(files.aids, sys.stdout, ensure_ascii=False, indent=2, default=_jsonable)
+        sys.stdout.write("\n")
+        return 0
+    columns = ["id", "name", "family", "provider", "type", "status", "amount", "valid_from",
+               "valid_until", "url", "confidence", "last_checked", "sources"]
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for aid in files.aids:
+        row = dict(aid, amount=(aid.get("amount") or {}).get("text"),
+                   sources=" ".join(aid.get("sources") or []))
+        writer.writerow({k: _jsonable(v) if isinstance(v, date) else v for k, v in row.items()})
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not serialisable: {type(value)}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.runner import run
+
+    return run(train=not args.no_train)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Wording of the questions and messages the actions send (data/dialogue.yml)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from catalog.files import DATA_DIR
+
+ENTITY_OF_FIELD = {"besoins": "besoin"}   # the NLU entity that fills a profile field
+
+
+@lru_cache(maxsize=1)
+def _wording() -> dict[str, Any]:
+    return yaml.safe_load((DATA_DIR / "dialogue.yml").read_text(encoding="utf-8"))
+
+
+def message(key: str, **values: Any) -> str:
+    template = _wording()["messages"][key]
+    text = template["text"] if isinstance(template, dict) else template
+    return text.format(**values)
+
+
+def buttons(key: str) -> list[dict[str, str]]:
+    template = _wording()["messages"][key]
+    return list(template.get("buttons", [])) if isinstance(template, dict) else []
+
+
+def question(field: str) -> tuple[str, list[dict[str, str]]]:
+    """The question asking for a profile field, with its quick-reply buttons."""
+    spec = _wording()["questions"][field]
+    choices: list[dict[str, str]] = []
+    if spec.get("yes_no"):
+        choices += [{"title": "Oui", "payload": "/affirmer"}, {"title": "Non", "payload": "/nier"}]
+    entity = ENTITY_OF_FIELD.get(field, field)
+    for option in spec.get("options", []):
+        payload = option.get("text") or "/informer" + json.dumps(
+            {entity: option["value"]}, ensure_ascii=False, separators=(",", ":"))
+        choices.append({"title": option["title"], "payload": payload})
+    if field not in ("commune", "code_postal"):
+        title = spec.get("dont_know", _wording()["dont_know"])
+        choices.append({"title": title, "payload": "je ne sais pas"})
+    return spec["text"], choices
+
+
+def asked_fields() -> list[str]:
+    return list(_wording()["questions"])

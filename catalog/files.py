@@ -1,0 +1,67 @@
+"""Reading the human-readable catalogue files of `catalog/data/`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("QP_CATALOG_DIR", DATA_DIR))
+
+
+@dataclass
+class CatalogFiles:
+    """The raw records of the data files, in the shape described by data/README.md."""
+
+    aids: list[dict[str, Any]] = field(default_factory=list)
+    territories: list[dict[str, Any]] = field(default_factory=list)
+    regions: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    # where each record came from, for error messages: (kind, id) -> "file:index"
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def read_files(directory: Path | None = None) -> CatalogFiles:
+    directory = directory or data_dir()
+    files = CatalogFiles()
+    for path in sorted((directory / "aids").glob("*.yml")):
+        _extend(files, "aids", path)
+    for kind in ("territories", "regions", "contacts"):
+        path = directory / f"{kind}.yml"
+        if path.exists():
+            _extend(files, kind, path)
+        else:
+            files.errors.append(f"{path}: fichier manquant")
+    return files
+
+
+def _extend(files: CatalogFiles, kind: str, path: Path) -> None:
+    try:
+        records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as error:
+        files.errors.append(f"{path}: YAML invalide ({error})".replace("\n", " "))
+        return
+    if not isinstance(records, list):
+        files.errors.append(f"{path}: le fichier doit contenir une liste d'enregistrements")
+        return
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            files.errors.append(f"{path.name}[{index}]: un enregistrement doit être un objet")
+            continue
+        files.origins[(kind, str(record.get("id")))] = f"{path.name}[{index}]"
+        getattr(files, kind).append(record)
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, Any]:
+    """French wording of profile fields and values (labels.yml)."""
+    return yaml.safe_load((DATA_DIR / "labels.yml").read_text(encoding="utf-8"))

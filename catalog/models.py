@@ -1,0 +1,103 @@
+"""SQLAlchemy 2.x models of the catalogue. The schema is created by Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Region(Base):
+    __tablename__ = "regions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    insee_code: Mapped[Optional[str]] = mapped_column(String(8))
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Territory(Base):
+    __tablename__ = "territories"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_id: Mapped[str] = mapped_column(ForeignKey("regions.id"))
+    epci_siren: Mapped[Optional[str]] = mapped_column(String(9))
+    epci_name: Mapped[Optional[str]] = mapped_column(String(200))
+    economic_service: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+
+class Commune(Base):
+    __tablename__ = "communes"
+
+    insee: Mapped[str] = mapped_column(String(5), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    territory_id: Mapped[str] = mapped_column(ForeignKey("territories.id"), index=True)
+    postal_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Qpv(Base):
+    __tablename__ = "qpv"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    code: Mapped[Optional[str]] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(300))
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)
+    confidence: Mapped[str] = mapped_column(String(16))
+    source: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Aid(Base):
+    __tablename__ = "aids"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    family: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(300))
+    operator: Mapped[Optional[str]] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    amount_text: Mapped[Optional[str]] = mapped_column(Text)
+    amount_min: Mapped[Optional[float]] = mapped_column(Float)
+    amount_max: Mapped[Optional[float]] = mapped_column(Float)
+    qpv_specific: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    territories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligibility: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    checks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[Optional[date]] = mapped_column(Date)
+    valid_until: Mapped[Optional[date]] = mapped_column(Date)
+    url: Mapped[str] = mapped_column(Text)
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    confidence: Mapped[str] = mapped_column(String(16))
+    last_checked: Mapped[Optional[date]] = mapped_column(Date)
+    research_ref: Mapped[Optional[str]] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(32), default="curated")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    territory_id: Mapped[Optional[str]] = mapped_column(ForeignKey("territories.id"), index=True)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    stages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    url: Mapped[Optional[str]] = mapped_column(Text)
+    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    email: Mapped[Optional[str]] = mapped_column(String(200))
+    address: Mapped[Optional[str]] = mapped_column(Text)
+    hours: Mapped[Optional[str]] = mapped_column(Text)
+    confidence: Mapped[str] = mapped_column(String(16))
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_checked: Mapped[Optional[date]] = mapped_column(Date)

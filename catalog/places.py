@@ -1,0 +1,130 @@
+"""Place resolution: what the user wrote → commune, territory, region and, where known, QPV."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from catalog.files import CatalogFiles
+from catalog.profile import OUTSIDE_TERRITORIES, normalize
+
+# Leading words that do not tell places apart (« à Roubaix », « la Mosson », « Les Lilas »).
+ARTICLES = re.compile(r"^(?:a |au |aux |en |sur |dans |vers |pres de |ville de |commune de |"
+                      r"quartier |quartier de |quartier du |cite |le |la |les |l )+")
+FUZZY_THRESHOLD = 80
+MIN_FUZZY_LENGTH = 5
+
+
+@dataclass(frozen=True)
+class Place:
+    territory: str                 # a territory id or "hors_territoire"
+    region: str | None = None
+    commune_insee: str | None = None
+    commune_name: str | None = None
+    postal_code: str | None = None
+    qpv_name: str | None = None
+    qpv_code: str | None = None
+    candidates: tuple[str, ...] = field(default_factory=tuple)   # when ambiguous
+
+
+def _key(text: str) -> str:
+    key = ARTICLES.sub("", normalize(text))
+    key = re.sub(r"\bst\b", "saint", key)
+    key = re.sub(r"\bste\b", "sainte", key)
+    return key.replace(" ", "")
+
+
+class PlaceIndex:
+    def __init__(self, files: CatalogFiles):
+        self.regions_by_department = {dep: r["id"] for r in files.regions
+                                      for dep in r.get("departments") or []}
+        self.communes: dict[str, dict] = {}
+        self.by_name: dict[str, list[str]] = {}
+        self.by_postal: dict[str, list[str]] = {}
+        self.qpv_by_name: dict[str, list[tuple[str, dict]]] = {}
+        self.qpv_by_commune: dict[str, list[dict]] = {}
+        for territory in files.territories:
+            for commune in territory.get("communes") or []:
+                record = dict(commune, territory=territory["id"], region=territory["region"])
+                self.communes[commune["insee"]] = record
+                self.by_name.setdefault(_key(commune["name"]), []).append(commune["insee"])
+                for code in commune.get("postal_codes") or []:
+                    self.by_postal.setdefault(str(code), []).append(commune["insee"])
+            for qpv in territory.get("qpv") or []:
+                self.qpv_by_commune.setdefault(qpv["commune"], []).append(qpv)
+                for part in [qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])]:
+                    if len(_key(part)) >= 4:
+                        self.qpv_by_name.setdefault(_key(part), []).append((qpv["commune"], qpv))
+        self._names = list(self.by_name)
+        self._qpv_names = list(self.qpv_by_name)
+
+    def region_of_postal_code(self, code: str) -> str | None:
+        department = code[:3] if code.startswith("97") else code[:2]
+        if department == "20":
+            department = "2A" if int(code) < 20200 else "2B"
+        return self.regions_by_department.get(department)
+
+    def resolve(self, text: str | None, postal_code: str | None = None) -> Place | None:
+        """Resolve a commune name, a postal code or a QPV name. None when nothing matches."""
+        text = (text or "").strip()
+        match = re.search(r"(?<!\d)(\d{5})(?!\d)", text)
+        if match and not postal_code:
+            postal_code = match.group(1)
+            text = (text[:match.start()] + text[match.end():]).strip()
+        key = _key(text) if text else ""
+        inseeds: list[str] = []
+        if key:
+            inseeds = self.by_name.get(key, [])
+            if not inseeds and self._names and len(key) >= MIN_FUZZY_LENGTH:
+                best = process.extractOne(key, self._names, scorer=fuzz.ratio)
+                if best and best[1] >= FUZZY_THRESHOLD:
+                    inseeds = self.by_name[best[0]]
+        if postal_code:
+            by_code = self.by_postal.get(postal_code, [])
+            if inseeds:
+                inseeds = [i for i in inseeds if i in by_code] or inseeds
+            elif len(by_code) == 1 or (by_code and not key):
+                inseeds = by_code
+        if key and not inseeds:
+            qpv_place = self._resolve_qpv(key)
+            if qpv_place:
+                return qpv_place
+        if len(inseeds) > 1:
+            names = tuple(sorted({self.communes[i]["name"] for i in inseeds}))
+            if len(names) > 1:
+                first = self.communes[inseeds[0]]
+                return Place(territory=first["territory"], region=first["region"],
+                             postal_code=postal_code, candidates=names)
+        if inseeds:
+            commune = self.communes[inseeds[0]]
+            return Place(territory=commune["territory"], region=commune["region"],
+                         commune_insee=commune["insee"], commune_name=commune["name"],
+                         postal_code=postal_code or _single(commune.get("postal_codes")))
+        if postal_code:
+            return Place(territory=OUTSIDE_TERRITORIES,
+                         region=self.region_of_postal_code(postal_code), postal_code=postal_code)
+        return None
+
+    def _resolve_qpv(self, key: str) -> Place | None:
+        matches = self.qpv_by_name.get(key)
+        if not matches and self._qpv_names and len(key) >= MIN_FUZZY_LENGTH:
+            best = process.extractOne(key, self._qpv_names, scorer=fuzz.ratio)
+            if best and best[1] >= FUZZY_THRESHOLD:
+                matches = self.qpv_by_name[best[0]]
+        if not matches:
+            return None
+        insee, qpv = matches[0]
+        commune = self.communes[insee]
+        return Place(territory=commune["territory"], region=commune["region"],
+                     commune_insee=insee, commune_name=commune["name"],
+                     postal_code=_single(commune.get("postal_codes")),
+                     qpv_name=qpv["name"], qpv_code=qpv.get("code"))
+
+    def qpv_of_commune(self, insee: str) -> list[dict]:
+        return self.qpv_by_commune.get(insee, [])
+
+
+def _single(codes: list[str] | None) -> str | None:
+    return codes[0] if codes and len(codes) == 1 else None

@@ -1,0 +1,93 @@
+"""Three-valued evaluation of eligibility rules written as data (see data/README.md).
+
+A rule is a tree: `all`, `any`, `not`, or a leaf `{field, <operator>: value}`. A leaf on an
+unknown field is unknown (None); inner nodes follow Kleene logic. The evaluation also returns
+the reasons of the leaves that passed and the unknown leaves, so the engine can explain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from catalog.profile import Profile
+
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda actual, expected: actual == expected,
+    "in": lambda actual, expected: actual in expected,
+    "not_in": lambda actual, expected: actual not in expected,
+    "lt": lambda actual, expected: actual < expected,
+    "lte": lambda actual, expected: actual <= expected,
+    "gt": lambda actual, expected: actual > expected,
+    "gte": lambda actual, expected: actual >= expected,
+    "contains": lambda actual, expected: expected in actual,
+}
+INNER = ("all", "any", "not")
+
+
+@dataclass
+class Outcome:
+    """Result of a rule: value is True, False or None (unknown)."""
+
+    value: bool | None
+    passed: list[dict] = field(default_factory=list)   # leaves that passed (for reasons)
+    unknown: list[dict] = field(default_factory=list)  # leaves on unknown fields
+
+
+def evaluate(rule: dict | None, profile: Profile) -> Outcome:
+    if not rule:
+        return Outcome(True)
+    if "all" in rule:
+        return _combine([evaluate(child, profile) for child in rule["all"]], conjunction=True)
+    if "any" in rule:
+        return _combine([evaluate(child, profile) for child in rule["any"]], conjunction=False)
+    if "not" in rule:
+        inner = evaluate(rule["not"], profile)
+        value = None if inner.value is None else not inner.value
+        # Reasons of a negated subtree would read backwards: keep only unknowns.
+        return Outcome(value, [], inner.unknown)
+    return _leaf(rule, profile)
+
+
+def _leaf(rule: dict, profile: Profile) -> Outcome:
+    name = rule["field"]
+    operator = leaf_operator(rule)
+    if not profile.known(name):
+        return Outcome(None, [], [rule])
+    actual = profile.get(name)
+    try:
+        result = OPERATORS[operator](actual, rule[operator])
+    except TypeError:
+        result = False
+    return Outcome(result, [rule] if result else [], [])
+
+
+def _combine(children: list[Outcome], conjunction: bool) -> Outcome:
+    decisive = False if conjunction else True
+    if any(child.value is decisive for child in children):
+        # Decided: for `any`, keep the reasons of the branches that passed only.
+        passed = [leaf for child in children if child.value is True for leaf in child.passed]
+        return Outcome(decisive, passed if decisive or conjunction else [], [])
+    passed = [leaf for child in children for leaf in child.passed]
+    unknown = [leaf for child in children if child.value is None for leaf in child.unknown]
+    if unknown:
+        return Outcome(None, passed, unknown)
+    return Outcome(not decisive, passed, [])
+
+
+def leaf_operator(rule: dict) -> str:
+    operators = [key for key in rule if key in OPERATORS]
+    if len(operators) != 1:
+        raise ValueError(f"a rule leaf needs exactly one operator: {rule!r}")
+    return operators[0]
+
+
+def fields_of(rule: dict | None) -> set[str]:
+    """Every profile field a rule reads."""
+    if not rule:
+        return set()
+    if "all" in rule or "any" in rule:
+        return set().union(*(fields_of(child) for child in rule.get("all") or rule.get("any")))
+    if "not" in rule:
+        return fields_of(rule["not"])
+    return {rule["field"]}

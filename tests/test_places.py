@@ -1,0 +1,34 @@
+"""Place resolution against the catalogue's communes, postal codes and QPV."""
+
+import pytest
+
+
+@pytest.mark.parametrize("written, territory, commune", [
+    ("Roubaix", "roubaix", "Roubaix"),
+    ("roubais", "roubaix", "Roubaix"),
+    ("à Roubaix", "roubaix", "Roubaix"),
+    ("evry courcouronnes", "grand-paris-sud", "Évry-Courcouronnes"),
+    ("Montbeliard", "montbeliard", "Montbéliard"),
+    ("st louis", "saint-louis-reunion", "Saint-Louis"),
+    ("59100", "roubaix", "Roubaix"),
+])
+def test_communes_resolve_despite_typos_accents_articles(catalog, written, territory, commune):
+    place = catalog.places.resolve(written)
+    assert place.territory == territory
+    assert place.commune_name == commune
+
+
+def test_a_postal_code_outside_the_territories_gives_its_region(catalog):
+    place = catalog.places.resolve(None, "69001")
+    assert place.territory == "hors_territoire"
+    assert place.region == "auvergne-rhone-alpes"
+
+
+def test_a_known_qpv_name_resolves_to_its_commune(catalog):
+    place = catalog.places.resolve("la Mosson")
+    assert place.commune_name == "Montpellier"
+    assert place.qpv_name and "Mosson" in place.qpv_name
+
+
+def test_nothing_matches_gibberish(catalog):
+    assert catalog.places.resolve("zzqxw") is None
