@@ -16,9 +16,10 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.slots import catalog, profile_from_slots, summary
+from actions.vocabulary import canonical
 from catalog.dialogue import message
 from catalog.engine import recommend
-from catalog.profile import (ENUMS, FIELDS, OUTSIDE_TERRITORIES, is_dont_know, parse_number,
+from catalog.profile import (FIELDS, OUTSIDE_TERRITORIES, is_dont_know, parse_number,
                              parse_postal_code, parse_yes_no)
 
 MAX_QUESTIONS = int(os.environ.get("QP_MAX_QUESTIONS", "7"))
@@ -100,7 +101,9 @@ class ValidateProfilForm(FormValidationAction):
         return [SlotSet(name, value) for name, value in results.items()]
 
     def _enum(self, name: str, value: Any) -> dict[str, Any]:
-        return {name: value if value in ENUMS[name] else None}
+        if isinstance(value, list):   # several entities of one kind: keep the first we know
+            value = next((canonical(name, v) for v in value if canonical(name, v)), None)
+        return {name: canonical(name, value)}
 
     def validate_stade(self, value, dispatcher, tracker, domain):
         return self._enum("stade", value)
@@ -113,7 +116,8 @@ class ValidateProfilForm(FormValidationAction):
 
     def validate_besoins(self, value, dispatcher, tracker, domain):
         values = value if isinstance(value, list) else [value]
-        return {"besoins": [v for v in dict.fromkeys(values) if v in ENUMS["besoins"]] or None}
+        known = [canonical("besoins", v) for v in values]
+        return {"besoins": list(dict.fromkeys(v for v in known if v)) or None}
 
     def _number(self, name: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
         number = value if isinstance(value, (int, float)) and not isinstance(value, bool) \

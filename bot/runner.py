@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,13 @@ import httpx
 from bot.config import PROJECT_DIR, Settings
 
 READY_TIMEOUT = float(os.environ.get("QP_READY_TIMEOUT", "300"))
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class StartError(RuntimeError):
@@ -39,6 +47,8 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONUNBUFFERED": "1",
+            "SANIC_HOST": self.settings.host,   # the action server's interface
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         })
         return env
 

@@ -14,7 +14,12 @@ from catalog.places import Place, PlaceIndex
 from catalog.profile import OUTSIDE_TERRITORIES, Profile
 from catalog.rules import evaluate, leaf_operator
 
-CONFIDENCE_WEIGHT = {"confirmed": 1.0, "secondary": 0.8, "unconfirmed": 0.5}
+CONFIDENCE_WEIGHT = {"confirmed": 1.0, "secondary": 0.95, "unconfirmed": 0.85}
+# How much an aid of each type usually weighs in a project (rights and money first).
+TYPE_WEIGHT = {"exoneration_sociale": 1.0, "allocation": 1.0, "pret_honneur": 1.0,
+               "microcredit": 1.0, "garantie": 0.9, "subvention": 1.0, "pret": 0.9,
+               "exoneration_fiscale": 0.9, "accompagnement": 0.8, "formation": 0.8,
+               "local": 0.8, "fonds_propres": 0.8, "prix": 0.5}
 # The dialogue can ask these fields; ties in usefulness keep this order.
 ASKABLE = ("stade", "secteur", "statut", "commune", "implante_qpv", "habite_qpv",
            "indemnise_are", "besoins", "effectif", "anciennete_annees", "age", "franchise",
@@ -177,8 +182,9 @@ def _match(aid: dict, profile: Profile, region: str | None, territory: str | Non
 
 def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int,
            passed: int) -> float:
-    """0–1: eligibility certainty, needs matched, QPV specificity, how targeted the aid is to
-    this profile (conditions met), amount, confidence; an aid of uncertain status is lowered."""
+    """0–1. Weighted: certainty of eligibility, needs matched, QPV specificity, how many of
+    its conditions the profile meets, amount, and the kind of aid (a right or a loan before a
+    competition); then lowered for unconfirmed facts or an uncertain status."""
     certainty = 1.0 if eligible else max(0.3, 0.7 - 0.1 * (unknowns - 1))
     needs = set(profile.get("besoins") or [])
     aid_needs = set(aid.get("needs") or [])
@@ -188,10 +194,11 @@ def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int,
         0.6 if aid.get("qpv_specific") and in_qpv is None else 0.3)
     targeted = min(1.0, passed / 3)
     top = (aid.get("amount") or {}).get("max") or 0
-    amount = min(1.0, math.log10(1 + top) / 5) if top else 0.2
-    confidence = CONFIDENCE_WEIGHT.get(aid["confidence"], 0.5)
-    score = 0.35 * certainty + 0.20 * need_match + 0.15 * qpv + 0.10 * targeted \
-        + 0.10 * amount + 0.10 * confidence
+    amount = min(1.0, math.log10(1 + top) / 5) if top else 0.5
+    kind = TYPE_WEIGHT.get(aid.get("type"), 0.8)
+    score = 0.35 * certainty + 0.20 * need_match + 0.10 * qpv + 0.10 * targeted \
+        + 0.10 * amount + 0.15 * kind
+    score *= CONFIDENCE_WEIGHT.get(aid["confidence"], 0.85)
     if aid["status"] == "uncertain":
         score *= 0.85
     return round(score, 3)

@@ -1,0 +1,161 @@
+"""`make bench`: turn latency over the REST channel (1 and 20 concurrent conversations),
+throughput, the Rasa server's start time and resident memory → docs/benchmarks.md.
+
+Everything runs on this machine (loopback only), with bounded loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+from bot.config import PROJECT_DIR, Settings
+from bot.runner import Stack, free_port
+from catalog.dialogue import question
+
+DOC = PROJECT_DIR / "docs" / "benchmarks.md"
+ANSWERS = {"implante_qpv": "oui", "habite_qpv": "oui", "indemnise_are": "non",
+           "besoins": '/informer{"besoin":"financement"}', "effectif": "0 salarié",
+           "franchise": "non", "femme": "je ne sais pas", "age": "29",
+           "anciennete_annees": "0 an", "montant": "10000 €", "commune": "Roubaix",
+           "secteur": '/informer{"secteur":"commerce"}',
+           "statut": '/informer{"statut":"demandeur_emploi"}',
+           "stade": '/informer{"stade":"creation"}'}
+QUESTIONS = {question(field)[0]: field for field in ANSWERS}
+MAX_TURNS = 12
+
+
+async def conversation(client: httpx.AsyncClient, url: str, sender: str,
+                       latencies: list[float]) -> int:
+    """One scripted conversation to the recommendation; returns the number of turns."""
+    message, turns = "Bonjour", 0
+    pending = ["je veux ouvrir une épicerie à Roubaix, je suis au chômage"]
+    while turns < MAX_TURNS:
+        start = time.perf_counter()
+        response = await client.post(url, json={"sender": sender, "message": message})
+        latencies.append((time.perf_counter() - start) * 1000)
+        response.raise_for_status()
+        turns += 1
+        texts = [m.get("text", "") for m in response.json()]
+        if any(t.startswith("Voici les aides") for t in texts):
+            return turns
+        asked = [QUESTIONS[t] for t in texts if t in QUESTIONS]
+        if pending:
+            message = pending.pop(0)
+        elif asked:
+            message = ANSWERS[asked[0]]
+        else:
+            raise RuntimeError(f"conversation bloquée : {texts}")
+    raise RuntimeError("pas de recommandation après %d tours" % MAX_TURNS)
+
+
+async def run_load(url: str, conversations: int, prefix: str) -> dict:
+    latencies: list[float] = []
+    async with httpx.AsyncClient(timeout=120) as client:
+        start = time.perf_counter()
+        turns = await asyncio.gather(*(conversation(client, url, f"{prefix}-{i}", latencies)
+                                       for i in range(conversations)))
+        wall = time.perf_counter() - start
+    return {"turns": sum(turns), "wall": wall, "latencies": latencies}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the process group), in MB."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != pid:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, ProcessLookupError, ValueError):
+            continue
+    return total / 1024
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor() or "?")
+    memory = next((int(line.split()[1]) // 1024 // 1024 for line in
+                   Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    return (f"{os.cpu_count()} cœurs ({cpu}), {memory} Gio de mémoire, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace the section between the markers of `name` in docs/benchmarks.md."""
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Mesures de performance\n"
+    block = f"{start}\n{body.strip()}\n{end}"
+    if start in text and end in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(text, encoding="utf-8")
+
+
+def bench() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="qp-bench-"))
+    settings = Settings(rasa_port=free_port(), action_port=free_port(),
+                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+    url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    print("Démarrage des serveurs…", flush=True)
+    with Stack(settings) as stack:
+        start_seconds = stack.rasa_ready_seconds
+        asyncio.run(run_load(url, 1, "warmup"))
+        single = [asyncio.run(run_load(url, 1, f"seq{i}")) for i in range(5)]
+        one = {"turns": sum(r["turns"] for r in single), "wall": sum(r["wall"] for r in single),
+               "latencies": [x for r in single for x in r["latencies"]]}
+        twenty = asyncio.run(run_load(url, 20, "par"))
+        rss = rss_mb(stack.processes["rasa"].pid)
+        rss_actions = rss_mb(stack.processes["actions"].pid)
+    rows = []
+    for label, result in (("1 conversation à la fois", one),
+                          ("20 conversations simultanées", twenty)):
+        lat = result["latencies"]
+        rows.append(f"| {label} | {len(lat)} | {statistics.median(lat):.0f} ms | "
+                    f"{percentile(lat, 0.95):.0f} ms | {result['turns'] / result['wall']:.1f} |")
+    body = f"""## Canal REST de Rasa (`make bench`, {date.today().isoformat()})
+
+Machine : {machine()}.
+Scénario : une conversation complète jusqu'à la recommandation (« Bonjour », une description
+du projet, puis les réponses aux questions), avec le vrai serveur Rasa, le vrai serveur
+d'actions et le stockage des conversations SQLite.
+
+| charge | tours mesurés | latence médiane | latence p95 | débit (tours/s) |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+| serveur Rasa | valeur |
+|---|---|
+| démarrage (lancement → canal REST prêt) | {start_seconds:.1f} s |
+| mémoire résidente après la charge | {rss:.0f} Mo |
+| mémoire résidente du serveur d'actions | {rss_actions:.0f} Mo |
+"""
+    write_section("rest", body)
+    print(body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(bench())

@@ -1,0 +1,158 @@
+"""The actions, run as the action server runs them: rasa-sdk Tracker and CollectingDispatcher."""
+
+from __future__ import annotations
+
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.asks import AskImplanteQpv, AskStade
+from actions.contacts import ActionContacts
+from actions.information import ActionDefinition, ActionVerifierQpv
+from actions.profile_form import ValidateProfilForm
+from actions.recommend import ActionRecommander
+from actions.session import ActionRecommencer
+from conftest import PROJECT_DIR
+
+DOMAIN = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))
+
+
+def tracker(slots=None, text="", intent="informer", entities=(), new_slots=None,
+            requested=None) -> Tracker:
+    """A tracker whose latest user message set `new_slots` (as Rasa's form hands them over)."""
+    slots = dict(slots or {})
+    slots["requested_slot"] = requested
+    events = [{"event": "user", "text": text,
+               "parse_data": {"intent": {"name": intent}, "entities": list(entities)}},
+              {"event": "action", "name": "profil_form"}]
+    for name, value in (new_slots or {}).items():
+        slots[name] = value
+        events.append({"event": "slot", "name": name, "value": value})
+    return Tracker("test", slots, {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                                   "entities": list(entities)},
+                   events, False, None, {"name": "profil_form"}, "action_listen")
+
+
+async def run(action, track):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, track, DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return slots, [m.get("text") or "" for m in dispatcher.messages], dispatcher.messages
+
+
+async def test_a_free_description_fills_the_profile_and_the_next_question_is_chosen():
+    slots, texts, _ = await run(ValidateProfilForm(), tracker(
+        text="je veux ouvrir une épicerie à Roubaix, je suis au chômage",
+        new_slots={"stade": "creation", "secteur": "commerce",
+                   "statut": "demandeur_emploi", "commune": "Roubaix"}))
+    assert slots["territoire"] == "roubaix" and slots["commune"] == "Roubaix"
+    assert slots["requested_slot"] in ("implante_qpv", "habite_qpv", "indemnise_are")
+    assert slots["champs_demandes"] == [slots["requested_slot"]]
+    assert any(t.startswith("J'ai bien noté : création · commerce") for t in texts)
+
+
+async def test_dont_know_skips_the_question_and_moves_on():
+    known = {"stade": "creation", "secteur": "commerce", "statut": "demandeur_emploi",
+             "commune": "Roubaix", "territoire": "roubaix", "champs_demandes": ["implante_qpv"]}
+    slots, _, _ = await run(ValidateProfilForm(), tracker(
+        known, text="je ne sais pas", requested="implante_qpv"))
+    assert slots["champs_ignores"] == ["implante_qpv"]
+    assert slots["requested_slot"] not in (None, "implante_qpv")
+
+
+async def test_a_yes_no_answer_that_nlu_called_nier_is_undone_by_dont_know():
+    known = {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"}
+    slots, _, _ = await run(ValidateProfilForm(), tracker(
+        known, text="jsp", intent="nier", requested="habite_qpv",
+        new_slots={"habite_qpv": False}))
+    assert slots["habite_qpv"] is None and "habite_qpv" in slots["champs_ignores"]
+
+
+async def test_typed_numbers_are_read_for_the_requested_field():
+    known = {"stade": "developpement", "commune": "Nancy", "territoire": "grand-nancy"}
+    slots, _, _ = await run(ValidateProfilForm(), tracker(
+        known, text="on est 3 salariés", requested="effectif"))
+    assert slots["effectif"] == 3
+
+
+async def test_an_unreadable_number_is_asked_again_politely():
+    known = {"stade": "developpement"}
+    slots, texts, _ = await run(ValidateProfilForm(), tracker(
+        known, text="beaucoup", requested="age", new_slots={"age": "beaucoup"}))
+    assert slots["age"] is None
+    assert any("Je n'ai pas compris ce nombre" in t for t in texts)
+
+
+async def test_a_postal_code_outside_the_territories_is_said_plainly():
+    slots, texts, _ = await run(ValidateProfilForm(), tracker(
+        {"stade": "creation"}, text="35000", requested="commune",
+        new_slots={"code_postal": "35000"}))
+    assert slots["territoire"] == "hors_territoire"
+    assert any("ne fait pas partie des 14 territoires" in t for t in texts)
+
+
+async def test_the_form_ends_when_nothing_useful_is_left_to_ask():
+    full = {"stade": "creation", "secteur": "commerce", "statut": "demandeur_emploi",
+            "commune": "Roubaix", "territoire": "roubaix", "implante_qpv": True,
+            "habite_qpv": True, "indemnise_are": True, "besoins": ["financement"],
+            "effectif": 0, "franchise": False, "femme": False, "age": 30,
+            "anciennete_annees": 0}
+    slots, _, _ = await run(ValidateProfilForm(), tracker(full, text="oui",
+                                                          requested="femme"))
+    assert slots["requested_slot"] is None
+
+
+async def test_questions_come_with_buttons_including_dont_know():
+    _, texts, messages = await run(AskStade(), tracker())
+    assert texts == ["Où en est votre projet ?"]
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert '/informer{"stade":"creation"}' in payloads and "je ne sais pas" in payloads
+    _, _, messages = await run(AskImplanteQpv(), tracker())
+    assert [b["payload"] for b in messages[0]["buttons"]][:2] == ["/affirmer", "/nier"]
+
+
+async def test_the_recommendation_shows_aids_with_amount_reasons_checks_and_link():
+    profile = {"stade": "creation", "secteur": "commerce", "statut": "demandeur_emploi",
+               "commune": "Roubaix", "territoire": "roubaix", "implante_qpv": True}
+    slots, texts, messages = await run(ActionRecommander(), tracker(profile))
+    aids = slots["aides_recommandees"]
+    assert "pret-honneur-quartier" in aids and len(aids) <= 5
+    first = next(t for t in texts if t.startswith("1. "))
+    assert "Montant :" in first and "Pourquoi :" in first and "En savoir plus : http" in first
+    assert any("organismes à contacter" in t for t in texts)
+    assert messages[-1]["buttons"]
+
+
+async def test_contacts_ask_for_the_place_when_unknown():
+    _, texts, _ = await run(ActionContacts(), tracker({}))
+    assert "dites-moi votre commune" in texts[0]
+    _, texts, _ = await run(ActionContacts(), tracker({"commune": "Toulouse"}))
+    assert "dites-moi votre commune" not in texts[0] and len(texts) >= 2
+
+
+async def test_definitions_from_the_glossary_and_the_catalogue():
+    _, texts, _ = await run(ActionDefinition(), tracker(
+        text="c'est quoi l'ACRE ?", intent="demander_definition",
+        entities=[{"entity": "aide", "value": "ACRE"}]))
+    assert texts[0].startswith("ACRE : ") and "Urssaf" in texts[0]
+    _, texts, _ = await run(ActionDefinition(), tracker(
+        text="c'est quoi le truc machin ?", intent="demander_definition",
+        entities=[{"entity": "aide", "value": "truc machin"}]))
+    assert "Je n'ai pas de définition" in texts[0]
+
+
+async def test_qpv_check_names_known_neighbourhoods_and_the_official_checker():
+    _, texts, _ = await run(ActionVerifierQpv(), tracker(
+        text="Montpellier c'est en QPV ?", intent="verifier_qpv",
+        entities=[{"entity": "commune", "value": "Montpellier"}]))
+    assert "Mosson" in texts[0] and "sig.ville.gouv.fr" in texts[0]
+    _, texts, _ = await run(ActionVerifierQpv(), tracker(text="mon local est en QPV ?",
+                                                         intent="verifier_qpv"))
+    assert "dites-moi la commune" in texts[0]
+
+
+async def test_starting_over_resets_every_slot():
+    track = tracker({"stade": "creation"})
+    dispatcher = CollectingDispatcher()
+    events = await ActionRecommencer().run(dispatcher, track, DOMAIN)
+    assert events == [{"event": "reset_slots", "timestamp": None}]
