@@ -138,7 +138,10 @@ def run(train: bool = True) -> int:
         if code:
             return code
     stack = Stack(settings)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C (even when started in the background, where SIGINT is inherited as ignored) and
+    # SIGTERM both stop every process started here.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     print("Démarrage du serveur d'actions et du serveur Rasa (environ une minute)…", flush=True)
     try:
         stack.start()
