@@ -39,8 +39,13 @@ class ValidateProfilForm(FormValidationAction):
         if len(asked) >= MAX_QUESTIONS:
             return []
         skipped = set(tracker.get_slot("champs_ignores") or [])
-        questions = recommend(catalog(), profile_from_slots(tracker.slots)).questions
-        return [field for field in questions if field not in skipped][:1]
+        questions = [field for field in
+                     recommend(catalog(), profile_from_slots(tracker.slots)).questions
+                     if field not in skipped]
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested in questions:
+            return [requested]   # not answered yet (a digression, an unclear answer): ask again
+        return questions[:1]
 
     async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> EventType | None:
@@ -158,8 +163,9 @@ class ValidateProfilForm(FormValidationAction):
         text = text.strip()[:MAX_PLACE_LENGTH]
         place = catalog().places.resolve(text, code)
         if place and place.candidates:
-            dispatcher.utter_message(text=message("commune_ambigue", commune=text,
-                                                  choix=", ".join(place.candidates)))
+            dispatcher.utter_message(
+                text=message("commune_ambigue", commune=text, choix=", ".join(place.candidates)),
+                buttons=[{"title": label, "payload": label} for label in place.candidates])
             return {"commune": None, "code_postal": None}
         if place is None:
             if not any(c.isalpha() for c in text):

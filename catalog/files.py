@@ -25,6 +25,7 @@ class CatalogFiles:
     territories: list[dict[str, Any]] = field(default_factory=list)
     regions: list[dict[str, Any]] = field(default_factory=list)
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    homonyms: list[dict[str, Any]] = field(default_factory=list)   # communes elsewhere
     # where each record came from, for error messages: (kind, id) -> "file:index"
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -35,6 +36,8 @@ def read_files(directory: Path | None = None) -> CatalogFiles:
     files = CatalogFiles()
     for path in sorted((directory / "aids").glob("*.yml")):
         _extend(files, "aids", path)
+    if (directory / "homonyms.yml").exists():
+        _extend(files, "homonyms", directory / "homonyms.yml")
     for kind in ("territories", "regions", "contacts"):
         path = directory / f"{kind}.yml"
         if path.exists():

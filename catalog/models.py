@@ -101,3 +101,15 @@ class Contact(Base):
     confidence: Mapped[str] = mapped_column(String(16))
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_checked: Mapped[Optional[date]] = mapped_column(Date)
+
+
+class CommuneElsewhere(Base):
+    """A commune outside the 14 territories named like one of theirs (to ask which one)."""
+
+    __tablename__ = "communes_elsewhere"
+
+    insee: Mapped[str] = mapped_column(String(5), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(3))
+    department_name: Mapped[Optional[str]] = mapped_column(String(100))
+    postal_codes: Mapped[list[str]] = mapped_column(JSON, default=list)

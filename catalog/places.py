@@ -29,7 +29,8 @@ class Place:
     candidates: tuple[str, ...] = field(default_factory=tuple)   # when ambiguous
 
 
-def _key(text: str) -> str:
+def place_key(text: str) -> str:
+    """How place names are compared: no accents, case, hyphens or leading article."""
     key = ARTICLES.sub("", normalize(text))
     key = re.sub(r"\bst\b", "saint", key)
     key = re.sub(r"\bste\b", "sainte", key)
@@ -49,14 +50,18 @@ class PlaceIndex:
             for commune in territory.get("communes") or []:
                 record = dict(commune, territory=territory["id"], region=territory["region"])
                 self.communes[commune["insee"]] = record
-                self.by_name.setdefault(_key(commune["name"]), []).append(commune["insee"])
+                self.by_name.setdefault(place_key(commune["name"]), []).append(commune["insee"])
                 for code in commune.get("postal_codes") or []:
                     self.by_postal.setdefault(str(code), []).append(commune["insee"])
             for qpv in territory.get("qpv") or []:
                 self.qpv_by_commune.setdefault(qpv["commune"], []).append(qpv)
                 for part in [qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])]:
-                    if len(_key(part)) >= 4:
-                        self.qpv_by_name.setdefault(_key(part), []).append((qpv["commune"], qpv))
+                    if len(place_key(part)) >= 4:
+                        self.qpv_by_name.setdefault(place_key(part), []).append((qpv["commune"], qpv))
+        # Communes elsewhere in France named like one of ours: "Saint-Louis" must be asked.
+        self.elsewhere: dict[str, list[dict]] = {}
+        for commune in files.homonyms:
+            self.elsewhere.setdefault(place_key(commune["name"]), []).append(commune)
         self._names = list(self.by_name)
         self._qpv_names = list(self.qpv_by_name)
 
@@ -73,7 +78,7 @@ class PlaceIndex:
         if match and not postal_code:
             postal_code = match.group(1)
             text = (text[:match.start()] + text[match.end():]).strip()
-        key = _key(text) if text else ""
+        key = place_key(text) if text else ""
         inseeds: list[str] = []
         if key:
             inseeds = self.by_name.get(key, [])
@@ -83,20 +88,30 @@ class PlaceIndex:
                     inseeds = self.by_name[best[0]]
         if postal_code:
             by_code = self.by_postal.get(postal_code, [])
+            if inseeds and not set(inseeds) & set(by_code):
+                # The postal code says which commune of that name: maybe one elsewhere.
+                other = next((h for h in self.elsewhere.get(key, [])
+                              if postal_code in (h.get("postal_codes") or [])), None)
+                return Place(territory=OUTSIDE_TERRITORIES,
+                             region=self.region_of_postal_code(postal_code),
+                             commune_name=other["name"] if other else None,
+                             postal_code=postal_code)
             if inseeds:
-                inseeds = [i for i in inseeds if i in by_code] or inseeds
+                inseeds = [i for i in inseeds if i in by_code]
             elif len(by_code) == 1 or (by_code and not key):
                 inseeds = by_code
         if key and not inseeds:
             qpv_place = self._resolve_qpv(key)
             if qpv_place:
                 return qpv_place
-        if len(inseeds) > 1:
-            names = tuple(sorted({self.communes[i]["name"] for i in inseeds}))
-            if len(names) > 1:
+        others = self.elsewhere.get(key, []) if key and not postal_code else []
+        if len(inseeds) > 1 or (inseeds and others):
+            candidates = [self._label(self.communes[i]) for i in inseeds]
+            candidates += [self._label(other) for other in others]
+            if len(set(candidates)) > 1:
                 first = self.communes[inseeds[0]]
                 return Place(territory=first["territory"], region=first["region"],
-                             postal_code=postal_code, candidates=names)
+                             postal_code=postal_code, candidates=tuple(candidates))
         if inseeds:
             commune = self.communes[inseeds[0]]
             return Place(territory=commune["territory"], region=commune["region"],
@@ -106,6 +121,11 @@ class PlaceIndex:
             return Place(territory=OUTSIDE_TERRITORIES,
                          region=self.region_of_postal_code(postal_code), postal_code=postal_code)
         return None
+
+    def _label(self, commune: dict) -> str:
+        """« Saint-Louis (97450) »: a name with its postal code, which settles the choice."""
+        codes = commune.get("postal_codes") or []
+        return f"{commune['name']} ({codes[0]})" if codes else commune["name"]
 
     def _resolve_qpv(self, key: str) -> Place | None:
         matches = self.qpv_by_name.get(key)

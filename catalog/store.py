@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, delete, inspect, select
 from sqlalchemy.orm import Session
 
 from catalog.files import CatalogFiles
-from catalog.models import Aid, Commune, Contact, Qpv, Region, Territory
+from catalog.models import Aid, Commune, CommuneElsewhere, Contact, Qpv, Region, Territory
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "var" / "catalog.sqlite"
@@ -57,6 +57,7 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
     migrate(engine)
     with Session(engine) as session, session.begin():
         session.execute(delete(Contact))
+        session.execute(delete(CommuneElsewhere))
         session.execute(delete(Qpv))
         session.execute(delete(Commune))
         session.execute(delete(Territory))
@@ -86,10 +87,16 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
                             for q in t.get("qpv") or [])
         session.add_all(_aid_model(aid) for aid in files.aids)
         session.add_all(_contact_model(c) for c in files.contacts)
+        session.add_all(CommuneElsewhere(insee=h["insee"], name=h["name"],
+                                         department=h["department"],
+                                         department_name=h.get("department_name"),
+                                         postal_codes=h.get("postal_codes") or [])
+                        for h in files.homonyms)
     return {"aids": len(files.aids), "territories": len(files.territories),
             "communes": sum(len(t.get("communes") or []) for t in files.territories),
             "qpv": sum(len(t.get("qpv") or []) for t in files.territories),
-            "contacts": len(files.contacts), "regions": len(files.regions)}
+            "contacts": len(files.contacts), "regions": len(files.regions),
+            "homonymes": len(files.homonyms)}
 
 
 def _aid_model(aid: dict[str, Any], origin: str = "curated") -> Aid:
@@ -152,7 +159,12 @@ def read(engine: Engine) -> CatalogFiles:
                      "hours": c.hours, "confidence": c.confidence, "sources": c.sources,
                      "last_checked": c.last_checked}
                     for c in session.scalars(select(Contact).order_by(Contact.id))]
-    return CatalogFiles(aids=aids, territories=territories, regions=regions, contacts=contacts)
+        homonyms = [{"insee": h.insee, "name": h.name, "department": h.department,
+                     "department_name": h.department_name, "postal_codes": h.postal_codes}
+                    for h in session.scalars(select(CommuneElsewhere)
+                                             .order_by(CommuneElsewhere.insee))]
+    return CatalogFiles(aids=aids, territories=territories, regions=regions, contacts=contacts,
+                        homonyms=homonyms)
 
 
 def _aid_record(a: Aid) -> dict[str, Any]:

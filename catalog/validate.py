@@ -22,6 +22,9 @@ CONTACT_KINDS = ("citeslab", "bge", "cci", "cma", "initiative", "adie", "france_
                  "france_travail", "epci", "reseau_entreprendre", "france_services",
                  "conseillers_entreprises", "other")
 RULE_FIELDS = set(FIELDS) - {"commune", "code_postal", "territoire"}
+# Every territory offers at least these kinds of contact (one of each group).
+REQUIRED_CONTACT_KINDS = (("citeslab", "bge", "other"), ("cci",), ("cma",), ("initiative",),
+                          ("adie",), ("france_active",), ("france_travail",), ("epci",))
 
 
 def validate(files: CatalogFiles) -> list[str]:
@@ -45,7 +48,20 @@ def validate(files: CatalogFiles) -> list[str]:
         _aid(files, aid, regions, territories, errors)
     for contact in files.contacts:
         _contact(files, contact, territories, errors)
+    _contact_coverage(files, errors)
     return errors
+
+
+def _contact_coverage(files: CatalogFiles, errors: list[str]) -> None:
+    kinds: dict[str, set[str]] = {}
+    for contact in files.contacts:
+        kinds.setdefault(contact.get("territory"), set()).add(contact.get("kind"))
+    for territory in files.territories:
+        have = kinds.get(territory.get("id"), set())
+        for group in REQUIRED_CONTACT_KINDS:
+            if not have & set(group):
+                errors.append(f"contacts.yml: le territoire {territory.get('id')} n'a aucun "
+                              f"contact de type {' ou '.join(group)}")
 
 
 def _where(files: CatalogFiles, kind: str, record: dict) -> str:

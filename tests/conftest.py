@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,50 @@ _tmp = tempfile.mkdtemp(prefix="qp-tests-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/catalog.sqlite")
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
-from catalog.engine import open_catalog  # noqa: E402  (after DATABASE_URL is set)
+from catalog import store  # noqa: E402  (after DATABASE_URL is set)
+from catalog.engine import Catalog  # noqa: E402
+from catalog.files import read_files  # noqa: E402
 from catalog.profile import parse_profile  # noqa: E402
 
+# The machine's PostgreSQL (trust authentication); each test session gets its own database.
+POSTGRES_ADMIN_URL = os.environ.get("QP_TEST_POSTGRES_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-@pytest.fixture(scope="session")
-def catalog():
-    return open_catalog()
+
+def _sqlite(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/catalog.sqlite"
+
+
+def _postgresql(tmp_path_factory) -> str:
+    from sqlalchemy import create_engine, text
+    name = f"qp_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    _created_databases.append((admin, name))
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+_created_databases: list = []
+DATABASES = [pytest.param(_sqlite, id="sqlite"), pytest.param(_postgresql, id="postgresql")]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from sqlalchemy import text
+    for admin, name in _created_databases:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def catalog(request, tmp_path_factory):
+    """The shipped catalogue, loaded into SQLite and into PostgreSQL, read back from each."""
+    engine = store.make_engine(request.param(tmp_path_factory))
+    store.load(read_files(), engine)
+    loaded = Catalog(store.read(engine))
+    engine.dispose()
+    return loaded
 
 
 @pytest.fixture

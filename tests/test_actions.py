@@ -156,3 +156,12 @@ async def test_starting_over_resets_every_slot():
     dispatcher = CollectingDispatcher()
     events = await ActionRecommencer().run(dispatcher, track, DOMAIN)
     assert events == [{"event": "reset_slots", "timestamp": None}]
+
+
+async def test_an_ambiguous_commune_is_asked_with_one_button_per_commune():
+    slots, texts, messages = await run(ValidateProfilForm(), tracker(
+        {"stade": "creation"}, text="Saint-Louis", requested="commune",
+        new_slots={"commune": "Saint-Louis"}))
+    assert slots["commune"] is None and slots["requested_slot"] == "commune"
+    assert "Plusieurs communes s'appellent « Saint-Louis »" in texts[0]
+    assert "Saint-Louis (68300)" in [b["payload"] for b in messages[0]["buttons"]]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import PROJECT_DIR
+from conftest import DATABASES, PROJECT_DIR
 
 QP = [sys.executable, "-m", "bot.cli"]
 
@@ -97,8 +97,9 @@ def test_validate_reports_one_precise_line_per_error(tmp_path):
     assert errors[-1].endswith("erreur(s) dans le catalogue.")
 
 
-def test_load_is_idempotent_and_export_gives_every_aid(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/c.sqlite"}
+@pytest.mark.parametrize("kind", DATABASES)
+def test_load_is_idempotent_and_export_gives_every_aid(kind, tmp_path_factory):
+    env = {"DATABASE_URL": kind(tmp_path_factory)}
     first, second = qp("catalog", "load", env=env), qp("catalog", "load", env=env)
     assert first.returncode == 0 and second.returncode == 0
     assert first.stdout == second.stdout and "42 aids" in first.stdout

@@ -9,7 +9,7 @@ import pytest
     ("à Roubaix", "roubaix", "Roubaix"),
     ("evry courcouronnes", "grand-paris-sud", "Évry-Courcouronnes"),
     ("Montbeliard", "montbeliard", "Montbéliard"),
-    ("st louis", "saint-louis-reunion", "Saint-Louis"),
+    ("st louis 97450", "saint-louis-reunion", "Saint-Louis"),
     ("59100", "roubaix", "Roubaix"),
 ])
 def test_communes_resolve_despite_typos_accents_articles(catalog, written, territory, commune):
@@ -32,3 +32,12 @@ def test_a_known_qpv_name_resolves_to_its_commune(catalog):
 
 def test_nothing_matches_gibberish(catalog):
     assert catalog.places.resolve("zzqxw") is None
+
+
+def test_a_name_shared_with_communes_elsewhere_is_ambiguous(catalog):
+    place = catalog.places.resolve("Saint-Louis")
+    assert place.commune_insee is None
+    assert "Saint-Louis (68300)" in place.candidates          # Haut-Rhin
+    assert any(c.startswith("Saint-Louis (974") for c in place.candidates)
+    chosen = catalog.places.resolve("Saint-Louis (68300)")
+    assert chosen.territory == "hors_territoire" and chosen.region == "grand-est"

@@ -1,0 +1,46 @@
+"""The catalogue database on SQLite and on PostgreSQL: migrations, idempotent load, read back."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from catalog import store
+from catalog.files import read_files
+from conftest import DATABASES
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request, tmp_path_factory):
+    engine = store.make_engine(request.param(tmp_path_factory))
+    yield engine
+    engine.dispose()
+
+
+def test_migrations_create_every_table_and_record_the_revision(engine):
+    store.migrate(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"aids", "territories", "communes", "qpv", "contacts", "regions",
+            "communes_elsewhere", "alembic_version"} <= tables
+    with engine.connect() as connection:
+        assert connection.execute(text("select version_num from alembic_version")).scalar() \
+            == "0002"
+
+
+def test_loading_twice_gives_the_same_catalogue_as_the_files(engine):
+    files = read_files()
+    first = store.load(files, engine)
+    second = store.load(read_files(), engine)
+    assert first == second
+    assert first["aids"] == 42 and first["territories"] == 14 and first["communes"] > 400
+    back = store.read(engine)
+    assert {a["id"] for a in back.aids} == {a["id"] for a in files.aids}
+    original = next(a for a in files.aids if a["id"] == "acre")
+    loaded = next(a for a in back.aids if a["id"] == "acre")
+    assert loaded["eligibility"] == original["eligibility"]
+    assert loaded["valid_from"] == original.get("valid_from")
+    assert loaded["last_checked"] == original["last_checked"]
+    assert loaded["origin"] == "curated"
+    roubaix = next(t for t in back.territories if t["id"] == "roubaix")
+    assert roubaix["communes"][0]["postal_codes"] == ["59100"]
+    assert len(back.contacts) == len(files.contacts)
