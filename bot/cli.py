@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = catalog_commands.add_parser("export", help="exporte les aides")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.set_defaults(handler=_export)
+    importer = catalog_commands.add_parser("import", help="importe des aides d'Aides-territoires")
+    importer.add_argument("source", choices=("aides-territoires",))
+    importer.add_argument("file", nargs="?", help="export JSON (liste d'aides ou page de l'API)")
+    importer.add_argument("--download", action="store_true",
+                          help="télécharge depuis l'API (clé : AIDES_TERRITOIRES_API_KEY)")
+    importer.set_defaults(handler=_import)
 
     run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
     run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
@@ -120,6 +127,34 @@ def _export(args: argparse.Namespace) -> int:
         row = dict(aid, amount=(aid.get("amount") or {}).get("text"),
                    sources=" ".join(aid.get("sources") or []))
         writer.writerow({k: _jsonable(v) if isinstance(v, date) else v for k, v in row.items()})
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from catalog import store
+    from catalog.importers import aides_territoires
+
+    if args.download == bool(args.file):
+        return _fail("indiquez soit un fichier JSON, soit --download")
+    if args.download:
+        from bot.aides_territoires import ENV_KEY, DownloadError, download
+
+        key = os.environ.get(ENV_KEY)
+        if not key:
+            return _fail(f"clé d'API manquante : définissez la variable {ENV_KEY}")
+        try:
+            records = download(key)
+        except DownloadError as error:
+            return _fail(str(error))
+    else:
+        try:
+            records = aides_territoires.read_export(Path(args.file))
+        except aides_territoires.ExportError as error:
+            return _fail(str(error))
+    report = aides_territoires.import_records(records, store.make_engine())
+    print(report.summary())
+    for _, errors in report.invalid:
+        print(f"  refusée : {'; '.join(errors)}")
     return 0
 
 
