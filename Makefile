@@ -10,12 +10,12 @@ RASA      := $(RASA_VENV)/bin/rasa
 QP        := $(APP_VENV)/bin/qp
 MODEL     := models/assistant.tar.gz
 CATALOG_FILES := $(shell find catalog/data -name '*.yml')
-RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml')
+RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard rasa_extensions/*.py)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test bench lock clean
+.PHONY: help setup train run test bench nlu-report lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -23,6 +23,7 @@ help:
 	@echo "make setup  — installe les deux environnements Python et charge le catalogue"
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
 	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
+	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 25 min)"
 
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed var/catalog.stamp
 
@@ -64,6 +65,10 @@ test: setup train
 
 bench: setup train
 	$(APP_VENV)/bin/python -m bot.bench
+
+# Measured NLU quality (5-fold cross-validation and the held-out file) → docs/nlu/ (~25 min).
+nlu-report: setup train
+	scripts/nlu_report.sh
 
 # Refresh the lock files from the installed environments (after changing a dependency).
 lock:

@@ -23,6 +23,8 @@ class ActionDefinition(Action):
         entry = define(catalog(), terms[0] if terms else text)
         if entry:
             text = message("definition", terme=entry.term, definition=entry.definition)
+            if entry.amount:
+                text += "\n" + message("definition_montant", montant=entry.amount)
             if entry.url:
                 text += "\n" + message("definition_lien", lien=entry.url)
             dispatcher.utter_message(text=text)

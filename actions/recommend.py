@@ -1,6 +1,12 @@
-"""Present the recommendation: the best aids, then the local contacts, then what next."""
+"""Present the recommendation: the best aids, then the local contacts, then what next.
+
+« Voir d'autres aides » (the payload /chercher_aides right after a recommendation) shows the
+next aids of the same ranking instead of the same ones again.
+"""
 
 from __future__ import annotations
+
+import json
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -10,10 +16,16 @@ from rasa_sdk.types import DomainDict
 from actions.contacts import utter_contacts
 from actions.slots import catalog, profile_from_slots
 from catalog.dialogue import buttons, message
-from catalog.engine import recommend
+from catalog.engine import AidMatch, recommend
 
 SHOWN_AIDS = 5
 SHOWN_CHECKS = 3
+MORE_PAYLOAD = "/chercher_aides"
+
+
+def _details_button(match: AidMatch) -> dict[str, str]:
+    payload = "/demander_definition" + json.dumps({"aide": match.aid["id"]}, separators=(",", ":"))
+    return {"title": message("details"), "payload": payload}
 
 
 class ActionRecommander(Action):
@@ -23,16 +35,28 @@ class ActionRecommander(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
         result = recommend(catalog(), profile_from_slots(tracker.slots))
-        shown = result.aids[:SHOWN_AIDS]
-        dispatcher.utter_message(text=message("aides_intro" if shown else "aucune_aide"))
-        for rank, match in enumerate(shown, start=1):
+        already = list(tracker.get_slot("aides_recommandees") or [])
+        asked_more = ((tracker.latest_message or {}).get("text") or "").strip() == MORE_PAYLOAD
+        if asked_more and already:
+            remaining = [m for m in result.aids if m.aid["id"] not in already]
+            shown = remaining[:SHOWN_AIDS]
+            dispatcher.utter_message(text=message("voir_plus_intro" if shown else "plus_d_aides"))
+        else:
+            already, remaining = [], result.aids
+            shown = remaining[:SHOWN_AIDS]
+            dispatcher.utter_message(text=message("aides_intro" if shown else "aucune_aide"))
+        for rank, match in enumerate(shown, start=len(already) + 1):
             amount = (match.aid.get("amount") or {}).get("text") or "—"
             checks = match.to_check[:SHOWN_CHECKS]
             dispatcher.utter_message(
                 text=message("aide", rang=rank, nom=match.aid["name"], montant=amount,
                              raisons="; ".join(match.reasons) or message("aide_sans_raison"),
                              a_verifier=" ".join(checks) or message("rien_a_verifier"),
-                             lien=match.aid["url"]))
+                             lien=match.aid["url"]),
+                buttons=[_details_button(match)])
         utter_contacts(dispatcher, result.contacts)
-        dispatcher.utter_message(text=message("suite"), buttons=buttons("suite"))
-        return [SlotSet("aides_recommandees", [match.aid["id"] for match in shown])]
+        follow_ups = buttons("suite")
+        if len(remaining) > len(shown):
+            follow_ups = [{"title": message("voir_plus"), "payload": MORE_PAYLOAD}] + follow_ups
+        dispatcher.utter_message(text=message("suite"), buttons=follow_ups)
+        return [SlotSet("aides_recommandees", already + [m.aid["id"] for m in shown])]

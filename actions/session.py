@@ -1,4 +1,4 @@
-"""Starting over and erasing the profile."""
+"""Starting over, erasing one's data, leaving, and not being understood."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from rasa_sdk.events import AllSlotsReset, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.contacts import utter_contacts
+from actions.erasure import schedule_erasure
+from actions.slots import catalog, profile_from_slots
 from catalog.dialogue import message
+from catalog.engine import locate, rank_contacts
+from catalog.leads import erase_sender
+
+MAX_MESSAGE_LENGTH = 2000   # longer messages are not analysed (rasa_extensions/no_words.py)
 
 
 class ActionRecommencer(Action):
@@ -22,10 +29,51 @@ class ActionRecommencer(Action):
 
 
 class ActionSupprimerDonnees(Action):
+    """Erase the profile, the sender's leads and, once this turn is saved, the conversation."""
+
     def name(self) -> str:
         return "action_supprimer_donnees"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
+        erase_sender(tracker.sender_id)
+        schedule_erasure(tracker.sender_id, self.name())
         dispatcher.utter_message(text=message("donnees_supprimees"))
         return [AllSlotsReset()]
+
+
+class ActionAuRevoir(Action):
+    """Goodbye, with a reminder of the aids found."""
+
+    def name(self) -> str:
+        return "action_au_revoir"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        shown = [catalog().aid(aid_id) for aid_id in tracker.get_slot("aides_recommandees") or []]
+        names = [aid["name"] for aid in shown if aid]
+        if names:
+            dispatcher.utter_message(text=message("au_revoir_resume", aides=" ; ".join(names)))
+        dispatcher.utter_message(text=message("au_revoir"))
+        return []
+
+
+class ActionReformuler(Action):
+    """Ask to rephrase once; on a second misunderstanding in a row, offer people to contact."""
+
+    def name(self) -> str:
+        return "action_reformuler"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        intents = [event.get("parse_data", {}).get("intent", {}).get("name")
+                   for event in tracker.events if event.get("event") == "user"]
+        if len((tracker.latest_message or {}).get("text") or "") > MAX_MESSAGE_LENGTH:
+            dispatcher.utter_message(text=message("message_trop_long"))
+        elif len(intents) >= 2 and intents[-1] == intents[-2] == "nlu_fallback":
+            dispatcher.utter_message(text=message("reformuler_encore"))
+            profile, _ = locate(catalog(), profile_from_slots(tracker.slots))
+            utter_contacts(dispatcher, rank_contacts(catalog(), profile))
+        else:
+            dispatcher.utter_message(text=message("reformuler"))
+        return []

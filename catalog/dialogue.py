@@ -40,10 +40,14 @@ def question(field: str) -> tuple[str, list[dict[str, str]]]:
         payload = option.get("text") or "/informer" + json.dumps(
             {entity: option["value"]}, ensure_ascii=False, separators=(",", ":"))
         choices.append({"title": option["title"], "payload": payload})
-    if field not in ("commune", "code_postal"):
-        title = spec.get("dont_know", _wording()["dont_know"])
+    title = spec["dont_know"] if "dont_know" in spec else _wording()["dont_know"]
+    if title and field not in ("commune", "code_postal"):
         choices.append({"title": title, "payload": "je ne sais pas"})
     return spec["text"], choices
+
+
+def message_with_buttons(key: str, **values: Any) -> tuple[str, list[dict[str, str]]]:
+    return message(key, **values), buttons(key)
 
 
 def asked_fields() -> list[str]:

@@ -22,6 +22,7 @@ class Entry:
     term: str
     definition: str
     url: str | None
+    amount: str | None = None      # for an aid of the catalogue
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +51,8 @@ def define(catalog: Catalog, term: str) -> Entry | None:
         for name in [item["term"], *item.get("aliases", [])]:
             choices.setdefault(_clean(name), entry)
     for aid in catalog.files.aids:
-        entry = Entry(aid["name"], aid["summary"].strip(), aid["url"])
+        entry = Entry(aid["name"], aid["summary"].strip(), aid["url"],
+                      (aid.get("amount") or {}).get("text"))
         choices.setdefault(_clean(aid["name"]), entry)
         choices.setdefault(_clean(aid["id"].replace("-", " ")), entry)
     if key in choices:

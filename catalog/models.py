@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -113,3 +113,23 @@ class CommuneElsewhere(Base):
     department: Mapped[str] = mapped_column(String(3))
     department_name: Mapped[Optional[str]] = mapped_column(String(100))
     postal_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Lead(Base):
+    """A request to be contacted by a territory's advisors (handoff), with the person's consent.
+
+    Holds personal data (e-mail or phone): erased with the conversation on request.
+    """
+
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sender_id: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[Optional[str]] = mapped_column(String(40))
+    territory_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    email: Mapped[Optional[str]] = mapped_column(String(200))
+    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    aids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="nouveau")

@@ -4,7 +4,7 @@ import ast
 
 from conftest import PROJECT_DIR
 
-OUR_PACKAGES = ("bot", "catalog", "actions")
+OUR_PACKAGES = ("bot", "catalog", "actions", "tests", "scripts")
 
 
 def imports_of(package: str) -> dict[str, set[str]]:
@@ -20,7 +20,8 @@ def imports_of(package: str) -> dict[str, set[str]]:
     return found
 
 
-def test_nothing_of_ours_imports_rasa():
+def test_only_the_rasa_extensions_import_rasa():
+    """rasa_extensions/ is loaded by Rasa itself (config.yml); nothing else may import it."""
     for package in OUR_PACKAGES:
         for path, names in imports_of(package).items():
             assert "rasa" not in names, f"{path} importe rasa"
@@ -34,3 +35,9 @@ def test_the_catalogue_knows_nothing_of_rasa_channels_or_edges():
 def test_actions_do_not_depend_on_the_edges():
     for path, names in imports_of("actions").items():
         assert "bot" not in names, path
+
+
+def test_nothing_imports_the_rasa_extensions():
+    for package in OUR_PACKAGES:
+        for path, names in imports_of(package).items():
+            assert "rasa_extensions" not in names, path

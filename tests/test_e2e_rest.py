@@ -1,7 +1,11 @@
-"""End to end: the real action server and Rasa server on free ports, a French conversation
-over the REST channel, then a restart that keeps the conversation (SQLite tracker store)."""
+"""End to end: the real action server and Rasa server on free ports, French conversations over
+the REST channel: a recommendation, bad input, a handoff with erasure, then a restart that keeps
+a conversation (SQLite tracker store)."""
 
 from __future__ import annotations
+
+import sqlite3
+import time
 
 import httpx
 import pytest
@@ -9,6 +13,7 @@ import pytest
 from bot.config import Settings
 from bot.runner import Stack, free_port
 from catalog.dialogue import question
+from catalog.leads import leads_of
 
 pytestmark = pytest.mark.rasa
 
@@ -38,7 +43,13 @@ def settings(tmp_path_factory):
                     tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
 
 
-def say(settings: Settings, text: str, sender: str = "e2e-roubaix") -> list[dict]:
+@pytest.fixture(scope="module")
+def stack(settings):
+    with Stack(settings) as running:
+        yield running
+
+
+def say(settings: Settings, text: str, sender: str) -> list[dict]:
     response = httpx.post(f"{settings.rasa_url}/webhooks/rest/webhook",
                           json={"sender": sender, "message": text}, timeout=60)
     response.raise_for_status()
@@ -49,32 +60,78 @@ def texts(messages: list[dict]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
-def test_a_job_seeker_in_roubaix_gets_real_aids_with_links_and_keeps_them(settings, catalog):
-    with Stack(settings):
-        hello = texts(say(settings, "Bonjour"))
-        assert "assistant Quartiers productifs" in hello
+def stored_slots(settings: Settings, sender: str) -> dict:
+    """The slots as the tracker store holds them (last value of each)."""
+    import json
+    with sqlite3.connect(settings.tracker_db) as db:
+        rows = db.execute("select data from events where sender_id = ? and type_name = 'slot' "
+                          "order by id", (sender,)).fetchall()
+    return {event["name"]: event["value"] for event in (json.loads(r[0]) for r in rows)}
 
-        answer = say(settings, "je veux ouvrir une épicerie à Roubaix, je suis au chômage")
+
+def answer_until_recommendation(settings, answer, sender):
+    for _ in range(10):
+        if "Voici les aides" in texts(answer):
+            return answer
+        asked = [QUESTIONS[m["text"]] for m in answer if m.get("text") in QUESTIONS]
+        assert asked, f"ni question ni recommandation : {texts(answer)}"
+        asked_message = next(m for m in answer if m.get("text") in QUESTIONS)
+        assert asked_message.get("buttons") or asked[0] == "commune"
+        answer = say(settings, PERSONA[asked[0]], sender)
+    raise AssertionError("pas de recommandation en 10 tours")
+
+
+def test_a_job_seeker_in_roubaix_gets_real_aids_with_links(stack, settings, catalog):
+    sender = "e2e-roubaix"
+    assert "assistant Quartiers productifs" in texts(say(settings, "Bonjour", sender))
+    answer = say(settings, "je veux ouvrir une épicerie à Roubaix, je suis au chômage", sender)
+    assert "J'ai bien noté" in texts(answer)
+    recommendation = texts(answer_until_recommendation(settings, answer, sender))
+    for aid_id in ("acre", "pret-honneur-quartier"):
+        aid = catalog.aid(aid_id)
+        assert aid["name"] in recommendation and aid["url"] in recommendation
+    assert "organismes à contacter" in recommendation
+    goodbye = texts(say(settings, "merci, au revoir", sender))
+    assert "Pour mémoire" in goodbye and catalog.aid("acre")["name"] in goodbye
+
+
+@pytest.mark.parametrize("noise", ["", "😀😀", "x" * 2500, "<img src=x onerror=alert(1)>",
+                                   "Hello, can you help me?"])
+def test_bad_input_gets_a_french_answer_and_keeps_the_profile(stack, settings, noise):
+    sender = "e2e-robust"
+    if not stored_slots(settings, sender).get("commune"):
+        answer = say(settings, "je veux créer un commerce à Nancy, je suis salarié", sender)
         assert "J'ai bien noté" in texts(answer)
-        for _ in range(10):
-            if "Voici les aides" in texts(answer):
-                break
-            asked = [QUESTIONS[m["text"]] for m in answer if m.get("text") in QUESTIONS]
-            assert asked, f"ni question ni recommandation : {texts(answer)}"
-            asked_message = next(m for m in answer if m.get("text") in QUESTIONS)
-            assert asked_message.get("buttons") or asked[0] == "commune"
-            answer = say(settings, PERSONA[asked[0]])
-        recommendation = texts(answer)
-        assert "Voici les aides" in recommendation
-        for aid_id in ("acre", "pret-honneur-quartier"):
-            aid = catalog.aid(aid_id)
-            assert aid["name"] in recommendation and aid["url"] in recommendation
-        assert "organismes à contacter" in recommendation
-        assert answer[-1].get("buttons"), "les suites sont proposées en boutons"
+    reply = texts(say(settings, noise, sender))
+    assert reply.strip(), "une réponse en français est attendue"
+    assert "Traceback" not in reply and "<img" not in reply.replace(noise, "")
+    kept = stored_slots(settings, sender)
+    assert kept["stade"] == "creation" and kept["commune"] == "Nancy"
 
-    # A restart keeps the conversation: the contacts are Roubaix's without asking again.
+
+def test_a_handoff_stores_a_lead_and_erasure_removes_everything(stack, settings):
+    sender = "e2e-roubaix"
+    offer = texts(say(settings, "je voudrais parler à un conseiller", sender))
+    assert "conseiller de Roubaix" in offer
+    assert "e-mail" in texts(say(settings, "oui", sender))
+    done = texts(say(settings, "marie.dupont@exemple.fr", sender))
+    assert "conseillers de Roubaix" in done and "marie.dupont@exemple.fr" in done
+    assert leads_of(sender)[0].email == "marie.dupont@exemple.fr"
+    erased = texts(say(settings, "supprimez mes données", sender))
+    assert "effacés" in erased
+    assert leads_of(sender) == []
+    deadline = time.monotonic() + 20
+    while stored_slots(settings, sender) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    with sqlite3.connect(settings.tracker_db) as db:
+        assert db.execute("select count(*) from events where sender_id = ?",
+                          (sender,)).fetchone()[0] == 0
+
+
+def test_a_restart_keeps_the_conversation(stack, settings, catalog):
+    stack.stop()
     with Stack(settings):
-        contacts = texts(say(settings, "je voudrais parler à un conseiller"))
+        contacts = texts(say(settings, "je voudrais parler à un conseiller", "e2e-robust"))
         assert "dites-moi votre commune" not in contacts
         assert any(c["name"] in contacts for c in catalog.files.contacts
-                   if c.get("territory") == "roubaix")
+                   if c.get("territory") == "grand-nancy")

@@ -1,0 +1,79 @@
+"""Handoff to a person: offer, consent, contact details, a lead for the territory's advisors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.slots import catalog, profile_from_slots
+from catalog.dialogue import message, message_with_buttons
+from catalog.engine import locate
+from catalog.leads import parse_contact, save_lead
+from catalog.profile import TERRITORY_IDS
+
+
+def _territory(tracker: Tracker) -> dict | None:
+    """The pilot territory of the conversation, if the place is known and is one."""
+    profile, _ = locate(catalog(), profile_from_slots(tracker.slots))
+    territory = profile.get("territoire")
+    return catalog().territory(territory) if territory in TERRITORY_IDS else None
+
+
+class ActionProposerRappel(Action):
+    def name(self) -> str:
+        return "action_proposer_rappel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        territory = _territory(tracker)
+        if territory:
+            text, choices = message_with_buttons("rappel_proposition", territoire=territory["name"])
+            dispatcher.utter_message(text=text, buttons=choices)
+        elif tracker.get_slot("territoire") == "hors_territoire":
+            dispatcher.utter_message(text=message("rappel_hors_territoire"))
+        else:
+            dispatcher.utter_message(text=message("rappel_sans_commune"))
+        return []
+
+
+class ValidateHandoffForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_handoff_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> list[str]:
+        # Without a pilot territory there is no advisor to send the request to.
+        return ["coordonnees"] if _territory(tracker) else []
+
+    def validate_coordonnees(self, value: Any, dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        details = parse_contact(str(value or ""))
+        if details is None:
+            dispatcher.utter_message(text=message("coordonnees_invalides"))
+            return {"coordonnees": None}
+        return {"coordonnees": details.shown}
+
+
+class ActionEnregistrerDemande(Action):
+    def name(self) -> str:
+        return "action_enregistrer_demande"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        territory = _territory(tracker)
+        details = parse_contact(tracker.get_slot("coordonnees") or "")
+        if not territory or not details:
+            dispatcher.utter_message(text=message("demande_impossible"))
+            return [SlotSet("coordonnees", None)]
+        profile = {k: v for k, v in profile_from_slots(tracker.slots).values.items()
+                   if v is not None}
+        save_lead(tracker.sender_id, tracker.get_latest_input_channel(), territory["id"],
+                  details, profile, list(tracker.get_slot("aides_recommandees") or []))
+        dispatcher.utter_message(text=message("demande_enregistree", territoire=territory["name"],
+                                              coordonnees=details.shown))
+        return []

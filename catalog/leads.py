@@ -1,0 +1,73 @@
+"""Handoff requests ("leads"): checking contact details, storing them, erasing them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from catalog import store
+from catalog.models import Lead
+
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+PHONE_DIGITS = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    email: str | None = None
+    phone: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.email or self.phone or ""
+
+
+def parse_contact(text: str) -> ContactDetails | None:
+    """An e-mail address or a French phone number found in the text, normalised; else None."""
+    for word in re.split(r"[\s,;]+", text.strip()):
+        word = word.strip("<>()[]\"'.")
+        if EMAIL.match(word) and len(word) <= 200:
+            return ContactDetails(email=word.lower())
+    candidate = re.sub(r"[\s.\-()]", "", text)
+    match = re.search(r"(?:\+33|0033|0)([1-9]\d{8})(?!\d)", candidate)
+    if match and len(PHONE_DIGITS.findall(text)) <= 14:
+        digits = "0" + match.group(1)
+        return ContactDetails(phone=" ".join(digits[i:i + 2] for i in range(0, 10, 2)))
+    match = re.search(r"\+262(\d{9})(?!\d)|\+(?:590|594|596)(\d{9})(?!\d)", candidate)
+    if match:
+        return ContactDetails(phone=candidate[match.start():match.end()])
+    return None
+
+
+def save_lead(sender_id: str, channel: str | None, territory: str | None,
+              details: ContactDetails, profile: dict[str, Any], aids: list[str],
+              engine: Engine | None = None) -> int:
+    engine = engine or store.make_engine()
+    store.migrate(engine)
+    with Session(engine) as session, session.begin():
+        lead = Lead(created_at=datetime.now(timezone.utc), sender_id=sender_id, channel=channel,
+                    territory_id=territory, email=details.email, phone=details.phone,
+                    profile=profile, aids=aids, status="nouveau")
+        session.add(lead)
+        session.flush()
+        return lead.id
+
+
+def erase_sender(sender_id: str, engine: Engine | None = None) -> int:
+    """Delete every lead of a sender; returns how many."""
+    engine = engine or store.make_engine()
+    store.migrate(engine)
+    with Session(engine) as session, session.begin():
+        return session.execute(delete(Lead).where(Lead.sender_id == sender_id)).rowcount or 0
+
+
+def leads_of(sender_id: str, engine: Engine | None = None) -> list[Lead]:
+    engine = engine or store.make_engine()
+    store.migrate(engine)
+    with Session(engine) as session:
+        return list(session.scalars(select(Lead).where(Lead.sender_id == sender_id)))

@@ -1,0 +1,40 @@
+"""NLU component: a message with no word at all (empty, emoji only, punctuation) or longer
+than MAX_LENGTH characters is not understood, whatever the classifier guessed — so « 😀😀 »
+is met with « pouvez-vous reformuler ? » (and a very long text with a request to shorten it,
+see actions/session.py) instead of, say, a goodbye that would end the questionnaire."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+WORD = re.compile(r"\w")
+FALLBACK = "nlu_fallback"
+MAX_LENGTH = 2000
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER],
+                          is_trainable=False)
+class NoWordsFallback(GraphComponent):
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "NoWordsFallback":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if WORD.search(text) and len(text) <= MAX_LENGTH:
+                continue
+            message.set(INTENT, {"name": FALLBACK, "confidence": 1.0}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [{"name": FALLBACK, "confidence": 1.0}],
+                        add_to_output=True)
+            message.set(ENTITIES, [], add_to_output=True)
+        return messages
