@@ -50,6 +50,13 @@ def pytest_sessionfinish(session, exitstatus):
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def app_catalog():
+    """The catalogue as the running assistant sees it (DATABASE_URL), for end-to-end tests."""
+    from catalog.engine import open_catalog
+    return open_catalog()
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def catalog(request, tmp_path_factory):
     """The shipped catalogue, loaded into SQLite and into PostgreSQL, read back from each."""

@@ -165,3 +165,20 @@ async def test_an_ambiguous_commune_is_asked_with_one_button_per_commune():
     assert slots["commune"] is None and slots["requested_slot"] == "commune"
     assert "Plusieurs communes s'appellent « Saint-Louis »" in texts[0]
     assert "Saint-Louis (68300)" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+async def test_a_correction_of_the_place_updates_territory_and_postal_code():
+    known = {"stade": "creation", "commune": "Roubaix", "code_postal": "59100",
+             "territoire": "roubaix"}
+    slots, _, _ = await run(ValidateProfilForm(), tracker(
+        known, text="non, je suis à Arras", intent="informer", requested="statut",
+        new_slots={"commune": "Arras"}))
+    assert slots["territoire"] == "arras" and slots["code_postal"] == "62000"
+
+
+async def test_a_correction_of_the_stage_is_kept():
+    known = {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"}
+    slots, texts, _ = await run(ValidateProfilForm(), tracker(
+        known, text="en fait c'est une reprise", requested="statut",
+        new_slots={"stade": "reprise"}))
+    assert slots["stade"] == "reprise"

@@ -81,18 +81,18 @@ def answer_until_recommendation(settings, answer, sender):
     raise AssertionError("pas de recommandation en 10 tours")
 
 
-def test_a_job_seeker_in_roubaix_gets_real_aids_with_links(stack, settings, catalog):
+def test_a_job_seeker_in_roubaix_gets_real_aids_with_links(stack, settings, app_catalog):
     sender = "e2e-roubaix"
     assert "assistant Quartiers productifs" in texts(say(settings, "Bonjour", sender))
     answer = say(settings, "je veux ouvrir une épicerie à Roubaix, je suis au chômage", sender)
     assert "J'ai bien noté" in texts(answer)
     recommendation = texts(answer_until_recommendation(settings, answer, sender))
     for aid_id in ("acre", "pret-honneur-quartier"):
-        aid = catalog.aid(aid_id)
+        aid = app_catalog.aid(aid_id)
         assert aid["name"] in recommendation and aid["url"] in recommendation
     assert "organismes à contacter" in recommendation
-    goodbye = texts(say(settings, "merci, au revoir", sender))
-    assert "Pour mémoire" in goodbye and catalog.aid("acre")["name"] in goodbye
+    goodbye = texts(say(settings, "au revoir", sender))
+    assert "Pour mémoire" in goodbye and app_catalog.aid("acre")["name"] in goodbye
 
 
 @pytest.mark.parametrize("noise", ["", "😀😀", "x" * 2500, "<img src=x onerror=alert(1)>",
@@ -128,10 +128,10 @@ def test_a_handoff_stores_a_lead_and_erasure_removes_everything(stack, settings)
                           (sender,)).fetchone()[0] == 0
 
 
-def test_a_restart_keeps_the_conversation(stack, settings, catalog):
+def test_a_restart_keeps_the_conversation(stack, settings, app_catalog):
     stack.stop()
     with Stack(settings):
         contacts = texts(say(settings, "je voudrais parler à un conseiller", "e2e-robust"))
         assert "dites-moi votre commune" not in contacts
-        assert any(c["name"] in contacts for c in catalog.files.contacts
+        assert any(c["name"] in contacts for c in app_catalog.files.contacts
                    if c.get("territory") == "grand-nancy")
