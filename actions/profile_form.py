@@ -117,6 +117,9 @@ class ValidateProfilForm(FormValidationAction):
         return self._enum("secteur", value)
 
     def validate_statut(self, value, dispatcher, tracker, domain):
+        if tracker.get_slot(REQUESTED_SLOT) == "effectif":
+            # « 2 salariés » answers the headcount; it does not make the person an employee.
+            return {"statut": _previous_value(tracker, "statut")}
         return self._enum("statut", value)
 
     def validate_besoins(self, value, dispatcher, tracker, domain):
@@ -177,6 +180,15 @@ class ValidateProfilForm(FormValidationAction):
             dispatcher.utter_message(text=message("hors_territoire"))
         return {"commune": place.commune_name or text or place.postal_code,
                 "code_postal": place.postal_code, "territoire": place.territory}
+
+
+def _previous_value(tracker: Tracker, name: str) -> Any:
+    """The value a slot had before the latest user message."""
+    users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
+    before = tracker.events[:users[-1]] if users else tracker.events
+    values = [event.get("value") for event in before
+              if event.get("event") == "slot" and event.get("name") == name]
+    return values[-1] if values else None
 
 
 def _answer(field: str, text: str, intent: str | None) -> Any:

@@ -48,6 +48,7 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONUNBUFFERED": "1",
             "SANIC_HOST": self.settings.host,   # the action server's interface
+            "RASA_URL": self.settings.rasa_url,   # the Telegram bridge's Rasa address
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         })
         return env
@@ -75,6 +76,14 @@ class Stack:
         if s.cors:
             rasa += ["--cors", *s.cors.split(",")]
         self._spawn("rasa", rasa)
+
+    def start_telegram(self) -> bool:
+        """Start the Telegram bridge (`python -m bot.telegram`) when TELEGRAM_BOT_TOKEN is
+        set. Called once Rasa is ready; the bridge reads its settings from the environment."""
+        if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+            return False
+        self._spawn("telegram", [sys.executable, "-m", "bot.telegram"])
+        return True
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         s = self.settings
@@ -146,12 +155,16 @@ def run(train: bool = True) -> int:
     try:
         stack.start()
         stack.wait_ready()
+        telegram = stack.start_telegram()
+        mode = "webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL") else "polling"
+        telegram_line = f"  Telegram : passerelle démarrée ({mode})\n" if telegram else ""
         print(f"\nL'assistant est prêt.\n"
               f"  Conversation (REST) : POST {settings.rasa_url}/webhooks/rest/webhook\n"
               f"      exemple : curl -s {settings.rasa_url}/webhooks/rest/webhook "
               f"-d '{{\"sender\": \"moi\", \"message\": \"Bonjour\"}}'\n"
               f"  Conversation (socket.io) : {settings.rasa_url}/socket.io\n"
               f"  Serveur d'actions : {settings.action_url}\n"
+              f"{telegram_line}"
               f"  Journaux : {settings.log_dir}\n"
               f"Ctrl-C pour tout arrêter.", flush=True)
         while all(p.poll() is None for p in stack.processes.values()):

@@ -19,7 +19,7 @@ CONFIDENCE_WEIGHT = {"confirmed": 1.0, "secondary": 0.95, "unconfirmed": 0.85}
 TYPE_WEIGHT = {"exoneration_sociale": 1.0, "allocation": 1.0, "pret_honneur": 1.0,
                "microcredit": 1.0, "garantie": 0.9, "subvention": 1.0, "pret": 0.9,
                "exoneration_fiscale": 0.9, "accompagnement": 0.8, "formation": 0.8,
-               "local": 0.8, "fonds_propres": 0.8, "prix": 0.5}
+               "local": 0.8, "fonds_propres": 0.8, "prix": 0.3}
 # The dialogue can ask these fields; ties in usefulness keep this order.
 ASKABLE = ("stade", "secteur", "statut", "commune", "implante_qpv", "habite_qpv",
            "indemnise_are", "besoins", "effectif", "anciennete_annees", "age", "franchise",
@@ -194,7 +194,10 @@ def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int,
         0.6 if aid.get("qpv_specific") and in_qpv is None else 0.3)
     targeted = min(1.0, passed / 3)
     top = (aid.get("amount") or {}).get("max") or 0
-    amount = min(1.0, math.log10(1 + top) / 5) if top else 0.5
+    # Without a sum in euros, an exemption or an allowance is still worth a lot.
+    amount = min(1.0, math.log10(1 + top) / 5) if top else (
+        0.8 if aid.get("type") in ("exoneration_sociale", "exoneration_fiscale", "allocation")
+        else 0.5)
     kind = TYPE_WEIGHT.get(aid.get("type"), 0.8)
     score = 0.35 * certainty + 0.20 * need_match + 0.10 * qpv + 0.10 * targeted \
         + 0.10 * amount + 0.15 * kind

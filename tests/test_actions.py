@@ -182,3 +182,12 @@ async def test_a_correction_of_the_stage_is_kept():
         known, text="en fait c'est une reprise", requested="statut",
         new_slots={"stade": "reprise"}))
     assert slots["stade"] == "reprise"
+
+
+async def test_a_headcount_answer_does_not_change_the_personal_situation():
+    track = tracker({"stade": "developpement", "commune": "Nancy", "territoire": "grand-nancy"},
+                    text="2 salariés", requested="effectif",
+                    new_slots={"statut": "salarie"})
+    track.events.insert(0, {"event": "slot", "name": "statut", "value": "rsa"})
+    slots, _, _ = await run(ValidateProfilForm(), track)
+    assert slots["statut"] == "rsa" and slots["effectif"] == 2

@@ -128,6 +128,39 @@ def test_a_handoff_stores_a_lead_and_erasure_removes_everything(stack, settings)
                           (sender,)).fetchone()[0] == 0
 
 
+# Ten first messages in ten styles; each must reach a fitting recommendation in 8 turns.
+FIRST_MESSAGES = [
+    ("slt jveux ouvrir 1 snack a toulouse g pas de taf", "microcredit-adie"),
+    ("Bonjour Madame, Monsieur, je souhaiterais reprendre une boulangerie à Montbéliard. "
+     "Je perçois actuellement le RSA.", "acre"),
+    ("bonjour je suis au chomage depuis 6 mois et je voudrais creer mon entreprise de "
+     "menage a roubaix", "acre"),
+    ("j'ai deja ma boutique a nancy depuis 4 ans et je veux la developper", "pret-vert"),
+    ("Quelles aides pour créer un commerce à Marseille ?", "region-sud-zero-rideau-ferme"),
+    ("je suis etudiant j'ai une idée d'appli", "cape"),
+    ("cc je suis au rsa et jvoudrais monter ma boite de vtc a evry", "acre"),
+    ("Je cherche un financement pour ouvrir un restaurant à Saint-Louis 97450",
+     "reunion-aide-tpe"),
+    ("g un projet de salon de coiffure a laval", "pdl-commerce-artisanat"),
+    ("je veux reprendre une épicerie à Arras, je suis salariée", "france-active-pacte-creation"),
+]
+ANSWERS = {**PERSONA, "commune": "Roubaix", "secteur": '/informer{"secteur":"services"}',
+           "stade": '/informer{"stade":"creation"}', "anciennete_annees": "4 ans",
+           "effectif": "2 salariés", "indemnise_are": "non"}
+
+
+@pytest.mark.parametrize("first, expected", FIRST_MESSAGES)
+def test_ten_styles_reach_a_fitting_recommendation_within_eight_turns(
+        stack, settings, app_catalog, first, expected):
+    sender = f"e2e-style-{FIRST_MESSAGES.index((first, expected))}"
+    answer, turns = say(settings, first, sender), 1
+    while "Voici les aides" not in texts(answer):
+        asked = [QUESTIONS[m["text"]] for m in answer if m.get("text") in QUESTIONS]
+        assert asked and turns < 8, f"tour {turns} : {texts(answer)}"
+        answer, turns = say(settings, ANSWERS[asked[0]], sender), turns + 1
+    assert app_catalog.aid(expected)["name"] in texts(answer)
+
+
 def test_a_restart_keeps_the_conversation(stack, settings, app_catalog):
     stack.stop()
     with Stack(settings):

@@ -1,0 +1,46 @@
+"""Running the Telegram bridge inside a test, against the fake Telegram and a fake Rasa."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fake_telegram import FakeTelegram
+
+from bot.telegram.app import Bridge
+from bot.telegram.settings import RetryPolicy, TelegramSettings
+
+FAST_RETRY = RetryPolicy(initial_delay=0.05, max_delay=0.2, max_age=3600)
+
+
+def settings_for(telegram: FakeTelegram, rasa_url: str, state_db: Path,
+                 **overrides: Any) -> TelegramSettings:
+    settings = TelegramSettings(token=telegram.token, rasa_url=rasa_url, state_db=state_db,
+                                api_base_url=telegram.base_url, poll_timeout=1,
+                                retry=FAST_RETRY)
+    return dataclasses.replace(settings, **overrides)
+
+
+@contextlib.asynccontextmanager
+async def running_bridge(settings: TelegramSettings) -> AsyncIterator[Bridge]:
+    """Start the bridge on the current event loop; stop it (cleanly) on exit."""
+    bridge = Bridge(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(bridge.run(stop))
+    ready = asyncio.create_task(bridge.ready.wait())
+    done, _ = await asyncio.wait({task, ready}, timeout=20,
+                                 return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()   # raises what made the start fail
+    if not done:
+        raise TimeoutError("the bridge did not start")
+    try:
+        yield bridge
+    finally:
+        stop.set()
+        ready.cancel()
+        await asyncio.wait_for(task, 20)
