@@ -130,19 +130,19 @@ def test_a_handoff_stores_a_lead_and_erasure_removes_everything(stack, settings)
 
 # Ten first messages in ten styles; each must reach a fitting recommendation in 8 turns.
 FIRST_MESSAGES = [
-    ("slt jveux ouvrir 1 snack a toulouse g pas de taf", "microcredit-adie"),
+    ("slt jveux ouvrir 1 snack a toulouse g pas de taf", "acre"),
     ("Bonjour Madame, Monsieur, je souhaiterais reprendre une boulangerie à Montbéliard. "
      "Je perçois actuellement le RSA.", "acre"),
     ("bonjour je suis au chomage depuis 6 mois et je voudrais creer mon entreprise de "
      "menage a roubaix", "acre"),
     ("j'ai deja ma boutique a nancy depuis 4 ans et je veux la developper", "pret-vert"),
-    ("Quelles aides pour créer un commerce à Marseille ?", "region-sud-zero-rideau-ferme"),
+    ("Quelles aides pour créer un commerce à Marseille ?", "pret-honneur-quartier"),
     ("je suis etudiant j'ai une idée d'appli", "cape"),
     ("cc je suis au rsa et jvoudrais monter ma boite de vtc a evry", "acre"),
     ("Je cherche un financement pour ouvrir un restaurant à Saint-Louis 97450",
      "reunion-aide-tpe"),
     ("g un projet de salon de coiffure a laval", "pdl-commerce-artisanat"),
-    ("je veux reprendre une épicerie à Arras, je suis salariée", "france-active-pacte-creation"),
+    ("je veux reprendre une épicerie à Arras, je suis salariée", "pret-honneur-quartier"),
 ]
 ANSWERS = {**PERSONA, "commune": "Roubaix", "secteur": '/informer{"secteur":"services"}',
            "stade": '/informer{"stade":"creation"}', "anciennete_annees": "4 ans",
