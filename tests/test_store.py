@@ -21,10 +21,10 @@ def test_migrations_create_every_table_and_record_the_revision(engine):
     store.migrate(engine)
     tables = set(inspect(engine).get_table_names())
     assert {"aids", "territories", "communes", "qpv", "contacts", "regions",
-            "communes_elsewhere", "alembic_version"} <= tables
+            "communes_elsewhere", "leads", "alembic_version"} <= tables
     with engine.connect() as connection:
         assert connection.execute(text("select version_num from alembic_version")).scalar() \
-            == "0002"
+            == "0003"
 
 
 def test_loading_twice_gives_the_same_catalogue_as_the_files(engine):
