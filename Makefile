@@ -9,13 +9,14 @@ APP_VENV  := .venv
 RASA      := $(RASA_VENV)/bin/rasa
 QP        := $(APP_VENV)/bin/qp
 MODEL     := models/assistant.tar.gz
+WIDGET_NPM := bot/web/node_modules/.package-lock.json
 CATALOG_FILES := $(shell find catalog/data -name '*.yml')
 RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard rasa_extensions/*.py)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test bench nlu-report lock clean
+.PHONY: help setup train run test bench nlu-report flows lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -23,6 +24,7 @@ help:
 	@echo "make setup  — installe les deux environnements Python et charge le catalogue"
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
 	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
+	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 25 min)"
 
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed var/catalog.stamp
@@ -60,11 +62,20 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS)
 run: setup train
 	$(QP) run --no-train
 
-test: setup train
+test: setup train $(WIDGET_NPM)
 	$(APP_VENV)/bin/pytest
+
+# The web chat's npm packages: socket.io-client (vendored, committed) and axe-core for the tests.
+$(WIDGET_NPM): bot/web/package.json bot/web/package-lock.json scripts/build_widget.sh
+	scripts/build_widget.sh
 
 bench: setup train
 	$(APP_VENV)/bin/python -m bot.bench
+
+# Advisors' flow scenarios against the real assistant. FICHIERS=… picks files;
+# URL=http://localhost:5005 uses the assistant started by `make run`.
+flows: setup train
+	$(QP) flows test $(if $(URL),--url $(URL)) $(FICHIERS)
 
 # Measured NLU quality (5-fold cross-validation and the held-out file) → docs/nlu/ (~25 min).
 nlu-report: setup train
@@ -78,4 +89,4 @@ lock:
 	  $(APP_VENV)/bin/pip freeze --exclude-editable | grep -v '^-e' ) > requirements/app.lock
 
 clean:
-	rm -rf models var .rasa results
+	rm -rf models var .rasa results bot/web/node_modules

@@ -11,7 +11,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.slots import catalog, profile_from_slots
-from catalog.dialogue import message, message_with_buttons
+from catalog.dialogue import message, message_with_buttons, of
 from catalog.engine import locate
 from catalog.leads import parse_contact, save_lead
 from catalog.profile import TERRITORY_IDS
@@ -32,7 +32,8 @@ class ActionProposerRappel(Action):
                   domain: DomainDict) -> list[EventType]:
         territory = _territory(tracker)
         if territory:
-            text, choices = message_with_buttons("rappel_proposition", territoire=territory["name"])
+            text, choices = message_with_buttons("rappel_proposition",
+                                                 de_territoire=of(territory["name"]))
             dispatcher.utter_message(text=text, buttons=choices)
         elif tracker.get_slot("territoire") == "hors_territoire":
             dispatcher.utter_message(text=message("rappel_hors_territoire"))
@@ -74,6 +75,7 @@ class ActionEnregistrerDemande(Action):
                    if v is not None}
         save_lead(tracker.sender_id, tracker.get_latest_input_channel(), territory["id"],
                   details, profile, list(tracker.get_slot("aides_recommandees") or []))
-        dispatcher.utter_message(text=message("demande_enregistree", territoire=territory["name"],
+        dispatcher.utter_message(text=message("demande_enregistree",
+                                              de_territoire=of(territory["name"]),
                                               coordonnees=details.shown))
         return []

@@ -19,7 +19,8 @@ from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
 from catalog.dialogue import message
 from catalog.engine import recommend
-from catalog.profile import (FIELDS, OUTSIDE_TERRITORIES, is_dont_know, parse_number,
+from catalog.profile import (FIELDS, OUTSIDE_TERRITORIES, is_bare_number, is_dont_know,
+                             parse_number,
                              parse_postal_code, parse_yes_no)
 
 MAX_QUESTIONS = int(os.environ.get("QP_MAX_QUESTIONS", "7"))
@@ -69,17 +70,29 @@ class ValidateProfilForm(FormValidationAction):
     async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> list[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
-        message = tracker.latest_message or {}
-        text = (message.get("text") or "").strip()
-        intent = (message.get("intent") or {}).get("name")
+        latest = tracker.latest_message or {}
+        text = (latest.get("text") or "").strip()
+        intent = (latest.get("intent") or {}).get("name")
         if not requested or not text:
             return []
         if is_dont_know(text):
             skipped = list(tracker.get_slot("champs_ignores") or [])
             return [SlotSet(requested, None), SlotSet("champs_ignores", skipped + [requested])]
-        if requested in tracker.slots_to_validate() or intent not in ANSWER_INTENTS:
+        if requested in tracker.slots_to_validate():
+            return []
+        if FIELDS[requested] in ("int", "number") and is_bare_number(text):
+            # « zéro », « 3 », « 5 ans »: the answer, whatever the NLU thought it was.
+            return [SlotSet(requested, parse_number(text))]
+        if intent not in ANSWER_INTENTS:
             return []
         value = _answer(requested, text, intent)
+        if value is None and intent in ("informer", "affirmer", "nier", "nlu_fallback",
+                                        "chercher_aides") \
+                and not _other_profile_slots(tracker, requested):
+            # An answer that does not fit the question: say so, the question is asked again.
+            # (A slot event keeps Rasa from rejecting the form and answering nothing.)
+            dispatcher.utter_message(text=message("reponse_incomprise"))
+            return [SlotSet("champs_demandes", tracker.get_slot("champs_demandes") or [])]
         return [] if value is None else [SlotSet(requested, value)]
 
     # --- validation of every profile slot set during this turn -----------------------------
@@ -105,22 +118,26 @@ class ValidateProfilForm(FormValidationAction):
             dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))
         return [SlotSet(name, value) for name, value in results.items()]
 
-    def _enum(self, name: str, value: Any) -> dict[str, Any]:
+    def _enum(self, name: str, value: Any, tracker: Tracker | None = None) -> dict[str, Any]:
         if isinstance(value, list):   # several entities of one kind: keep the first we know
             value = next((canonical(name, v) for v in value if canonical(name, v)), None)
-        return {name: canonical(name, value)}
+        known = canonical(name, value)
+        if known is None and tracker is not None:
+            # The entity was cut badly (« demandeur » + « emploi »): read the whole message.
+            known = canonical(name, (tracker.latest_message or {}).get("text") or "")
+        return {name: known}
 
     def validate_stade(self, value, dispatcher, tracker, domain):
-        return self._enum("stade", value)
+        return self._enum("stade", value, tracker)
 
     def validate_secteur(self, value, dispatcher, tracker, domain):
-        return self._enum("secteur", value)
+        return self._enum("secteur", value, tracker)
 
     def validate_statut(self, value, dispatcher, tracker, domain):
         if tracker.get_slot(REQUESTED_SLOT) == "effectif":
             # « 2 salariés » answers the headcount; it does not make the person an employee.
             return {"statut": _previous_value(tracker, "statut")}
-        return self._enum("statut", value)
+        return self._enum("statut", value, tracker)
 
     def validate_besoins(self, value, dispatcher, tracker, domain):
         values = value if isinstance(value, list) else [value]
@@ -138,8 +155,16 @@ class ValidateProfilForm(FormValidationAction):
             number = int(number)
         return {name: number}
 
+    def _numeric_entity(self, name: str, value: Any, dispatcher, tracker) -> dict[str, Any]:
+        """`age` and `montant` come from entities; a number answering another question
+        (« 3 ans » of age of the business, « 2 salariés ») must not be read as them."""
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested != name and requested in NUMBER_LIMITS:
+            return {name: _previous_value(tracker, name)}
+        return self._number(name, value, dispatcher)
+
     def validate_age(self, value, dispatcher, tracker, domain):
-        return self._number("age", value, dispatcher)
+        return self._numeric_entity("age", value, dispatcher, tracker)
 
     def validate_effectif(self, value, dispatcher, tracker, domain):
         return self._number("effectif", value, dispatcher)
@@ -148,12 +173,12 @@ class ValidateProfilForm(FormValidationAction):
         return self._number("anciennete_annees", value, dispatcher)
 
     def validate_montant(self, value, dispatcher, tracker, domain):
-        return self._number("montant", value, dispatcher)
+        return self._numeric_entity("montant", value, dispatcher, tracker)
 
     def validate_code_postal(self, value, dispatcher, tracker, domain):
         code = parse_postal_code(str(value))
-        if not code:
-            return {"code_postal": None}
+        if not code:   # a stray number (« 0 salarié », a phone number): keep what we had
+            return {"code_postal": _previous_value(tracker, "code_postal")}
         if tracker.slots_to_validate().get("commune"):
             return {"code_postal": code}   # validate_commune resolves both together
         return self._place(tracker.get_slot("commune") or "", code, dispatcher)
@@ -182,6 +207,12 @@ class ValidateProfilForm(FormValidationAction):
                 "code_postal": place.postal_code, "territoire": place.territory}
 
 
+def _other_profile_slots(tracker: Tracker, requested: str) -> bool:
+    """Did this message set other profile fields (a correction rather than an answer)?"""
+    return any(name in FIELDS and name != requested and value is not None
+               for name, value in tracker.slots_to_validate().items())
+
+
 def _previous_value(tracker: Tracker, name: str) -> Any:
     """The value a slot had before the latest user message."""
     users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
@@ -198,7 +229,9 @@ def _answer(field: str, text: str, intent: str | None) -> Any:
         return parse_yes_no(text)
     if kind in ("int", "number"):
         return parse_number(text)
-    if field == "commune" and len(text) <= MAX_PLACE_LENGTH and intent != "chercher_aides":
+    if field == "commune" and len(text) <= MAX_PLACE_LENGTH \
+            and intent in ("informer", "nlu_fallback") and parse_yes_no(text) is None \
+            and any(c.isalpha() or c.isdigit() for c in text):
         return text
     if field == "code_postal":
         return parse_postal_code(text)

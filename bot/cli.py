@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
     run.set_defaults(handler=_run)
 
+    from bot.flows.cli import add_flows_parser
+    add_flows_parser(commands)   # qp flows test [FICHIERS] [--url URL] [--html CHEMIN]
+
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

@@ -19,6 +19,7 @@ class Settings:
     host: str = field(default_factory=lambda: os.environ.get("QP_HOST", "127.0.0.1"))
     rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055")))
+    web_port: int = field(default_factory=lambda: int(os.environ.get("WEB_PORT", "8080")))
     rasa_bin: Path = field(default_factory=lambda: _path(
         "RASA_BIN", PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"))
     model: Path = field(default_factory=lambda: _path(

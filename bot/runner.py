@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 
 from bot.config import PROJECT_DIR, Settings
+from bot.web.process import web_command, web_env
+from bot.web.settings import WebSettings
 
 READY_TIMEOUT = float(os.environ.get("QP_READY_TIMEOUT", "300"))
 
@@ -35,12 +37,22 @@ class StartError(RuntimeError):
 @dataclass
 class Stack:
     settings: Settings = field(default_factory=Settings)
+    with_web: bool = False      # also the web server (widget, demo page): `qp run` says yes
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     started_at: float = 0.0
     rasa_ready_seconds: float | None = None
 
+    @property
+    def web_settings(self) -> WebSettings:
+        s = self.settings
+        return WebSettings(host=s.host, port=s.web_port,
+                           rasa_url=(os.environ.get("QP_WEB_RASA_URL") or s.rasa_url).rstrip("/"))
+
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
+        env.update(web_env(self.web_settings))
+        # credentials.yml: the origins Rasa's socket.io channel accepts (embedding sites + demo)
+        env["QP_SOCKETIO_ORIGINS"] = ",".join(self.web_settings.socketio_origins)
         env.update({
             "ACTION_SERVER_URL": self.settings.action_url,
             "TRACKER_DB": str(self.settings.tracker_db),
@@ -76,6 +88,8 @@ class Stack:
         if s.cors:
             rasa += ["--cors", *s.cors.split(",")]
         self._spawn("rasa", rasa)
+        if self.with_web:
+            self._spawn("web", web_command())
 
     def start_telegram(self) -> bool:
         """Start the Telegram bridge (`python -m bot.telegram`) when TELEGRAM_BOT_TOKEN is
@@ -89,6 +103,8 @@ class Stack:
         s = self.settings
         checks = {"actions": f"http://{s.host}:{s.action_port}/health",
                   "rasa": f"{s.rasa_url}/webhooks/rest/"}
+        if self.with_web:
+            checks["web"] = f"http://{s.host}:{s.web_port}/health"
         deadline = time.monotonic() + timeout
         pending = dict(checks)
         while pending:
@@ -146,7 +162,7 @@ def run(train: bool = True) -> int:
         code = subprocess.call(["make", "train"], cwd=PROJECT_DIR)
         if code:
             return code
-    stack = Stack(settings)
+    stack = Stack(settings, with_web=True)
     # Ctrl-C (even when started in the background, where SIGINT is inherited as ignored) and
     # SIGTERM both stop every process started here.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -163,6 +179,7 @@ def run(train: bool = True) -> int:
               f"      exemple : curl -s {settings.rasa_url}/webhooks/rest/webhook "
               f"-d '{{\"sender\": \"moi\", \"message\": \"Bonjour\"}}'\n"
               f"  Conversation (socket.io) : {settings.rasa_url}/socket.io\n"
+              f"  Démo du widget web (site fictif) : http://localhost:{settings.web_port}/\n"
               f"  Serveur d'actions : {settings.action_url}\n"
               f"{telegram_line}"
               f"  Journaux : {settings.log_dir}\n"

@@ -18,6 +18,11 @@ def _wording() -> dict[str, Any]:
     return yaml.safe_load((DATA_DIR / "dialogue.yml").read_text(encoding="utf-8"))
 
 
+def of(name: str) -> str:
+    """« de Roubaix », « d'Orly et Choisy-le-Roi », « de la Métropole… » stays as written."""
+    return f"d'{name}" if name[:1].upper() in "AEIOUYÂÉÈÊÎÔÛ" else f"de {name}"
+
+
 def message(key: str, **values: Any) -> str:
     template = _wording()["messages"][key]
     text = template["text"] if isinstance(template, dict) else template

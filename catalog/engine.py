@@ -21,7 +21,7 @@ TYPE_WEIGHT = {"exoneration_sociale": 1.0, "allocation": 1.0, "pret_honneur": 1.
                "exoneration_fiscale": 0.9, "accompagnement": 0.8, "formation": 0.8,
                "local": 0.8, "fonds_propres": 0.8, "prix": 0.3}
 # The dialogue can ask these fields; ties in usefulness keep this order.
-ASKABLE = ("stade", "secteur", "statut", "commune", "implante_qpv", "habite_qpv",
+ASKABLE = ("stade", "secteur", "statut", "commune", "code_postal", "implante_qpv", "habite_qpv",
            "indemnise_are", "besoins", "effectif", "anciennete_annees", "age", "franchise",
            "femme", "montant")
 MAX_CONTACTS = 5
@@ -149,6 +149,8 @@ def _match(aid: dict, profile: Profile, region: str | None, territory: str | Non
     scope = aid.get("scope") or {}
     scope_unknown = False
     if scope.get("regions"):
+        if region is None and territory == OUTSIDE_TERRITORIES:
+            return None   # somewhere outside the pilots, region unknown: no regional aid
         if region is None:
             scope_unknown = True
         elif region not in scope["regions"]:
@@ -222,6 +224,10 @@ def _questions(matches: list[AidMatch], profile: Profile, region: str | None) ->
         impact["besoins"] = impact.get("besoins", 0.0) + 0.5
     if not profile.known("stade"):
         impact["stade"] = impact.get("stade", 0.0) + 3.0
+    if profile.get("territoire") == OUTSIDE_TERRITORIES and region is None \
+            and not profile.known("code_postal"):
+        # A commune outside the pilots that we cannot place: its postal code gives the region.
+        impact["code_postal"] = 1.0
     asked = [name for name in ASKABLE if impact.get(name, 0) > 0 and not profile.known(name)]
     return sorted(asked, key=lambda name: (-round(impact[name], 6), ASKABLE.index(name)))
 

@@ -174,6 +174,16 @@ _WORD_NUMBERS = {
     "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
 }
 
+def is_bare_number(text: str) -> bool:
+    """A message that is only a number, maybe with a unit: « 3 », « zéro », « 5 ans »."""
+    words = normalize(text).split()
+    units = {"an", "ans", "annee", "annees", "salarie", "salaries", "personne", "personnes",
+             "euro", "euros", "k", "mois"}
+    numbers = [w for w in words if w.isdigit() or w in _WORD_NUMBERS]
+    return bool(numbers) and len(numbers) == 1 and all(
+        w.isdigit() or w in _WORD_NUMBERS or w in units for w in words)
+
+
 _YES = {"oui", "ouais", "yes", "ok", "exact", "exactement", "bien sur", "carrement", "oui oui",
         "tout a fait", "absolument", "affirmatif", "voui", "ui", "yep", "d accord"}
 _NO = {"non", "nan", "no", "pas du tout", "non non", "absolument pas", "nope", "pas vraiment"}

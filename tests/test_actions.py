@@ -191,3 +191,38 @@ async def test_a_headcount_answer_does_not_change_the_personal_situation():
     track.events.insert(0, {"event": "slot", "name": "statut", "value": "rsa"})
     slots, _, _ = await run(ValidateProfilForm(), track)
     assert slots["statut"] == "rsa" and slots["effectif"] == 2
+
+
+async def test_zero_answers_the_headcount_even_if_nlu_heard_start_over():
+    slots, _, _ = await run(ValidateProfilForm(), tracker(
+        {"stade": "creation"}, text="zéro", intent="recommencer", requested="effectif"))
+    assert slots["effectif"] == 0
+
+
+async def test_an_answer_that_does_not_fit_is_said_and_the_question_stays():
+    slots, texts, _ = await run(ValidateProfilForm(), tracker(
+        {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"}, text="oui",
+        intent="affirmer", requested="effectif"))
+    assert "Je n'ai pas compris votre réponse" in texts[0]
+    assert slots["requested_slot"] == "effectif"
+
+
+async def test_no_is_not_a_commune():
+    slots, texts, _ = await run(ValidateProfilForm(), tracker(
+        {"stade": "creation"}, text="non", intent="nier", requested="commune"))
+    assert "commune" not in slots or slots["commune"] is None
+    assert not any("14 territoires" in t for t in texts)
+
+
+async def test_a_badly_cut_situation_is_read_from_the_whole_message():
+    slots, _, _ = await run(ValidateProfilForm(), tracker(
+        {"stade": "creation"}, text="je suis demandeur d'emploi", requested="statut",
+        new_slots={"statut": "demandeur"}))
+    assert slots["statut"] == "demandeur_emploi"
+
+
+async def test_the_age_of_the_business_is_not_read_as_an_amount():
+    track = tracker({"stade": "developpement", "commune": "Nancy", "territoire": "grand-nancy"},
+                    text="3 ans", requested="anciennete_annees", new_slots={"montant": "3"})
+    slots, _, _ = await run(ValidateProfilForm(), track)
+    assert slots["anciennete_annees"] == 3 and slots["montant"] is None

@@ -1,0 +1,56 @@
+"""The web server's routes: the demo page, the widget's files, a health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.web.demo import render_demo
+from bot.web.security import CommonHeaders, page_csp
+from bot.web.settings import WebSettings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class WidgetFiles(StaticFiles):
+    """Static files, revalidated on each use (ETag) so that an update reaches every site."""
+
+    def file_response(self, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
+def create_app(settings: WebSettings | None = None) -> Starlette:
+    settings = settings or WebSettings()
+    demo_html = render_demo(settings)
+    csp = page_csp(settings)
+
+    async def demo(request: Request) -> Response:
+        return HTMLResponse(demo_html, headers={"Content-Security-Policy": csp,
+                                                "Cache-Control": "no-cache"})
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(
+        routes=[
+            Route("/", demo),
+            Route("/health", health),
+            Mount("/static", WidgetFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(CommonHeaders),
+            # Module scripts and stylesheets of the widget are fetched with CORS by the
+            # websites that embed it: only the allowed ones get the header.
+            Middleware(CORSMiddleware, allow_origins=list(settings.origins),
+                       allow_methods=["GET"], allow_headers=[]),
+        ],
+    )

@@ -1,0 +1,30 @@
+// Every French text the widget shows or reads out (vouvoiement).
+const number = new Intl.NumberFormat("fr-FR");
+
+export const TEXT = Object.freeze({
+  defaultTitle: "Assistant des aides aux entreprises",
+  launcher: "Une question sur les aides ?",
+  intro: "Décrivez votre projet avec vos mots (par exemple : « je veux ouvrir une épicerie, je suis au chômage ») : l'assistant vous indique les aides auxquelles vous avez probablement droit et qui contacter.",
+  privacy: "Ne donnez pas d'informations personnelles (nom, adresse, téléphone). La conversation est gardée dans ce navigateur.",
+  close: "Fermer l'assistant",
+  clear: "Effacer la conversation et recommencer",
+  cleared: "La conversation a été effacée.",
+  log: "Messages de la conversation",
+  you: "Vous :",
+  bot: "L'assistant :",
+  sentAt: "à",
+  replies: "Réponses proposées",
+  typing: "L'assistant écrit…",
+  inputLabel: "Votre message",
+  placeholder: "Écrivez votre message…",
+  hint: "Entrée pour envoyer, Maj + Entrée pour aller à la ligne.",
+  send: "Envoyer",
+  newWindow: "(nouvelle fenêtre)",
+  counter: (count, max) => `${number.format(count)} / ${number.format(max)} caractères`,
+  limitReached: (max) => `Vous avez atteint la limite de ${number.format(max)} caractères.`,
+  connecting: "Connexion à l'assistant…",
+  offline: "L'assistant est momentanément injoignable. Nouvelle tentative automatique dans quelques secondes…",
+  retry: "Réessayer maintenant",
+  notSent: "Votre message n'est pas encore parti : l'assistant est injoignable. Il reste dans la zone de saisie ; renvoyez-le quand la connexion est rétablie.",
+  noAnswer: "L'assistant ne répond pas. Vous pouvez renvoyer votre message.",
+});

@@ -1,0 +1,277 @@
+"""The web chat in a real browser (Debian's Chromium, driven by Playwright): the real action
+server, Rasa server and web server on free ports, started once for the module; the demo page;
+a conversation that ends in aids with working links; a reload that keeps it; HTML shown as
+text; keyboard only on a phone; 200 % zoom; an unreachable server; axe-core; the Origin check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as websocket_connect
+
+from bot.config import Settings
+from bot.runner import Stack, free_port
+from bot.web.process import WebServer
+from bot.web.settings import WebSettings
+from catalog.files import read_files
+from widget_browser import AXE, CHROMIUM, DESCRIPTION, Chat, launch
+
+pytestmark = pytest.mark.rasa
+
+CREDENTIALS = Path(__file__).resolve().parent / "fixtures" / "credentials_widget.yml"
+XSS = "<img src=x onerror=alert(1)>"
+# Collects Content-Security-Policy violations from the first script on (outside the CSP).
+CSP_WATCH = """window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation',
+    e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"""
+
+
+@dataclass
+class WidgetStack(Stack):
+    """The project's Stack, with the proposed channels (rasa_extensions/channels.py) and its
+    allowed origins, until credentials.yml and the runner say the same."""
+
+    socketio_origins: str = ""
+
+    def _env(self) -> dict[str, str]:
+        return {**super()._env(), "QP_SOCKETIO_ORIGINS": self.socketio_origins}
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        super()._spawn(name, [str(CREDENTIALS) if part == "credentials.yml" else part
+                              for part in command])
+
+
+@dataclass
+class Servers:
+    rasa: Settings
+    web: WebSettings
+    url: str
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("widget")
+    rasa = Settings(rasa_port=free_port(), action_port=free_port(),
+                    tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+    web = WebSettings(host="127.0.0.1", port=free_port(), rasa_url=rasa.rasa_url, origins=(),
+                      demo_territory="roubaix")
+    with WidgetStack(rasa, socketio_origins=",".join(web.socketio_origins)), \
+            WebServer(web, tmp / "log" / "web.log") as server:
+        yield Servers(rasa, web, server.url)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not AXE.exists():
+        pytest.fail("axe-core manquant : lancez scripts/build_widget.sh (npm ci dans bot/web)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium manquant ({CHROMIUM}) : apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+def new_context(browser: Browser, **options) -> BrowserContext:
+    context = browser.new_context(locale="fr-FR", **options)
+    context.add_init_script(CSP_WATCH)
+    return context
+
+
+@pytest.fixture
+def desktop(browser):
+    context = new_context(browser, viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = new_context(browser, viewport={"width": 360, "height": 640},
+                          device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield context
+    context.close()
+
+
+def aid(aid_id: str) -> dict:
+    return next(record for record in read_files().aids if record["id"] == aid_id)
+
+
+def assert_accessible(chat: Chat) -> None:
+    violations = chat.axe_violations()
+    assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+def assert_no_csp_violation(chat: Chat) -> None:
+    assert chat.page.evaluate("window.__cspViolations") == []
+
+
+def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(servers, desktop):
+    page = desktop.new_page()
+    sent_frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent_frames.append(
+        frame if isinstance(frame, str) else frame.decode())))
+    page.goto(servers.url + "/")
+    chat = Chat(page)
+    chat.open()
+    recommendation = "\n".join(chat.converse())
+    assert chat.clicked, "au moins une réponse proposée a été cliquée"
+    assert "organismes à contacter" in recommendation
+    for aid_id in ("acre", "pret-honneur-quartier"):
+        record = aid(aid_id)
+        assert record["name"] in recommendation
+        link = page.locator(f'.qp-message--bot a[href="{record["url"]}"]').first
+        assert link.get_attribute("target") == "_blank"
+        assert "noopener" in link.get_attribute("rel")
+        assert record["url"] in link.inner_text()
+    # the clicked button's title is shown as the visitor's message, its payload was sent
+    assert chat.clicked[0] in chat.user_texts()
+    messages = [json.loads(frame[2:])[1] for frame in sent_frames
+                if frame.startswith('42["user_uttered"')]
+    assert messages and all(m["metadata"] == {"territory": "roubaix"} for m in messages)
+    assert any(m["message"].startswith("/informer") for m in messages)
+    assert_no_csp_violation(chat)
+    assert_accessible(chat)
+
+    bot_before, user_before = chat.bot_texts(), chat.user_texts()
+    page.reload()
+    chat.input.wait_for()                       # the panel was open: it reopens
+    assert chat.bot_texts() == bot_before and chat.user_texts() == user_before
+    assert page.locator(f'.qp-message--bot a[href="{aid("acre")["url"]}"]').count() >= 1
+    # the last answer's buttons still work, in the same Rasa conversation (same session id)
+    contacts = "\n".join(chat.click("Être mis en relation"))
+    assert "dites-moi votre commune" not in contacts
+    assert any(c["name"] in contacts for c in read_files().contacts
+               if c.get("territory") == "roubaix")
+    assert_no_csp_violation(chat)
+
+
+def test_html_typed_by_the_visitor_is_shown_as_text_and_the_length_is_capped(servers, desktop):
+    page = desktop.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(servers.url + "/")
+    chat = Chat(page)
+    chat.open()
+    chat.say(XSS)
+    assert chat.user_texts() == [XSS]
+    assert page.locator("img").count() == 0     # pierces the widget's shadow root
+    assert dialogs == []
+
+    chat.input.fill("é" * 1200)
+    assert len(chat.input.input_value()) == 1000
+    counter = page.locator(".qp-counter")
+    assert "limite de 1 000 caractères" in counter.inner_text().replace("\u202f", " ")
+    chat.input.fill("Bonjour")
+    assert counter.inner_text().replace("\u202f", " ") == "7 / 1 000 caractères"
+    assert_no_csp_violation(chat)
+
+
+def test_keyboard_only_on_a_360_pixel_phone(servers, phone):
+    page = phone.new_page()
+    page.goto(servers.url + "/")
+    active = "() => { const host = document.activeElement;" \
+             " const inner = host && host.shadowRoot && host.shadowRoot.activeElement;" \
+             " return inner ? inner.className : (host ? host.tagName : ''); }"
+    page.get_by_role("button", name="Une question sur les aides ?").wait_for()
+    for _ in range(15):                         # Tab through the page to the launcher
+        page.keyboard.press("Tab")
+        if page.evaluate(active) == "qp-launcher":
+            break
+    else:
+        pytest.fail("le bouton de l'assistant n'est pas atteignable au clavier")
+    outline = "() => getComputedStyle(document.activeElement.shadowRoot.activeElement).outlineStyle"
+    assert page.evaluate(outline) != "none", "le focus est visible"
+    page.keyboard.press("Enter")
+    assert page.evaluate(active) == "qp-input", "le focus va dans la zone de saisie"
+
+    chat = Chat(page)
+    before = page.locator(".qp-message--bot").count()
+    page.keyboard.type("Bonjour")
+    page.keyboard.press("Enter")
+    chat.wait_for_answer(before)
+    before = page.locator(".qp-message--bot").count()
+    page.keyboard.type(DESCRIPTION)
+    page.keyboard.press("Enter")
+    chat.wait_for_answer(before)
+    page.keyboard.press("Shift+Tab")            # from the input back to the proposed answers
+    assert page.evaluate(active) == "qp-reply"
+    title = page.evaluate("() => document.activeElement.shadowRoot.activeElement.textContent")
+    before = page.locator(".qp-message--bot").count()
+    page.keyboard.press("Enter")
+    chat.wait_for_answer(before)
+    assert chat.user_texts()[-1] == title
+
+    panel = page.locator(".qp-panel").bounding_box()
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_no_csp_violation(chat)               # before axe, which tries an inline style
+    assert_accessible(chat)
+    page.keyboard.press("Escape")
+    assert page.evaluate(active) == "qp-launcher", "Échap ferme et rend le focus au bouton"
+
+
+def test_usable_at_200_percent_zoom(servers, browser):
+    # A 1280 × 800 window at 200 % zoom lays out like a 640 × 400 viewport.
+    context = new_context(browser, viewport={"width": 640, "height": 400}, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(servers.url + "/")
+        chat = Chat(page)
+        chat.open()
+        for selector in (".qp-panel", ".qp-input", ".qp-send", ".qp-close"):
+            box = page.locator(selector).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 640, selector
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 400, selector
+        assert any("Bonjour" in text or "assistant" in text for text in chat.say("Bonjour"))
+        assert_accessible(chat)
+    finally:
+        context.close()
+
+
+def test_an_unreachable_server_is_shown_and_retried_automatically(servers, desktop):
+    reachable = {"now": False}
+
+    def route(ws):                              # the Rasa server "down" until told otherwise
+        if reachable["now"]:
+            ws.connect_to_server()
+        else:
+            ws.close()
+
+    page = desktop.new_page()
+    page.route_web_socket(re.compile(r".*/socket\.io/.*"), route)
+    page.goto(servers.url + "/")
+    chat = Chat(page)
+    chat.open()
+    status = page.locator(".qp-status")
+    status.get_by_text("momentanément injoignable").wait_for()
+    assert page.get_by_role("button", name="Réessayer maintenant").is_visible()
+    chat.input.fill("Bonjour")
+    chat.input.press("Enter")
+    assert chat.input.input_value() == "Bonjour", "le message non parti reste dans la saisie"
+    status.get_by_text("pas encore parti").wait_for()
+
+    reachable["now"] = True                     # back: the next automatic attempt connects
+    status.wait_for(state="hidden", timeout=30000)
+    assert any("assistant" in text for text in chat.say("Bonjour"))
+
+
+def test_the_channels_of_the_proposed_credentials_work(servers):
+    reply = httpx.post(f"{servers.rasa.rasa_url}/webhooks/rest/webhook", timeout=60,
+                       json={"sender": "widget-rest", "message": "Bonjour"}).json()
+    assert any("assistant Quartiers productifs" in m.get("text", "") for m in reply)
+    # socket.io: only the allowed origins (here the demo page's own)
+    url = f"ws://127.0.0.1:{servers.rasa.rasa_port}/socket.io/?EIO=4&transport=websocket"
+    with websocket_connect(url, origin=servers.url, open_timeout=10) as socket:
+        assert socket.recv(timeout=10).startswith("0{")      # engine.io "open" packet
+    with pytest.raises(InvalidStatus) as refused:
+        websocket_connect(url, origin="https://site-malveillant.example", open_timeout=10)
+    assert refused.value.response.status_code == 400
