@@ -15,6 +15,7 @@ ARTICLES = re.compile(r"^(?:a |au |aux |en |sur |dans |vers |pres de |ville de |
                       r"quartier |quartier de |quartier du |cite |le |la |les |l )+")
 FUZZY_THRESHOLD = 80
 MIN_FUZZY_LENGTH = 5
+SHORT_NAME_STOP = {"saint", "sainte", "port", "pont", "mont", "bois", "fontaine", "ville"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,13 @@ class PlaceIndex:
                 for part in [qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])]:
                     if len(place_key(part)) >= 4:
                         self.qpv_by_name.setdefault(place_key(part), []).append((qpv["commune"], qpv))
+        # The usual short name of a compound commune: « Évry » for Évry-Courcouronnes.
+        self.by_short_name: dict[str, list[str]] = {}
+        for insee, commune in self.communes.items():
+            first = re.split(r"[-\s]", commune["name"])[0]
+            key = place_key(first)
+            if "-" in commune["name"] and len(key) >= 4 and key not in SHORT_NAME_STOP:
+                self.by_short_name.setdefault(key, []).append(insee)
         # Communes elsewhere in France named like one of ours: "Saint-Louis" must be asked.
         self.elsewhere: dict[str, list[dict]] = {}
         for commune in files.homonyms:
@@ -82,6 +90,8 @@ class PlaceIndex:
         inseeds: list[str] = []
         if key:
             inseeds = self.by_name.get(key, [])
+            if not inseeds and len(self.by_short_name.get(key, [])) == 1:
+                inseeds = self.by_short_name[key]
             if not inseeds and self._names and len(key) >= MIN_FUZZY_LENGTH:
                 best = process.extractOne(key, self._names, scorer=fuzz.ratio)
                 if best and best[1] >= FUZZY_THRESHOLD:

@@ -32,6 +32,7 @@ PERSONA = {   # what this job seeker answers to each question the assistant may 
     "statut": '/informer{"statut":"demandeur_emploi"}',
     "stade": '/informer{"stade":"creation"}',
     "commune": "Roubaix",
+    "code_postal": "59100",
 }
 QUESTIONS = {question(field)[0]: field for field in PERSONA}
 

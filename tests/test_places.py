@@ -8,6 +8,7 @@ import pytest
     ("roubais", "roubaix", "Roubaix"),
     ("à Roubaix", "roubaix", "Roubaix"),
     ("evry courcouronnes", "grand-paris-sud", "Évry-Courcouronnes"),
+    ("evry", "grand-paris-sud", "Évry-Courcouronnes"),
     ("Montbeliard", "montbeliard", "Montbéliard"),
     ("st louis 97450", "saint-louis-reunion", "Saint-Louis"),
     ("59100", "roubaix", "Roubaix"),
