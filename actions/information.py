@@ -48,16 +48,18 @@ class ActionVerifierQpv(Action):
         if not said and not code:
             dispatcher.utter_message(text=message("qpv_quelle_commune"))
             return []
-        places = catalog().places
-        place = places.resolve(said, code)
-        known = places.qpv_of_commune(place.commune_insee) if place and place.commune_insee \
-            else []
-        if known:
-            names = ", ".join(q["name"] for q in known[:8])
-            if len(known) > 8:
-                names += f" (et {len(known) - 8} autres)"
-            dispatcher.utter_message(text=message("qpv_oui", commune=place.commune_name,
-                                                  quartiers=names))
-        else:
-            dispatcher.utter_message(text=message("qpv_inconnu"))
+        dispatcher.utter_message(text=qpv_answer(said, code))
         return []
+
+
+def qpv_answer(said: str | None, code: str | None) -> str:
+    """What we know of the QPV of a place, always with the official address checker."""
+    places = catalog().places
+    place = places.resolve(said, code)
+    known = places.qpv_of_commune(place.commune_insee) if place and place.commune_insee else []
+    if not known:
+        return message("qpv_inconnu")
+    names = ", ".join(q["name"] for q in known[:8])
+    if len(known) > 8:
+        names += f" (et {len(known) - 8} autres)"
+    return message("qpv_oui", commune=place.commune_name, quartiers=names)

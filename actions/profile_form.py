@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.information import qpv_answer
 from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
 from catalog.dialogue import message
@@ -116,6 +117,10 @@ class ValidateProfilForm(FormValidationAction):
         understood = {k: v for k, v in results.items() if k in FIELDS and v not in (None, [])}
         if len(understood) >= 2:
             dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))
+        if results.get("commune") and _last_bot_action(tracker) == "action_verifier_qpv":
+            # The place was given to answer « is my premises in a QPV? »: answer that first.
+            dispatcher.utter_message(text=qpv_answer(results["commune"],
+                                                     results.get("code_postal")))
         return [SlotSet(name, value) for name, value in results.items()]
 
     def _enum(self, name: str, value: Any, tracker: Tracker | None = None) -> dict[str, Any]:
@@ -205,6 +210,15 @@ class ValidateProfilForm(FormValidationAction):
             dispatcher.utter_message(text=message("hors_territoire"))
         return {"commune": place.commune_name or text or place.postal_code,
                 "code_postal": place.postal_code, "territoire": place.territory}
+
+
+def _last_bot_action(tracker: Tracker) -> str | None:
+    """The last action before the latest user message (other than listening)."""
+    users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
+    before = tracker.events[:users[-1]] if users else tracker.events
+    names = [event.get("name") for event in before if event.get("event") == "action"
+             and event.get("name") not in ("action_listen", None)]
+    return names[-1] if names else None
 
 
 def _other_profile_slots(tracker: Tracker, requested: str) -> bool:

@@ -226,3 +226,11 @@ async def test_the_age_of_the_business_is_not_read_as_an_amount():
                     text="3 ans", requested="anciennete_annees", new_slots={"montant": "3"})
     slots, _, _ = await run(ValidateProfilForm(), track)
     assert slots["anciennete_annees"] == 3 and slots["montant"] is None
+
+
+async def test_a_commune_given_after_a_qpv_question_gets_the_qpv_answer():
+    track = tracker({}, text="à Montpellier", new_slots={"commune": "Montpellier"})
+    track.events.insert(0, {"event": "action", "name": "action_verifier_qpv"})
+    track.events.insert(1, {"event": "action", "name": "action_listen"})
+    _, texts, _ = await run(ValidateProfilForm(), track)
+    assert any("Mosson" in t and "sig.ville.gouv.fr" in t for t in texts)
