@@ -19,34 +19,17 @@ from websockets.sync.client import connect as websocket_connect
 
 from bot.config import Settings
 from bot.runner import Stack, free_port
-from bot.web.process import WebServer
 from bot.web.settings import WebSettings
 from catalog.files import read_files
 from widget_browser import AXE, CHROMIUM, DESCRIPTION, Chat, launch
 
 pytestmark = pytest.mark.rasa
 
-CREDENTIALS = Path(__file__).resolve().parent / "fixtures" / "credentials_widget.yml"
 XSS = "<img src=x onerror=alert(1)>"
 # Collects Content-Security-Policy violations from the first script on (outside the CSP).
 CSP_WATCH = """window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation',
     e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"""
-
-
-@dataclass
-class WidgetStack(Stack):
-    """The project's Stack, with the proposed channels (rasa_extensions/channels.py) and its
-    allowed origins, until credentials.yml and the runner say the same."""
-
-    socketio_origins: str = ""
-
-    def _env(self) -> dict[str, str]:
-        return {**super()._env(), "QP_SOCKETIO_ORIGINS": self.socketio_origins}
-
-    def _spawn(self, name: str, command: list[str]) -> None:
-        super()._spawn(name, [str(CREDENTIALS) if part == "credentials.yml" else part
-                              for part in command])
 
 
 @dataclass
@@ -59,13 +42,12 @@ class Servers:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("widget")
-    rasa = Settings(rasa_port=free_port(), action_port=free_port(),
+    rasa = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
                     tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
-    web = WebSettings(host="127.0.0.1", port=free_port(), rasa_url=rasa.rasa_url, origins=(),
-                      demo_territory="roubaix")
-    with WidgetStack(rasa, socketio_origins=",".join(web.socketio_origins)), \
-            WebServer(web, tmp / "log" / "web.log") as server:
-        yield Servers(rasa, web, server.url)
+    # The project's own runner, as `make run` uses it: Rasa, actions and the web server.
+    with Stack(rasa, with_web=True) as stack:
+        web = stack.web_settings
+        yield Servers(rasa, web, f"http://{web.host}:{web.port}")
 
 
 @pytest.fixture(scope="module")
