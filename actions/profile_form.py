@@ -212,12 +212,16 @@ class ValidateProfilForm(FormValidationAction):
                 "code_postal": place.postal_code, "territoire": place.territory}
 
 
+def _before_latest_user(tracker: Tracker) -> list[dict]:
+    """The events before the latest user message."""
+    users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
+    return tracker.events[:users[-1]] if users else list(tracker.events)
+
+
 def _last_bot_action(tracker: Tracker) -> str | None:
     """The last action before the latest user message (other than listening)."""
-    users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
-    before = tracker.events[:users[-1]] if users else tracker.events
-    names = [event.get("name") for event in before if event.get("event") == "action"
-             and event.get("name") not in ("action_listen", None)]
+    names = [event.get("name") for event in _before_latest_user(tracker)
+             if event.get("event") == "action" and event.get("name") not in ("action_listen", None)]
     return names[-1] if names else None
 
 
@@ -229,9 +233,7 @@ def _other_profile_slots(tracker: Tracker, requested: str) -> bool:
 
 def _previous_value(tracker: Tracker, name: str) -> Any:
     """The value a slot had before the latest user message."""
-    users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
-    before = tracker.events[:users[-1]] if users else tracker.events
-    values = [event.get("value") for event in before
+    values = [event.get("value") for event in _before_latest_user(tracker)
               if event.get("event") == "slot" and event.get("name") == name]
     return values[-1] if values else None
 

@@ -61,7 +61,7 @@ class Recommendation:
         }
 
 
-@dataclass
+@dataclass(eq=False)   # compared and hashed by identity: one catalogue object per database
 class Catalog:
     files: CatalogFiles
     places: PlaceIndex = field(init=False)

@@ -41,10 +41,9 @@ def _clean(text: str) -> str:
     return key
 
 
-def define(catalog: Catalog, term: str) -> Entry | None:
-    key = _clean(term)
-    if not key:
-        return None
+@lru_cache(maxsize=4)
+def _choices(catalog: Catalog) -> dict[str, Entry]:
+    """Every name a definition can be asked by → its entry (glossary first, then the aids)."""
     choices: dict[str, Entry] = {}
     for item in _glossary():
         entry = Entry(item["term"], item["definition"], item.get("url"))
@@ -55,6 +54,14 @@ def define(catalog: Catalog, term: str) -> Entry | None:
                       (aid.get("amount") or {}).get("text"))
         choices.setdefault(_clean(aid["name"]), entry)
         choices.setdefault(_clean(aid["id"].replace("-", " ")), entry)
+    return choices
+
+
+def define(catalog: Catalog, term: str) -> Entry | None:
+    key = _clean(term)
+    if not key:
+        return None
+    choices = _choices(catalog)
     if key in choices:
         return choices[key]
     # A term inside a longer question: « c'est quoi exactement l'ACRE pour moi ? »

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
@@ -44,12 +45,17 @@ def parse_contact(text: str) -> ContactDetails | None:
     return None
 
 
-def save_lead(sender_id: str, channel: str | None, territory: str | None,
-              details: ContactDetails, profile: dict[str, Any], aids: list[str],
-              engine: Engine | None = None) -> int:
-    engine = engine or store.make_engine()
+@lru_cache(maxsize=4)
+def _database(url: str) -> Engine:
+    """One engine per database for the process, its schema brought up to date once."""
+    engine = store.make_engine(url)
     store.migrate(engine)
-    with Session(engine) as session, session.begin():
+    return engine
+
+
+def save_lead(sender_id: str, channel: str | None, territory: str | None,
+              details: ContactDetails, profile: dict[str, Any], aids: list[str]) -> int:
+    with Session(_database(store.database_url())) as session, session.begin():
         lead = Lead(created_at=datetime.now(timezone.utc), sender_id=sender_id, channel=channel,
                     territory_id=territory, email=details.email, phone=details.phone,
                     profile=profile, aids=aids, status="nouveau")
@@ -58,16 +64,12 @@ def save_lead(sender_id: str, channel: str | None, territory: str | None,
         return lead.id
 
 
-def erase_sender(sender_id: str, engine: Engine | None = None) -> int:
+def erase_sender(sender_id: str) -> int:
     """Delete every lead of a sender; returns how many."""
-    engine = engine or store.make_engine()
-    store.migrate(engine)
-    with Session(engine) as session, session.begin():
+    with Session(_database(store.database_url())) as session, session.begin():
         return session.execute(delete(Lead).where(Lead.sender_id == sender_id)).rowcount or 0
 
 
-def leads_of(sender_id: str, engine: Engine | None = None) -> list[Lead]:
-    engine = engine or store.make_engine()
-    store.migrate(engine)
-    with Session(engine) as session:
+def leads_of(sender_id: str) -> list[Lead]:
+    with Session(_database(store.database_url())) as session:
         return list(session.scalars(select(Lead).where(Lead.sender_id == sender_id)))

@@ -9,12 +9,29 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from fake_rasa import FakeRasa
 from fake_telegram import FakeTelegram
 
 from bot.telegram.app import Bridge
 from bot.telegram.settings import RetryPolicy, TelegramSettings
 
 FAST_RETRY = RetryPolicy(initial_delay=0.05, max_delay=0.2, max_age=3600)
+
+
+@pytest.fixture
+def telegram():
+    """A fresh fake Telegram Bot API (import this fixture into a test module)."""
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def rasa():
+    """A fake Rasa REST channel, up (import this fixture into a test module)."""
+    fake = FakeRasa().up()
+    yield fake
+    fake.down()
 
 
 def settings_for(telegram: FakeTelegram, rasa_url: str, state_db: Path,

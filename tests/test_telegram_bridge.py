@@ -15,8 +15,7 @@ from html import unescape
 
 import httpx
 import pytest
-from bridge_harness import running_bridge, settings_for
-from fake_rasa import FakeRasa
+from bridge_harness import rasa, running_bridge, settings_for, telegram  # noqa: F401 (fixtures)
 from fake_telegram import FakeTelegram
 
 from bot.runner import free_port
@@ -26,19 +25,6 @@ from bot.telegram.settings import RetryPolicy
 
 CHAT = 4242
 GROUP = -100777
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-def rasa():
-    fake = FakeRasa().up()
-    yield fake
-    fake.down()
 
 
 @pytest.fixture

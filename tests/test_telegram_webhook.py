@@ -8,28 +8,13 @@ import json
 
 import httpx
 import pytest
-from bridge_harness import running_bridge, settings_for
-from fake_rasa import FakeRasa
-from fake_telegram import FakeTelegram
+from bridge_harness import rasa, running_bridge, settings_for, telegram  # noqa: F401 (fixtures)
 
 from bot.runner import free_port
 from bot.telegram.webhook import SECRET_HEADER
 
 SECRET = "s3cret_Token-for-tests"
 PATH = "/telegram/7f3a"
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-def rasa():
-    fake = FakeRasa().up()
-    yield fake
-    fake.down()
 
 
 @pytest.fixture
