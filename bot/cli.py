@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.flows.cli import add_flows_parser
     add_flows_parser(commands)   # qp flows test [FICHIERS] [--url URL] [--html CHEMIN]
+    from bot.console.cli import add_console_parser
+    add_console_parser(commands)   # qp console add-account EMAIL … | accounts
 
     args = parser.parse_args(argv)
     try:

@@ -133,3 +133,68 @@ class Lead(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     aids: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="nouveau")
+
+
+class Account(Base):
+    """An advisor's or an administrator's access to the console. The password is stored as an
+    Argon2 hash only. An advisor belongs to one territory; an administrator to none."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))   # "advisor" or "admin"
+    territory_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """One console action: who, when, what (never the personal data itself)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_email: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[Optional[str]] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class NluCorrection(Base):
+    """A misunderstood message marked by an advisor with the right intent and entities,
+    kept as a Rasa training example (`annotated`, in Rasa's [value](entity) syntax)."""
+
+    __tablename__ = "nlu_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    territory_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    sender_id: Mapped[str] = mapped_column(String(200), index=True)
+    message_at: Mapped[float] = mapped_column(Float)   # the user event's Rasa timestamp
+    text: Mapped[str] = mapped_column(Text)
+    predicted_intent: Mapped[Optional[str]] = mapped_column(String(64))
+    predicted_confidence: Mapped[Optional[float]] = mapped_column(Float)
+    intent: Mapped[str] = mapped_column(String(64))
+    annotated: Mapped[str] = mapped_column(Text)
+
+
+class CatalogEdit(Base):
+    """An advisor's change to an aid's facts, applied to the database at once and written
+    back into catalog/data/ by `qp catalog apply-edits` (see catalog/README.md)."""
+
+    __tablename__ = "catalog_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    aid_id: Mapped[str] = mapped_column(String(100), index=True)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="en_attente")  # or "ecrite"
+    written_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))

@@ -13,6 +13,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 _tmp = tempfile.mkdtemp(prefix="qp-tests-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/catalog.sqlite")
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+os.environ.setdefault("QP_CONSOLE_SECRET", "tests-only-console-secret")
 
 from catalog import store  # noqa: E402  (after DATABASE_URL is set)
 from catalog.engine import Catalog  # noqa: E402

@@ -1,4 +1,5 @@
-"""The web server's routes: the demo page, the widget's files, a health check."""
+"""The web server's routes: the demo page, the widget's files, a health check, and the
+advisors' console under /console (bot/console)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.console.app import create_console
+from bot.console.settings import ConsoleSettings
 from bot.web.demo import render_demo
 from bot.web.security import CommonHeaders, page_csp
 from bot.web.settings import WebSettings
@@ -28,7 +31,8 @@ class WidgetFiles(StaticFiles):
         return response
 
 
-def create_app(settings: WebSettings | None = None) -> Starlette:
+def create_app(settings: WebSettings | None = None,
+               console: ConsoleSettings | None = None) -> Starlette:
     settings = settings or WebSettings()
     demo_html = render_demo(settings)
     csp = page_csp(settings)
@@ -45,6 +49,7 @@ def create_app(settings: WebSettings | None = None) -> Starlette:
             Route("/", demo),
             Route("/health", health),
             Mount("/static", WidgetFiles(directory=STATIC_DIR), name="static"),
+            Mount("/console", app=create_console(console)),
         ],
         middleware=[
             Middleware(CommonHeaders),
