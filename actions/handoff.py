@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -24,12 +24,24 @@ def _territory(tracker: Tracker) -> dict | None:
     return catalog().territory(territory) if territory in TERRITORY_IDS else None
 
 
+PLACE_ENTITIES = {"commune", "code_postal"}
+
+
+def _describes_more_than_a_place(tracker: Tracker) -> bool:
+    entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    return bool(entities - PLACE_ENTITIES)
+
+
 class ActionProposerRappel(Action):
     def name(self) -> str:
         return "action_proposer_rappel"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("rappel_en_attente") and _describes_more_than_a_place(tracker):
+            # Awaited: a commune. Given: a whole description (« je crée … à Choisy, je suis au
+            # RSA »): the person wants aids first; the callback is offered with them.
+            return [SlotSet("rappel_en_attente", False), FollowupAction("profil_form")]
         territory = _territory(tracker)
         if territory:
             text, choices = message_with_buttons("rappel_proposition",
@@ -38,8 +50,11 @@ class ActionProposerRappel(Action):
         elif tracker.get_slot("territoire") == "hors_territoire":
             dispatcher.utter_message(text=message("rappel_hors_territoire"))
         else:
+            # The commune the person gives next comes back here (rule on rappel_en_attente).
             dispatcher.utter_message(text=message("rappel_sans_commune"))
-        return []
+            return [SlotSet("rappel_en_attente", True)]
+        return [SlotSet("rappel_en_attente", False)] if tracker.get_slot("rappel_en_attente") \
+            else []
 
 
 class ValidateHandoffForm(FormValidationAction):

@@ -64,6 +64,9 @@ class ValidateProfilForm(FormValidationAction):
             # Only when a new question is asked: an unchanged slot here would stop Rasa from
             # rejecting the form on a digression (a message that is not an answer).
             events.insert(0, SlotSet("champs_demandes", asked + [next_slot]))
+        if tracker.get_slot("rappel_en_attente"):
+            # The person went on with the questions: a callback offer no longer waits.
+            events.append(SlotSet("rappel_en_attente", False))
         return events
 
     # --- extraction of the answer to the question just asked -------------------------------
