@@ -8,6 +8,7 @@ not be reached or started.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -121,6 +122,15 @@ def _print_log_tails(log_dir: Path, err: Any) -> None:
             print(line, file=err)
 
 
+def _advisor_console(startup: float | None) -> str | None:
+    """Where the advisors' console of the assistant played against can be read: only for an
+    assistant already running (started here, its conversations are discarded at the end)."""
+    if startup is not None:
+        return None
+    from bot.web.settings import WebSettings
+    return os.environ.get("QP_CONSOLE_URL") or f"http://localhost:{WebSettings().port}"
+
+
 def _play(scenarios: list, rasa_url: str, html_path: Path, out: Any, err: Any,
           started: float, startup: float | None) -> int:
     import httpx
@@ -135,7 +145,7 @@ def _play(scenarios: list, rasa_url: str, html_path: Path, out: Any, err: Any,
     except AssistantError as error:
         print(f"qp flows : {error}", file=err)
         return EXIT_UNREACHABLE
-    console = ConsoleReport(out)
+    console = ConsoleReport(out, console_url=_advisor_console(startup))
     console.write(f"{len(scenarios)} scénario(s) joué(s) contre {rasa_url}")
     console.write()
     summary = Summary(rasa_url=rasa_url, startup_seconds=startup)

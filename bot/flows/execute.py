@@ -105,9 +105,11 @@ class Player:
 
     def play(self, scenario: Scenario) -> ScenarioResult:
         started = time.monotonic()
+        # The same metadata as the web widget's: the console files the conversation under
+        # the scenario's territory even before a commune is given.
         metadata = {"scenario": scenario.path.name}
         if scenario.territory:
-            metadata["territoire"] = scenario.territory
+            metadata["territory"] = scenario.territory
         conversation = Conversation(self.client, self.rasa_url, sender_id(scenario), metadata)
         results: list[StepResult] = []
         last: Answer | None = None

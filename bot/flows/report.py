@@ -67,8 +67,9 @@ class Summary:
 class ConsoleReport:
     """Prints each scenario as soon as it has been played."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, console_url: str | None = None) -> None:
         self.out = out
+        self.console_url = console_url   # the advisors' console, to read a conversation again
 
     def write(self, line: str = "") -> None:
         print(line, file=self.out, flush=True)
@@ -81,6 +82,9 @@ class ConsoleReport:
             details.append(f"territoire : {s.territory}")
         details.append(f"conversation : {result.sender}")
         self.write("  " + " · ".join(details))
+        if self.console_url:
+            self.write(f"  à relire dans la console des conseillers : "
+                       f"{self.console_url}/console/conversations/{result.sender}")
         if s.known_bug:
             self.write(f"  ⚠️  bug connu : {s.known_bug}")
         for step in result.steps:
