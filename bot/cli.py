@@ -24,10 +24,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     catalog = commands.add_parser("catalog", help="gestion du catalogue")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
-    catalog_commands.add_parser("validate", help="vérifie les fichiers du catalogue") \
-        .set_defaults(handler=_validate)
-    catalog_commands.add_parser("load", help="charge les fichiers dans la base") \
-        .set_defaults(handler=_load)
+    data_dir_help = "dossier des fichiers du catalogue (sinon QP_CATALOG_DIR, catalog/data)"
+    validate = catalog_commands.add_parser("validate", help="vérifie les fichiers du catalogue")
+    validate.add_argument("--data-dir", type=Path, help=data_dir_help)
+    validate.set_defaults(handler=_validate)
+    load = catalog_commands.add_parser(
+        "load", help="charge les fichiers dans la base (en gardant les modifications de la "
+                     "console pas encore écrites)")
+    load.add_argument("--data-dir", type=Path, help=data_dir_help)
+    load.set_defaults(handler=_load)
+    apply_edits = catalog_commands.add_parser(
+        "apply-edits", help="écrit dans les fichiers les modifications faites dans la console")
+    apply_edits.add_argument("--data-dir", type=Path, help=data_dir_help)
+    apply_edits.set_defaults(handler=_apply_edits)
     export = catalog_commands.add_parser("export", help="exporte les aides")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.set_defaults(handler=_export)
@@ -86,7 +95,7 @@ def _validate(args: argparse.Namespace) -> int:
     from catalog.files import read_files
     from catalog.validate import validate
 
-    files = read_files()
+    files = read_files(args.data_dir)
     errors = validate(files)
     for error in errors:
         print(error, file=sys.stderr)
@@ -103,7 +112,7 @@ def _load(args: argparse.Namespace) -> int:
     from catalog.files import read_files
     from catalog.validate import validate
 
-    files = read_files()
+    files = read_files(args.data_dir)
     errors = validate(files)
     if errors:
         for error in errors:
@@ -114,6 +123,33 @@ def _load(args: argparse.Namespace) -> int:
     counts = store.load(files, store.make_engine())
     print("Catalogue chargé : " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
+
+
+def _apply_edits(args: argparse.Namespace) -> int:
+    from catalog import store, upkeep
+    from catalog.files import data_dir
+
+    directory = args.data_dir or data_dir()
+    if not (directory / "aids").is_dir():
+        return _fail(f"dossier du catalogue introuvable : {directory / 'aids'}")
+    try:
+        report = upkeep.apply_pending_edits(store.make_engine(), directory)
+    except upkeep.UpkeepError as error:
+        return _fail(str(error))
+    for warning in report.conflicts:
+        print(f"attention : {warning}", file=sys.stderr)
+    for edit_id, aid_id in report.missing:
+        print(f"qp: modification n° {edit_id} non écrite : l'aide {aid_id} n'est dans aucun "
+              f"fichier de {directory / 'aids'} (elle reste en attente)", file=sys.stderr)
+    if not report.written:
+        print("Aucune modification en attente à écrire." if not report.missing else
+              "Aucune modification écrite.")
+        return 1 if report.missing else 0
+    print(f"{len(report.written)} modification(s) écrite(s) dans : "
+          + ", ".join(str(path) for path in report.files))
+    print("Relisez-les (git diff), validez-les (commit), puis rechargez la base : make setup "
+          "(ou qp catalog load).")
+    return 1 if report.missing else 0
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import store
 from catalog.files import CatalogFiles, labels
@@ -80,22 +85,57 @@ class Catalog:
         return next((t for t in self.files.territories if t["id"] == territory_id), None)
 
 
-_cache: dict[str, Catalog] = {}
+# Seconds between two looks at the database's catalogue revision (catalog_revision): a console
+# edit or a `qp catalog load` reaches a running process within this delay, without a restart.
+REVISION_CHECK_SECONDS = 3.0
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Opened:
+    catalog: Catalog
+    revision: int | None
+    checked: float          # time.monotonic() of the last revision check
+    engine: Engine
+
+
+_cache: dict[str, _Opened] = {}
 _lock = threading.Lock()
 
 
 def open_catalog(url: str | None = None) -> Catalog:
-    """The catalogue as stored in the database (loaded from the files on first use)."""
+    """The catalogue as stored in the database (loaded from the files on first use), kept in
+    memory and read again when the database's revision changes (checked at most every
+    REVISION_CHECK_SECONDS)."""
     url = url or store.database_url()
     with _lock:
-        if url not in _cache:
+        opened = _cache.get(url)
+        now = time.monotonic()
+        if opened is not None and now - opened.checked < REVISION_CHECK_SECONDS:
+            return opened.catalog
+        if opened is None:
             engine = store.make_engine(url)
             if not store.is_loaded(engine):
                 from catalog.files import read_files
                 store.load(read_files(), engine)
-            _cache[url] = Catalog(store.read(engine))
-            engine.dispose()
-        return _cache[url]
+        else:
+            engine = opened.engine
+        try:
+            revision = store.revision(engine)
+        except SQLAlchemyError:
+            if opened is None:
+                raise
+            log.warning("révision du catalogue illisible : catalogue en mémoire conservé",
+                        exc_info=True)
+            opened.checked = now
+            return opened.catalog
+        if opened is None or revision != opened.revision:
+            # Revision read before the records: a change in between is seen at the next check.
+            opened = _Opened(Catalog(store.read(engine)), revision, now, engine)
+            _cache[url] = opened
+        else:
+            opened.checked = now
+        return opened.catalog
 
 
 def locate(catalog: Catalog, profile: Profile) -> tuple[Profile, Place | None]:

@@ -198,3 +198,15 @@ class CatalogEdit(Base):
     after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="en_attente")  # or "ecrite"
     written_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogRevision(Base):
+    """One row (id 1) whose number grows with every change of the catalogue in the database
+    (`qp catalog load`, a console edit): processes holding the catalogue in memory compare it
+    to reload (catalog/engine.py)."""
+
+    __tablename__ = "catalog_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(default=0)
+    changed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))

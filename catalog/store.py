@@ -12,11 +12,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, inspect, select
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine, create_engine, delete, inspect, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog.files import CatalogFiles
-from catalog.models import Aid, Commune, CommuneElsewhere, Contact, Qpv, Region, Territory
+from catalog.models import (Aid, CatalogRevision, Commune, CommuneElsewhere, Contact, Qpv, Region,
+                            Territory)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "var" / "catalog.sqlite"
@@ -49,11 +53,37 @@ def is_loaded(engine: Engine) -> bool:
         return session.scalar(select(Aid.id).limit(1)) is not None
 
 
+def bump_revision(session: Session) -> None:
+    """Mark the catalogue as changed (in the caller's transaction): processes that hold it in
+    memory reload it at their next check (catalog.engine.open_catalog)."""
+    changed = session.execute(update(CatalogRevision).where(CatalogRevision.id == 1).values(
+        revision=CatalogRevision.revision + 1, changed_at=datetime.now(timezone.utc))).rowcount
+    if not changed:
+        session.add(CatalogRevision(id=1, revision=1, changed_at=datetime.now(timezone.utc)))
+
+
+def revision(engine: Engine) -> int | None:
+    """The catalogue's revision number; None when the database has no revision table yet
+    (a schema older than migration 0005)."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                select(CatalogRevision.revision).where(CatalogRevision.id == 1)).scalar()
+    except SQLAlchemyError:
+        if inspect(engine).has_table("catalog_revision"):
+            raise
+        return None
+
+
 def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
     """Replace the curated records by those of the files, in one transaction (idempotent).
 
-    Imported aids (origin other than "curated") whose id is not curated are kept.
+    Imported aids (origin other than "curated") whose id is not curated are kept. The console
+    edits not yet written into the files (catalog/upkeep.py) are applied again on top, so that
+    a reload never loses them.
     """
+    from catalog.upkeep import reapply_pending   # upkeep reads the database through this module
+
     migrate(engine)
     with Session(engine) as session, session.begin():
         session.execute(delete(Contact))
@@ -92,11 +122,14 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
                                          department_name=h.get("department_name"),
                                          postal_codes=h.get("postal_codes") or [])
                         for h in files.homonyms)
+        session.flush()
+        reapplied = reapply_pending(session)
+        bump_revision(session)
     return {"aids": len(files.aids), "territories": len(files.territories),
             "communes": sum(len(t.get("communes") or []) for t in files.territories),
             "qpv": sum(len(t.get("qpv") or []) for t in files.territories),
             "contacts": len(files.contacts), "regions": len(files.regions),
-            "homonymes": len(files.homonyms)}
+            "homonymes": len(files.homonyms), "modifications de la console": reapplied}
 
 
 def _aid_model(aid: dict[str, Any], origin: str = "curated") -> Aid:
@@ -165,6 +198,11 @@ def read(engine: Engine) -> CatalogFiles:
                                              .order_by(CommuneElsewhere.insee))]
     return CatalogFiles(aids=aids, territories=territories, regions=regions, contacts=contacts,
                         homonyms=homonyms)
+
+
+def aid_record(a: Aid) -> dict[str, Any]:
+    """One aid of the database as a record of the files' shape (see data/README.md)."""
+    return _aid_record(a)
 
 
 def _aid_record(a: Aid) -> dict[str, Any]:

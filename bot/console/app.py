@@ -13,12 +13,13 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.console import auth, home
+from bot.console import auth, conversations, corrections, debug_chat, home
+from bot.console import catalogue, leads
 from bot.console.pages import error_page
 from bot.console.settings import ConsoleSettings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-SECTIONS = (auth, home)
+SECTIONS = (auth, home, debug_chat, conversations, corrections, leads, catalogue)
 
 
 def create_console(settings: ConsoleSettings | None = None) -> Starlette:

@@ -1,0 +1,196 @@
+"""The contact requests (« demandes de contact », table `leads`): the list of the requests in
+the viewer's scope, newest first, filtered by status, and the change of a request's status.
+
+Permissions: an advisor sees and updates the requests of their own territory only; an
+administrator sees every territory (and the requests not placed in one) but the e-mail and
+phone only masked (« j•••@•••.fr », « 06 •• •• •• 12 »). Every list view and every status
+change is written in the audit log, without any personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import false, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.console.auth import log_action, page, settings_of
+from bot.console.db import session
+from bot.console.home import territory_names
+from bot.console.pages import error_page, render
+from catalog import audit
+from catalog.accounts import Viewer
+from catalog.files import labels
+from catalog.models import Aid, Lead
+
+try:
+    from zoneinfo import ZoneInfo
+    LOCAL_TIME: Any = ZoneInfo("Europe/Paris")
+except Exception:  # noqa: BLE001 — no time zone database: show UTC
+    LOCAL_TIME = timezone.utc
+
+# Stored value → French wording. « nouveau » is what the assistant stores (catalog/leads.py).
+STATUSES = {"nouveau": "nouvelle", "en_cours": "en cours", "recontacte": "recontactée",
+            "close": "close"}
+NO_TERRITORY = "sans"           # the administrators' filter for requests without territory
+MAX_SHOWN = 500
+PROFILE_ORDER = ("stade", "secteur", "statut", "indemnise_are", "besoins", "commune",
+                 "code_postal", "territoire", "habite_qpv", "implante_qpv", "age", "femme",
+                 "anciennete_annees", "effectif", "montant", "franchise")
+CHANNELS = {"socketio": "site web (widget)", "rest": "API REST", "telegram": "Telegram"}
+
+
+def status_label(status: str | None) -> str:
+    return STATUSES.get(status or "", status or "—")
+
+
+def channel_label(channel: str | None, sender_id: str) -> str:
+    if sender_id.startswith("telegram:"):
+        return "Telegram"
+    return CHANNELS.get(channel or "", channel or "inconnu")
+
+
+def mask_email(email: str) -> str:
+    """« jeanne.dupont@exemple.fr » → « j•••@•••.fr »."""
+    local, _, domain = email.partition("@")
+    suffix = domain.rsplit(".", 1)[1] if "." in domain else ""
+    return f"{local[:1]}•••@•••" + (f".{suffix}" if suffix else "")
+
+
+def mask_phone(phone: str) -> str:
+    """« 06 12 34 56 78 » → « 06 •• •• •• 78 »; an international number keeps its first
+    three digits (« +262 •• •• •• 56 ») and its last two."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 6:
+        return "•• •• ••"
+    prefix = "+" + digits[:3] if phone.strip().startswith("+") else digits[:2]
+    return f"{prefix} •• •• •• {digits[-2:]}"
+
+
+def _value(name: str, value: Any, wording: dict, names: dict[str, str]) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return ", ".join(_value(name, item, wording, names) for item in value)
+    if name == "territoire":
+        return names.get(str(value), "hors des 14 territoires" if value == "hors_territoire"
+                         else str(value))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    unit = (wording["fields"].get(name) or {}).get("unit")
+    if isinstance(value, (int, float)) and unit:
+        return f"{value:,}".replace(",", "\u202f").replace(".", ",") + f" {unit}"
+    return str((wording["values"].get(name) or {}).get(value, value))
+
+
+def describe_profile(profile: dict[str, Any], names: dict[str, str]) -> list[tuple[str, str]]:
+    """The profile in plain French: [(« Étape du projet », « création »), …]."""
+    wording = labels()
+    ordered = [f for f in PROFILE_ORDER if f in profile] + sorted(set(profile) - set(PROFILE_ORDER))
+    return [((wording["fields"].get(name) or {}).get("label", name),
+             _value(name, profile[name], wording, names))
+            for name in ordered if profile[name] is not None and profile[name] != []]
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(LOCAL_TIME)
+
+
+def _shown(lead: Lead, viewer: Viewer, names: dict[str, str], aid_names: dict[str, str]
+           ) -> dict[str, Any]:
+    clear = viewer.sees_contact_details(lead.territory_id)
+    email = lead.email and (lead.email if clear else mask_email(lead.email))
+    phone = lead.phone and (lead.phone if clear else mask_phone(lead.phone))
+    return {"id": lead.id, "at": _local(lead.created_at),
+            "channel": channel_label(lead.channel, lead.sender_id),
+            "territory": names.get(lead.territory_id or "", lead.territory_id)
+            if lead.territory_id else None,
+            "profile": describe_profile(lead.profile or {}, names),
+            "aids": [aid_names.get(i, i) for i in lead.aids or []], "email": email, "phone": phone,
+            "masked": not clear, "status": lead.status, "status_label": status_label(lead.status)}
+
+
+@page()
+def leads_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+    status = request.query_params.get("statut", "")
+    status = status if status in STATUSES else ""
+    territory = request.query_params.get("territoire", "") if viewer.is_admin else ""
+    names = territory_names()
+    if territory and territory != NO_TERRITORY and territory not in names:
+        territory = ""
+    query = select(Lead).order_by(Lead.created_at.desc(), Lead.id.desc())
+    if not viewer.is_admin:
+        query = query.where(Lead.territory_id == viewer.territory) if viewer.territory \
+            else query.where(false())
+    elif territory == NO_TERRITORY:
+        query = query.where(Lead.territory_id.is_(None))
+    elif territory:
+        query = query.where(Lead.territory_id == territory)
+    if status:
+        query = query.where(Lead.status == status)
+    with session(settings_of(request).database_url) as db:
+        found = [lead for lead in db.scalars(query.limit(MAX_SHOWN + 1))
+                 if viewer.can_see(lead.territory_id)]
+        wanted = {aid for lead in found for aid in lead.aids or []}
+        aid_names = dict(db.execute(select(Aid.id, Aid.name).where(Aid.id.in_(wanted))).all()) \
+            if wanted else {}
+        shown = [_shown(lead, viewer, names, aid_names) for lead in found[:MAX_SHOWN]]
+    log_action(request, viewer, "lecture_demandes", None, statut=status or "tous",
+               territoire=territory or ("tous" if viewer.is_admin else viewer.territory),
+               nombre=len(shown))
+    return render(request, "demandes.html", leads=shown, statuses=STATUSES, chosen=status,
+                  territory=territory, names=names, no_territory=NO_TERRITORY,
+                  more=len(found) > MAX_SHOWN, max_shown=MAX_SHOWN,
+                  notice=request.session.pop("notice", None), back=_back(status, territory))
+
+
+def _back(status: str, territory: str) -> str:
+    query = urlencode({k: v for k, v in (("statut", status), ("territoire", territory)) if v})
+    return "/console/demandes" + (f"?{query}" if query else "")
+
+
+@page()
+def change_status(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+    lead_id = request.path_params["lead_id"]
+    new = form.get("statut", "")
+    if new not in STATUSES:
+        return error_page(request, 400, "Statut inconnu",
+                          "Choisissez un statut dans la liste : nouvelle, en cours, "
+                          "recontactée ou close.")
+    with session(settings_of(request).database_url) as db:
+        lead = db.get(Lead, lead_id)
+        if lead is None:
+            outcome = None
+        elif not viewer.can_see(lead.territory_id):
+            outcome = "refused"
+            audit.record(db, viewer.id, viewer.email, "statut_demande_refuse",
+                         f"demande {lead_id}", territoire=lead.territory_id)
+        else:
+            outcome, old = "done", lead.status
+            if old != new:
+                lead.status = new
+                # Same transaction as the change: no change without its audit entry.
+                audit.record(db, viewer.id, viewer.email, "statut_demande", f"demande {lead_id}",
+                             avant=old, apres=new)
+    if outcome != "done":
+        return error_page(request, 403 if outcome else 404, "Demande inaccessible",
+                          "Cette demande n'existe pas ou ne relève pas de votre territoire : "
+                          "son statut n'a pas été modifié.")
+    request.session["notice"] = (
+        f"Demande n° {lead_id} : statut passé de « {status_label(old)} » à "
+        f"« {status_label(new)} »." if old != new else
+        f"Demande n° {lead_id} : le statut était déjà « {status_label(new)} ».")
+    target = _back(form.get("filtre_statut", "") if form.get("filtre_statut") in STATUSES else "",
+                   form.get("filtre_territoire", "") if viewer.is_admin else "")
+    return RedirectResponse(f"{target}#demande-{lead_id}", status_code=303)
+
+
+routes = [
+    Route("/demandes", leads_list),
+    Route("/demandes/{lead_id:int}/statut", change_status, methods=["POST"]),
+]

@@ -1,0 +1,169 @@
+"""The advisors' console end to end, in a real browser (Debian's Chromium driven by Playwright):
+the real action server, Rasa server and web server (one start for the module), an advisor of
+Roubaix who tests the assistant in the debug chat, finds that conversation in the list with its
+territory, corrects a message and exports the training example; axe-core on every page."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Page, expect, sync_playwright
+
+from bot.config import Settings
+from bot.runner import Stack, free_port
+from catalog.files import read_files
+from console_harness import ROUBAIX, create_people
+from widget_browser import AXE, CHROMIUM, Chat, launch
+
+pytestmark = pytest.mark.rasa
+
+DESCRIPTION = "je veux ouvrir une boulangerie à Roubaix, je suis demandeur d'emploi"
+CORRECTED = ('je veux [ouvrir]{"entity": "stade", "value": "creation"} une '
+             '[boulangerie]{"entity": "secteur", "value": "artisanat"} à [Roubaix](commune), '
+             'je suis [demandeur d\'emploi]{"entity": "statut", "value": "demandeur_emploi"}')
+SLOW = 180_000      # ms: a Rasa turn on two busy cores
+
+
+@pytest.fixture(scope="module")
+def console_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("console-e2e")
+    settings = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
+                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+    with pytest.MonkeyPatch.context() as env:
+        database_url = f"sqlite:///{tmp}/catalog.sqlite"
+        env.setenv("DATABASE_URL", database_url)      # catalogue, leads and accounts
+        env.delenv("QP_TRACKER_URL", raising=False)
+        create_people(database_url)
+        with Stack(settings, with_web=True) as stack:
+            web = stack.web_settings
+            yield f"http://{web.host}:{web.port}"
+
+
+@pytest.fixture(scope="module")
+def page(console_url):
+    if not AXE.exists():
+        pytest.fail("axe-core manquant : lancez scripts/build_widget.sh (npm ci dans bot/web)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium manquant ({CHROMIUM}) : apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900},
+                                      base_url=console_url, accept_downloads=True)
+        context.set_default_timeout(SLOW)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def assert_accessible(page: Page, audited: list[str]) -> None:
+    violations = Chat(page).axe_violations()
+    assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)
+    audited.append(page.url)
+
+
+def submit(page: Page, locator) -> None:  # noqa: ANN001 (a Playwright Locator)
+    """Click a submit button or a link and wait for the page it leads to (post-redirect-get)."""
+    with page.expect_navigation(timeout=SLOW):
+        locator.click()
+
+
+def test_an_advisor_tests_the_assistant_then_corrects_and_exports_a_message(page, tmp_path):
+    audited: list[str] = []
+    page.goto("/console/conversations")                      # not signed in: the sign-in page
+    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+    assert_accessible(page, audited)
+    page.get_by_label("Adresse e-mail").fill(ROUBAIX.email)
+    page.get_by_label("Mot de passe").fill(ROUBAIX.password)
+    submit(page, page.get_by_role("button", name="Se connecter"))
+    assert page.url.endswith("/console/conversations")       # back where they were going
+    submit(page, page.get_by_role("link", name="Tester l'assistant"))
+    assert_accessible(page, audited)
+
+    # --- the debug chat: what the assistant understood, the profile, the aids and reasons
+    page.get_by_label("Votre message").fill(DESCRIPTION)
+    submit(page, page.get_by_role("button", name="Envoyer"))
+    turn = page.locator("section.turn.user").filter(has_text=DESCRIPTION)
+    expect(turn).to_have_count(1)
+    understood = turn.locator("dl.debug").inner_text()
+    assert re.search(r"informer .*confiance \d,\d\d", understood), understood
+    assert "ensuite :" in understood
+    assert re.search(r"commune = « Roubaix ».*extracteur \w+", understood), understood
+    assert "extracteur DIETClassifier" in understood        # the model's own entities too
+    profile = page.get_by_role("table", name="Informations du profil retenues jusqu'ici")
+    assert "Roubaix" in profile.inner_text() and "demandeur d'emploi" in profile.inner_text()
+    aids = page.locator("ol.aids > li")
+    assert aids.count() >= 1
+    acre = next(a for a in read_files().aids if a["id"] == "acre")
+    assert acre["name"] in page.locator("ol.aids").inner_text()
+    assert "Raisons : Vous" in aids.first.inner_text()
+    assert_accessible(page, audited)
+
+    # a button of the last answer sends its payload to the same conversation
+    sender = page.locator("h2 code").first.inner_text()
+    assert re.fullmatch(r"console-\d+-[0-9a-f]{12}", sender)
+    replies = page.locator("form.replies").last.get_by_role("button")
+    title = replies.first.inner_text()
+    payload = replies.first.get_attribute("value")
+    submit(page, replies.first)
+    expect(page.locator("section.turn.user").last).to_contain_text(payload)
+    assert page.locator("h2 code").first.inner_text() == sender
+    assert title
+
+    # --- the conversations list shows it with its territory; open it
+    submit(page, page.get_by_role("link", name="Conversations", exact=True))
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=sender))
+    expect(row).to_have_count(1)
+    assert "Roubaix" in row.inner_text() and "Console (test)" in row.inner_text()
+    assert_accessible(page, audited)
+    submit(page, row.get_by_role("link", name=sender))
+    expect(page.get_by_role("heading", name=f"Conversation {sender}")).to_be_visible()
+    assert_accessible(page, audited)
+
+    # --- mark the description with the right intent and entities
+    message = page.locator("section.turn.user").filter(has_text=DESCRIPTION)
+    submit(page, message.get_by_role("link", name=re.compile("^Corriger")))
+    expect(page.get_by_role("heading", name="Corriger la compréhension d'un message")
+           ).to_be_visible()
+    assert_accessible(page, audited)
+    page.get_by_label("Intention correcte").select_option("informer")
+    page.get_by_label("Message annoté (entités)").fill(CORRECTED.replace("[Roubaix]", "[Roubaix"))
+    submit(page, page.get_by_role("button", name="Enregistrer la correction"))
+    expect(page.get_by_role("alert")).to_contain_text("exactement le message d'origine")
+    assert_accessible(page, audited)                          # the error state too
+    page.get_by_label("Message annoté (entités)").fill(CORRECTED)
+    submit(page, page.get_by_role("button", name="Enregistrer la correction"))
+    expect(page.get_by_role("status")).to_contain_text("La correction a été enregistrée")
+    expect(page.locator("section.turn.user").filter(has_text=DESCRIPTION)).to_contain_text(
+        "Corrigé : informer")
+
+    # --- the corrections and their export
+    submit(page, page.get_by_role("link", name="Corrections", exact=True))
+    table = page.get_by_role("table")
+    expect(table).to_contain_text(DESCRIPTION)
+    assert_accessible(page, audited)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Télécharger l'export")).click()
+    download = download_info.value
+    assert download.suggested_filename == "corrections-nlu.yml"
+    saved = tmp_path / "corrections-nlu.yml"
+    download.save_as(saved)
+    data = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    assert data == {"version": "3.1", "nlu": [{"intent": "informer",
+                                              "examples": f"- {CORRECTED}\n"}]}
+    assert len(audited) == 8
+
+
+def test_keyboard_focus_is_visible_and_reaches_the_debug_chat_form(page):
+    page.goto("/console/discuter")
+    for _ in range(400):                                      # past every answer's buttons
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == "message":
+            break
+    else:
+        pytest.fail("la zone de message n'est pas atteignable au clavier")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "le focus est visible"
