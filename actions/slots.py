@@ -6,7 +6,7 @@ from typing import Any
 
 from catalog.engine import Catalog, open_catalog
 from catalog.files import labels
-from catalog.profile import FIELDS, Profile, ProfileError, parse_profile
+from catalog.profile import Profile, parse_profile, valid_fields
 
 BOOKKEEPING_SLOTS = ("champs_ignores", "champs_demandes", "aides_recommandees")
 
@@ -17,17 +17,7 @@ def catalog() -> Catalog:
 
 def profile_from_slots(slots: dict[str, Any]) -> Profile:
     """The profile held in the slots; a value that does not fit the contract is left unknown."""
-    values: dict[str, Any] = {}
-    for field in FIELDS:
-        value = slots.get(field)
-        if value is None:
-            continue
-        try:
-            parse_profile({field: value})
-        except ProfileError:
-            continue
-        values[field] = value
-    return parse_profile(values)
+    return parse_profile(valid_fields(slots))
 
 
 def summary(profile_values: dict[str, Any]) -> str:

@@ -201,3 +201,19 @@ def parse_yes_no(text: str) -> bool | None:
 def parse_postal_code(text: str) -> str | None:
     match = re.search(r"(?<!\d)(\d{5})(?!\d)", text or "")
     return match.group(1) if match else None
+
+
+def valid_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The profile fields of `values` (e.g. Rasa slots) whose value fits the contract; the
+    others, and every other key, are left out."""
+    kept: dict[str, Any] = {}
+    for name in FIELDS:
+        value = values.get(name)
+        if value is None:
+            continue
+        try:
+            parse_profile({name: value})
+        except ProfileError:
+            continue
+        kept[name] = value
+    return kept

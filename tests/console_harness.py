@@ -64,3 +64,16 @@ def post_form(client: httpx.Client, path: str, data: dict[str, str],
     """POST a console form with the session's token (read from `page`, default the home)."""
     token = form_token(client.get(page or "/console/").text)
     return client.post(path, data={"csrf": token, **data})
+
+
+def signed_in_fixture(server: str, person: Person):  # noqa: ANN201 (a pytest fixture)
+    """A module-scoped fixture: `person` signed in to the web server of fixture `server`
+    (an object with a `url`)."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def client(request):
+        opened = signed_in(request.getfixturevalue(server).url, person)
+        yield opened
+        opened.close()
+    return client

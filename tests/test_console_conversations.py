@@ -37,7 +37,7 @@ from catalog.models import Account, NluCorrection  # noqa: E402
 from catalog.privacy import EMAIL_MASK, PHONE_MASK  # noqa: E402
 from conftest import DATABASES  # noqa: E402
 from console_harness import (ADMIN, ROUBAIX, TOULOUSE, create_people, form_token,  # noqa: E402
-                             post_form, signed_in)
+                             post_form, signed_in, signed_in_fixture)
 from fake_rasa import FakeRasa  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "console_tracker_events.json"
@@ -279,25 +279,9 @@ def _free_port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="module")
-def roubaix(console):
-    client = signed_in(console.url, ROUBAIX)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def toulouse(console):
-    client = signed_in(console.url, TOULOUSE)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def admin(console):
-    client = signed_in(console.url, ADMIN)
-    yield client
-    client.close()
+roubaix = signed_in_fixture("console", ROUBAIX)
+toulouse = signed_in_fixture("console", TOULOUSE)
+admin = signed_in_fixture("console", ADMIN)
 
 
 def listed(html: str) -> list[str]:

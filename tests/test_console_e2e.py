@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from bot.config import Settings
 from bot.runner import Stack, free_port
 from catalog.files import read_files
 from console_harness import ROUBAIX, create_people
-from widget_browser import AXE, CHROMIUM, Chat, launch
+from widget_browser import Chat, chromium
 
 pytestmark = pytest.mark.rasa
 
@@ -45,18 +44,12 @@ def console_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(console_url):
-    if not AXE.exists():
-        pytest.fail("axe-core manquant : lancez scripts/build_widget.sh (npm ci dans bot/web)")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium manquant ({CHROMIUM}) : apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
+    with chromium() as browser:
         context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900},
                                       base_url=console_url, accept_downloads=True)
         context.set_default_timeout(SLOW)
         yield context.new_page()
         context.close()
-        browser.close()
 
 
 def assert_accessible(page: Page, audited: list[str]) -> None:

@@ -26,7 +26,8 @@ from bot.web.settings import WebSettings
 from catalog import store, upkeep
 from catalog.models import Aid, AuditEntry, CatalogEdit, Lead
 from conftest import PROJECT_DIR
-from console_harness import ADMIN, ROUBAIX, TOULOUSE, create_people, post_form, signed_in
+from console_harness import (ADMIN, ROUBAIX, TOULOUSE, create_people, post_form,
+                             signed_in_fixture)
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 QP = [sys.executable, "-m", "bot.cli"]
@@ -113,25 +114,9 @@ def site(tmp_path_factory):
     assert _fingerprint(REAL_DATA) == real_files, "un test a modifié catalog/data"
 
 
-@pytest.fixture(scope="module")
-def roubaix(site):
-    client = signed_in(site.url, ROUBAIX)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def toulouse(site):
-    client = signed_in(site.url, TOULOUSE)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def admin(site):
-    client = signed_in(site.url, ADMIN)
-    yield client
-    client.close()
+roubaix = signed_in_fixture("site", ROUBAIX)
+toulouse = signed_in_fixture("site", TOULOUSE)
+admin = signed_in_fixture("site", ADMIN)
 
 
 def page_text(response: httpx.Response) -> str:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 
@@ -21,7 +20,7 @@ from bot.config import Settings
 from bot.runner import Stack, free_port
 from bot.web.settings import WebSettings
 from catalog.files import read_files
-from widget_browser import AXE, CHROMIUM, DESCRIPTION, Chat, launch
+from widget_browser import DESCRIPTION, Chat, chromium
 
 pytestmark = pytest.mark.rasa
 
@@ -52,14 +51,8 @@ def servers(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not AXE.exists():
-        pytest.fail("axe-core manquant : lancez scripts/build_widget.sh (npm ci dans bot/web)")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium manquant ({CHROMIUM}) : apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def new_context(browser: Browser, **options) -> BrowserContext:

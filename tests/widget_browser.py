@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from playwright.sync_api import Browser, Page, Playwright
 
@@ -32,6 +34,24 @@ _BUBBLE_TEXTS = """nodes => nodes.map(node => {
 
 def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Debian Chromium, once axe-core and the browser are known to be there."""
+    import pytest
+    from playwright.sync_api import sync_playwright
+
+    if not AXE.exists():
+        pytest.fail("axe-core manquant : lancez scripts/build_widget.sh (npm ci dans bot/web)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium manquant ({CHROMIUM}) : apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def button_for(name: str, answer: str) -> str | None:

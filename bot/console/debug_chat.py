@@ -26,7 +26,7 @@ from bot.console.home import territory_names
 from bot.console.pages import render
 from catalog.accounts import Viewer
 from catalog.engine import open_catalog, recommend
-from catalog.profile import FIELDS, ProfileError, parse_profile
+from catalog.profile import parse_profile, valid_fields
 
 logger = logging.getLogger(__name__)
 MAX_CHARS = 2000                 # as the assistant (rasa_extensions/no_words.py)
@@ -56,22 +56,6 @@ def _territory(request: Request, viewer: Viewer) -> str | None:
     return chosen if chosen in territory_names() else None
 
 
-def profile_from_slots(slots: dict[str, Any]) -> dict[str, Any]:
-    """The profile fields held in the slots; a value outside the contract is left out (as the
-    action server does, actions/slots.py)."""
-    values = {}
-    for name in FIELDS:
-        value = slots.get(name)
-        if value is None:
-            continue
-        try:
-            parse_profile({name: value})
-        except ProfileError:
-            continue
-        values[name] = value
-    return values
-
-
 def recommended(request: Request, profile: dict[str, Any]) -> dict[str, Any]:
     """What the catalogue engine recommends for this profile (as action_recommander does)."""
     result = recommend(open_catalog(settings_of(request).database_url), parse_profile(profile))
@@ -91,7 +75,7 @@ def _page(request: Request, viewer: Viewer, status: int = 200, error: str | None
     else:
         sender = None
     shown = for_viewer(viewer, conversation) if conversation else None
-    profile = profile_from_slots(conversation.slots) if conversation else {}
+    profile = valid_fields(conversation.slots) if conversation else {}
     return render(
         request, "discuter.html", status=status, error=error, draft=draft,
         store_error=store_error, sender=sender, conversation=shown,
