@@ -6,7 +6,11 @@ territory, corrects a message and exports the training example; axe-core on ever
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from dataclasses import dataclass
 
 import pytest
 import yaml
@@ -27,8 +31,14 @@ CORRECTED = ('je veux [ouvrir]{"entity": "stade", "value": "creation"} une '
 SLOW = 180_000      # ms: a Rasa turn on two busy cores
 
 
+@dataclass(frozen=True)
+class Servers:
+    rasa_url: str
+    console_url: str
+
+
 @pytest.fixture(scope="module")
-def console_url(tmp_path_factory):
+def servers(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console-e2e")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
                         tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
@@ -39,7 +49,12 @@ def console_url(tmp_path_factory):
         create_people(database_url)
         with Stack(settings, with_web=True) as stack:
             web = stack.web_settings
-            yield f"http://{web.host}:{web.port}"
+            yield Servers(settings.rasa_url, f"http://{web.host}:{web.port}")
+
+
+@pytest.fixture(scope="module")
+def console_url(servers):
+    return servers.console_url
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +175,59 @@ def test_keyboard_focus_is_visible_and_reaches_the_debug_chat_form(page):
         pytest.fail("la zone de message n'est pas atteignable au clavier")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "le focus est visible"
+
+
+SCENARIO = """\
+nom: "Un snack à Roubaix, écrit en style SMS"
+territoire: roubaix
+etapes:
+  - dit: "slt g 1 projet de snack a roubaix"
+    attend:
+      dit_contient: "sandwicherie"
+"""
+SNACK = ('slt g 1 projet de [snack]{"entity": "secteur", "value": "restauration"} '
+         'a [roubaix](commune)')
+
+
+def test_an_advisor_writes_a_scenario_sees_it_fail_and_turns_the_message_into_training_data(
+        servers, page, tmp_path):
+    """The issue's whole path: a new scenario file, run against the running assistant, the
+    report says why it fails and where to reread it, the advisor opens that conversation in
+    the console, marks the message and gets the NLU YAML."""
+    scenario = tmp_path / "roubaix-snack-sms.yml"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "flows", "test", str(scenario), "--url",
+         servers.rasa_url, "--html", str(tmp_path / "rapport.html")],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "QP_CONSOLE_URL": servers.console_url})
+    report = run.stdout
+    assert run.returncode == 1, report + run.stderr
+    assert "❌ ÉCHEC à l'étape 1 (ligne 4)" in report
+    assert "✗ dit « sandwicherie » — ce texte n'apparaît pas dans la réponse" in report
+    link = re.search(r"à relire dans la console des conseillers : (\S+)", report)
+    assert link, report
+    assert link.group(1).startswith(f"{servers.console_url}/console/conversations/flow-")
+
+    page.goto(link.group(1))
+    if page.get_by_role("heading", name="Connexion").count():
+        page.get_by_label("Adresse e-mail").fill(ROUBAIX.email)
+        page.get_by_label("Mot de passe").fill(ROUBAIX.password)
+        submit(page, page.get_by_role("button", name="Se connecter"))
+    assert page.url == link.group(1)                          # back on the conversation
+    message = page.locator("section.turn.user").filter(has_text="slt g 1 projet de snack")
+    expect(message).to_have_count(1)
+    submit(page, message.get_by_role("link", name=re.compile("^Corriger")))
+    page.get_by_label("Intention correcte").select_option("informer")
+    page.get_by_label("Message annoté (entités)").fill(SNACK)
+    submit(page, page.get_by_role("button", name="Enregistrer la correction"))
+    expect(page.get_by_role("status")).to_contain_text("La correction a été enregistrée")
+
+    submit(page, page.get_by_role("link", name="Corrections", exact=True))
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Télécharger l'export")).click()
+    saved = tmp_path / "corrections-nlu.yml"
+    download_info.value.save_as(saved)
+    data = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    informer = next(block for block in data["nlu"] if block["intent"] == "informer")
+    assert f"- {SNACK}" in informer["examples"].splitlines()
