@@ -179,6 +179,8 @@ def run(train: bool = True) -> int:
               f"-d '{{\"sender\": \"moi\", \"message\": \"Bonjour\"}}'\n"
               f"  Conversation (socket.io) : {settings.rasa_url}/socket.io\n"
               f"  Démo du widget web (site fictif) : http://localhost:{settings.web_port}/\n"
+              f"  Console des conseillers : http://localhost:{settings.web_port}/console/"
+              f" (compte : qp console add-account)\n"
               f"  Serveur d'actions : {settings.action_url}\n"
               f"{telegram_line}"
               f"  Journaux : {settings.log_dir}\n"
