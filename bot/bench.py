@@ -2,7 +2,9 @@
 
 - `catalog`: `qp recommend`'s engine in-process over the whole catalogue (median, p95);
 - `rest`: turn latency over the REST channel for 1 and 20 concurrent conversations,
-  throughput, the Rasa server's start time and resident memory.
+  throughput, the Rasa server's start time and resident memory;
+- `console` (after `rest`, from the conversations it stored): the advisors' console reading
+  Rasa's tracker store, its conversations copied up to a few thousand.
 
 Everything runs on this machine (loopback only), with bounded loops.
 """
@@ -157,7 +159,63 @@ d'actions et le stockage des conversations SQLite.
 """
     write_section("rest", body)
     print(body)
+    bench_console(settings.tracker_db)
     return 0
+
+
+def bench_console(tracker_db: Path, copies: int = 2000, rounds: int = 20) -> None:
+    """The console's reading of the tracker store: the conversation list (a page of 50, with
+    and without filters) and one conversation, over `copies` real conversations."""
+    import random
+    import sqlite3
+
+    from bot.console.tracker import Filters, list_conversations, read_conversation
+
+    with sqlite3.connect(tracker_db) as db:
+        senders = [row[0] for row in db.execute("select distinct sender_id from events")]
+        for n in range(copies - len(senders)):
+            db.execute("insert into events (sender_id, type_name, timestamp, intent_name, "
+                       "action_name, data) select ?, type_name, timestamp - ?, intent_name, "
+                       "action_name, data from events where sender_id = ?",
+                       (f"copie-{n}", 3600.0 * n, senders[n % len(senders)]))
+        events = db.execute("select count(*) from events").fetchone()[0]
+        conversations = db.execute("select count(distinct sender_id) from events").fetchone()[0]
+    url = f"sqlite:///{tracker_db}"
+    cases = {"liste, administrateur (tous les territoires)": (None, Filters()),
+             "liste, conseiller de Roubaix": (("roubaix",), Filters()),
+             "liste filtrée (incompréhension, dates)": (None, Filters(
+                 fallback=True, since=date.fromtimestamp(time.time() - 30 * 86400)))}
+    rows = []
+    for label, (scope, filters) in cases.items():
+        list_conversations(url, scope, filters)                 # warm-up
+        timings = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            list_conversations(url, scope, filters)
+            timings.append((time.perf_counter() - start) * 1000)
+        rows.append(f"| {label} | {statistics.median(timings):.0f} ms | "
+                    f"{percentile(timings, 0.95):.0f} ms |")
+    rng = random.Random(2026)
+    timings = []
+    for sender in rng.sample([f"copie-{n}" for n in range(copies - len(senders))], rounds * 5):
+        start = time.perf_counter()
+        read_conversation(url, sender)
+        timings.append((time.perf_counter() - start) * 1000)
+    rows.append(f"| une conversation (transcription complète) | {statistics.median(timings):.0f} ms"
+                f" | {percentile(timings, 0.95):.0f} ms |")
+    body = f"""## Console des conseillers : lecture des conversations (`make bench`, {date.today().isoformat()})
+
+Machine : {machine()}.
+Le stockage SQLite des conversations de la mesure REST, recopiées jusqu'à {conversations}
+conversations ({events} événements de Rasa) ; fonctions de `bot/console/tracker.py` appelées
+directement (sans HTTP), {rounds} passages par liste, {len(timings)} conversations lues.
+
+| lecture | médiane | p95 |
+|---|---|---|
+{chr(10).join(rows)}
+"""
+    write_section("console", body)
+    print(body)
 
 
 def bench_catalog(rounds: int = 20) -> int:
