@@ -1,15 +1,19 @@
-"""Screenshots of the demo page with a whole conversation, on a desktop and on a 360-px phone.
+"""Screenshots of the demo page with a whole conversation, on a desktop and on a 360-px phone,
+and of the advisors' console.
 
     .venv/bin/python scripts/screenshots.py [--out docs]
 
 Starts the real action server, Rasa server and web server on free ports (like the browser
-tests), holds the conversation of tests/widget_browser.py in Debian's Chromium and writes
-docs/widget-desktop.png and docs/widget-mobile.png.
+tests) with a catalogue database of its own, holds the conversation of tests/widget_browser.py
+in Debian's Chromium and writes docs/widget-desktop.png and docs/widget-mobile.png; then signs
+in to the console as an advisor of Roubaix and writes docs/console-debug.png (the debug chat)
+and docs/console-conversation.png (that conversation as reviewed).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,9 +25,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.runner import Stack, free_port  # noqa: E402
-from bot.web.process import WebServer  # noqa: E402
-from bot.web.settings import WebSettings  # noqa: E402
-from widget_browser import Chat, launch  # noqa: E402
+from console_harness import ROUBAIX, create_people  # noqa: E402
+from widget_browser import DESCRIPTION, Chat, launch  # noqa: E402
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 860}},
@@ -37,16 +40,17 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "docs")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="qp-screenshots-"))
-    settings = Settings(rasa_port=free_port(), action_port=free_port(),
+    settings = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
                         tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
-    web_settings = WebSettings(host="127.0.0.1", port=free_port(), rasa_url=settings.rasa_url)
-    with Stack(settings), WebServer(web_settings, tmp / "log" / "web.log") as web, \
-            sync_playwright() as playwright:
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/catalog.sqlite"   # accounts and leads
+    create_people(os.environ["DATABASE_URL"], (ROUBAIX,))
+    with Stack(settings, with_web=True) as stack, sync_playwright() as playwright:
+        web_url = f"http://{stack.web_settings.host}:{stack.web_settings.port}"
         browser = launch(playwright)
         for name, options in VIEWPORTS.items():
             context = browser.new_context(locale="fr-FR", **options)
             page = context.new_page()
-            page.goto(web.url + "/")
+            page.goto(web_url + "/")
             chat = Chat(page)
             chat.open()
             chat.converse()
@@ -60,8 +64,31 @@ def main() -> int:
             page.screenshot(path=str(path))
             print(f"{path}")
             context.close()
+        console_screenshots(browser, web_url, args.out)
         browser.close()
     return 0
+
+
+def console_screenshots(browser, web_url: str, out: Path) -> None:  # noqa: ANN001
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 1000},
+                                  base_url=web_url)
+    context.set_default_timeout(180_000)
+    page = context.new_page()
+    page.goto("/console/discuter")
+    page.get_by_label("Adresse e-mail").fill(ROUBAIX.email)
+    page.get_by_label("Mot de passe").fill(ROUBAIX.password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Votre message").fill(DESCRIPTION)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer").click()
+    page.screenshot(path=str(out / "console-debug.png"), full_page=True)
+    print(out / "console-debug.png")
+    sender = page.locator("h2 code").first.inner_text()
+    page.goto(f"/console/conversations/{sender}")
+    page.screenshot(path=str(out / "console-conversation.png"), full_page=True)
+    print(out / "console-conversation.png")
+    context.close()
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ HANDOFF_LOOP = "handoff_form"
 CONTACT_INTENT = "demander_contact"
 TERRITORY_SLOT = "territoire"
 PROFILE_SLOTS = tuple(FIELDS)
-HIDDEN_SLOTS = ("requested_slot", "session_started_metadata")
+# Rasa's and the form's bookkeeping, of no use to an advisor reading a conversation.
+HIDDEN_SLOTS = ("requested_slot", "session_started_metadata", "champs_demandes", "champs_ignores",
+                "rappel_en_attente")
 QUIET_ACTIONS = ("action_listen", "action_session_start")
 PAGE_SIZE = 50
 try:
@@ -407,6 +409,8 @@ def build_conversation(sender_id: str,
             name = str(event.get("name"))
             if name in HIDDEN_SLOTS:
                 continue
+            if name in slots and slots[name] == event.get("value"):
+                continue            # the form confirming what NLU had already set
             slots[name] = event.get("value")
             turn().slots.append((name, event.get("value")))
         elif type_name in ("restart", "reset_slots"):
