@@ -1,6 +1,7 @@
 """Masking personal contact details (e-mail addresses, phone numbers) in what the console shows
 to people who may not see them (administrators; anyone, for a conversation not placed in a
-territory). Also used to keep such details out of NLU training examples."""
+territory): whole mentions in free text, partial masks for a lead's own e-mail and phone
+fields. Also used to keep such details out of NLU training examples."""
 
 from __future__ import annotations
 
@@ -46,3 +47,20 @@ def mask_value(value: Any) -> Any:
 
 def has_contact_details(text: str) -> bool:
     return bool(text and (EMAIL.search(text) or PHONE.search(text)))
+
+
+def mask_email(email: str) -> str:
+    """« jeanne.dupont@exemple.fr » → « j•••@•••.fr »."""
+    local, _, domain = email.partition("@")
+    suffix = domain.rsplit(".", 1)[1] if "." in domain else ""
+    return f"{local[:1]}•••@•••" + (f".{suffix}" if suffix else "")
+
+
+def mask_phone(phone: str) -> str:
+    """« 06 12 34 56 78 » → « 06 •• •• •• 78 »; an international number keeps its first
+    three digits (« +262 •• •• •• 56 ») and its last two."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 6:
+        return "•• •• ••"
+    prefix = "+" + digits[:3] if phone.strip().startswith("+") else digits[:2]
+    return f"{prefix} •• •• •• {digits[-2:]}"

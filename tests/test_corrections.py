@@ -12,7 +12,8 @@ import yaml
 from catalog.corrections import (INTENT_LABELS, CorrectionError, annotate, contract_entities,
                                  contract_intents, export_yaml, intent_choices, normalize_message,
                                  parse_annotation, validate_correction)
-from catalog.privacy import EMAIL_MASK, PHONE_MASK, has_contact_details, mask_text, mask_value
+from catalog.privacy import (EMAIL_MASK, PHONE_MASK, has_contact_details, mask_email, mask_phone,
+                             mask_text, mask_value)
 from conftest import PROJECT_DIR
 
 MESSAGE = "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
@@ -235,3 +236,10 @@ def test_values_are_masked_deeply():
     value = {"coordonnees": "marie@exemple.fr", "besoins": ["local", "tel 0612345678"], "age": 34}
     assert mask_value(value) == {"coordonnees": EMAIL_MASK,
                                  "besoins": ["local", f"tel {PHONE_MASK}"], "age": 34}
+
+
+def test_a_leads_own_fields_keep_just_enough_to_be_recognised():
+    assert mask_email("jeanne.dupont@exemple.fr") == "j•••@•••.fr"
+    assert mask_phone("06 12 34 56 78") == "06 •• •• •• 78"
+    assert mask_phone("+262 692 12 34 56") == "+262 •• •• •• 56"
+    assert mask_phone("123") == "•• •• ••"

@@ -25,6 +25,7 @@ from catalog import audit
 from catalog.accounts import Viewer
 from catalog.files import labels
 from catalog.models import Aid, Lead
+from catalog.privacy import mask_email, mask_phone
 
 try:
     from zoneinfo import ZoneInfo
@@ -51,23 +52,6 @@ def channel_label(channel: str | None, sender_id: str) -> str:
     if sender_id.startswith("telegram:"):
         return "Telegram"
     return CHANNELS.get(channel or "", channel or "inconnu")
-
-
-def mask_email(email: str) -> str:
-    """« jeanne.dupont@exemple.fr » → « j•••@•••.fr »."""
-    local, _, domain = email.partition("@")
-    suffix = domain.rsplit(".", 1)[1] if "." in domain else ""
-    return f"{local[:1]}•••@•••" + (f".{suffix}" if suffix else "")
-
-
-def mask_phone(phone: str) -> str:
-    """« 06 12 34 56 78 » → « 06 •• •• •• 78 »; an international number keeps its first
-    three digits (« +262 •• •• •• 56 ») and its last two."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) < 6:
-        return "•• •• ••"
-    prefix = "+" + digits[:3] if phone.strip().startswith("+") else digits[:2]
-    return f"{prefix} •• •• •• {digits[-2:]}"
 
 
 def _value(name: str, value: Any, wording: dict, names: dict[str, str]) -> str:
