@@ -74,6 +74,18 @@ async def test_a_text_reaches_rasa_as_the_chat_and_the_answer_is_escaped(telegra
     assert answer["text"] == "Aides &lt;R&amp;D&gt; : voir https://bpifrance.fr/?a=1&amp;b=2"
     assert shown(answer) == "Aides <R&D> : voir https://bpifrance.fr/?a=1&b=2"
     assert answer["link_preview_options"] == {"is_disabled": True}
+    assert "territory" not in received["metadata"]
+
+
+async def test_a_territorys_own_bot_files_its_conversations_under_that_territory(
+        telegram, rasa, tmp_path):
+    """As the web widget does: the advisors' console then lists them for that territory."""
+    settings = settings_for(telegram, rasa.url, tmp_path / "telegram.sqlite",
+                            territory="roubaix")
+    async with running_bridge(settings):
+        telegram.send_text(CHAT, "bonjour")
+        await telegram.until(lambda: telegram.sent(CHAT))
+    assert rasa.received[0]["metadata"]["territory"] == "roubaix"
 
 
 async def test_a_long_answer_is_split_into_messages_telegram_accepts(telegram, rasa, settings):

@@ -186,10 +186,17 @@ def test_a_public_url_selects_the_webhook_with_a_secret_even_when_none_is_given(
     ({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_URL": "https://x.org",
       "TELEGRAM_WEBHOOK_SECRET": "pas de blancs !"}, "TELEGRAM_WEBHOOK_SECRET"),
     ({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_PORT": "huit"}, "TELEGRAM_WEBHOOK_PORT"),
+    ({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_TERRITORY": "lyon"}, "TELEGRAM_TERRITORY"),
 ])
 def test_a_wrong_configuration_says_what_to_fix(env, words):
     with pytest.raises(ConfigError, match=words):
         TelegramSettings.from_env(env)
+
+
+def test_a_territorys_own_bot_is_configured_by_its_id():
+    env = {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_TERRITORY": " Roubaix "}
+    assert TelegramSettings.from_env(env).territory == "roubaix"
+    assert TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "1:a"}).territory is None
 
 
 def test_the_secret_comparison_refuses_missing_and_wrong_tokens():

@@ -45,7 +45,7 @@ class Bridge:
         self.application = builder.build()
         self.relay = Relay(self.application.bot, self.rasa, PendingQueue(self.state), callbacks,
                            settings.retry)
-        Handlers(self.relay).install(self.application)
+        Handlers(self.relay, settings.territory).install(self.application)
         self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -40,9 +40,12 @@ def bot_commands() -> list[BotCommand]:
     return [BotCommand(name, description) for name, description in texts.COMMANDS.items()]
 
 
-def metadata(update: Update) -> dict[str, Any]:
-    """What Rasa is told besides the text: the channel and the kind of chat, nothing personal."""
+def metadata(update: Update, territory: str | None = None) -> dict[str, Any]:
+    """What Rasa is told besides the text: the channel, the kind of chat and the bot's
+    territory if it has one, nothing personal."""
     meta: dict[str, Any] = {"channel": "telegram"}
+    if territory:
+        meta["territory"] = territory
     if update.effective_chat:
         meta["chat_type"] = update.effective_chat.type
     if update.effective_user and update.effective_user.language_code:
@@ -55,8 +58,9 @@ def kind_of(message: Message) -> str:
 
 
 class Handlers:
-    def __init__(self, relay: Relay) -> None:
+    def __init__(self, relay: Relay, territory: str | None = None) -> None:
         self.relay = relay
+        self.territory = territory
 
     def install(self, application: Application) -> None:
         application.add_handler(CommandHandler("start", self.start))
@@ -88,7 +92,8 @@ class Handlers:
         logger.info("command %s", command)
         # /supprimer also erases what the bridge keeps; Rasa's action resets the profile.
         await self.relay.submit(update.effective_chat.id, RASA_COMMANDS[command],
-                                metadata(update), forget_first=command == ERASE_COMMAND)
+                                metadata(update, self.territory),
+                                forget_first=command == ERASE_COMMAND)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.relay.say(update.effective_chat.id, texts.UNKNOWN_COMMAND)
@@ -104,7 +109,7 @@ class Handlers:
         if not text:
             await self.relay.say(message.chat_id, texts.HELP)   # just "@bot"
             return
-        await self.relay.submit(message.chat_id, text, metadata(update))
+        await self.relay.submit(message.chat_id, text, metadata(update, self.territory))
 
     async def location(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -142,7 +147,7 @@ class Handlers:
         self.relay.callbacks.mark_used(found.keyboard)
         await self._answer(query, texts.CHOICE_TAKEN.format(title=found.title))
         await self._remove_keyboard(query)
-        await self.relay.submit(chat.id, found.payload, metadata(update))
+        await self.relay.submit(chat.id, found.payload, metadata(update, self.territory))
 
     async def _answer(self, query: CallbackQuery, text: str) -> None:
         try:

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.config import PROJECT_DIR, Settings
+from catalog.profile import TERRITORY_IDS
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")   # what setWebhook accepts as secret_token
@@ -42,6 +43,9 @@ class TelegramSettings:
     poll_timeout: float = 10.0                # long-polling wait of getUpdates, in seconds
     rasa_timeout: float = 30.0
     retry: RetryPolicy = RetryPolicy()
+    # A territory's own bot: its conversations are filed under that territory (message
+    # metadata, as the web widget does), before any commune is given.
+    territory: str | None = None
 
     @property
     def mode(self) -> str:
@@ -79,6 +83,10 @@ class TelegramSettings:
         except ValueError:
             raise ConfigError("TELEGRAM_WEBHOOK_PORT doit être un numéro de port.") from None
         state_db = env.get("TELEGRAM_STATE_DB")
+        territory = env.get("TELEGRAM_TERRITORY", "").strip().lower() or None
+        if territory and territory not in TERRITORY_IDS:
+            raise ConfigError(f"TELEGRAM_TERRITORY « {territory} » n'est pas un territoire : "
+                              f"{', '.join(TERRITORY_IDS)}.")
         return cls(
             token=token,
             rasa_url=(env.get("RASA_URL") or Settings().rasa_url).rstrip("/"),
@@ -88,4 +96,5 @@ class TelegramSettings:
             webhook_secret=secret,
             webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
             webhook_port=port,
+            territory=territory,
         )
