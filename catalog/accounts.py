@@ -79,8 +79,7 @@ def create_account(session: Session, email: str, name: str, password: str, role:
                            f"({', '.join(sorted(known_territories))})")
     if role == "admin":
         territory = None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"mot de passe trop court (au moins {MIN_PASSWORD_LENGTH} caractères)")
+    _check_password(password)
     if session.scalar(select(Account.id).where(Account.email == email)) is not None:
         raise AccountError(f"un compte existe déjà pour {email}")
     account = Account(email=email, name=name.strip() or email, role=role, territory_id=territory,
@@ -88,6 +87,32 @@ def create_account(session: Session, email: str, name: str, password: str, role:
                       created_at=datetime.now(timezone.utc))
     session.add(account)
     session.flush()
+    return account
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"mot de passe trop court (au moins {MIN_PASSWORD_LENGTH} caractères)")
+
+
+def find_account(session: Session, email: str) -> Account:
+    account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
+    if account is None:
+        raise AccountError(f"aucun compte pour {email.strip().lower()}")
+    return account
+
+
+def set_password(session: Session, email: str, password: str) -> Account:
+    _check_password(password)
+    account = find_account(session, email)
+    account.password_hash = _hasher.hash(password)
+    return account
+
+
+def set_active(session: Session, email: str, active: bool) -> Account:
+    """A deactivated account can no longer sign in, and its open sessions stop at once."""
+    account = find_account(session, email)
+    account.active = active
     return account
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.console.db import session
 from catalog import audit, store
-from catalog.accounts import ROLES, AccountError, create_account
+from catalog.accounts import ROLES, AccountError, create_account, set_active, set_password
 from catalog.files import read_files
 from catalog.models import Account
 
@@ -30,6 +30,14 @@ def add_console_parser(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--territoire", help="id du territoire du conseiller (ex. roubaix)")
     add.set_defaults(handler=_add_account)
     sub.add_parser("accounts", help="liste les comptes").set_defaults(handler=_list_accounts)
+    for name, help_text, handler in (
+            ("set-password", "change le mot de passe d'un compte", _set_password),
+            ("deactivate", "désactive un compte (connexion refusée, sessions closes)",
+             _deactivate),
+            ("activate", "réactive un compte", _activate)):
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("email")
+        command.set_defaults(handler=handler)
 
 
 def _read_password() -> str:
@@ -71,3 +79,36 @@ def _list_accounts(args: argparse.Namespace) -> int:
         if not accounts:
             print("Aucun compte. Créez-en un avec : qp console add-account EMAIL --role admin")
     return 0
+
+
+def _change(args: argparse.Namespace, action: str, change) -> int:  # noqa: ANN001
+    try:
+        with session(store.database_url()) as db:
+            account = change(db)
+            audit.record(db, None, "qp console", action, account.email)
+            email = account.email
+    except AccountError as error:
+        print(f"qp: {error}", file=sys.stderr)
+        return 1
+    print({"mot_de_passe_change": f"Mot de passe changé : {email}.",
+           "compte_desactive": f"Compte désactivé : {email}.",
+           "compte_reactive": f"Compte réactivé : {email}."}[action])
+    return 0
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    try:
+        password = _read_password()
+    except AccountError as error:
+        print(f"qp: {error}", file=sys.stderr)
+        return 1
+    return _change(args, "mot_de_passe_change",
+                   lambda db: set_password(db, args.email, password))
+
+
+def _deactivate(args: argparse.Namespace) -> int:
+    return _change(args, "compte_desactive", lambda db: set_active(db, args.email, False))
+
+
+def _activate(args: argparse.Namespace) -> int:
+    return _change(args, "compte_reactive", lambda db: set_active(db, args.email, True))
