@@ -425,6 +425,19 @@ def test_an_advisor_corrects_a_message_and_exports_the_training_example(console,
     assert audit_entries(console, "export_corrections")
 
 
+def test_a_sender_id_with_a_slash_opens_and_its_messages_can_be_corrected(console, roubaix):
+    """Any REST client chooses its sender ids: « / » in one must not hide the conversation."""
+    write_tracker(f"sqlite:///{console.tracker_db}",
+                  [("site/roubaix/42", "roubaix-widget", at("2026-03-03", 9))])
+    listing = roubaix.get("/console/conversations")
+    assert "/console/conversations/site%2Froubaix%2F42" in listing.text
+    page = roubaix.get("/console/conversations/site%2Froubaix%2F42")
+    assert page.status_code == 200 and DESCRIPTION in page.text
+    event_id = user_event_id(console, "site/roubaix/42", DESCRIPTION)
+    form = roubaix.get(f"/console/conversations/site%2Froubaix%2F42/corriger/{event_id}")
+    assert form.status_code == 200 and "Corriger la compréhension" in form.text
+
+
 def test_a_message_with_an_email_cannot_become_a_training_example(console, roubaix):
     event_id = user_event_id(console, "roubaix-widget", EMAIL)
     path = f"/console/conversations/roubaix-widget/corriger/{event_id}"

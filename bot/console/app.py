@@ -19,7 +19,8 @@ from bot.console.pages import error_page
 from bot.console.settings import ConsoleSettings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-SECTIONS = (auth, home, debug_chat, conversations, corrections, leads, catalogue)
+# Order matters: a correction's address extends a conversation's, matched first.
+SECTIONS = (auth, home, debug_chat, corrections, conversations, leads, catalogue)
 
 
 def create_console(settings: ConsoleSettings | None = None) -> Starlette:

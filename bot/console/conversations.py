@@ -196,5 +196,6 @@ def conversation_page(request: Request, viewer: Viewer, form: dict[str, str]) ->
 
 routes = [
     Route("/conversations", conversation_list),
-    Route("/conversations/{sender_id}", conversation_page),
+    # :path so that a sender id holding « / » (any REST client may send one) opens too
+    Route("/conversations/{sender_id:path}", conversation_page),
 ]

@@ -146,7 +146,7 @@ def export(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
 
 
 routes = [
-    Route("/conversations/{sender_id}/corriger/{event_id:int}", correct,
+    Route("/conversations/{sender_id:path}/corriger/{event_id:int}", correct,
           methods=["GET", "POST"]),
     Route("/corrections", correction_list),
     Route("/corrections/export", export),
