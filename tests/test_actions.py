@@ -75,6 +75,17 @@ async def test_typed_numbers_are_read_for_the_requested_field():
     assert slots["effectif"] == 3
 
 
+async def test_a_stray_extraction_does_not_erase_a_known_value():
+    """DIET once tagged the brackets of « Saint-Louis (97421) » as a status: « au RSA », said
+    earlier, must survive."""
+    known = {"stade": "creation", "statut": "rsa"}
+    track = tracker(known, text="Saint-Louis (97421)", requested="commune",
+                    new_slots={"commune": "Saint-Louis", "code_postal": "97421", "statut": ")"})
+    track.events[:0] = [{"event": "slot", "name": "statut", "value": "rsa"}]
+    slots, _, _ = await run(ValidateProfilForm(), track)
+    assert slots["statut"] == "rsa" and slots["territoire"] == "saint-louis-reunion"
+
+
 async def test_an_unreadable_number_is_asked_again_politely():
     known = {"stade": "developpement"}
     slots, texts, _ = await run(ValidateProfilForm(), tracker(
