@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 import sys
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,18 @@ def _entity_report(folder: Path) -> dict:
     return {}
 
 
+def _micro_f1(report: dict) -> float:
+    return report.get("micro avg", report.get("weighted avg", {})).get("f1-score", 0.0)
+
+
+def _confusions(errors: list[dict], limit: int = 12) -> list[str]:
+    """The most frequent (true intent → predicted intent) pairs, as Markdown table rows."""
+    pairs = Counter((e.get("intent"), (e.get("intent_prediction") or {}).get("name"))
+                    for e in errors)
+    return [f"| {true} | {predicted} | {count} |"
+            for (true, predicted), count in pairs.most_common(limit)]
+
+
 def main(results: str, docs: str) -> int:
     results_dir, docs_dir = Path(results), Path(docs)
     docs_dir.mkdir(parents=True, exist_ok=True)
@@ -34,8 +47,11 @@ def main(results: str, docs: str) -> int:
     held_entities = _entity_report(results_dir / "heldout")
     cv_f1 = cv_intents.get("macro avg", {}).get("f1-score", 0.0)
     held_accuracy = held_intents.get("accuracy", 0.0)
-    held_entity_f1 = held_entities.get("micro avg", held_entities.get("weighted avg", {})) \
-        .get("f1-score", 0.0)
+    held_entity_f1 = _micro_f1(held_entities)
+    cv_entity_f1 = _micro_f1(cv_entities)
+    confusions = _confusions(json.loads((results_dir / "cv" / "intent_errors.json")
+                                        .read_text(encoding="utf-8"))
+                             if (results_dir / "cv" / "intent_errors.json").exists() else [])
     rows = []
     for intent, values in sorted(cv_intents.items()):
         if isinstance(values, dict) and "support" in values and " avg" not in intent:
@@ -61,6 +77,7 @@ Mesurée le {date.today().isoformat()} avec `make nlu-report` sur : {machine()}.
 | validation croisée 5 plis, F1 macro des intentions | {cv_f1:.3f} | ≥ {INTENT_TARGET} ({verdict(cv_f1, INTENT_TARGET)}) |
 | fichier de test séparé, exactitude des intentions | {held_accuracy:.3f} | ≥ {HELD_OUT_INTENT_TARGET} ({verdict(held_accuracy, HELD_OUT_INTENT_TARGET)}) |
 | fichier de test séparé, F1 des entités (DIET) | {held_entity_f1:.3f} | ≥ {HELD_OUT_ENTITY_TARGET} ({verdict(held_entity_f1, HELD_OUT_ENTITY_TARGET)}) |
+| validation croisée 5 plis, F1 des entités (DIET, pour information) | {cv_entity_f1:.3f} | — |
 
 Le fichier de test séparé (`tests/nlu_heldout.yml`) a été écrit à part des données
 d'entraînement (`data/nlu/`) et n'est jamais utilisé pour entraîner.
@@ -72,11 +89,20 @@ d'entraînement (`data/nlu/`) et n'est jamais utilisé pour entraîner.
 {chr(10).join(rows)}
 
 Matrices de confusion : `cv_intent_confusion_matrix.png` (validation croisée) et
-`heldout_intent_confusion_matrix.png` (test séparé), dans ce dossier.
-"""
+`heldout_intent_confusion_matrix.png` (test séparé), dans ce dossier. Les essais qui ont
+conduit au pipeline de `config.yml` sont décrits dans `essais.md`.
+{_confusion_section(confusions)}"""
     (docs_dir / "README.md").write_text(text, encoding="utf-8")
     print(text)
     return 0
+
+
+def _confusion_section(rows: list[str]) -> str:
+    if not rows:
+        return ""
+    return ("\n## Confusions les plus fréquentes (validation croisée)\n\n"
+            "| intention attendue | intention prédite | exemples |\n|---|---|---|\n"
+            + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":
