@@ -25,7 +25,7 @@ help:
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
 	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
-	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 25 min)"
+	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
 
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed var/catalog.stamp
 
@@ -77,7 +77,7 @@ bench: setup train
 flows: setup train
 	$(QP) flows test $(if $(URL),--url $(URL)) $(FICHIERS)
 
-# Measured NLU quality (5-fold cross-validation and the held-out file) → docs/nlu/ (~25 min).
+# Measured NLU quality (5-fold cross-validation and the held-out file) → docs/nlu/ (~50 min).
 nlu-report: setup train
 	scripts/nlu_report.sh
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quick NLU experiment (≈ 5 min on 2 cores instead of ≈ 25 for `make nlu-report`):
+# Quick NLU experiment (≈ 8 min on 2 cores instead of ≈ 50 for `make nlu-report`):
 # one stratified 80/20 split of data/nlu with a fixed seed, one NLU training on the 80 %,
 # `rasa test nlu` on the 20 %, then a summary (macro-F1, worst intents, confused pairs,
 # how many errors are nlu_fallback). Nothing is written outside $OUT.
