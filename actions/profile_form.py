@@ -132,10 +132,10 @@ class ValidateProfilForm(FormValidationAction):
         known = canonical(name, value)
         if known is None and tracker is not None:
             # The entity was cut badly (« demandeur » + « emploi »): read the whole message.
-            known = canonical(name, (tracker.latest_message or {}).get("text") or "")
-        if known is None and tracker is not None:
-            # A stray extraction (« ( » next to a postal code) must not erase what we knew.
-            known = _previous_value(tracker, name)
+            # Failing that, a stray extraction (« ( » next to a postal code) must not erase
+            # what we knew.
+            known = canonical(name, (tracker.latest_message or {}).get("text") or "") \
+                or _previous_value(tracker, name)
         return {name: known}
 
     def validate_stade(self, value, dispatcher, tracker, domain):

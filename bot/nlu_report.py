@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections import Counter
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bot.bench import machine
 
 INTENT_TARGET, HELD_OUT_INTENT_TARGET, HELD_OUT_ENTITY_TARGET = 0.92, 0.92, 0.85
 
 
-def _load(path: Path) -> dict:
+def _load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
@@ -49,9 +50,7 @@ def main(results: str, docs: str) -> int:
     held_accuracy = held_intents.get("accuracy", 0.0)
     held_entity_f1 = _micro_f1(held_entities)
     cv_entity_f1 = _micro_f1(cv_entities)
-    confusions = _confusions(json.loads((results_dir / "cv" / "intent_errors.json")
-                                        .read_text(encoding="utf-8"))
-                             if (results_dir / "cv" / "intent_errors.json").exists() else [])
+    confusions = _confusions(_load(results_dir / "cv" / "intent_errors.json") or [])
     rows = []
     for intent, values in sorted(cv_intents.items()):
         if isinstance(values, dict) and "support" in values and " avg" not in intent:
