@@ -52,6 +52,26 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    """The running assistant (action server, Rasa server, web server, as `make run` starts
+    them), shared by every end-to-end module: each Rasa start loads TensorFlow, spaCy and the
+    model, about a minute on two cores. Modules keep apart by their own sender ids; the
+    conversations share one SQLite tracker store, the catalogue is the session's DATABASE_URL."""
+    from bot.runner import Stack, free_port
+    from bot.config import Settings
+    from catalog.engine import open_catalog
+
+    open_catalog()   # loads the catalogue database before three processes read it
+    tmp = tmp_path_factory.mktemp("assistant")
+    settings = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
+                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("QP_TRACKER_URL", raising=False)   # the console reads this tracker store
+        with Stack(settings, with_web=True) as stack:
+            yield stack
+
+
+@pytest.fixture(scope="session")
 def app_catalog():
     """The catalogue as the running assistant sees it (DATABASE_URL), for end-to-end tests."""
     from catalog.engine import open_catalog

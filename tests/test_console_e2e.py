@@ -1,5 +1,5 @@
 """The advisors' console end to end, in a real browser (Debian's Chromium driven by Playwright):
-the real action server, Rasa server and web server (one start for the module), an advisor of
+the real action server, Rasa server and web server (the session's `assistant`), an advisor of
 Roubaix who tests the assistant in the debug chat, finds that conversation in the list with its
 territory, corrects a message and exports the training example; axe-core on every page."""
 
@@ -16,8 +16,6 @@ import pytest
 import yaml
 from playwright.sync_api import Page, expect
 
-from bot.config import Settings
-from bot.runner import Stack, free_port
 from catalog.files import read_files
 from console_harness import ROUBAIX, create_people
 from widget_browser import Chat, chromium
@@ -38,18 +36,10 @@ class Servers:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("console-e2e")
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
-                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
-    with pytest.MonkeyPatch.context() as env:
-        database_url = f"sqlite:///{tmp}/catalog.sqlite"
-        env.setenv("DATABASE_URL", database_url)      # catalogue, leads and accounts
-        env.delenv("QP_TRACKER_URL", raising=False)
-        create_people(database_url)
-        with Stack(settings, with_web=True) as stack:
-            web = stack.web_settings
-            yield Servers(settings.rasa_url, f"http://{web.host}:{web.port}")
+def servers(assistant):
+    create_people(os.environ["DATABASE_URL"])   # the assistant's catalogue, leads and accounts
+    web = assistant.web_settings
+    return Servers(assistant.settings.rasa_url, f"http://{web.host}:{web.port}")
 
 
 @pytest.fixture(scope="module")

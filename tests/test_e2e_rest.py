@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.runner import Stack, free_port
 from catalog.dialogue import question
 from catalog.leads import leads_of
 
@@ -38,16 +37,13 @@ QUESTIONS = {question(field)[0]: field for field in PERSONA}
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    return Settings(rasa_port=free_port(), action_port=free_port(),
-                    tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+def stack(assistant):
+    return assistant
 
 
 @pytest.fixture(scope="module")
-def stack(settings):
-    with Stack(settings) as running:
-        yield running
+def settings(assistant) -> Settings:
+    return assistant.settings
 
 
 def say(settings: Settings, text: str, sender: str) -> list[dict]:
@@ -164,8 +160,9 @@ def test_ten_styles_reach_a_fitting_recommendation_within_eight_turns(
 
 def test_a_restart_keeps_the_conversation(stack, settings, app_catalog):
     stack.stop()
-    with Stack(settings):
-        contacts = texts(say(settings, "je voudrais parler à un conseiller", "e2e-robust"))
-        assert "dites-moi votre commune" not in contacts
-        assert any(c["name"] in contacts for c in app_catalog.files.contacts
-                   if c.get("territory") == "grand-nancy")
+    stack.start()   # the same ports and tracker store, new processes (the next modules use them)
+    stack.wait_ready()
+    contacts = texts(say(settings, "je voudrais parler à un conseiller", "e2e-robust"))
+    assert "dites-moi votre commune" not in contacts
+    assert any(c["name"] in contacts for c in app_catalog.files.contacts
+               if c.get("territory") == "grand-nancy")

@@ -1,5 +1,5 @@
 """Flow scenarios (tests/flows/*.yml): the validator's French errors, the runner on passing and
-failing scenarios against the real assistant (one Stack for the module), the reports and the
+failing scenarios against the real assistant (the session's `assistant`), the reports and the
 exit codes — and every shipped scenario, which is how `make test` plays them."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from bot.config import Settings
 from bot.flows import cli
 from bot.flows.assistant import Answer
 from bot.flows.checks import default_wording, evaluate
-from bot.flows.loader import ScenarioFileError, default_vocabulary, load_scenario
+from bot.flows.loader import ScenarioFileError, load_scenario
 from bot.flows.model import Expectations
-from bot.runner import Stack, StartError, free_port
+from bot.runner import StartError, free_port
 from catalog.profile import TERRITORY_IDS
 
 pytestmark = pytest.mark.rasa
@@ -205,19 +205,9 @@ def test_an_unreachable_assistant_exits_3(tmp_path, capsys):
 # --- against the real assistant ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    default_vocabulary()   # the catalogue database is loaded before the action server reads it
-    tmp = tmp_path_factory.mktemp("flows")
-    settings = Settings(rasa_port=free_port(), action_port=free_port(),
-                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
-    with Stack(settings) as running:
-        yield running
-
-
 @pytest.fixture
-def url(stack):
-    return stack.settings.rasa_url
+def url(assistant):
+    return assistant.settings.rasa_url
 
 
 PASSING = """

@@ -16,7 +16,6 @@ import pytest
 from fake_telegram import FakeTelegram
 
 from bot.config import PROJECT_DIR, Settings
-from bot.runner import Stack, free_port
 from catalog.dialogue import buttons, message, question
 from catalog.engine import open_catalog
 
@@ -46,10 +45,8 @@ FOLLOW_UP = message("suite")   # "Que souhaitez-vous faire maintenant ?", after 
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("telegram-e2e")
-    return Settings(rasa_port=free_port(), action_port=free_port(),
-                    tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+def settings(assistant) -> Settings:
+    return assistant.settings
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +56,7 @@ def telegram():
 
 
 @pytest.fixture(scope="module")
-def stack(settings):
-    with Stack(settings) as running:   # the only Rasa start of this module
-        yield running
-
-
-@pytest.fixture(scope="module")
-def bridge(stack, settings, telegram):
+def bridge(settings, telegram):
     """The bridge as `make run` would start it: its own process, configured by environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update({"TELEGRAM_BOT_TOKEN": telegram.token,

@@ -1,5 +1,5 @@
 """The web chat in a real browser (Debian's Chromium, driven by Playwright): the real action
-server, Rasa server and web server on free ports, started once for the module; the demo page;
+server, Rasa server and web server on free ports (the session's `assistant`); the demo page;
 a conversation that ends in aids with working links; a reload that keeps it; HTML shown as
 text; keyboard only on a phone; 200 % zoom; an unreachable server; axe-core; the Origin check.
 """
@@ -17,7 +17,6 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 
 from bot.config import Settings
-from bot.runner import Stack, free_port
 from bot.web.settings import WebSettings
 from catalog.files import read_files
 from widget_browser import DESCRIPTION, Chat, chromium
@@ -39,14 +38,10 @@ class Servers:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("widget")
-    rasa = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
-                    tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
-    # The project's own runner, as `make run` uses it: Rasa, actions and the web server.
-    with Stack(rasa, with_web=True) as stack:
-        web = stack.web_settings
-        yield Servers(rasa, web, f"http://{web.host}:{web.port}")
+def servers(assistant):
+    """The project's own runner, as `make run` uses it: Rasa, actions and the web server."""
+    web = assistant.web_settings
+    return Servers(assistant.settings, web, f"http://{web.host}:{web.port}")
 
 
 @pytest.fixture(scope="module")
