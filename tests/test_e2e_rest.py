@@ -73,7 +73,7 @@ def answer_until_recommendation(settings, answer, sender):
     raise AssertionError("pas de recommandation en 10 tours")
 
 
-def test_a_job_seeker_in_roubaix_gets_real_aids_with_links(assistant, settings, app_catalog):
+def test_a_job_seeker_in_roubaix_gets_real_aids_with_links(settings, app_catalog):
     sender = "e2e-roubaix"
     assert "assistant Quartiers productifs" in texts(say(settings, "Bonjour", sender))
     answer = say(settings, "je veux ouvrir une épicerie à Roubaix, je suis au chômage", sender)
@@ -89,7 +89,7 @@ def test_a_job_seeker_in_roubaix_gets_real_aids_with_links(assistant, settings, 
 
 @pytest.mark.parametrize("noise", ["", "😀😀", "x" * 2500, "<img src=x onerror=alert(1)>",
                                    "Hello, can you help me?"])
-def test_bad_input_gets_a_french_answer_and_keeps_the_profile(assistant, settings, noise):
+def test_bad_input_gets_a_french_answer_and_keeps_the_profile(settings, noise):
     sender = "e2e-robust"
     if not stored_slots(settings, sender).get("commune"):
         answer = say(settings, "je veux créer un commerce à Nancy, je suis salarié", sender)
@@ -101,7 +101,7 @@ def test_bad_input_gets_a_french_answer_and_keeps_the_profile(assistant, setting
     assert kept["stade"] == "creation" and kept["commune"] == "Nancy"
 
 
-def test_a_handoff_stores_a_lead_and_erasure_removes_everything(assistant, settings):
+def test_a_handoff_stores_a_lead_and_erasure_removes_everything(settings):
     sender = "e2e-roubaix"
     offer = texts(say(settings, "je voudrais parler à un conseiller", sender))
     assert "conseiller de Roubaix" in offer
@@ -143,7 +143,7 @@ ANSWERS = {**PERSONA, "commune": "Roubaix", "secteur": '/informer{"secteur":"ser
 
 @pytest.mark.parametrize("first, expected", FIRST_MESSAGES)
 def test_ten_styles_reach_a_fitting_recommendation_within_eight_turns(
-        assistant, settings, app_catalog, first, expected):
+        settings, app_catalog, first, expected):
     sender = f"e2e-style-{FIRST_MESSAGES.index((first, expected))}"
     answer, turns = say(settings, first, sender), 1
     while "Voici les aides" not in texts(answer):
