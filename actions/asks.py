@@ -18,8 +18,9 @@ class _AskField:
     def name(self) -> str:
         return f"action_ask_{self.field}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         text, choices = question(self.field)
         dispatcher.utter_message(text=text, buttons=choices)
         return []

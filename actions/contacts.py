@@ -20,17 +20,23 @@ def utter_contacts(dispatcher: CollectingDispatcher, contacts: list[dict]) -> No
     dispatcher.utter_message(text=message("contacts_intro"))
     for contact in contacts[:SHOWN_CONTACTS]:
         details = [value for value in (contact.get("url"), contact.get("phone")) if value]
-        dispatcher.utter_message(text=message(
-            "contact", nom=contact["name"], description=contact.get("description") or "",
-            coordonnees=" — ".join(details)).strip())
+        dispatcher.utter_message(
+            text=message(
+                "contact",
+                nom=contact["name"],
+                description=contact.get("description") or "",
+                coordonnees=" — ".join(details),
+            ).strip()
+        )
 
 
 class ActionContacts(Action):
     def name(self) -> str:
         return "action_contacts"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         profile, _ = locate(catalog(), profile_from_slots(tracker.slots))
         if not profile.known("territoire"):
             dispatcher.utter_message(text=message("contacts_sans_commune"))

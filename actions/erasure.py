@@ -28,22 +28,34 @@ def tracker_url() -> str | None:
 
 
 def _turn_saved(connection, sender_id: str, action_name: str) -> bool:
-    last_request = connection.execute(text(
-        "select max(id) from events where sender_id = :s and action_name = :a"),
-        {"s": sender_id, "a": action_name}).scalar()
+    last_request = connection.execute(
+        text("select max(id) from events where sender_id = :s and action_name = :a"),
+        {"s": sender_id, "a": action_name},
+    ).scalar()
     if last_request is None:
         return False
-    return connection.execute(text(
-        "select count(*) from events where sender_id = :s and id > :i "
-        "and action_name = 'action_listen'"), {"s": sender_id, "i": last_request}).scalar() > 0
+    return (
+        connection.execute(
+            text(
+                "select count(*) from events where sender_id = :s and id > :i "
+                "and action_name = 'action_listen'"
+            ),
+            {"s": sender_id, "i": last_request},
+        ).scalar()
+        > 0
+    )
 
 
 def erase_conversation_now(url: str, sender_id: str) -> int:
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            return connection.execute(text("delete from events where sender_id = :s"),
-                                      {"s": sender_id}).rowcount or 0
+            return (
+                connection.execute(
+                    text("delete from events where sender_id = :s"), {"s": sender_id}
+                ).rowcount
+                or 0
+            )
     finally:
         engine.dispose()
 

@@ -36,16 +36,18 @@ class ActionProposerRappel(Action):
     def name(self) -> str:
         return "action_proposer_rappel"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         if tracker.get_slot("rappel_en_attente") and _describes_more_than_a_place(tracker):
             # Awaited: a commune. Given: a whole description (« je crée … à Choisy, je suis au
             # RSA »): the person wants aids first; the callback is offered with them.
             return [SlotSet("rappel_en_attente", False), FollowupAction("profil_form")]
         territory = _territory(tracker)
         if territory:
-            text, choices = message_with_buttons("rappel_proposition",
-                                                 de_territoire=of(territory["name"]))
+            text, choices = message_with_buttons(
+                "rappel_proposition", de_territoire=of(territory["name"])
+            )
             dispatcher.utter_message(text=text, buttons=choices)
         elif tracker.get_slot("territoire") == "hors_territoire":
             dispatcher.utter_message(text=message("rappel_hors_territoire"))
@@ -53,21 +55,28 @@ class ActionProposerRappel(Action):
             # The commune the person gives next comes back here (rule on rappel_en_attente).
             dispatcher.utter_message(text=message("rappel_sans_commune"))
             return [SlotSet("rappel_en_attente", True)]
-        return [SlotSet("rappel_en_attente", False)] if tracker.get_slot("rappel_en_attente") \
-            else []
+        return (
+            [SlotSet("rappel_en_attente", False)] if tracker.get_slot("rappel_en_attente") else []
+        )
 
 
 class ValidateHandoffForm(FormValidationAction):
     def name(self) -> str:
         return "validate_handoff_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
         # Without a pilot territory there is no advisor to send the request to.
         return ["coordonnees"] if _territory(tracker) else []
 
-    def validate_coordonnees(self, value: Any, dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_coordonnees(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         details = parse_contact(str(value or ""))
         if details is None:
             dispatcher.utter_message(text=message("coordonnees_invalides"))
@@ -79,18 +88,30 @@ class ActionEnregistrerDemande(Action):
     def name(self) -> str:
         return "action_enregistrer_demande"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         territory = _territory(tracker)
         details = parse_contact(tracker.get_slot("coordonnees") or "")
         if not territory or not details:
             dispatcher.utter_message(text=message("demande_impossible"))
             return [SlotSet("coordonnees", None)]
-        profile = {k: v for k, v in profile_from_slots(tracker.slots).values.items()
-                   if v is not None}
-        save_lead(tracker.sender_id, tracker.get_latest_input_channel(), territory["id"],
-                  details, profile, list(tracker.get_slot("aides_recommandees") or []))
-        dispatcher.utter_message(text=message("demande_enregistree",
-                                              de_territoire=of(territory["name"]),
-                                              coordonnees=details.shown))
+        profile = {
+            k: v for k, v in profile_from_slots(tracker.slots).values.items() if v is not None
+        }
+        save_lead(
+            tracker.sender_id,
+            tracker.get_latest_input_channel(),
+            territory["id"],
+            details,
+            profile,
+            list(tracker.get_slot("aides_recommandees") or []),
+        )
+        dispatcher.utter_message(
+            text=message(
+                "demande_enregistree",
+                de_territoire=of(territory["name"]),
+                coordonnees=details.shown,
+            )
+        )
         return []

@@ -16,8 +16,9 @@ class ActionDefinition(Action):
     def name(self) -> str:
         return "action_definition"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         terms = list(tracker.get_latest_entity_values("aide"))
         text = (tracker.latest_message or {}).get("text") or ""
         entry = define(catalog(), terms[0] if terms else text)
@@ -39,8 +40,9 @@ class ActionVerifierQpv(Action):
     def name(self) -> str:
         return "action_verifier_qpv"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         said = next(tracker.get_latest_entity_values("commune"), None)
         code = next(tracker.get_latest_entity_values("code_postal"), None)
         if not said and not code:

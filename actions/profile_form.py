@@ -20,14 +20,24 @@ from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
 from catalog.dialogue import message
 from catalog.engine import recommend
-from catalog.profile import (FIELDS, OUTSIDE_TERRITORIES, is_bare_number, is_dont_know,
-                             parse_number,
-                             parse_postal_code, parse_yes_no)
+from catalog.profile import (
+    FIELDS,
+    OUTSIDE_TERRITORIES,
+    is_bare_number,
+    is_dont_know,
+    parse_number,
+    parse_postal_code,
+    parse_yes_no,
+)
 
 MAX_QUESTIONS = int(os.environ.get("QP_MAX_QUESTIONS", "7"))
 ANSWER_INTENTS = {"informer", "nlu_fallback", "affirmer", "nier", "chercher_aides"}
-NUMBER_LIMITS = {"age": (14, 100), "effectif": (0, 100_000), "anciennete_annees": (0, 200),
-                 "montant": (0, 100_000_000)}
+NUMBER_LIMITS = {
+    "age": (14, 100),
+    "effectif": (0, 100_000),
+    "anciennete_annees": (0, 200),
+    "montant": (0, 100_000_000),
+}
 MAX_PLACE_LENGTH = 80
 
 
@@ -35,31 +45,46 @@ class ValidateProfilForm(FormValidationAction):
     def name(self) -> str:
         return "validate_profil_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
         asked = tracker.get_slot("champs_demandes") or []
         if len(asked) >= MAX_QUESTIONS:
             return []
         skipped = set(tracker.get_slot("champs_ignores") or [])
-        questions = [field for field in
-                     recommend(catalog(), profile_from_slots(tracker.slots)).questions
-                     if field not in skipped]
+        questions = [
+            field
+            for field in recommend(catalog(), profile_from_slots(tracker.slots)).questions
+            if field not in skipped
+        ]
         requested = tracker.get_slot(REQUESTED_SLOT)
         if requested in questions:
-            return [requested]   # not answered yet (a digression, an unclear answer): ask again
+            return [requested]  # not answered yet (a digression, an unclear answer): ask again
         return questions[:1]
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> EventType | None:
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
         required = await self.required_slots([], dispatcher, tracker, domain)
         return SlotSet(REQUESTED_SLOT, required[0] if required else None)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         asked = list(tracker.get_slot("champs_demandes") or [])
         events = await super().run(dispatcher, tracker, domain)
-        next_slot = next((e["value"] for e in reversed(events)
-                          if e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT), None)
+        next_slot = next(
+            (
+                e["value"]
+                for e in reversed(events)
+                if e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT
+            ),
+            None,
+        )
         if next_slot and next_slot not in asked:
             # Only when a new question is asked: an unchanged slot here would stop Rasa from
             # rejecting the form on a digression (a message that is not an answer).
@@ -71,8 +96,9 @@ class ValidateProfilForm(FormValidationAction):
 
     # --- extraction of the answer to the question just asked -------------------------------
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> list[EventType]:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
         latest = tracker.latest_message or {}
         text = (latest.get("text") or "").strip()
@@ -90,9 +116,11 @@ class ValidateProfilForm(FormValidationAction):
         if intent not in ANSWER_INTENTS:
             return []
         value = _answer(requested, text, intent)
-        if value is None and intent in ("informer", "affirmer", "nier", "nlu_fallback",
-                                        "chercher_aides") \
-                and not _other_profile_slots(tracker, requested):
+        if (
+            value is None
+            and intent in ("informer", "affirmer", "nier", "nlu_fallback", "chercher_aides")
+            and not _other_profile_slots(tracker, requested)
+        ):
             # An answer that does not fit the question: say so, the question is asked again.
             # (A slot event keeps Rasa from rejecting the form and answering nothing.)
             dispatcher.utter_message(text=message("reponse_incomprise"))
@@ -101,8 +129,9 @@ class ValidateProfilForm(FormValidationAction):
 
     # --- validation of every profile slot set during this turn -----------------------------
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> list[EventType]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         candidates = tracker.slots_to_validate()
         results: dict[str, Any] = {}
         for name, value in candidates.items():
@@ -122,20 +151,22 @@ class ValidateProfilForm(FormValidationAction):
             dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))
         if results.get("commune") and _last_bot_action(tracker) == "action_verifier_qpv":
             # The place was given to answer « is my premises in a QPV? »: answer that first.
-            dispatcher.utter_message(text=qpv_answer(results["commune"],
-                                                     results.get("code_postal")))
+            dispatcher.utter_message(
+                text=qpv_answer(results["commune"], results.get("code_postal"))
+            )
         return [SlotSet(name, value) for name, value in results.items()]
 
     def _enum(self, name: str, value: Any, tracker: Tracker | None = None) -> dict[str, Any]:
-        if isinstance(value, list):   # several entities of one kind: keep the first we know
+        if isinstance(value, list):  # several entities of one kind: keep the first we know
             value = next((canonical(name, v) for v in value if canonical(name, v)), None)
         known = canonical(name, value)
         if known is None and tracker is not None:
             # The entity was cut badly (« demandeur » + « emploi »): read the whole message.
             # Failing that, a stray extraction (« ( » next to a postal code) must not erase
             # what we knew.
-            known = canonical(name, (tracker.latest_message or {}).get("text") or "") \
-                or _previous_value(tracker, name)
+            known = canonical(
+                name, (tracker.latest_message or {}).get("text") or ""
+            ) or _previous_value(tracker, name)
         return {name: known}
 
     def validate_stade(self, value, dispatcher, tracker, domain):
@@ -156,8 +187,11 @@ class ValidateProfilForm(FormValidationAction):
         return {"besoins": list(dict.fromkeys(v for v in known if v)) or None}
 
     def _number(self, name: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        number = (
+            value
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
             else parse_number(str(value))
+        )
         low, high = NUMBER_LIMITS[name]
         if number is None or not low <= number <= high:
             dispatcher.utter_message(text=message("nombre_incompris"))
@@ -188,10 +222,10 @@ class ValidateProfilForm(FormValidationAction):
 
     def validate_code_postal(self, value, dispatcher, tracker, domain):
         code = parse_postal_code(str(value))
-        if not code:   # a stray number (« 0 salarié », a phone number): keep what we had
+        if not code:  # a stray number (« 0 salarié », a phone number): keep what we had
             return {"code_postal": _previous_value(tracker, "code_postal")}
         if tracker.slots_to_validate().get("commune"):
-            return {"code_postal": code}   # validate_commune resolves both together
+            return {"code_postal": code}  # validate_commune resolves both together
         return self._place(tracker.get_slot("commune") or "", code, dispatcher)
 
     def validate_commune(self, value, dispatcher, tracker, domain):
@@ -204,7 +238,8 @@ class ValidateProfilForm(FormValidationAction):
         if place and place.candidates:
             dispatcher.utter_message(
                 text=message("commune_ambigue", commune=text, choix=", ".join(place.candidates)),
-                buttons=[{"title": label, "payload": label} for label in place.candidates])
+                buttons=[{"title": label, "payload": label} for label in place.candidates],
+            )
             return {"commune": None, "code_postal": None}
         if place is None:
             if not any(c.isalpha() for c in text):
@@ -214,33 +249,44 @@ class ValidateProfilForm(FormValidationAction):
             return {"commune": text, "territoire": OUTSIDE_TERRITORIES}
         if place.territory == OUTSIDE_TERRITORIES:
             dispatcher.utter_message(text=message("hors_territoire"))
-        return {"commune": place.commune_name or text or place.postal_code,
-                "code_postal": place.postal_code, "territoire": place.territory}
+        return {
+            "commune": place.commune_name or text or place.postal_code,
+            "code_postal": place.postal_code,
+            "territoire": place.territory,
+        }
 
 
 def _before_latest_user(tracker: Tracker) -> list[dict]:
     """The events before the latest user message."""
     users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
-    return tracker.events[:users[-1]] if users else list(tracker.events)
+    return tracker.events[: users[-1]] if users else list(tracker.events)
 
 
 def _last_bot_action(tracker: Tracker) -> str | None:
     """The last action before the latest user message (other than listening)."""
-    names = [event.get("name") for event in _before_latest_user(tracker)
-             if event.get("event") == "action" and event.get("name") not in ("action_listen", None)]
+    names = [
+        event.get("name")
+        for event in _before_latest_user(tracker)
+        if event.get("event") == "action" and event.get("name") not in ("action_listen", None)
+    ]
     return names[-1] if names else None
 
 
 def _other_profile_slots(tracker: Tracker, requested: str) -> bool:
     """Did this message set other profile fields (a correction rather than an answer)?"""
-    return any(name in FIELDS and name != requested and value is not None
-               for name, value in tracker.slots_to_validate().items())
+    return any(
+        name in FIELDS and name != requested and value is not None
+        for name, value in tracker.slots_to_validate().items()
+    )
 
 
 def _previous_value(tracker: Tracker, name: str) -> Any:
     """The value a slot had before the latest user message."""
-    values = [event.get("value") for event in _before_latest_user(tracker)
-              if event.get("event") == "slot" and event.get("name") == name]
+    values = [
+        event.get("value")
+        for event in _before_latest_user(tracker)
+        if event.get("event") == "slot" and event.get("name") == name
+    ]
     return values[-1] if values else None
 
 
@@ -251,9 +297,13 @@ def _answer(field: str, text: str, intent: str | None) -> Any:
         return parse_yes_no(text)
     if kind in ("int", "number"):
         return parse_number(text)
-    if field == "commune" and len(text) <= MAX_PLACE_LENGTH \
-            and intent in ("informer", "nlu_fallback") and parse_yes_no(text) is None \
-            and any(c.isalpha() or c.isdigit() for c in text):
+    if (
+        field == "commune"
+        and len(text) <= MAX_PLACE_LENGTH
+        and intent in ("informer", "nlu_fallback")
+        and parse_yes_no(text) is None
+        and any(c.isalpha() or c.isdigit() for c in text)
+    ):
         return text
     if field == "code_postal":
         return parse_postal_code(text)

@@ -32,8 +32,9 @@ class ActionRecommander(Action):
     def name(self) -> str:
         return "action_recommander"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         result = recommend(catalog(), profile_from_slots(tracker.slots))
         already = list(tracker.get_slot("aides_recommandees") or [])
         asked_more = ((tracker.latest_message or {}).get("text") or "").strip() == MORE_PAYLOAD
@@ -49,11 +50,17 @@ class ActionRecommander(Action):
             amount = (match.aid.get("amount") or {}).get("text") or "—"
             checks = match.to_check[:SHOWN_CHECKS]
             dispatcher.utter_message(
-                text=message("aide", rang=rank, nom=match.aid["name"], montant=amount,
-                             raisons="; ".join(match.reasons) or message("aide_sans_raison"),
-                             a_verifier=" ".join(checks) or message("rien_a_verifier"),
-                             lien=match.aid["url"]),
-                buttons=[_details_button(match)])
+                text=message(
+                    "aide",
+                    rang=rank,
+                    nom=match.aid["name"],
+                    montant=amount,
+                    raisons="; ".join(match.reasons) or message("aide_sans_raison"),
+                    a_verifier=" ".join(checks) or message("rien_a_verifier"),
+                    lien=match.aid["url"],
+                ),
+                buttons=[_details_button(match)],
+            )
         utter_contacts(dispatcher, result.contacts)
         follow_ups = buttons("suite")
         if len(remaining) > len(shown):

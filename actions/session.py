@@ -14,15 +14,16 @@ from catalog.dialogue import message
 from catalog.engine import locate, rank_contacts
 from catalog.leads import erase_sender
 
-MAX_MESSAGE_LENGTH = 2000   # longer messages are not analysed (rasa_extensions/no_words.py)
+MAX_MESSAGE_LENGTH = 2000  # longer messages are not analysed (rasa_extensions/no_words.py)
 
 
 class ActionRecommencer(Action):
     def name(self) -> str:
         return "action_recommencer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         dispatcher.utter_message(text=message("recommencer"))
         dispatcher.utter_message(response="utter_inviter_description")
         return [AllSlotsReset()]
@@ -34,8 +35,9 @@ class ActionSupprimerDonnees(Action):
     def name(self) -> str:
         return "action_supprimer_donnees"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         erase_sender(tracker.sender_id)
         schedule_erasure(tracker.sender_id, self.name())
         dispatcher.utter_message(text=message("donnees_supprimees"))
@@ -48,8 +50,9 @@ class ActionAuRevoir(Action):
     def name(self) -> str:
         return "action_au_revoir"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         shown = [catalog().aid(aid_id) for aid_id in tracker.get_slot("aides_recommandees") or []]
         names = [aid["name"] for aid in shown if aid]
         if names:
@@ -64,10 +67,14 @@ class ActionReformuler(Action):
     def name(self) -> str:
         return "action_reformuler"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
-        intents = [event.get("parse_data", {}).get("intent", {}).get("name")
-                   for event in tracker.events if event.get("event") == "user"]
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        intents = [
+            event.get("parse_data", {}).get("intent", {}).get("name")
+            for event in tracker.events
+            if event.get("event") == "user"
+        ]
         if len((tracker.latest_message or {}).get("text") or "") > MAX_MESSAGE_LENGTH:
             dispatcher.utter_message(text=message("message_trop_long"))
         elif len(intents) >= 2 and intents[-1] == intents[-2] == "nlu_fallback":

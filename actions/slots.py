@@ -31,8 +31,9 @@ def summary(profile_values: dict[str, Any]) -> str:
         if field == "commune":
             parts.append(str(value))
         elif field == "besoins":
-            parts.append("besoin : " + ", ".join(wording["values"]["besoins"].get(v, v)
-                                                  for v in value))
+            parts.append(
+                "besoin : " + ", ".join(wording["values"]["besoins"].get(v, v) for v in value)
+            )
         else:
             parts.append(wording["values"][field].get(value, value))
     return " · ".join(parts)

@@ -20,8 +20,9 @@ SYNONYMS_FILE = Path(__file__).resolve().parent.parent / "data" / "nlu" / "synon
 def _synonyms() -> dict[str, str]:
     """normalized text → canonical value."""
     table: dict[str, str] = {}
-    data = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) if SYNONYMS_FILE.exists() \
-        else {}
+    data = (
+        yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) if SYNONYMS_FILE.exists() else {}
+    )
     for block in (data or {}).get("nlu", []):
         if "synonym" not in block:
             continue

@@ -20,32 +20,50 @@ class DownloadError(Exception):
     """The API could not be reached or refused us (French message)."""
 
 
-def download(api_key: str, base_url: str = API_URL, page_size: int = 100,
-             max_pages: int = 500, transport: httpx.BaseTransport | None = None,
-             timeout: float = 30.0) -> list[dict[str, Any]]:
+def download(
+    api_key: str,
+    base_url: str = API_URL,
+    page_size: int = 100,
+    max_pages: int = 500,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+) -> list[dict[str, Any]]:
     """Every aid the API lists (raw Aides-territoires records)."""
     aids: list[dict[str, Any]] = []
     try:
-        with httpx.Client(base_url=base_url, transport=transport, timeout=timeout,
-                          headers={"Accept": "application/json"}) as client:
+        with httpx.Client(
+            base_url=base_url,
+            transport=transport,
+            timeout=timeout,
+            headers={"Accept": "application/json"},
+        ) as client:
             answer = client.post("connexion/", headers={"X-AUTH-TOKEN": api_key})
             answer.raise_for_status()
             bearer = {"Authorization": f"Bearer {answer.json()['token']}"}
             for page in range(1, max_pages + 1):
-                answer = client.get("aids/", headers=bearer, params={
-                    "page": page, "page_size": page_size, "itemsPerPage": page_size})
+                answer = client.get(
+                    "aids/",
+                    headers=bearer,
+                    params={"page": page, "page_size": page_size, "itemsPerPage": page_size},
+                )
                 answer.raise_for_status()
                 body = answer.json()
-                items = body if isinstance(body, list) else \
-                    body.get("results", body.get("hydra:member")) or []
+                items = (
+                    body
+                    if isinstance(body, list)
+                    else body.get("results", body.get("hydra:member")) or []
+                )
                 aids.extend(items)
                 following = isinstance(body, dict) and (
-                    body.get("next") or (body.get("hydra:view") or {}).get("hydra:next"))
+                    body.get("next") or (body.get("hydra:view") or {}).get("hydra:next")
+                )
                 if not items or not following:
                     break
     except httpx.HTTPStatusError as error:
-        raise DownloadError(f"Aides-territoires a refusé la demande (HTTP "
-                            f"{error.response.status_code} sur {error.request.url.path})") from None
+        raise DownloadError(
+            f"Aides-territoires a refusé la demande (HTTP "
+            f"{error.response.status_code} sur {error.request.url.path})"
+        ) from None
     except httpx.HTTPError as error:
         raise DownloadError(f"Aides-territoires injoignable : {error}") from None
     except (ValueError, KeyError, TypeError, AttributeError):

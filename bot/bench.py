@@ -28,19 +28,29 @@ from bot.runner import Stack, free_port
 from catalog.dialogue import question
 
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
-ANSWERS = {"implante_qpv": "oui", "habite_qpv": "oui", "indemnise_are": "non",
-           "besoins": '/informer{"besoin":"financement"}', "effectif": "0 salarié",
-           "franchise": "non", "femme": "je ne sais pas", "age": "29",
-           "anciennete_annees": "0 an", "montant": "10000 €", "commune": "Roubaix",
-           "secteur": '/informer{"secteur":"commerce"}',
-           "statut": '/informer{"statut":"demandeur_emploi"}',
-           "stade": '/informer{"stade":"creation"}'}
+ANSWERS = {
+    "implante_qpv": "oui",
+    "habite_qpv": "oui",
+    "indemnise_are": "non",
+    "besoins": '/informer{"besoin":"financement"}',
+    "effectif": "0 salarié",
+    "franchise": "non",
+    "femme": "je ne sais pas",
+    "age": "29",
+    "anciennete_annees": "0 an",
+    "montant": "10000 €",
+    "commune": "Roubaix",
+    "secteur": '/informer{"secteur":"commerce"}',
+    "statut": '/informer{"statut":"demandeur_emploi"}',
+    "stade": '/informer{"stade":"creation"}',
+}
 QUESTIONS = {question(field)[0]: field for field in ANSWERS}
 MAX_TURNS = 12
 
 
-async def conversation(client: httpx.AsyncClient, url: str, sender: str,
-                       latencies: list[float]) -> int:
+async def conversation(
+    client: httpx.AsyncClient, url: str, sender: str, latencies: list[float]
+) -> int:
     """One scripted conversation to the recommendation; returns the number of turns."""
     message, turns = "Bonjour", 0
     pending = ["je veux ouvrir une épicerie à Roubaix, je suis au chômage"]
@@ -67,8 +77,9 @@ async def run_load(url: str, conversations: int, prefix: str) -> dict:
     latencies: list[float] = []
     async with httpx.AsyncClient(timeout=120) as client:
         start = time.perf_counter()
-        turns = await asyncio.gather(*(conversation(client, url, f"{prefix}-{i}", latencies)
-                                       for i in range(conversations)))
+        turns = await asyncio.gather(
+            *(conversation(client, url, f"{prefix}-{i}", latencies) for i in range(conversations))
+        )
         wall = time.perf_counter() - start
     return {"turns": sum(turns), "wall": wall, "latencies": latencies}
 
@@ -96,14 +107,26 @@ def rss_mb(pid: int) -> float:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.processor() or "?")
-    memory = next((int(line.split()[1]) // 1024 // 1024 for line in
-                   Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
-    return (f"{os.cpu_count()} cœurs ({cpu}), {memory} Gio de mémoire, "
-            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
+    memory = next(
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    return (
+        f"{os.cpu_count()} cœurs ({cpu}), {memory} Gio de mémoire, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def write_section(name: str, body: str) -> None:
@@ -112,7 +135,7 @@ def write_section(name: str, body: str) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Mesures de performance\n"
     block = f"{start}\n{body.strip()}\n{end}"
     if start in text and end in text:
-        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOC.parent.mkdir(exist_ok=True)
@@ -121,25 +144,36 @@ def write_section(name: str, body: str) -> None:
 
 def bench() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="qp-bench-"))
-    settings = Settings(rasa_port=free_port(), action_port=free_port(),
-                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+    settings = Settings(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=tmp / "tracker.sqlite",
+        log_dir=tmp / "log",
+    )
     url = f"{settings.rasa_url}/webhooks/rest/webhook"
     print("Démarrage des serveurs…", flush=True)
     with Stack(settings) as stack:
         start_seconds = stack.rasa_ready_seconds
         asyncio.run(run_load(url, 1, "warmup"))
         single = [asyncio.run(run_load(url, 1, f"seq{i}")) for i in range(5)]
-        one = {"turns": sum(r["turns"] for r in single), "wall": sum(r["wall"] for r in single),
-               "latencies": [x for r in single for x in r["latencies"]]}
+        one = {
+            "turns": sum(r["turns"] for r in single),
+            "wall": sum(r["wall"] for r in single),
+            "latencies": [x for r in single for x in r["latencies"]],
+        }
         twenty = asyncio.run(run_load(url, 20, "par"))
         rss = rss_mb(stack.processes["rasa"].pid)
         rss_actions = rss_mb(stack.processes["actions"].pid)
     rows = []
-    for label, result in (("1 conversation à la fois", one),
-                          ("20 conversations simultanées", twenty)):
+    for label, result in (
+        ("1 conversation à la fois", one),
+        ("20 conversations simultanées", twenty),
+    ):
         lat = result["latencies"]
-        rows.append(f"| {label} | {len(lat)} | {statistics.median(lat):.0f} ms | "
-                    f"{percentile(lat, 0.95):.0f} ms | {result['turns'] / result['wall']:.1f} |")
+        rows.append(
+            f"| {label} | {len(lat)} | {statistics.median(lat):.0f} ms | "
+            f"{percentile(lat, 0.95):.0f} ms | {result['turns'] / result['wall']:.1f} |"
+        )
     body = f"""## Canal REST de Rasa (`make bench`, {date.today().isoformat()})
 
 Machine : {machine()}.
@@ -174,35 +208,45 @@ def bench_console(tracker_db: Path, copies: int = 2000, rounds: int = 20) -> Non
     with sqlite3.connect(tracker_db) as db:
         senders = [row[0] for row in db.execute("select distinct sender_id from events")]
         for n in range(copies - len(senders)):
-            db.execute("insert into events (sender_id, type_name, timestamp, intent_name, "
-                       "action_name, data) select ?, type_name, timestamp - ?, intent_name, "
-                       "action_name, data from events where sender_id = ?",
-                       (f"copie-{n}", 3600.0 * n, senders[n % len(senders)]))
+            db.execute(
+                "insert into events (sender_id, type_name, timestamp, intent_name, "
+                "action_name, data) select ?, type_name, timestamp - ?, intent_name, "
+                "action_name, data from events where sender_id = ?",
+                (f"copie-{n}", 3600.0 * n, senders[n % len(senders)]),
+            )
         events = db.execute("select count(*) from events").fetchone()[0]
         conversations = db.execute("select count(distinct sender_id) from events").fetchone()[0]
     url = f"sqlite:///{tracker_db}"
-    cases = {"liste, administrateur (tous les territoires)": (None, Filters()),
-             "liste, conseiller de Roubaix": (("roubaix",), Filters()),
-             "liste filtrée (incompréhension, dates)": (None, Filters(
-                 fallback=True, since=date.fromtimestamp(time.time() - 30 * 86400)))}
+    cases = {
+        "liste, administrateur (tous les territoires)": (None, Filters()),
+        "liste, conseiller de Roubaix": (("roubaix",), Filters()),
+        "liste filtrée (incompréhension, dates)": (
+            None,
+            Filters(fallback=True, since=date.fromtimestamp(time.time() - 30 * 86400)),
+        ),
+    }
     rows = []
     for label, (scope, filters) in cases.items():
-        list_conversations(url, scope, filters)                 # warm-up
+        list_conversations(url, scope, filters)  # warm-up
         timings = []
         for _ in range(rounds):
             start = time.perf_counter()
             list_conversations(url, scope, filters)
             timings.append((time.perf_counter() - start) * 1000)
-        rows.append(f"| {label} | {statistics.median(timings):.0f} ms | "
-                    f"{percentile(timings, 0.95):.0f} ms |")
+        rows.append(
+            f"| {label} | {statistics.median(timings):.0f} ms | "
+            f"{percentile(timings, 0.95):.0f} ms |"
+        )
     rng = random.Random(2026)
     timings = []
     for sender in rng.sample([f"copie-{n}" for n in range(copies - len(senders))], rounds * 5):
         start = time.perf_counter()
         read_conversation(url, sender)
         timings.append((time.perf_counter() - start) * 1000)
-    rows.append(f"| une conversation (transcription complète) | {statistics.median(timings):.0f} ms"
-                f" | {percentile(timings, 0.95):.0f} ms |")
+    rows.append(
+        f"| une conversation (transcription complète) | {statistics.median(timings):.0f} ms"
+        f" | {percentile(timings, 0.95):.0f} ms |"
+    )
     body = f"""## Console des conseillers : lecture des conversations (`make bench`, {date.today().isoformat()})
 
 Machine : {machine()}.
@@ -232,16 +276,34 @@ def bench_catalog(rounds: int = 20) -> int:
     store.load(read_files(), engine)
     catalog = Catalog(store.read(engine))
     rng = random.Random(2026)
-    communes = ["Roubaix", "Montbéliard", "Nancy", "Toulouse", "Évry-Courcouronnes",
-                "Saint-Louis 97450", "Marseille", "Arras", None]
+    communes = [
+        "Roubaix",
+        "Montbéliard",
+        "Nancy",
+        "Toulouse",
+        "Évry-Courcouronnes",
+        "Saint-Louis 97450",
+        "Marseille",
+        "Arras",
+        None,
+    ]
     profiles = []
     for stade, statut in itertools.product(ENUMS["stade"], ENUMS["statut"]):
-        profiles.append(parse_profile({
-            "stade": stade, "statut": statut, "secteur": rng.choice(ENUMS["secteur"]),
-            "commune": rng.choice(communes), "implante_qpv": rng.choice([True, False, None]),
-            "besoins": rng.sample(ENUMS["besoins"], 2), "effectif": rng.choice([0, 3, None])}))
+        profiles.append(
+            parse_profile(
+                {
+                    "stade": stade,
+                    "statut": statut,
+                    "secteur": rng.choice(ENUMS["secteur"]),
+                    "commune": rng.choice(communes),
+                    "implante_qpv": rng.choice([True, False, None]),
+                    "besoins": rng.sample(ENUMS["besoins"], 2),
+                    "effectif": rng.choice([0, 3, None]),
+                }
+            )
+        )
     profiles.append(parse_profile({}))
-    for profile in profiles:      # warm-up
+    for profile in profiles:  # warm-up
         recommend(catalog, profile)
     timings = []
     for _ in range(rounds):

@@ -29,12 +29,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate.add_argument("--data-dir", type=Path, help=data_dir_help)
     validate.set_defaults(handler=_validate)
     load = catalog_commands.add_parser(
-        "load", help="charge les fichiers dans la base (en gardant les modifications de la "
-                     "console pas encore écrites)")
+        "load",
+        help="charge les fichiers dans la base (en gardant les modifications de la "
+        "console pas encore écrites)",
+    )
     load.add_argument("--data-dir", type=Path, help=data_dir_help)
     load.set_defaults(handler=_load)
     apply_edits = catalog_commands.add_parser(
-        "apply-edits", help="écrit dans les fichiers les modifications faites dans la console")
+        "apply-edits", help="écrit dans les fichiers les modifications faites dans la console"
+    )
     apply_edits.add_argument("--data-dir", type=Path, help=data_dir_help)
     apply_edits.set_defaults(handler=_apply_edits)
     export = catalog_commands.add_parser("export", help="exporte les aides")
@@ -43,8 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     importer = catalog_commands.add_parser("import", help="importe des aides d'Aides-territoires")
     importer.add_argument("source", choices=("aides-territoires",))
     importer.add_argument("file", nargs="?", help="export JSON (liste d'aides ou page de l'API)")
-    importer.add_argument("--download", action="store_true",
-                          help="télécharge depuis l'API (clé : AIDES_TERRITOIRES_API_KEY)")
+    importer.add_argument(
+        "--download",
+        action="store_true",
+        help="télécharge depuis l'API (clé : AIDES_TERRITOIRES_API_KEY)",
+    )
     importer.set_defaults(handler=_import)
 
     run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
@@ -52,9 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.set_defaults(handler=_run)
 
     from bot.flows.cli import add_flows_parser
-    add_flows_parser(commands)   # qp flows test [FICHIERS] [--url URL] [--html CHEMIN]
+
+    add_flows_parser(commands)  # qp flows test [FICHIERS] [--url URL] [--html CHEMIN]
     from bot.console.cli import add_console_parser
-    add_console_parser(commands)   # qp console add-account EMAIL … | accounts
+
+    add_console_parser(commands)  # qp console add-account EMAIL … | accounts
 
     args = parser.parse_args(argv)
     try:
@@ -79,8 +87,9 @@ def _recommend(args: argparse.Namespace) -> int:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        return _fail(f"profil JSON invalide : {error.msg} (ligne {error.lineno}, "
-                     f"colonne {error.colno})")
+        return _fail(
+            f"profil JSON invalide : {error.msg} (ligne {error.lineno}, colonne {error.colno})"
+        )
     try:
         profile = parse_profile(raw)
     except ProfileError as error:
@@ -102,8 +111,10 @@ def _validate(args: argparse.Namespace) -> int:
     if errors:
         print(f"{len(errors)} erreur(s) dans le catalogue.", file=sys.stderr)
         return 1
-    print(f"Catalogue valide : {len(files.aids)} aides, {len(files.territories)} territoires, "
-          f"{len(files.contacts)} contacts.")
+    print(
+        f"Catalogue valide : {len(files.aids)} aides, {len(files.territories)} territoires, "
+        f"{len(files.contacts)} contacts."
+    )
     return 0
 
 
@@ -117,8 +128,10 @@ def _load(args: argparse.Namespace) -> int:
     if errors:
         for error in errors:
             print(error, file=sys.stderr)
-        print("Chargement annulé : corrigez d'abord le catalogue (qp catalog validate).",
-              file=sys.stderr)
+        print(
+            "Chargement annulé : corrigez d'abord le catalogue (qp catalog validate).",
+            file=sys.stderr,
+        )
         return 1
     counts = store.load(files, store.make_engine())
     print("Catalogue chargé : " + ", ".join(f"{v} {k}" for k, v in counts.items()))
@@ -139,16 +152,26 @@ def _apply_edits(args: argparse.Namespace) -> int:
     for warning in report.conflicts:
         print(f"attention : {warning}", file=sys.stderr)
     for edit_id, aid_id in report.missing:
-        print(f"qp: modification n° {edit_id} non écrite : l'aide {aid_id} n'est dans aucun "
-              f"fichier de {directory / 'aids'} (elle reste en attente)", file=sys.stderr)
+        print(
+            f"qp: modification n° {edit_id} non écrite : l'aide {aid_id} n'est dans aucun "
+            f"fichier de {directory / 'aids'} (elle reste en attente)",
+            file=sys.stderr,
+        )
     if not report.written:
-        print("Aucune modification en attente à écrire." if not report.missing else
-              "Aucune modification écrite.")
+        print(
+            "Aucune modification en attente à écrire."
+            if not report.missing
+            else "Aucune modification écrite."
+        )
         return 1 if report.missing else 0
-    print(f"{len(report.written)} modification(s) écrite(s) dans : "
-          + ", ".join(str(path) for path in report.files))
-    print("Relisez-les (git diff), validez-les (commit), puis rechargez la base : make setup "
-          "(ou qp catalog load).")
+    print(
+        f"{len(report.written)} modification(s) écrite(s) dans : "
+        + ", ".join(str(path) for path in report.files)
+    )
+    print(
+        "Relisez-les (git diff), validez-les (commit), puis rechargez la base : make setup "
+        "(ou qp catalog load)."
+    )
     return 1 if report.missing else 0
 
 
@@ -160,13 +183,29 @@ def _export(args: argparse.Namespace) -> int:
         json.dump(files.aids, sys.stdout, ensure_ascii=False, indent=2, default=_jsonable)
         sys.stdout.write("\n")
         return 0
-    columns = ["id", "name", "family", "provider", "type", "status", "amount", "valid_from",
-               "valid_until", "url", "confidence", "last_checked", "sources"]
+    columns = [
+        "id",
+        "name",
+        "family",
+        "provider",
+        "type",
+        "status",
+        "amount",
+        "valid_from",
+        "valid_until",
+        "url",
+        "confidence",
+        "last_checked",
+        "sources",
+    ]
     writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for aid in files.aids:
-        row = dict(aid, amount=(aid.get("amount") or {}).get("text"),
-                   sources=" ".join(aid.get("sources") or []))
+        row = dict(
+            aid,
+            amount=(aid.get("amount") or {}).get("text"),
+            sources=" ".join(aid.get("sources") or []),
+        )
         writer.writerow({k: _jsonable(v) if isinstance(v, date) else v for k, v in row.items()})
     return 0
 

@@ -20,12 +20,15 @@ class Settings:
     rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055")))
     web_port: int = field(default_factory=lambda: int(os.environ.get("WEB_PORT", "8080")))
-    rasa_bin: Path = field(default_factory=lambda: _path(
-        "RASA_BIN", PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"))
-    model: Path = field(default_factory=lambda: _path(
-        "RASA_MODEL", PROJECT_DIR / "models" / "assistant.tar.gz"))
-    tracker_db: Path = field(default_factory=lambda: _path(
-        "TRACKER_DB", PROJECT_DIR / "var" / "tracker.sqlite"))
+    rasa_bin: Path = field(
+        default_factory=lambda: _path("RASA_BIN", PROJECT_DIR / ".venv-rasa" / "bin" / "rasa")
+    )
+    model: Path = field(
+        default_factory=lambda: _path("RASA_MODEL", PROJECT_DIR / "models" / "assistant.tar.gz")
+    )
+    tracker_db: Path = field(
+        default_factory=lambda: _path("TRACKER_DB", PROJECT_DIR / "var" / "tracker.sqlite")
+    )
     log_dir: Path = field(default_factory=lambda: _path("QP_LOG_DIR", PROJECT_DIR / "var" / "log"))
     cors: str = field(default_factory=lambda: os.environ.get("QP_CORS_ORIGINS", ""))
 

@@ -33,10 +33,13 @@ def _micro_f1(report: dict) -> float:
 
 def _confusions(errors: list[dict], limit: int = 12) -> list[str]:
     """The most frequent (true intent → predicted intent) pairs, as Markdown table rows."""
-    pairs = Counter((e.get("intent"), (e.get("intent_prediction") or {}).get("name"))
-                    for e in errors)
-    return [f"| {true} | {predicted} | {count} |"
-            for (true, predicted), count in pairs.most_common(limit)]
+    pairs = Counter(
+        (e.get("intent"), (e.get("intent_prediction") or {}).get("name")) for e in errors
+    )
+    return [
+        f"| {true} | {predicted} | {count} |"
+        for (true, predicted), count in pairs.most_common(limit)
+    ]
 
 
 def main(results: str, docs: str) -> int:
@@ -55,9 +58,11 @@ def main(results: str, docs: str) -> int:
     for intent, values in sorted(cv_intents.items()):
         if isinstance(values, dict) and "support" in values and " avg" not in intent:
             held = held_intents.get(intent, {})
-            rows.append(f"| {intent} | {values['precision']:.3f} | {values['recall']:.3f} | "
-                        f"{values['f1-score']:.3f} | {values['support']} | "
-                        f"{held.get('f1-score', float('nan')):.3f} | {held.get('support', 0)} |")
+            rows.append(
+                f"| {intent} | {values['precision']:.3f} | {values['recall']:.3f} | "
+                f"{values['f1-score']:.3f} | {values['support']} | "
+                f"{held.get('f1-score', float('nan')):.3f} | {held.get('support', 0)} |"
+            )
     for folder, name in (("cv", "cv"), ("heldout", "heldout")):
         for picture in ("intent_confusion_matrix.png", "DIETClassifier_confusion_matrix.png"):
             source = results_dir / folder / picture
@@ -99,9 +104,12 @@ conduit au pipeline de `config.yml` sont décrits dans `essais.md`.
 def _confusion_section(rows: list[str]) -> str:
     if not rows:
         return ""
-    return ("\n## Confusions les plus fréquentes (validation croisée)\n\n"
-            "| intention attendue | intention prédite | exemples |\n|---|---|---|\n"
-            + "\n".join(rows) + "\n")
+    return (
+        "\n## Confusions les plus fréquentes (validation croisée)\n\n"
+        "| intention attendue | intention prédite | exemples |\n|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

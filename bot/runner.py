@@ -36,7 +36,7 @@ class StartError(RuntimeError):
 @dataclass
 class Stack:
     settings: Settings = field(default_factory=Settings)
-    with_web: bool = False      # also the web server (widget, demo page): `qp run` says yes
+    with_web: bool = False  # also the web server (widget, demo page): `qp run` says yes
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     started_at: float = 0.0
     rasa_ready_seconds: float | None = None
@@ -44,32 +44,42 @@ class Stack:
     @property
     def web_settings(self) -> WebSettings:
         s = self.settings
-        return WebSettings(host=s.host, port=s.web_port,
-                           rasa_url=(os.environ.get("QP_WEB_RASA_URL") or s.rasa_url).rstrip("/"))
+        return WebSettings(
+            host=s.host,
+            port=s.web_port,
+            rasa_url=(os.environ.get("QP_WEB_RASA_URL") or s.rasa_url).rstrip("/"),
+        )
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(web_env(self.web_settings))
         # credentials.yml: the origins Rasa's socket.io channel accepts (embedding sites + demo)
         env["QP_SOCKETIO_ORIGINS"] = ",".join(self.web_settings.socketio_origins)
-        env.update({
-            "ACTION_SERVER_URL": self.settings.action_url,
-            "TRACKER_DB": str(self.settings.tracker_db),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "PYTHONUNBUFFERED": "1",
-            "SANIC_HOST": self.settings.host,   # the action server's interface
-            "RASA_URL": self.settings.rasa_url,   # the Telegram bridge's Rasa address
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        })
+        env.update(
+            {
+                "ACTION_SERVER_URL": self.settings.action_url,
+                "TRACKER_DB": str(self.settings.tracker_db),
+                "RASA_TELEMETRY_ENABLED": "false",
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "PYTHONUNBUFFERED": "1",
+                "SANIC_HOST": self.settings.host,  # the action server's interface
+                "RASA_URL": self.settings.rasa_url,  # the Telegram bridge's Rasa address
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            }
+        )
         return env
 
     def _spawn(self, name: str, command: list[str]) -> None:
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.settings.log_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)   # own process group: stopped together with its children
+            command,
+            cwd=PROJECT_DIR,
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # own process group: stopped together with its children
 
     def start(self) -> None:
         s = self.settings
@@ -79,11 +89,32 @@ class Stack:
             raise StartError(f"Rasa introuvable ({s.rasa_bin}) : lancez d'abord « make setup ».")
         s.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         self.started_at = time.monotonic()
-        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(s.action_port)])
-        rasa = [str(s.rasa_bin), "run", "--model", str(s.model), "--port", str(s.rasa_port),
-                "--interface", s.host, "--endpoints", "endpoints.yml",
-                "--credentials", "credentials.yml"]
+        self._spawn(
+            "actions",
+            [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(s.action_port),
+            ],
+        )
+        rasa = [
+            str(s.rasa_bin),
+            "run",
+            "--model",
+            str(s.model),
+            "--port",
+            str(s.rasa_port),
+            "--interface",
+            s.host,
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+        ]
         if s.cors:
             rasa += ["--cors", *s.cors.split(",")]
         self._spawn("rasa", rasa)
@@ -100,8 +131,10 @@ class Stack:
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         s = self.settings
-        checks = {"actions": f"http://{s.host}:{s.action_port}/health",
-                  "rasa": f"{s.rasa_url}/webhooks/rest/"}
+        checks = {
+            "actions": f"http://{s.host}:{s.action_port}/health",
+            "rasa": f"{s.rasa_url}/webhooks/rest/",
+        }
         if self.with_web:
             checks["web"] = f"http://{s.host}:{s.web_port}/health"
         deadline = time.monotonic() + timeout
@@ -110,8 +143,10 @@ class Stack:
             for name, url in list(pending.items()):
                 process = self.processes[name]
                 if process.poll() is not None:
-                    raise StartError(f"Le processus {name} s'est arrêté (code {process.returncode})"
-                                     f" ; voir {s.log_dir / (name + '.log')}")
+                    raise StartError(
+                        f"Le processus {name} s'est arrêté (code {process.returncode})"
+                        f" ; voir {s.log_dir / (name + '.log')}"
+                    )
                 try:
                     if httpx.get(url, timeout=2).status_code == 200:
                         del pending[name]
@@ -120,8 +155,10 @@ class Stack:
                 except httpx.HTTPError:
                     pass
             if pending and time.monotonic() > deadline:
-                raise StartError(f"Délai dépassé en attendant : {', '.join(pending)} ; "
-                                 f"voir les journaux dans {s.log_dir}")
+                raise StartError(
+                    f"Délai dépassé en attendant : {', '.join(pending)} ; "
+                    f"voir les journaux dans {s.log_dir}"
+                )
             if pending:
                 time.sleep(0.5)
 
@@ -173,23 +210,27 @@ def run(train: bool = True) -> int:
         telegram = stack.start_telegram()
         mode = "webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL") else "polling"
         telegram_line = f"  Telegram : passerelle démarrée ({mode})\n" if telegram else ""
-        print(f"\nL'assistant est prêt.\n"
-              f"  Conversation (REST) : POST {settings.rasa_url}/webhooks/rest/webhook\n"
-              f"      exemple : curl -s {settings.rasa_url}/webhooks/rest/webhook "
-              f"-d '{{\"sender\": \"moi\", \"message\": \"Bonjour\"}}'\n"
-              f"  Conversation (socket.io) : {settings.rasa_url}/socket.io\n"
-              f"  Démo du widget web (site fictif) : http://localhost:{settings.web_port}/\n"
-              f"  Console des conseillers : http://localhost:{settings.web_port}/console/"
-              f" (compte : qp console add-account)\n"
-              f"  Serveur d'actions : {settings.action_url}\n"
-              f"{telegram_line}"
-              f"  Journaux : {settings.log_dir}\n"
-              f"Ctrl-C pour tout arrêter.", flush=True)
+        print(
+            f"\nL'assistant est prêt.\n"
+            f"  Conversation (REST) : POST {settings.rasa_url}/webhooks/rest/webhook\n"
+            f"      exemple : curl -s {settings.rasa_url}/webhooks/rest/webhook "
+            f'-d \'{{"sender": "moi", "message": "Bonjour"}}\'\n'
+            f"  Conversation (socket.io) : {settings.rasa_url}/socket.io\n"
+            f"  Démo du widget web (site fictif) : http://localhost:{settings.web_port}/\n"
+            f"  Console des conseillers : http://localhost:{settings.web_port}/console/"
+            f" (compte : qp console add-account)\n"
+            f"  Serveur d'actions : {settings.action_url}\n"
+            f"{telegram_line}"
+            f"  Journaux : {settings.log_dir}\n"
+            f"Ctrl-C pour tout arrêter.",
+            flush=True,
+        )
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)
         stopped = [name for name, p in stack.processes.items() if p.poll() is not None]
-        print(f"Arrêt inattendu de : {', '.join(stopped)} (voir {settings.log_dir}).",
-              file=sys.stderr)
+        print(
+            f"Arrêt inattendu de : {', '.join(stopped)} (voir {settings.log_dir}).", file=sys.stderr
+        )
         return 1
     except StartError as error:
         print(f"Erreur : {error}", file=sys.stderr)

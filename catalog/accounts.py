@@ -67,24 +67,39 @@ def viewer_of(account: Account) -> Viewer:
     return Viewer(account.id, account.email, account.name, account.role, account.territory_id)
 
 
-def create_account(session: Session, email: str, name: str, password: str, role: str,
-                   territory: str | None, known_territories: set[str]) -> Account:
+def create_account(
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    territory: str | None,
+    known_territories: set[str],
+) -> Account:
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise AccountError("adresse e-mail invalide")
     if role not in ROLES:
         raise AccountError(f"rôle inconnu : {role} (attendu : {', '.join(ROLES)})")
     if role == "advisor" and territory not in known_territories:
-        raise AccountError("un conseiller doit être rattaché à l'un des 14 territoires "
-                           f"({', '.join(sorted(known_territories))})")
+        raise AccountError(
+            "un conseiller doit être rattaché à l'un des 14 territoires "
+            f"({', '.join(sorted(known_territories))})"
+        )
     if role == "admin":
         territory = None
     _check_password(password)
     if session.scalar(select(Account.id).where(Account.email == email)) is not None:
         raise AccountError(f"un compte existe déjà pour {email}")
-    account = Account(email=email, name=name.strip() or email, role=role, territory_id=territory,
-                      password_hash=_hasher.hash(password), active=True,
-                      created_at=datetime.now(timezone.utc))
+    account = Account(
+        email=email,
+        name=name.strip() or email,
+        role=role,
+        territory_id=territory,
+        password_hash=_hasher.hash(password),
+        active=True,
+        created_at=datetime.now(timezone.utc),
+    )
     session.add(account)
     session.flush()
     return account

@@ -14,11 +14,24 @@ from sqlalchemy.orm import Session
 from catalog.models import AuditEntry
 
 
-def record(session: Session, account_id: int | None, account_email: str, action: str,
-           target: str | None = None, **details: Any) -> None:
-    session.add(AuditEntry(at=datetime.now(timezone.utc), account_id=account_id,
-                           account_email=account_email, action=action,
-                           target=(target or "")[:300] or None, details=details))
+def record(
+    session: Session,
+    account_id: int | None,
+    account_email: str,
+    action: str,
+    target: str | None = None,
+    **details: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=datetime.now(timezone.utc),
+            account_id=account_id,
+            account_email=account_email,
+            action=action,
+            target=(target or "")[:300] or None,
+            details=details,
+        )
+    )
 
 
 def recent(session: Session, limit: int = 200) -> list[AuditEntry]:

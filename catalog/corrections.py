@@ -25,7 +25,7 @@ from catalog.profile import ENUMS
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOMAIN_FILE = PROJECT_DIR / "domain.yml"
 NLU_DIR = PROJECT_DIR / "data" / "nlu"
-MAX_LENGTH = 2000          # as the assistant: longer messages are not understood at all
+MAX_LENGTH = 2000  # as the assistant: longer messages are not understood at all
 EXPORT_FILE_NAME = "corrections-nlu.yml"
 
 # French labels of the 15 intents (contract §2), in the contract's order.
@@ -59,7 +59,9 @@ ENTITY_LABELS: dict[str, str] = {
 }
 # Entities with a closed list of canonical values (contract §2), from the profile's enums.
 ENTITY_VALUES: dict[str, tuple[str, ...]] = {
-    "secteur": ENUMS["secteur"], "stade": ENUMS["stade"], "statut": ENUMS["statut"],
+    "secteur": ENUMS["secteur"],
+    "stade": ENUMS["stade"],
+    "statut": ENUMS["statut"],
     "besoin": ENUMS["besoins"],
 }
 ALLOWED_KEYS = ("entity", "value")
@@ -68,7 +70,8 @@ ALLOWED_KEYS = ("entity", "value")
 # text computed here is the one Rasa computes when it trains on the export.
 ENTITY_REGEX = re.compile(
     r"\[(?P<entity_text>[^\]]+?)\](\((?P<entity>[^:)]+?)(?:\:(?P<value>[^)]+))?\)"
-    r"|\{(?P<entity_dict>[^}]+?)\}|\[(?P<list_entity_dicts>.*?)\])")
+    r"|\{(?P<entity_dict>[^}]+?)\}|\[(?P<list_entity_dicts>.*?)\])"
+)
 EXAMPLE = '[épicerie]{"entity": "secteur", "value": "commerce"}'
 
 
@@ -82,21 +85,22 @@ class CorrectionError(ValueError):
 
 @dataclass(frozen=True)
 class Entity:
-    start: int            # offsets in the plain text
+    start: int  # offsets in the plain text
     end: int
     text: str
     entity: str
-    value: str            # the value Rasa will train on (explicit, else the text)
+    value: str  # the value Rasa will train on (explicit, else the text)
 
 
 @dataclass(frozen=True)
 class Annotation:
-    text: str             # the plain text (annotations removed)
-    annotated: str        # the example as it will be exported
+    text: str  # the plain text (annotations removed)
+    annotated: str  # the example as it will be exported
     entities: tuple[Entity, ...]
 
 
 # --- the taxonomy ------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _domain() -> dict[str, Any]:
@@ -134,6 +138,7 @@ def synonyms() -> dict[str, str]:
 
 # --- text ----------------------------------------------------------------------------------
 
+
 def normalize_message(text: str) -> str:
     """One line, single spaces, no control character: how a message becomes an example."""
     text = "".join(" " if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in text or "")
@@ -165,7 +170,7 @@ def annotate(message: str, entities: Iterable[dict[str, Any]]) -> str:
     parts, position = [], 0
     for start, end, name, value in spans:
         if start < position:
-            continue       # the same words found by two extractors: keep the first
+            continue  # the same words found by two extractors: keep the first
         text = message[start:end]
         parts.append(message[position:start])
         parts.append(_annotation(text, name, value))
@@ -182,6 +187,7 @@ def _annotation(text: str, entity: str, value: str) -> str:
 
 # --- parsing and checking ---------------------------------------------------------------
 
+
 def parse_annotation(annotated: str) -> tuple[Annotation, list[str]]:
     """The example read as Rasa reads it, and the French errors found in its annotations."""
     annotated = normalize_message(annotated)
@@ -191,15 +197,16 @@ def parse_annotation(annotated: str) -> tuple[Annotation, list[str]]:
     position = 0
     known = contract_entities()
     for number, match in enumerate(ENTITY_REGEX.finditer(annotated), start=1):
-        plain.append(annotated[position:match.start()])
+        plain.append(annotated[position : match.start()])
         start = sum(len(part) for part in plain)
         text = match.group("entity_text")
         plain.append(text)
         position = match.end()
         where = f"Annotation {number} « {match.group(0)} »"
         if match.group("list_entity_dicts") is not None:
-            errors.append(f"{where} : une seule entité par groupe de mots (écrivez par exemple "
-                          f"{EXAMPLE}).")
+            errors.append(
+                f"{where} : une seule entité par groupe de mots (écrivez par exemple {EXAMPLE})."
+            )
             continue
         if match.group("entity_dict") is not None:
             name, value, problem = _read_dict(match.group("entity_dict"))
@@ -210,12 +217,15 @@ def parse_annotation(annotated: str) -> tuple[Annotation, list[str]]:
             name = match.group("entity").strip()
             value = match.group("value").strip() if match.group("value") else None
         if text != text.strip():
-            errors.append(f"{where} : le texte entre crochets ne doit commencer ni finir par une "
-                          f"espace.")
+            errors.append(
+                f"{where} : le texte entre crochets ne doit commencer ni finir par une espace."
+            )
             continue
         if name not in known:
-            errors.append(f"{where} : l'entité « {name} » n'existe pas (entités possibles : "
-                          f"{', '.join(known)}).")
+            errors.append(
+                f"{where} : l'entité « {name} » n'existe pas (entités possibles : "
+                f"{', '.join(known)})."
+            )
             continue
         problem = _check_value(name, text, value)
         value = text if value is None else value
@@ -232,17 +242,26 @@ def _read_dict(content: str) -> tuple[str, str | None, str | None]:
     try:
         data = json.loads("{" + content + "}")
     except json.JSONDecodeError:
-        return "", None, (f"le texte entre accolades n'est pas écrit correctement (guillemets "
-                          f"droits, deux-points, virgule ; exemple : {EXAMPLE}).")
+        return (
+            "",
+            None,
+            (
+                f"le texte entre accolades n'est pas écrit correctement (guillemets "
+                f"droits, deux-points, virgule ; exemple : {EXAMPLE})."
+            ),
+        )
     if not isinstance(data, dict) or not isinstance(data.get("entity"), str):
-        return "", None, f"il manque le nom de l'entité (\"entity\" ; exemple : {EXAMPLE})."
+        return "", None, f'il manque le nom de l\'entité ("entity" ; exemple : {EXAMPLE}).'
     others = sorted(set(data) - set(ALLOWED_KEYS))
     if others:
-        return "", None, (f"seuls \"entity\" et \"value\" sont acceptés entre accolades "
-                          f"(pas {', '.join(others)}).")
+        return (
+            "",
+            None,
+            (f'seuls "entity" et "value" sont acceptés entre accolades (pas {", ".join(others)}).'),
+        )
     value = data.get("value")
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        return "", None, "la valeur (\"value\") doit être un texte non vide."
+        return "", None, 'la valeur ("value") doit être un texte non vide.'
     return data["entity"].strip(), value.strip() if value else None, None
 
 
@@ -251,11 +270,16 @@ def _check_value(entity: str, text: str, explicit: str | None) -> str | None:
     when it is a canonical value or one of the NLU data's synonyms."""
     canonical = ENTITY_VALUES.get(entity)
     value = text if explicit is None else explicit
-    if canonical and value not in canonical and (
-            explicit is not None or synonyms().get(text.lower()) not in canonical):
+    if (
+        canonical
+        and value not in canonical
+        and (explicit is not None or synonyms().get(text.lower()) not in canonical)
+    ):
         example = _annotation(text, entity, canonical[0])
-        return (f"« {value} » n'est pas une valeur de l'entité {entity} : indiquez-la, par "
-                f"exemple {example} (valeurs possibles : {', '.join(canonical)}).")
+        return (
+            f"« {value} » n'est pas une valeur de l'entité {entity} : indiquez-la, par "
+            f"exemple {example} (valeurs possibles : {', '.join(canonical)})."
+        )
     if entity == "code_postal" and not re.fullmatch(r"\d{5}", value):
         return "un code postal s'écrit avec 5 chiffres."
     return None
@@ -268,14 +292,23 @@ def validate_correction(message: str, intent: str, annotated: str) -> Annotation
     if not original:
         raise CorrectionError(["Ce message est vide : il ne peut pas servir d'exemple."])
     if original.startswith("/"):
-        raise CorrectionError(["Ce message est le clic d'un bouton, pas un texte écrit : "
-                               "il n'y a rien à corriger."])
+        raise CorrectionError(
+            ["Ce message est le clic d'un bouton, pas un texte écrit : il n'y a rien à corriger."]
+        )
     if len(original) > MAX_LENGTH:
-        raise CorrectionError([f"Ce message dépasse {MAX_LENGTH} caractères : l'assistant ne "
-                               f"l'analyse pas, il ne peut pas servir d'exemple."])
+        raise CorrectionError(
+            [
+                f"Ce message dépasse {MAX_LENGTH} caractères : l'assistant ne "
+                f"l'analyse pas, il ne peut pas servir d'exemple."
+            ]
+        )
     if has_contact_details(original):
-        raise CorrectionError(["Ce message contient une adresse e-mail ou un numéro de "
-                               "téléphone : il ne peut pas devenir un exemple d'entraînement."])
+        raise CorrectionError(
+            [
+                "Ce message contient une adresse e-mail ou un numéro de "
+                "téléphone : il ne peut pas devenir un exemple d'entraînement."
+            ]
+        )
     if intent not in contract_intents():
         errors.append("Choisissez l'intention parmi celles de l'assistant.")
     if not normalize_message(annotated):
@@ -287,15 +320,18 @@ def validate_correction(message: str, intent: str, annotated: str) -> Annotation
     annotation, problems = parse_annotation(annotated)
     errors.extend(problems)
     if not problems and annotation.text != original:
-        errors.append(f"Sans les annotations, le texte doit être exactement le message "
-                      f"d'origine : « {original} » ; on lit : « {annotation.text} ». Vérifiez "
-                      f"les crochets, parenthèses et accolades.")
+        errors.append(
+            f"Sans les annotations, le texte doit être exactement le message "
+            f"d'origine : « {original} » ; on lit : « {annotation.text} ». Vérifiez "
+            f"les crochets, parenthèses et accolades."
+        )
     if errors:
         raise CorrectionError(errors)
     return annotation
 
 
 # --- export ----------------------------------------------------------------------------------
+
 
 def export_yaml(corrections: Iterable[tuple[str, str]]) -> str:
     """The Rasa NLU file (version 3.1) of (intent, annotated) pairs, oldest first.
@@ -306,9 +342,9 @@ def export_yaml(corrections: Iterable[tuple[str, str]]) -> str:
     for intent, annotated in corrections:
         annotation, errors = parse_annotation(annotated)
         if errors or intent not in contract_intents():
-            continue      # checked when saved; never export something Rasa would refuse
+            continue  # checked when saved; never export something Rasa would refuse
         key = annotation.text.lower()
-        latest.pop(key, None)          # re-insert: the latest correction, in its place
+        latest.pop(key, None)  # re-insert: the latest correction, in its place
         latest[key] = (intent, annotation.annotated)
     by_intent: dict[str, list[str]] = {}
     for intent, example in latest.values():

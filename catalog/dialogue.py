@@ -10,7 +10,7 @@ import yaml
 
 from catalog.files import DATA_DIR
 
-ENTITY_OF_FIELD = {"besoins": "besoin"}   # the NLU entity that fills a profile field
+ENTITY_OF_FIELD = {"besoins": "besoin"}  # the NLU entity that fills a profile field
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +43,8 @@ def question(field: str) -> tuple[str, list[dict[str, str]]]:
     entity = ENTITY_OF_FIELD.get(field, field)
     for option in spec.get("options", []):
         payload = option.get("text") or "/informer" + json.dumps(
-            {entity: option["value"]}, ensure_ascii=False, separators=(",", ":"))
+            {entity: option["value"]}, ensure_ascii=False, separators=(",", ":")
+        )
         choices.append({"title": option["title"], "payload": payload})
     title = spec["dont_know"] if "dont_know" in spec else _wording()["dont_know"]
     if title and field not in ("commune", "code_postal"):

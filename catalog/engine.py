@@ -21,21 +21,46 @@ from catalog.rules import evaluate, leaf_operator
 
 CONFIDENCE_WEIGHT = {"confirmed": 1.0, "secondary": 0.95, "unconfirmed": 0.85}
 # How much an aid of each type usually weighs in a project (rights and money first).
-TYPE_WEIGHT = {"exoneration_sociale": 1.0, "allocation": 1.0, "pret_honneur": 1.0,
-               "microcredit": 1.0, "garantie": 0.9, "subvention": 1.0, "pret": 0.9,
-               "exoneration_fiscale": 0.9, "accompagnement": 0.8, "formation": 0.8,
-               "local": 0.8, "fonds_propres": 0.8, "prix": 0.3}
+TYPE_WEIGHT = {
+    "exoneration_sociale": 1.0,
+    "allocation": 1.0,
+    "pret_honneur": 1.0,
+    "microcredit": 1.0,
+    "garantie": 0.9,
+    "subvention": 1.0,
+    "pret": 0.9,
+    "exoneration_fiscale": 0.9,
+    "accompagnement": 0.8,
+    "formation": 0.8,
+    "local": 0.8,
+    "fonds_propres": 0.8,
+    "prix": 0.3,
+}
 # The dialogue can ask these fields; ties in usefulness keep this order.
-ASKABLE = ("stade", "secteur", "statut", "commune", "code_postal", "implante_qpv", "habite_qpv",
-           "indemnise_are", "besoins", "effectif", "anciennete_annees", "age", "franchise",
-           "femme", "montant")
+ASKABLE = (
+    "stade",
+    "secteur",
+    "statut",
+    "commune",
+    "code_postal",
+    "implante_qpv",
+    "habite_qpv",
+    "indemnise_are",
+    "besoins",
+    "effectif",
+    "anciennete_annees",
+    "age",
+    "franchise",
+    "femme",
+    "montant",
+)
 MAX_CONTACTS = 5
 
 
 @dataclass
 class AidMatch:
     aid: dict[str, Any]
-    eligible: bool | None           # True: eligible on what we know; None: depends on unknowns
+    eligible: bool | None  # True: eligible on what we know; None: depends on unknowns
     score: float
     reasons: list[str]
     to_check: list[str]
@@ -43,9 +68,15 @@ class AidMatch:
 
     def as_json(self) -> dict[str, Any]:
         amount = self.aid.get("amount") or {}
-        return {"id": self.aid["id"], "name": self.aid["name"], "score": self.score,
-                "reasons": self.reasons, "to_check": self.to_check,
-                "amount": amount.get("text"), "url": self.aid["url"]}
+        return {
+            "id": self.aid["id"],
+            "name": self.aid["name"],
+            "score": self.score,
+            "reasons": self.reasons,
+            "to_check": self.to_check,
+            "amount": amount.get("text"),
+            "url": self.aid["url"],
+        }
 
 
 @dataclass
@@ -59,14 +90,22 @@ class Recommendation:
     def as_json(self) -> dict[str, Any]:
         return {
             "aids": [match.as_json() for match in self.aids],
-            "contacts": [{"id": c["id"], "name": c["name"], "kind": c["kind"], "url": c.get("url"),
-                          "phone": c.get("phone"), "territory": c.get("territory")}
-                         for c in self.contacts],
+            "contacts": [
+                {
+                    "id": c["id"],
+                    "name": c["name"],
+                    "kind": c["kind"],
+                    "url": c.get("url"),
+                    "phone": c.get("phone"),
+                    "territory": c.get("territory"),
+                }
+                for c in self.contacts
+            ],
             "questions": self.questions,
         }
 
 
-@dataclass(eq=False)   # compared and hashed by identity: one catalogue object per database
+@dataclass(eq=False)  # compared and hashed by identity: one catalogue object per database
 class Catalog:
     files: CatalogFiles
     places: PlaceIndex = field(init=False)
@@ -95,7 +134,7 @@ log = logging.getLogger(__name__)
 class _Opened:
     catalog: Catalog
     revision: int | None
-    checked: float          # time.monotonic() of the last revision check
+    checked: float  # time.monotonic() of the last revision check
     engine: Engine
 
 
@@ -117,6 +156,7 @@ def open_catalog(url: str | None = None) -> Catalog:
             engine = store.make_engine(url)
             if not store.is_loaded(engine):
                 from catalog.files import read_files
+
                 store.load(read_files(), engine)
         else:
             engine = opened.engine
@@ -125,8 +165,9 @@ def open_catalog(url: str | None = None) -> Catalog:
         except SQLAlchemyError:
             if opened is None:
                 raise
-            log.warning("révision du catalogue illisible : catalogue en mémoire conservé",
-                        exc_info=True)
+            log.warning(
+                "révision du catalogue illisible : catalogue en mémoire conservé", exc_info=True
+            )
             opened.checked = now
             return opened.catalog
         if opened is None or revision != opened.revision:
@@ -155,8 +196,9 @@ def region_of(catalog: Catalog, profile: Profile, place: Place | None) -> str | 
     return place.region if place else None
 
 
-def recommend(catalog: Catalog, profile: Profile, today: date | None = None,
-              limit: int | None = None) -> Recommendation:
+def recommend(
+    catalog: Catalog, profile: Profile, today: date | None = None, limit: int | None = None
+) -> Recommendation:
     today = today or date.today()
     profile, place = locate(catalog, profile)
     region = region_of(catalog, profile, place)
@@ -182,15 +224,16 @@ def is_open(aid: dict, today: date) -> bool:
     return not (aid.get("valid_from") and aid["valid_from"] > today)
 
 
-def _match(aid: dict, profile: Profile, region: str | None, territory: str | None,
-           today: date) -> AidMatch | None:
+def _match(
+    aid: dict, profile: Profile, region: str | None, territory: str | None, today: date
+) -> AidMatch | None:
     if not is_open(aid, today):
         return None
     scope = aid.get("scope") or {}
     scope_unknown = False
     if scope.get("regions"):
         if region is None and territory == OUTSIDE_TERRITORIES:
-            return None   # somewhere outside the pilots, region unknown: no regional aid
+            return None  # somewhere outside the pilots, region unknown: no regional aid
         if region is None:
             scope_unknown = True
         elif region not in scope["regions"]:
@@ -207,8 +250,10 @@ def _match(aid: dict, profile: Profile, region: str | None, territory: str | Non
     reasons = list(dict.fromkeys(_reason(leaf, profile, wording) for leaf in outcome.passed))
     reasons = [r for r in reasons if r]
     unknown_fields = {leaf["field"] for leaf in outcome.unknown}
-    to_check = [leaf.get("ask") or wording["notes"]["unknown"].format(
-        condition=_condition(leaf, wording)) for leaf in outcome.unknown]
+    to_check = [
+        leaf.get("ask") or wording["notes"]["unknown"].format(condition=_condition(leaf, wording))
+        for leaf in outcome.unknown
+    ]
     if scope_unknown:
         unknown_fields.add("commune")
         to_check.append(wording["notes"]["region_unknown"])
@@ -222,8 +267,7 @@ def _match(aid: dict, profile: Profile, region: str | None, territory: str | Non
     return AidMatch(aid, eligible, score, reasons, list(dict.fromkeys(to_check)), unknown_fields)
 
 
-def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int,
-           passed: int) -> float:
+def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int, passed: int) -> float:
     """0–1. Weighted: certainty of eligibility, needs matched, QPV specificity, how many of
     its conditions the profile meets, amount, and the kind of aid (a right or a loan before a
     competition); then lowered for unconfirmed facts or an uncertain status."""
@@ -232,17 +276,32 @@ def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int,
     aid_needs = set(aid.get("needs") or [])
     need_match = (len(needs & aid_needs) / len(needs)) if needs else 0.5
     in_qpv = profile.get("habite_qpv") or profile.get("implante_qpv")
-    qpv = 1.0 if aid.get("qpv_specific") and in_qpv else (
-        0.6 if aid.get("qpv_specific") and in_qpv is None else 0.3)
+    qpv = (
+        1.0
+        if aid.get("qpv_specific") and in_qpv
+        else (0.6 if aid.get("qpv_specific") and in_qpv is None else 0.3)
+    )
     targeted = min(1.0, passed / 3)
     top = (aid.get("amount") or {}).get("max") or 0
     # Without a sum in euros, an exemption or an allowance is still worth a lot.
-    amount = min(1.0, math.log10(1 + top) / 5) if top else (
-        0.8 if aid.get("type") in ("exoneration_sociale", "exoneration_fiscale", "allocation")
-        else 0.5)
+    amount = (
+        min(1.0, math.log10(1 + top) / 5)
+        if top
+        else (
+            0.8
+            if aid.get("type") in ("exoneration_sociale", "exoneration_fiscale", "allocation")
+            else 0.5
+        )
+    )
     kind = TYPE_WEIGHT.get(aid.get("type"), 0.8)
-    score = 0.35 * certainty + 0.20 * need_match + 0.10 * qpv + 0.10 * targeted \
-        + 0.10 * amount + 0.15 * kind
+    score = (
+        0.35 * certainty
+        + 0.20 * need_match
+        + 0.10 * qpv
+        + 0.10 * targeted
+        + 0.10 * amount
+        + 0.15 * kind
+    )
     score *= CONFIDENCE_WEIGHT.get(aid["confidence"], 0.85)
     if aid["status"] == "uncertain":
         score *= 0.85
@@ -255,8 +314,11 @@ def _questions(matches: list[AidMatch], profile: Profile, region: str | None) ->
     for match in matches:
         for name in match.unknown_fields:
             impact[name] = impact.get(name, 0.0) + match.score
-    if not profile.known("commune") and not profile.known("code_postal") \
-            and not profile.known("territoire"):
+    if (
+        not profile.known("commune")
+        and not profile.known("code_postal")
+        and not profile.known("territoire")
+    ):
         # The place decides regional aids and, above all, the local contacts.
         impact["commune"] = impact.get("commune", 0.0) + 2.0
     if not profile.known("besoins") and matches:
@@ -264,8 +326,11 @@ def _questions(matches: list[AidMatch], profile: Profile, region: str | None) ->
         impact["besoins"] = impact.get("besoins", 0.0) + 0.5
     if not profile.known("stade"):
         impact["stade"] = impact.get("stade", 0.0) + 3.0
-    if profile.get("territoire") == OUTSIDE_TERRITORIES and region is None \
-            and not profile.known("code_postal"):
+    if (
+        profile.get("territoire") == OUTSIDE_TERRITORIES
+        and region is None
+        and not profile.known("code_postal")
+    ):
         # A commune outside the pilots that we cannot place: its postal code gives the region.
         impact["code_postal"] = 1.0
     asked = [name for name in ASKABLE if impact.get(name, 0) > 0 and not profile.known(name)]
@@ -326,8 +391,11 @@ def _reason(leaf: dict, profile: Profile, wording: dict) -> str | None:
     unit = f" {spec['unit']}" if spec.get("unit") else ""
     if isinstance(actual, float) and actual.is_integer():
         actual = int(actual)
-    shown = _value_label(name, actual, wording) if not isinstance(actual, (int, float)) \
-        or isinstance(actual, bool) else f"{actual}{unit}"
+    shown = (
+        _value_label(name, actual, wording)
+        if not isinstance(actual, (int, float)) or isinstance(actual, bool)
+        else f"{actual}{unit}"
+    )
     return f"{spec['label']} : {shown}"
 
 
@@ -345,6 +413,10 @@ def _condition(leaf: dict, wording: dict) -> str:
     elif operator == "contains":
         text = _value_label(name, expected, wording)
     else:
-        text = {"lt": "moins de {v}{u}", "lte": "{v}{u} au plus", "gt": "plus de {v}{u}",
-                "gte": "au moins {v}{u}"}[operator].format(v=expected, u=unit)
+        text = {
+            "lt": "moins de {v}{u}",
+            "lte": "{v}{u} au plus",
+            "gt": "plus de {v}{u}",
+            "gte": "au moins {v}{u}",
+        }[operator].format(v=expected, u=unit)
     return f"{spec['label']} — {text}"

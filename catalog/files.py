@@ -25,7 +25,7 @@ class CatalogFiles:
     territories: list[dict[str, Any]] = field(default_factory=list)
     regions: list[dict[str, Any]] = field(default_factory=list)
     contacts: list[dict[str, Any]] = field(default_factory=list)
-    homonyms: list[dict[str, Any]] = field(default_factory=list)   # communes elsewhere
+    homonyms: list[dict[str, Any]] = field(default_factory=list)  # communes elsewhere
     # where each record came from, for error messages: (kind, id) -> "file:index"
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)

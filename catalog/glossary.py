@@ -13,8 +13,22 @@ from catalog.files import DATA_DIR
 from catalog.profile import normalize
 
 MIN_SCORE = 85
-ARTICLE = ("c est quoi ", "qu est ce que ", "que veut dire ", "c quoi ", "definition ",
-           "l ", "le ", "la ", "les ", "un ", "une ", "d ", "du ", "des ")
+ARTICLE = (
+    "c est quoi ",
+    "qu est ce que ",
+    "que veut dire ",
+    "c quoi ",
+    "definition ",
+    "l ",
+    "le ",
+    "la ",
+    "les ",
+    "un ",
+    "une ",
+    "d ",
+    "du ",
+    "des ",
+)
 
 
 @dataclass(frozen=True)
@@ -22,7 +36,7 @@ class Entry:
     term: str
     definition: str
     url: str | None
-    amount: str | None = None      # for an aid of the catalogue
+    amount: str | None = None  # for an aid of the catalogue
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +51,7 @@ def _clean(text: str) -> str:
         changed = False
         for prefix in ARTICLE:
             if key.startswith(prefix):
-                key, changed = key[len(prefix):], True
+                key, changed = key[len(prefix) :], True
     return key
 
 
@@ -50,8 +64,9 @@ def _choices(catalog: Catalog) -> dict[str, Entry]:
         for name in [item["term"], *item.get("aliases", [])]:
             choices.setdefault(_clean(name), entry)
     for aid in catalog.files.aids:
-        entry = Entry(aid["name"], aid["summary"].strip(), aid["url"],
-                      (aid.get("amount") or {}).get("text"))
+        entry = Entry(
+            aid["name"], aid["summary"].strip(), aid["url"], (aid.get("amount") or {}).get("text")
+        )
         choices.setdefault(_clean(aid["name"]), entry)
         choices.setdefault(_clean(aid["id"].replace("-", " ")), entry)
     return choices

@@ -38,10 +38,10 @@ def parse_contact(text: str) -> ContactDetails | None:
     match = re.search(r"(?:\+33|0033|0)([1-9]\d{8})(?!\d)", candidate)
     if match and len(PHONE_DIGITS.findall(text)) <= 14:
         digits = "0" + match.group(1)
-        return ContactDetails(phone=" ".join(digits[i:i + 2] for i in range(0, 10, 2)))
+        return ContactDetails(phone=" ".join(digits[i : i + 2] for i in range(0, 10, 2)))
     match = re.search(r"\+262(\d{9})(?!\d)|\+(?:590|594|596)(\d{9})(?!\d)", candidate)
     if match:
-        return ContactDetails(phone=candidate[match.start():match.end()])
+        return ContactDetails(phone=candidate[match.start() : match.end()])
     return None
 
 
@@ -53,12 +53,26 @@ def _database(url: str) -> Engine:
     return engine
 
 
-def save_lead(sender_id: str, channel: str | None, territory: str | None,
-              details: ContactDetails, profile: dict[str, Any], aids: list[str]) -> int:
+def save_lead(
+    sender_id: str,
+    channel: str | None,
+    territory: str | None,
+    details: ContactDetails,
+    profile: dict[str, Any],
+    aids: list[str],
+) -> int:
     with Session(_database(store.database_url())) as session, session.begin():
-        lead = Lead(created_at=datetime.now(timezone.utc), sender_id=sender_id, channel=channel,
-                    territory_id=territory, email=details.email, phone=details.phone,
-                    profile=profile, aids=aids, status="nouveau")
+        lead = Lead(
+            created_at=datetime.now(timezone.utc),
+            sender_id=sender_id,
+            channel=channel,
+            territory_id=territory,
+            email=details.email,
+            phone=details.phone,
+            profile=profile,
+            aids=aids,
+            status="nouveau",
+        )
         session.add(lead)
         session.flush()
         return lead.id

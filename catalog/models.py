@@ -145,7 +145,7 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))   # "advisor" or "admin"
+    role: Mapped[str] = mapped_column(String(16))  # "advisor" or "admin"
     territory_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -176,7 +176,7 @@ class NluCorrection(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     territory_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     sender_id: Mapped[str] = mapped_column(String(200), index=True)
-    message_at: Mapped[float] = mapped_column(Float)   # the user event's Rasa timestamp
+    message_at: Mapped[float] = mapped_column(Float)  # the user event's Rasa timestamp
     text: Mapped[str] = mapped_column(Text)
     predicted_intent: Mapped[Optional[str]] = mapped_column(String(64))
     predicted_confidence: Mapped[Optional[float]] = mapped_column(Float)

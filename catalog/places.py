@@ -11,8 +11,10 @@ from catalog.files import CatalogFiles
 from catalog.profile import OUTSIDE_TERRITORIES, normalize
 
 # Leading words that do not tell places apart (« à Roubaix », « la Mosson », « Les Lilas »).
-ARTICLES = re.compile(r"^(?:a |au |aux |en |sur |dans |vers |pres de |ville de |commune de |"
-                      r"quartier |quartier de |quartier du |cite |le |la |les |l )+")
+ARTICLES = re.compile(
+    r"^(?:a |au |aux |en |sur |dans |vers |pres de |ville de |commune de |"
+    r"quartier |quartier de |quartier du |cite |le |la |les |l )+"
+)
 FUZZY_THRESHOLD = 80
 MIN_FUZZY_LENGTH = 5
 SHORT_NAME_STOP = {"saint", "sainte", "port", "pont", "mont", "bois", "fontaine", "ville"}
@@ -20,14 +22,14 @@ SHORT_NAME_STOP = {"saint", "sainte", "port", "pont", "mont", "bois", "fontaine"
 
 @dataclass(frozen=True)
 class Place:
-    territory: str                 # a territory id or "hors_territoire"
+    territory: str  # a territory id or "hors_territoire"
     region: str | None = None
     commune_insee: str | None = None
     commune_name: str | None = None
     postal_code: str | None = None
     qpv_name: str | None = None
     qpv_code: str | None = None
-    candidates: tuple[str, ...] = field(default_factory=tuple)   # when ambiguous
+    candidates: tuple[str, ...] = field(default_factory=tuple)  # when ambiguous
 
 
 def place_key(text: str) -> str:
@@ -40,8 +42,9 @@ def place_key(text: str) -> str:
 
 class PlaceIndex:
     def __init__(self, files: CatalogFiles):
-        self.regions_by_department = {dep: r["id"] for r in files.regions
-                                      for dep in r.get("departments") or []}
+        self.regions_by_department = {
+            dep: r["id"] for r in files.regions for dep in r.get("departments") or []
+        }
         self.communes: dict[str, dict] = {}
         self.by_name: dict[str, list[str]] = {}
         self.by_postal: dict[str, list[str]] = {}
@@ -58,7 +61,9 @@ class PlaceIndex:
                 self.qpv_by_commune.setdefault(qpv["commune"], []).append(qpv)
                 for part in [qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])]:
                     if len(place_key(part)) >= 4:
-                        self.qpv_by_name.setdefault(place_key(part), []).append((qpv["commune"], qpv))
+                        self.qpv_by_name.setdefault(place_key(part), []).append(
+                            (qpv["commune"], qpv)
+                        )
         # The usual short name of a compound commune: « Évry » for Évry-Courcouronnes.
         self.by_short_name: dict[str, list[str]] = {}
         for insee, commune in self.communes.items():
@@ -85,7 +90,7 @@ class PlaceIndex:
         match = re.search(r"(?<!\d)(\d{5})(?!\d)", text)
         if match and not postal_code:
             postal_code = match.group(1)
-            text = (text[:match.start()] + text[match.end():]).strip()
+            text = (text[: match.start()] + text[match.end() :]).strip()
         key = place_key(text) if text else ""
         inseeds: list[str] = []
         if key:
@@ -100,12 +105,20 @@ class PlaceIndex:
             by_code = self.by_postal.get(postal_code, [])
             if inseeds and not set(inseeds) & set(by_code):
                 # The postal code says which commune of that name: maybe one elsewhere.
-                other = next((h for h in self.elsewhere.get(key, [])
-                              if postal_code in (h.get("postal_codes") or [])), None)
-                return Place(territory=OUTSIDE_TERRITORIES,
-                             region=self.region_of_postal_code(postal_code),
-                             commune_name=other["name"] if other else None,
-                             postal_code=postal_code)
+                other = next(
+                    (
+                        h
+                        for h in self.elsewhere.get(key, [])
+                        if postal_code in (h.get("postal_codes") or [])
+                    ),
+                    None,
+                )
+                return Place(
+                    territory=OUTSIDE_TERRITORIES,
+                    region=self.region_of_postal_code(postal_code),
+                    commune_name=other["name"] if other else None,
+                    postal_code=postal_code,
+                )
             if inseeds:
                 inseeds = [i for i in inseeds if i in by_code]
             elif len(by_code) == 1 or (by_code and not key):
@@ -120,16 +133,27 @@ class PlaceIndex:
             candidates += [self._label(other) for other in others]
             if len(set(candidates)) > 1:
                 first = self.communes[inseeds[0]]
-                return Place(territory=first["territory"], region=first["region"],
-                             postal_code=postal_code, candidates=tuple(candidates))
+                return Place(
+                    territory=first["territory"],
+                    region=first["region"],
+                    postal_code=postal_code,
+                    candidates=tuple(candidates),
+                )
         if inseeds:
             commune = self.communes[inseeds[0]]
-            return Place(territory=commune["territory"], region=commune["region"],
-                         commune_insee=commune["insee"], commune_name=commune["name"],
-                         postal_code=postal_code or _single(commune.get("postal_codes")))
+            return Place(
+                territory=commune["territory"],
+                region=commune["region"],
+                commune_insee=commune["insee"],
+                commune_name=commune["name"],
+                postal_code=postal_code or _single(commune.get("postal_codes")),
+            )
         if postal_code:
-            return Place(territory=OUTSIDE_TERRITORIES,
-                         region=self.region_of_postal_code(postal_code), postal_code=postal_code)
+            return Place(
+                territory=OUTSIDE_TERRITORIES,
+                region=self.region_of_postal_code(postal_code),
+                postal_code=postal_code,
+            )
         return None
 
     def _label(self, commune: dict) -> str:
@@ -147,10 +171,15 @@ class PlaceIndex:
             return None
         insee, qpv = matches[0]
         commune = self.communes[insee]
-        return Place(territory=commune["territory"], region=commune["region"],
-                     commune_insee=insee, commune_name=commune["name"],
-                     postal_code=_single(commune.get("postal_codes")),
-                     qpv_name=qpv["name"], qpv_code=qpv.get("code"))
+        return Place(
+            territory=commune["territory"],
+            region=commune["region"],
+            commune_insee=insee,
+            commune_name=commune["name"],
+            postal_code=_single(commune.get("postal_codes")),
+            qpv_name=qpv["name"],
+            qpv_code=qpv.get("code"),
+        )
 
     def qpv_of_commune(self, insee: str) -> list[dict]:
         return self.qpv_by_commune.get(insee, [])

@@ -8,19 +8,47 @@ from dataclasses import dataclass
 from typing import Any
 
 TERRITORY_IDS = (
-    "aix-marseille", "arras", "laval", "maubeuge-val-de-sambre", "montbeliard", "montpellier",
-    "est-ensemble", "grand-paris-sud", "grand-narbonne", "grand-nancy", "orly-choisy",
-    "roubaix", "toulouse", "saint-louis-reunion",
+    "aix-marseille",
+    "arras",
+    "laval",
+    "maubeuge-val-de-sambre",
+    "montbeliard",
+    "montpellier",
+    "est-ensemble",
+    "grand-paris-sud",
+    "grand-narbonne",
+    "grand-nancy",
+    "orly-choisy",
+    "roubaix",
+    "toulouse",
+    "saint-louis-reunion",
 )
 OUTSIDE_TERRITORIES = "hors_territoire"
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "stade": ("idee", "creation", "reprise", "developpement"),
-    "secteur": ("commerce", "artisanat", "restauration", "services", "btp", "industrie",
-                "numerique", "transport", "sante_social", "autre"),
+    "secteur": (
+        "commerce",
+        "artisanat",
+        "restauration",
+        "services",
+        "btp",
+        "industrie",
+        "numerique",
+        "transport",
+        "sante_social",
+        "autre",
+    ),
     "statut": ("demandeur_emploi", "rsa", "salarie", "etudiant", "independant", "autre"),
-    "besoins": ("financement", "accompagnement", "local", "formation", "numerique",
-                "transition_ecologique", "recrutement"),
+    "besoins": (
+        "financement",
+        "accompagnement",
+        "local",
+        "formation",
+        "numerique",
+        "transition_ecologique",
+        "recrutement",
+    ),
     "territoire": TERRITORY_IDS + (OUTSIDE_TERRITORIES,),
 }
 
@@ -121,6 +149,7 @@ def _check(field: str, value: Any) -> Any:
 
 # --- parsing free-text answers -------------------------------------------------------------
 
+
 def normalize(text: str) -> str:
     """Lowercase, strip accents and punctuation, collapse spaces."""
     text = unicodedata.normalize("NFKD", text)
@@ -141,8 +170,9 @@ def is_dont_know(text: str) -> bool:
     return bool(_DONT_KNOW.match(normalize(text)))
 
 
-_NUMBER = re.compile(r"(\d+(?:[ .\u202f\u00a0]\d{3})*(?:[.,]\d+)?)\s*(k|k€|mille|m€|millions?)?",
-                     re.IGNORECASE)
+_NUMBER = re.compile(
+    r"(\d+(?:[ .\u202f\u00a0]\d{3})*(?:[.,]\d+)?)\s*(k|k€|mille|m€|millions?)?", re.IGNORECASE
+)
 
 
 def parse_number(text: str) -> float | None:
@@ -170,22 +200,67 @@ def parse_number(text: str) -> float | None:
 
 
 _WORD_NUMBERS = {
-    "zero": 0, "aucun": 0, "aucune": 0, "personne": 0, "un": 1, "une": 1, "deux": 2,
-    "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "zero": 0,
+    "aucun": 0,
+    "aucune": 0,
+    "personne": 0,
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
 }
+
 
 def is_bare_number(text: str) -> bool:
     """A message that is only a number, maybe with a unit: « 3 », « zéro », « 5 ans »."""
     words = normalize(text).split()
-    units = {"an", "ans", "annee", "annees", "salarie", "salaries", "personne", "personnes",
-             "euro", "euros", "k", "mois"}
+    units = {
+        "an",
+        "ans",
+        "annee",
+        "annees",
+        "salarie",
+        "salaries",
+        "personne",
+        "personnes",
+        "euro",
+        "euros",
+        "k",
+        "mois",
+    }
     numbers = [w for w in words if w.isdigit() or w in _WORD_NUMBERS]
-    return bool(numbers) and len(numbers) == 1 and all(
-        w.isdigit() or w in _WORD_NUMBERS or w in units for w in words)
+    return (
+        bool(numbers)
+        and len(numbers) == 1
+        and all(w.isdigit() or w in _WORD_NUMBERS or w in units for w in words)
+    )
 
 
-_YES = {"oui", "ouais", "yes", "ok", "exact", "exactement", "bien sur", "carrement", "oui oui",
-        "tout a fait", "absolument", "affirmatif", "voui", "ui", "yep", "d accord"}
+_YES = {
+    "oui",
+    "ouais",
+    "yes",
+    "ok",
+    "exact",
+    "exactement",
+    "bien sur",
+    "carrement",
+    "oui oui",
+    "tout a fait",
+    "absolument",
+    "affirmatif",
+    "voui",
+    "ui",
+    "yep",
+    "d accord",
+}
 _NO = {"non", "nan", "no", "pas du tout", "non non", "absolument pas", "nope", "pas vraiment"}
 
 

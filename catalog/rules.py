@@ -30,7 +30,7 @@ class Outcome:
     """Result of a rule: value is True, False or None (unknown)."""
 
     value: bool | None
-    passed: list[dict] = field(default_factory=list)   # leaves that passed (for reasons)
+    passed: list[dict] = field(default_factory=list)  # leaves that passed (for reasons)
     unknown: list[dict] = field(default_factory=list)  # leaves on unknown fields
 
 

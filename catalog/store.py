@@ -19,8 +19,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog.files import CatalogFiles
-from catalog.models import (Aid, CatalogRevision, Commune, CommuneElsewhere, Contact, Qpv, Region,
-                            Territory)
+from catalog.models import (
+    Aid,
+    CatalogRevision,
+    Commune,
+    CommuneElsewhere,
+    Contact,
+    Qpv,
+    Region,
+    Territory,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "var" / "catalog.sqlite"
@@ -56,8 +64,11 @@ def is_loaded(engine: Engine) -> bool:
 def bump_revision(session: Session) -> None:
     """Mark the catalogue as changed (in the caller's transaction): processes that hold it in
     memory reload it at their next check (catalog.engine.open_catalog)."""
-    changed = session.execute(update(CatalogRevision).where(CatalogRevision.id == 1).values(
-        revision=CatalogRevision.revision + 1, changed_at=datetime.now(timezone.utc))).rowcount
+    changed = session.execute(
+        update(CatalogRevision)
+        .where(CatalogRevision.id == 1)
+        .values(revision=CatalogRevision.revision + 1, changed_at=datetime.now(timezone.utc))
+    ).rowcount
     if not changed:
         session.add(CatalogRevision(id=1, revision=1, changed_at=datetime.now(timezone.utc)))
 
@@ -68,7 +79,8 @@ def revision(engine: Engine) -> int | None:
     try:
         with engine.connect() as connection:
             return connection.execute(
-                select(CatalogRevision.revision).where(CatalogRevision.id == 1)).scalar()
+                select(CatalogRevision.revision).where(CatalogRevision.id == 1)
+            ).scalar()
     except SQLAlchemyError:
         if inspect(engine).has_table("catalog_revision"):
             raise
@@ -82,7 +94,7 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
     edits not yet written into the files (catalog/upkeep.py) are applied again on top, so that
     a reload never loses them.
     """
-    from catalog.upkeep import reapply_pending   # upkeep reads the database through this module
+    from catalog.upkeep import reapply_pending  # upkeep reads the database through this module
 
     migrate(engine)
     with Session(engine) as session, session.begin():
@@ -96,67 +108,126 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
         session.flush()
         curated = {aid["id"] for aid in files.aids}
         session.execute(delete(Aid).where(Aid.id.in_(curated)))
-        session.add_all(Region(id=r["id"], name=r["name"], insee_code=r.get("insee_code"),
-                               departments=r.get("departments") or []) for r in files.regions)
+        session.add_all(
+            Region(
+                id=r["id"],
+                name=r["name"],
+                insee_code=r.get("insee_code"),
+                departments=r.get("departments") or [],
+            )
+            for r in files.regions
+        )
         session.flush()
         for t in files.territories:
             epci = t.get("epci") or {}
-            session.add(Territory(id=t["id"], name=t["name"], region_id=t["region"],
-                                  epci_siren=epci.get("siren"), epci_name=epci.get("name"),
-                                  economic_service=t.get("economic_service")))
+            session.add(
+                Territory(
+                    id=t["id"],
+                    name=t["name"],
+                    region_id=t["region"],
+                    epci_siren=epci.get("siren"),
+                    epci_name=epci.get("name"),
+                    economic_service=t.get("economic_service"),
+                )
+            )
         session.flush()
         for t in files.territories:
-            session.add_all(Commune(insee=c["insee"], name=c["name"], territory_id=t["id"],
-                                    postal_codes=[str(p) for p in c.get("postal_codes") or []])
-                            for c in t.get("communes") or [])
+            session.add_all(
+                Commune(
+                    insee=c["insee"],
+                    name=c["name"],
+                    territory_id=t["id"],
+                    postal_codes=[str(p) for p in c.get("postal_codes") or []],
+                )
+                for c in t.get("communes") or []
+            )
         session.flush()
         for t in files.territories:
-            session.add_all(Qpv(code=q.get("code"), name=q["name"], commune_insee=q["commune"],
-                                confidence=q.get("confidence", "unconfirmed"),
-                                source=q.get("source"))
-                            for q in t.get("qpv") or [])
+            session.add_all(
+                Qpv(
+                    code=q.get("code"),
+                    name=q["name"],
+                    commune_insee=q["commune"],
+                    confidence=q.get("confidence", "unconfirmed"),
+                    source=q.get("source"),
+                )
+                for q in t.get("qpv") or []
+            )
         session.add_all(_aid_model(aid) for aid in files.aids)
         session.add_all(_contact_model(c) for c in files.contacts)
-        session.add_all(CommuneElsewhere(insee=h["insee"], name=h["name"],
-                                         department=h["department"],
-                                         department_name=h.get("department_name"),
-                                         postal_codes=h.get("postal_codes") or [])
-                        for h in files.homonyms)
+        session.add_all(
+            CommuneElsewhere(
+                insee=h["insee"],
+                name=h["name"],
+                department=h["department"],
+                department_name=h.get("department_name"),
+                postal_codes=h.get("postal_codes") or [],
+            )
+            for h in files.homonyms
+        )
         session.flush()
         reapplied = reapply_pending(session)
         bump_revision(session)
-    return {"aids": len(files.aids), "territories": len(files.territories),
-            "communes": sum(len(t.get("communes") or []) for t in files.territories),
-            "qpv": sum(len(t.get("qpv") or []) for t in files.territories),
-            "contacts": len(files.contacts), "regions": len(files.regions),
-            "homonymes": len(files.homonyms), "modifications de la console": reapplied}
+    return {
+        "aids": len(files.aids),
+        "territories": len(files.territories),
+        "communes": sum(len(t.get("communes") or []) for t in files.territories),
+        "qpv": sum(len(t.get("qpv") or []) for t in files.territories),
+        "contacts": len(files.contacts),
+        "regions": len(files.regions),
+        "homonymes": len(files.homonyms),
+        "modifications de la console": reapplied,
+    }
 
 
 def _aid_model(aid: dict[str, Any], origin: str = "curated") -> Aid:
     amount = aid.get("amount") or {}
     scope = aid.get("scope") or {}
     return Aid(
-        id=aid["id"], name=aid["name"], family=aid["family"], provider=aid["provider"],
-        operator=aid.get("operator"), type=aid["type"], summary=aid["summary"],
-        amount_text=amount.get("text"), amount_min=amount.get("min"),
-        amount_max=amount.get("max"), qpv_specific=bool(aid.get("qpv_specific")),
-        needs=aid.get("needs") or [], regions=scope.get("regions") or [],
-        territories=scope.get("territories") or [], eligibility=aid.get("eligibility"),
-        checks=aid.get("checks") or [], status=aid["status"], valid_from=aid.get("valid_from"),
-        valid_until=aid.get("valid_until"), url=aid["url"], sources=aid.get("sources") or [],
-        confidence=aid["confidence"], last_checked=aid.get("last_checked"),
-        research_ref=aid.get("research_ref"), origin=aid.get("origin", origin),
+        id=aid["id"],
+        name=aid["name"],
+        family=aid["family"],
+        provider=aid["provider"],
+        operator=aid.get("operator"),
+        type=aid["type"],
+        summary=aid["summary"],
+        amount_text=amount.get("text"),
+        amount_min=amount.get("min"),
+        amount_max=amount.get("max"),
+        qpv_specific=bool(aid.get("qpv_specific")),
+        needs=aid.get("needs") or [],
+        regions=scope.get("regions") or [],
+        territories=scope.get("territories") or [],
+        eligibility=aid.get("eligibility"),
+        checks=aid.get("checks") or [],
+        status=aid["status"],
+        valid_from=aid.get("valid_from"),
+        valid_until=aid.get("valid_until"),
+        url=aid["url"],
+        sources=aid.get("sources") or [],
+        confidence=aid["confidence"],
+        last_checked=aid.get("last_checked"),
+        research_ref=aid.get("research_ref"),
+        origin=aid.get("origin", origin),
     )
 
 
 def _contact_model(contact: dict[str, Any]) -> Contact:
     return Contact(
-        id=contact["id"], name=contact["name"], kind=contact["kind"],
-        territory_id=contact.get("territory"), needs=contact.get("needs") or [],
-        stages=contact.get("stages") or [], description=contact.get("description"),
-        url=contact.get("url"), phone=_text(contact.get("phone")), email=contact.get("email"),
-        address=contact.get("address"), hours=contact.get("hours"),
-        confidence=contact["confidence"], sources=contact.get("sources") or [],
+        id=contact["id"],
+        name=contact["name"],
+        kind=contact["kind"],
+        territory_id=contact.get("territory"),
+        needs=contact.get("needs") or [],
+        stages=contact.get("stages") or [],
+        description=contact.get("description"),
+        url=contact.get("url"),
+        phone=_text(contact.get("phone")),
+        email=contact.get("email"),
+        address=contact.get("address"),
+        hours=contact.get("hours"),
+        confidence=contact["confidence"],
+        sources=contact.get("sources") or [],
         last_checked=contact.get("last_checked"),
     )
 
@@ -168,36 +239,73 @@ def _text(value: Any) -> str | None:
 def read(engine: Engine) -> CatalogFiles:
     """Read the database back into records of the files' shape (see data/README.md)."""
     with Session(engine) as session:
-        regions = [{"id": r.id, "name": r.name, "insee_code": r.insee_code,
-                    "departments": r.departments} for r in session.scalars(select(Region))]
+        regions = [
+            {"id": r.id, "name": r.name, "insee_code": r.insee_code, "departments": r.departments}
+            for r in session.scalars(select(Region))
+        ]
         communes: dict[str, list[dict]] = {}
         for c in session.scalars(select(Commune).order_by(Commune.insee)):
             communes.setdefault(c.territory_id, []).append(
-                {"insee": c.insee, "name": c.name, "postal_codes": c.postal_codes})
+                {"insee": c.insee, "name": c.name, "postal_codes": c.postal_codes}
+            )
         qpvs: dict[str, list[dict]] = {}
         commune_territory = {c["insee"]: t for t, cs in communes.items() for c in cs}
         for q in session.scalars(select(Qpv).order_by(Qpv.id)):
             qpvs.setdefault(commune_territory.get(q.commune_insee), []).append(
-                {"code": q.code, "name": q.name, "commune": q.commune_insee,
-                 "confidence": q.confidence, "source": q.source})
-        territories = [{"id": t.id, "name": t.name, "region": t.region_id,
-                        "epci": {"siren": t.epci_siren, "name": t.epci_name},
-                        "economic_service": t.economic_service,
-                        "communes": communes.get(t.id, []), "qpv": qpvs.get(t.id, [])}
-                       for t in session.scalars(select(Territory))]
+                {
+                    "code": q.code,
+                    "name": q.name,
+                    "commune": q.commune_insee,
+                    "confidence": q.confidence,
+                    "source": q.source,
+                }
+            )
+        territories = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "region": t.region_id,
+                "epci": {"siren": t.epci_siren, "name": t.epci_name},
+                "economic_service": t.economic_service,
+                "communes": communes.get(t.id, []),
+                "qpv": qpvs.get(t.id, []),
+            }
+            for t in session.scalars(select(Territory))
+        ]
         aids = [_aid_record(a) for a in session.scalars(select(Aid).order_by(Aid.id))]
-        contacts = [{"id": c.id, "name": c.name, "kind": c.kind, "territory": c.territory_id,
-                     "needs": c.needs, "stages": c.stages, "description": c.description,
-                     "url": c.url, "phone": c.phone, "email": c.email, "address": c.address,
-                     "hours": c.hours, "confidence": c.confidence, "sources": c.sources,
-                     "last_checked": c.last_checked}
-                    for c in session.scalars(select(Contact).order_by(Contact.id))]
-        homonyms = [{"insee": h.insee, "name": h.name, "department": h.department,
-                     "department_name": h.department_name, "postal_codes": h.postal_codes}
-                    for h in session.scalars(select(CommuneElsewhere)
-                                             .order_by(CommuneElsewhere.insee))]
-    return CatalogFiles(aids=aids, territories=territories, regions=regions, contacts=contacts,
-                        homonyms=homonyms)
+        contacts = [
+            {
+                "id": c.id,
+                "name": c.name,
+                "kind": c.kind,
+                "territory": c.territory_id,
+                "needs": c.needs,
+                "stages": c.stages,
+                "description": c.description,
+                "url": c.url,
+                "phone": c.phone,
+                "email": c.email,
+                "address": c.address,
+                "hours": c.hours,
+                "confidence": c.confidence,
+                "sources": c.sources,
+                "last_checked": c.last_checked,
+            }
+            for c in session.scalars(select(Contact).order_by(Contact.id))
+        ]
+        homonyms = [
+            {
+                "insee": h.insee,
+                "name": h.name,
+                "department": h.department,
+                "department_name": h.department_name,
+                "postal_codes": h.postal_codes,
+            }
+            for h in session.scalars(select(CommuneElsewhere).order_by(CommuneElsewhere.insee))
+        ]
+    return CatalogFiles(
+        aids=aids, territories=territories, regions=regions, contacts=contacts, homonyms=homonyms
+    )
 
 
 def aid_record(a: Aid) -> dict[str, Any]:
@@ -206,15 +314,32 @@ def aid_record(a: Aid) -> dict[str, Any]:
 
 
 def _aid_record(a: Aid) -> dict[str, Any]:
-    scope = {key: value for key, value in (("regions", a.regions),
-                                           ("territories", a.territories)) if value}
+    scope = {
+        key: value
+        for key, value in (("regions", a.regions), ("territories", a.territories))
+        if value
+    }
     return {
-        "id": a.id, "name": a.name, "family": a.family, "provider": a.provider,
-        "operator": a.operator, "type": a.type, "summary": a.summary,
+        "id": a.id,
+        "name": a.name,
+        "family": a.family,
+        "provider": a.provider,
+        "operator": a.operator,
+        "type": a.type,
+        "summary": a.summary,
         "amount": {"text": a.amount_text, "min": a.amount_min, "max": a.amount_max},
-        "qpv_specific": a.qpv_specific, "needs": a.needs, "scope": scope,
-        "eligibility": a.eligibility, "checks": a.checks, "status": a.status,
-        "valid_from": a.valid_from, "valid_until": a.valid_until, "url": a.url,
-        "sources": a.sources, "confidence": a.confidence, "last_checked": a.last_checked,
-        "research_ref": a.research_ref, "origin": a.origin,
+        "qpv_specific": a.qpv_specific,
+        "needs": a.needs,
+        "scope": scope,
+        "eligibility": a.eligibility,
+        "checks": a.checks,
+        "status": a.status,
+        "valid_from": a.valid_from,
+        "valid_until": a.valid_until,
+        "url": a.url,
+        "sources": a.sources,
+        "confidence": a.confidence,
+        "last_checked": a.last_checked,
+        "research_ref": a.research_ref,
+        "origin": a.origin,
     }

@@ -29,8 +29,12 @@ from typing import Any, Iterable, Mapping
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.emitter import RoundTripEmitter
-from ruamel.yaml.scalarstring import (DoubleQuotedScalarString, FoldedScalarString,
-                                      LiteralScalarString, SingleQuotedScalarString)
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -43,34 +47,44 @@ from catalog.validate import CONFIDENCES, STATUSES, URL, validate
 STALE_MONTHS = 6
 PENDING, WRITTEN = "en_attente", "ecrite"
 
-FAMILY_LABELS = {"qpv": "Quartiers prioritaires", "creation": "Création et reprise",
-                 "transition": "Transition numérique et écologique",
-                 "regional": "Aides régionales"}
+FAMILY_LABELS = {
+    "qpv": "Quartiers prioritaires",
+    "creation": "Création et reprise",
+    "transition": "Transition numérique et écologique",
+    "regional": "Aides régionales",
+}
 STATUS_LABELS = {"open": "ouverte", "closed": "fermée", "uncertain": "incertaine"}
-CONFIDENCE_LABELS = {"confirmed": "confirmée par une source officielle",
-                     "secondary": "source secondaire", "unconfirmed": "non confirmée"}
+CONFIDENCE_LABELS = {
+    "confirmed": "confirmée par une source officielle",
+    "secondary": "source secondaire",
+    "unconfirmed": "non confirmée",
+}
 CHOICES = {"status": STATUS_LABELS, "confidence": CONFIDENCE_LABELS}
 assert set(STATUS_LABELS) == set(STATUSES) and set(CONFIDENCE_LABELS) == set(CONFIDENCES)
 
-MAX_TEXT = 300          # name, amount text
-MAX_LONG_TEXT = 2000    # summary
-MAX_LINE = 1000         # one source or one check
+MAX_TEXT = 300  # name, amount text
+MAX_LONG_TEXT = 2000  # summary
+MAX_LINE = 1000  # one source or one check
 MAX_LINES = 30
 MAX_AMOUNT = 1e10
 
 
 @dataclass(frozen=True)
 class Field:
-    key: str                    # Aid column, form field and key of an edit's before/after
-    path: tuple[str, ...]       # where the value lives in an aid record of the YAML files
-    label: str                  # French label of the form
-    kind: str       # text | long_text | number | url | lines | url_lines | choice | date
+    key: str  # Aid column, form field and key of an edit's before/after
+    path: tuple[str, ...]  # where the value lives in an aid record of the YAML files
+    label: str  # French label of the form
+    kind: str  # text | long_text | number | url | lines | url_lines | choice | date
 
 
 FIELDS = (
     Field("name", ("name",), "Nom de l'aide", "text"),
-    Field("summary", ("summary",), "Résumé (une à trois phrases, en vouvoyant la personne)",
-          "long_text"),
+    Field(
+        "summary",
+        ("summary",),
+        "Résumé (une à trois phrases, en vouvoyant la personne)",
+        "long_text",
+    ),
     Field("amount_text", ("amount", "text"), "Montant, tel que l'assistant l'affiche", "text"),
     Field("amount_min", ("amount", "min"), "Montant minimum en euros", "number"),
     Field("amount_max", ("amount", "max"), "Montant maximum en euros", "number"),
@@ -83,8 +97,8 @@ FIELDS = (
     Field("last_checked", ("last_checked",), "Date de dernière vérification", "date"),
 )
 FIELDS_BY_KEY = {f.key: f for f in FIELDS}
-TODAY_FIELD = "verifiee_aujourdhui"    # the « vérifiée aujourd'hui » check box
-GENERAL = "_general"                   # errors that belong to no single field
+TODAY_FIELD = "verifiee_aujourdhui"  # the « vérifiée aujourd'hui » check box
+GENERAL = "_general"  # errors that belong to no single field
 
 
 class UpkeepError(Exception):
@@ -92,6 +106,7 @@ class UpkeepError(Exception):
 
 
 # --- Which aids to check again ------------------------------------------------------------
+
 
 def stale_before(today: date, months: int = STALE_MONTHS) -> date:
     """The date `months` calendar months before today (the day clamped to the month's end)."""
@@ -139,13 +154,21 @@ class AidRow:
         return CONFIDENCE_LABELS.get(self.confidence, self.confidence)
 
 
-SORTS = {"verification": "date de vérification (à revérifier d'abord)", "nom": "nom",
-         "famille": "famille"}
+SORTS = {
+    "verification": "date de vérification (à revérifier d'abord)",
+    "nom": "nom",
+    "famille": "famille",
+}
 
 
-def overview(aids: Iterable[Mapping[str, Any]], today: date, pending: set[str] = frozenset(),
-             sort: str = "verification", family: str | None = None,
-             only_stale: bool = False) -> list[AidRow]:
+def overview(
+    aids: Iterable[Mapping[str, Any]],
+    today: date,
+    pending: set[str] = frozenset(),
+    sort: str = "verification",
+    family: str | None = None,
+    only_stale: bool = False,
+) -> list[AidRow]:
     """The aids as the console lists them, filtered and sorted (default: stale ones first,
     never checked before the oldest check)."""
     rows = []
@@ -156,38 +179,64 @@ def overview(aids: Iterable[Mapping[str, Any]], today: date, pending: set[str] =
         if only_stale and not stale:
             continue
         scope = aid.get("scope") or {}
-        rows.append(AidRow(aid["id"], aid["name"], aid.get("family") or "", aid["status"],
-                           aid["confidence"], aid.get("last_checked"), stale,
-                           tuple(scope.get("territories") or ()),
-                           aid.get("origin") or "curated", aid["id"] in pending))
+        rows.append(
+            AidRow(
+                aid["id"],
+                aid["name"],
+                aid.get("family") or "",
+                aid["status"],
+                aid["confidence"],
+                aid.get("last_checked"),
+                stale,
+                tuple(scope.get("territories") or ()),
+                aid.get("origin") or "curated",
+                aid["id"] in pending,
+            )
+        )
     if sort == "nom":
         rows.sort(key=lambda r: (r.name.casefold(), r.id))
     elif sort == "famille":
-        rows.sort(key=lambda r: (list(FAMILY_LABELS).index(r.family)
-                                 if r.family in FAMILY_LABELS else 99, r.name.casefold()))
+        rows.sort(
+            key=lambda r: (
+                list(FAMILY_LABELS).index(r.family) if r.family in FAMILY_LABELS else 99,
+                r.name.casefold(),
+            )
+        )
     else:
-        rows.sort(key=lambda r: (not r.stale, r.last_checked is not None,
-                                 r.last_checked or date.min, r.name.casefold()))
+        rows.sort(
+            key=lambda r: (
+                not r.stale,
+                r.last_checked is not None,
+                r.last_checked or date.min,
+                r.name.casefold(),
+            )
+        )
     return rows
 
 
 # --- Who may edit -------------------------------------------------------------------------
+
 
 def edit_refusal(viewer: Viewer, aid: Mapping[str, Any]) -> str | None:
     """Why `viewer` may not edit `aid` (French), or None when they may. Any advisor or
     administrator may edit an aid, except one restricted to some territories: only those
     territories' advisors and the administrators. Imported aids are corrected at their source."""
     if (aid.get("origin") or "curated") != "curated":
-        return ("Cette aide vient d'Aides-territoires : elle est remplacée à chaque import. "
-                "Signalez la correction à Aides-territoires.")
+        return (
+            "Cette aide vient d'Aides-territoires : elle est remplacée à chaque import. "
+            "Signalez la correction à Aides-territoires."
+        )
     territories = (aid.get("scope") or {}).get("territories") or []
     if territories and not viewer.is_admin and viewer.territory not in territories:
-        return ("Cette aide est réservée à certains territoires : seuls leurs conseillers et les "
-                "administrateurs peuvent la modifier.")
+        return (
+            "Cette aide est réservée à certains territoires : seuls leurs conseillers et les "
+            "administrateurs peuvent la modifier."
+        )
     return None
 
 
 # --- Facts of a record, the form, field checks -----------------------------------------
+
 
 def facts_of(record: Mapping[str, Any]) -> dict[str, Any]:
     """The editable facts of an aid record (files' or database's shape), by field key."""
@@ -238,8 +287,7 @@ def form_strings(facts: Mapping[str, Any]) -> dict[str, str]:
     return shown
 
 
-def parse_form(form: Mapping[str, str], today: date
-               ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def parse_form(form: Mapping[str, str], today: date) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The facts typed in the edit form, and the French errors by field (empty when valid)."""
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -262,8 +310,11 @@ def parse_form(form: Mapping[str, str], today: date
         elif spec.kind == "url":
             text = raw.strip()
             if text and not _is_url(text):
-                fail(spec.key, "Indiquez une adresse complète commençant par http:// ou "
-                               "https:// (par exemple https://www.urssaf.fr).")
+                fail(
+                    spec.key,
+                    "Indiquez une adresse complète commençant par http:// ou "
+                    "https:// (par exemple https://www.urssaf.fr).",
+                )
             values[spec.key] = text or None
         elif spec.kind in ("lines", "url_lines"):
             lines = [_squeeze(line) for line in raw.split("\n")]
@@ -274,8 +325,11 @@ def parse_form(form: Mapping[str, str], today: date
                 if len(line) > MAX_LINE:
                     fail(spec.key, f"Ligne {number} : pas plus de {MAX_LINE} caractères.")
                 elif spec.kind == "url_lines" and not _is_url(line):
-                    fail(spec.key, f"Ligne {number} : « {line[:80]} » n'est pas une adresse "
-                                   "commençant par http:// ou https://.")
+                    fail(
+                        spec.key,
+                        f"Ligne {number} : « {line[:80]} » n'est pas une adresse "
+                        "commençant par http:// ou https://.",
+                    )
             values[spec.key] = lines
         elif spec.kind == "number":
             values[spec.key] = None
@@ -286,8 +340,9 @@ def parse_form(form: Mapping[str, str], today: date
                 except ValueError:
                     number = None
                 if number is None or not math.isfinite(number):
-                    fail(spec.key, "Indiquez un nombre d'euros (par exemple 15000), ou laissez "
-                                   "vide.")
+                    fail(
+                        spec.key, "Indiquez un nombre d'euros (par exemple 15000), ou laissez vide."
+                    )
                 elif number < 0 or number > MAX_AMOUNT:
                     fail(spec.key, "Le montant doit être un nombre positif.")
                 else:
@@ -303,8 +358,10 @@ def parse_form(form: Mapping[str, str], today: date
             if text:
                 parsed = parse_date(text)
                 if parsed is None:
-                    fail(spec.key, "Indiquez une date valide au format AAAA-MM-JJ "
-                                   "(par exemple 2026-12-31).")
+                    fail(
+                        spec.key,
+                        "Indiquez une date valide au format AAAA-MM-JJ (par exemple 2026-12-31).",
+                    )
                 values[spec.key] = parsed
     if form.get(TODAY_FIELD):
         values["last_checked"] = today
@@ -322,8 +379,10 @@ def parse_form(form: Mapping[str, str], today: date
         fail("amount_min", "Le montant minimum ne peut pas dépasser le montant maximum.")
     checked = values.get("last_checked")
     if checked is None and "last_checked" not in errors:
-        fail("last_checked", "Indiquez la date de dernière vérification, ou cochez "
-                             "« vérifiée aujourd'hui ».")
+        fail(
+            "last_checked",
+            "Indiquez la date de dernière vérification, ou cochez « vérifiée aujourd'hui ».",
+        )
     elif checked is not None and checked > today:
         fail("last_checked", "La date de vérification ne peut pas être dans le futur.")
     return values, errors
@@ -363,35 +422,53 @@ def _number(value: Any) -> int | float | None:
 # --- The catalogue's own validator on the whole catalogue ----------------------------------
 
 # Validator messages name the record's keys; the first key found tells the form field.
-_VALIDATOR_KEYS = (("amount.min", "amount_min"), ("amount.max", "amount_max"),
-                   ("valid_until", "valid_until"), ("last_checked", "last_checked"),
-                   ("sources", "sources"), ("checks", "checks"), ("confidence", "confidence"),
-                   ("status", "status"), ("url", "url"), ("summary", "summary"),
-                   ("name", "name"), ("amount", "amount_text"))
+_VALIDATOR_KEYS = (
+    ("amount.min", "amount_min"),
+    ("amount.max", "amount_max"),
+    ("valid_until", "valid_until"),
+    ("last_checked", "last_checked"),
+    ("sources", "sources"),
+    ("checks", "checks"),
+    ("confidence", "confidence"),
+    ("status", "status"),
+    ("url", "url"),
+    ("summary", "summary"),
+    ("name", "name"),
+    ("amount", "amount_text"),
+)
 
 
 # The validator's technical names, as the form's French says them.
-_READABLE = (("à amount.max", "au montant maximum"), ("amount.min", "le montant minimum"),
-             ("amount.max", "le montant maximum"), ("valid_until", "la date de fin"),
-             ("valid_from", "la date de début"), ("last_checked", "la date de vérification"))
+_READABLE = (
+    ("à amount.max", "au montant maximum"),
+    ("amount.min", "le montant minimum"),
+    ("amount.max", "le montant maximum"),
+    ("valid_until", "la date de fin"),
+    ("valid_from", "la date de début"),
+    ("last_checked", "la date de vérification"),
+)
 
 
 def _readable(text: str) -> str:
-    text = re.sub(r"\s*\((?:[a-z_]+(?:\.[a-z_]+)?)\)$", "", text)   # « … (valid_until) »
+    text = re.sub(r"\s*\((?:[a-z_]+(?:\.[a-z_]+)?)\)$", "", text)  # « … (valid_until) »
     for token, words in _READABLE:
         text = text.replace(token, words)
     return text if text.endswith(".") else f"{text}."
 
 
-def check_edit(files: CatalogFiles, aid_id: str, facts: Mapping[str, Any]
-               ) -> dict[str, list[str]]:
+def check_edit(files: CatalogFiles, aid_id: str, facts: Mapping[str, Any]) -> dict[str, list[str]]:
     """Run the catalogue's validator on the whole catalogue with the edit applied; the errors
     it did not report before the edit, by form field (French)."""
     before = set(validate(files))
     changed = CatalogFiles(
         aids=[with_facts(a, facts) if a.get("id") == aid_id else a for a in files.aids],
-        territories=files.territories, regions=files.regions, contacts=files.contacts,
-        homonyms=files.homonyms, origins=files.origins, errors=list(files.errors))
+        territories=files.territories,
+        regions=files.regions,
+        contacts=files.contacts,
+        homonyms=files.homonyms,
+        origins=files.origins,
+        errors=list(files.errors),
+    )
     errors: dict[str, list[str]] = {}
     for message in validate(changed):
         if message in before:
@@ -403,6 +480,7 @@ def check_edit(files: CatalogFiles, aid_id: str, facts: Mapping[str, Any]
 
 
 # --- Recording an edit ------------------------------------------------------------------
+
 
 def to_json(key: str, value: Any) -> Any:
     """A fact as stored in an edit's before/after (JSON: dates as AAAA-MM-JJ)."""
@@ -419,8 +497,9 @@ def from_json(key: str, value: Any) -> Any:
     return value
 
 
-def changes(current: Mapping[str, Any], new: Mapping[str, Any]
-            ) -> tuple[dict[str, Any], dict[str, Any]]:
+def changes(
+    current: Mapping[str, Any], new: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(before, after) of the fields that differ, JSON-ready."""
     before, after = {}, {}
     for key in FIELDS_BY_KEY:
@@ -431,9 +510,16 @@ def changes(current: Mapping[str, Any], new: Mapping[str, Any]
 
 
 def _model_facts(aid: Aid) -> dict[str, Any]:
-    return {spec.key: (list(getattr(aid, spec.key) or []) if spec.kind in ("lines", "url_lines")
-                       else _number(getattr(aid, spec.key)) if spec.kind == "number"
-                       else getattr(aid, spec.key)) for spec in FIELDS}
+    return {
+        spec.key: (
+            list(getattr(aid, spec.key) or [])
+            if spec.kind in ("lines", "url_lines")
+            else _number(getattr(aid, spec.key))
+            if spec.kind == "number"
+            else getattr(aid, spec.key)
+        )
+        for spec in FIELDS
+    }
 
 
 def _set_model(aid: Aid, after: Mapping[str, Any]) -> None:
@@ -441,8 +527,9 @@ def _set_model(aid: Aid, after: Mapping[str, Any]) -> None:
         setattr(aid, key, from_json(key, value))
 
 
-def save_edit(session: Session, account_id: int, aid_id: str, facts: Mapping[str, Any]
-              ) -> CatalogEdit | None:
+def save_edit(
+    session: Session, account_id: int, aid_id: str, facts: Mapping[str, Any]
+) -> CatalogEdit | None:
     """Apply checked facts to the aid in the database, keep the change as a pending edit and
     bump the catalogue revision, in the caller's transaction. None when nothing changed."""
     aid = session.get(Aid, aid_id)
@@ -452,8 +539,14 @@ def save_edit(session: Session, account_id: int, aid_id: str, facts: Mapping[str
     if not after:
         return None
     _set_model(aid, after)
-    edit = CatalogEdit(created_at=datetime.now(timezone.utc), account_id=account_id,
-                       aid_id=aid_id, before=before, after=after, status=PENDING)
+    edit = CatalogEdit(
+        created_at=datetime.now(timezone.utc),
+        account_id=account_id,
+        aid_id=aid_id,
+        before=before,
+        after=after,
+        status=PENDING,
+    )
     session.add(edit)
     store.bump_revision(session)
     session.flush()
@@ -461,13 +554,22 @@ def save_edit(session: Session, account_id: int, aid_id: str, facts: Mapping[str
 
 
 def pending_edits(session: Session) -> list[CatalogEdit]:
-    return list(session.scalars(select(CatalogEdit).where(CatalogEdit.status == PENDING)
-                                .order_by(CatalogEdit.id)))
+    return list(
+        session.scalars(
+            select(CatalogEdit).where(CatalogEdit.status == PENDING).order_by(CatalogEdit.id)
+        )
+    )
 
 
 def edits_of(session: Session, aid_id: str, limit: int = 20) -> list[CatalogEdit]:
-    return list(session.scalars(select(CatalogEdit).where(CatalogEdit.aid_id == aid_id)
-                                .order_by(CatalogEdit.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(CatalogEdit)
+            .where(CatalogEdit.aid_id == aid_id)
+            .order_by(CatalogEdit.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def reapply_pending(session: Session) -> int:
@@ -483,16 +585,19 @@ def reapply_pending(session: Session) -> int:
 
 # --- Writing the pending edits into the YAML files --------------------------------------
 
+
 class _CatalogEmitter(RoundTripEmitter):
     """The files' layout: top-level records at column 0 (« - id: … », keys at 2), nested lists
     indented under their key (« sources: » then « ····- … »)."""
 
     def _top_sequence(self) -> bool:
-        return self.indent == 0 and len(self.indents.values) == 1 \
-            and bool(self.indents.values[0][1])
+        return (
+            self.indent == 0 and len(self.indents.values) == 1 and bool(self.indents.values[0][1])
+        )
 
-    def increase_indent(self, flow: bool = False, sequence: bool | None = None,
-                        indentless: bool = False) -> None:
+    def increase_indent(
+        self, flow: bool = False, sequence: bool | None = None, indentless: bool = False
+    ) -> None:
         if not flow and not indentless and self._top_sequence():
             self.indents.append(self.indent, sequence)
             self.indent = 2
@@ -512,11 +617,12 @@ class _CatalogEmitter(RoundTripEmitter):
 def _yaml() -> YAML:
     yaml = YAML()
     yaml.preserve_quotes = True
-    yaml.width = 4096                   # never re-wrap long lines
+    yaml.width = 4096  # never re-wrap long lines
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.Emitter = _CatalogEmitter
     yaml.representer.add_representer(
-        type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+        type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     return yaml
 
 
@@ -532,10 +638,29 @@ def dump_yaml(data: Any) -> str:
 
 
 # Key order of an aid record (catalog/data/README.md), to place a key the record lacks.
-RECORD_KEYS = ("id", "name", "family", "provider", "operator", "type", "summary", "amount",
-               "qpv_specific", "needs", "scope", "eligibility", "checks", "status",
-               "valid_from", "valid_until", "url", "sources", "confidence", "last_checked",
-               "research_ref")
+RECORD_KEYS = (
+    "id",
+    "name",
+    "family",
+    "provider",
+    "operator",
+    "type",
+    "summary",
+    "amount",
+    "qpv_specific",
+    "needs",
+    "scope",
+    "eligibility",
+    "checks",
+    "status",
+    "valid_from",
+    "valid_until",
+    "url",
+    "sources",
+    "confidence",
+    "last_checked",
+    "research_ref",
+)
 FOLD_WIDTH = 90
 
 
@@ -560,8 +685,12 @@ def _styled(value: Any, like: Any, default: type | None = DoubleQuotedScalarStri
     """A string in the style of the value it replaces (quotes, folded block)."""
     if not isinstance(value, str):
         return value
-    for style in (FoldedScalarString, LiteralScalarString, DoubleQuotedScalarString,
-                  SingleQuotedScalarString):
+    for style in (
+        FoldedScalarString,
+        LiteralScalarString,
+        DoubleQuotedScalarString,
+        SingleQuotedScalarString,
+    ):
         if isinstance(like, style):
             return _folded(value) if style is FoldedScalarString else style(value)
     if isinstance(like, str) or default is None:
@@ -594,8 +723,13 @@ def _set_list(record: CommentedMap, key: str, values: list[str]) -> None:
     like = old[0] if len(old) else None
     tail = old.ca.items.pop(len(old) - 1, None) if len(old) else None
     after_key = record.ca.items.get(key)
-    if tail is None and after_key and len(after_key) > 2 and after_key[2] is not None \
-            and not len(old):
+    if (
+        tail is None
+        and after_key
+        and len(after_key) > 2
+        and after_key[2] is not None
+        and not len(old)
+    ):
         tail = [after_key[2], None, None, None]
         after_key[2] = None
     while len(old):
@@ -632,8 +766,11 @@ def _set_fact(record: CommentedMap, key: str, value: Any) -> None:
                 _insert(target, part, nested)
         target = target[part]
     last = spec.path[-1]
-    default = FoldedScalarString if spec.kind == "long_text" else (
-        None if spec.kind == "choice" else DoubleQuotedScalarString)
+    default = (
+        FoldedScalarString
+        if spec.kind == "long_text"
+        else (None if spec.kind == "choice" else DoubleQuotedScalarString)
+    )
     styled = _styled(value, target.get(last), default)
     if last in target:
         target[last] = styled
@@ -649,14 +786,15 @@ def _file_facts(record: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class WriteReport:
-    written: list[int] = field(default_factory=list)            # edit ids written
-    files: list[Path] = field(default_factory=list)             # files changed
-    missing: list[tuple[int, str]] = field(default_factory=list)   # (edit id, aid id)
-    conflicts: list[str] = field(default_factory=list)          # warnings, in French
+    written: list[int] = field(default_factory=list)  # edit ids written
+    files: list[Path] = field(default_factory=list)  # files changed
+    missing: list[tuple[int, str]] = field(default_factory=list)  # (edit id, aid id)
+    conflicts: list[str] = field(default_factory=list)  # warnings, in French
 
 
-def write_edits(directory: Path, edits: Iterable[tuple[int, str, Mapping[str, Any],
-                                                        Mapping[str, Any]]]) -> WriteReport:
+def write_edits(
+    directory: Path, edits: Iterable[tuple[int, str, Mapping[str, Any], Mapping[str, Any]]]
+) -> WriteReport:
     """Write edits — (edit id, aid id, before, after), oldest first — into the aid files of
     `directory`. The files are validated with the change (`catalog/validate.py`); on error
     nothing is written and UpkeepError says why."""
@@ -681,7 +819,8 @@ def write_edits(directory: Path, edits: Iterable[tuple[int, str, Mapping[str, An
                     report.conflicts.append(
                         f"{path.name} ({aid_id}) : « {FIELDS_BY_KEY[key].label} » avait changé "
                         "dans le fichier depuis la modification ; la valeur de la console "
-                        "l'emporte.")
+                        "l'emporte."
+                    )
                 _set_fact(record, key, value)
         changed.add(path)
         report.written.append(edit_id)
@@ -696,8 +835,10 @@ def write_edits(directory: Path, edits: Iterable[tuple[int, str, Mapping[str, An
     if new_errors:
         for path, text in original.items():
             _write_atomically(path, text)
-        raise UpkeepError("les modifications rendraient le catalogue invalide ; rien n'a été "
-                          "écrit :\n" + "\n".join(new_errors))
+        raise UpkeepError(
+            "les modifications rendraient le catalogue invalide ; rien n'a été "
+            "écrit :\n" + "\n".join(new_errors)
+        )
     report.files = sorted(texts)
     return report
 

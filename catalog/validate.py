@@ -13,18 +13,50 @@ from catalog.rules import INNER, OPERATORS
 ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 FAMILIES = ("qpv", "creation", "transition", "regional")
-AID_TYPES = ("subvention", "pret", "pret_honneur", "microcredit", "garantie",
-             "exoneration_fiscale", "exoneration_sociale", "allocation", "accompagnement",
-             "formation", "local", "prix", "fonds_propres")
+AID_TYPES = (
+    "subvention",
+    "pret",
+    "pret_honneur",
+    "microcredit",
+    "garantie",
+    "exoneration_fiscale",
+    "exoneration_sociale",
+    "allocation",
+    "accompagnement",
+    "formation",
+    "local",
+    "prix",
+    "fonds_propres",
+)
 STATUSES = ("open", "closed", "uncertain")
 CONFIDENCES = ("confirmed", "secondary", "unconfirmed")
-CONTACT_KINDS = ("citeslab", "bge", "cci", "cma", "initiative", "adie", "france_active",
-                 "france_travail", "epci", "reseau_entreprendre", "france_services",
-                 "conseillers_entreprises", "other")
+CONTACT_KINDS = (
+    "citeslab",
+    "bge",
+    "cci",
+    "cma",
+    "initiative",
+    "adie",
+    "france_active",
+    "france_travail",
+    "epci",
+    "reseau_entreprendre",
+    "france_services",
+    "conseillers_entreprises",
+    "other",
+)
 RULE_FIELDS = set(FIELDS) - {"commune", "code_postal", "territoire"}
 # Every territory offers at least these kinds of contact (one of each group).
-REQUIRED_CONTACT_KINDS = (("citeslab", "bge", "other"), ("cci",), ("cma",), ("initiative",),
-                          ("adie",), ("france_active",), ("france_travail",), ("epci",))
+REQUIRED_CONTACT_KINDS = (
+    ("citeslab", "bge", "other"),
+    ("cci",),
+    ("cma",),
+    ("initiative",),
+    ("adie",),
+    ("france_active",),
+    ("france_travail",),
+    ("epci",),
+)
 
 
 def validate(files: CatalogFiles) -> list[str]:
@@ -60,8 +92,10 @@ def _contact_coverage(files: CatalogFiles, errors: list[str]) -> None:
         have = kinds.get(territory.get("id"), set())
         for group in REQUIRED_CONTACT_KINDS:
             if not have & set(group):
-                errors.append(f"contacts.yml: le territoire {territory.get('id')} n'a aucun "
-                              f"contact de type {' ou '.join(group)}")
+                errors.append(
+                    f"contacts.yml: le territoire {territory.get('id')} n'a aucun "
+                    f"contact de type {' ou '.join(group)}"
+                )
 
 
 def _where(files: CatalogFiles, kind: str, record: dict) -> str:
@@ -96,8 +130,7 @@ def _date(value: Any, where: str, key: str, errors: list[str]) -> None:
         errors.append(f"{where}: {key} doit être une date AAAA-MM-JJ : {value!r}")
 
 
-def _choice(value: Any, choices: tuple[str, ...], where: str, key: str,
-            errors: list[str]) -> None:
+def _choice(value: Any, choices: tuple[str, ...], where: str, key: str, errors: list[str]) -> None:
     if value not in choices:
         errors.append(f"{where}: {key} vaut {value!r}, attendu l'un de : {', '.join(choices)}")
 
@@ -124,8 +157,9 @@ def _territory(files, territory: dict, regions: set, errors: list[str]) -> None:
         qwhere = f"{where} QPV {qpv.get('name')!r}"
         if qpv.get("commune") not in communes:
             errors.append(f"{qwhere}: commune {qpv.get('commune')!r} hors du territoire")
-        if qpv.get("code") is not None and not re.match(r"^Q[NP]\d{3}\d{2}[A-Z0-9]?$|^Q[NP]\d{6}$",
-                                                         str(qpv["code"])):
+        if qpv.get("code") is not None and not re.match(
+            r"^Q[NP]\d{3}\d{2}[A-Z0-9]?$|^Q[NP]\d{6}$", str(qpv["code"])
+        ):
             errors.append(f"{qwhere}: code QPV invalide {qpv.get('code')!r}")
         _choice(qpv.get("confidence"), CONFIDENCES, qwhere, "confidence", errors)
         _url(qpv.get("source"), qwhere, "source", errors)
@@ -139,15 +173,32 @@ def _communes_unique(files: CatalogFiles, errors: list[str]) -> None:
         for commune in territory.get("communes") or []:
             insee = commune.get("insee")
             if insee in seen:
-                errors.append(f"territories.yml: commune {insee} dans {seen[insee]} "
-                              f"et {territory.get('id')}")
+                errors.append(
+                    f"territories.yml: commune {insee} dans {seen[insee]} et {territory.get('id')}"
+                )
             seen[insee] = territory.get("id")
 
 
 def _aid(files, aid: dict, regions: set, territories: set, errors: list[str]) -> None:
     where = _where(files, "aids", aid)
-    _required(aid, ("id", "name", "family", "provider", "type", "summary", "status", "url",
-                    "sources", "confidence", "last_checked"), where, errors)
+    _required(
+        aid,
+        (
+            "id",
+            "name",
+            "family",
+            "provider",
+            "type",
+            "summary",
+            "status",
+            "url",
+            "sources",
+            "confidence",
+            "last_checked",
+        ),
+        where,
+        errors,
+    )
     _choice(aid.get("family"), FAMILIES, where, "family", errors)
     _choice(aid.get("type"), AID_TYPES, where, "type", errors)
     _choice(aid.get("status"), STATUSES, where, "status", errors)
@@ -168,8 +219,9 @@ def _aid(files, aid: dict, regions: set, territories: set, errors: list[str]) ->
     else:
         low, high = amount.get("min"), amount.get("max")
         for key, value in (("min", low), ("max", high)):
-            if value is not None and (isinstance(value, bool)
-                                      or not isinstance(value, (int, float)) or value < 0):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+            ):
                 errors.append(f"{where}: amount.{key} doit être un nombre positif ou null")
         if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low > high:
             errors.append(f"{where}: amount.min est supérieur à amount.max")
@@ -212,8 +264,10 @@ def _rule(rule: Any, where: str, errors: list[str]) -> None:
     operators = [key for key in rule if key in OPERATORS]
     extra = set(rule) - set(OPERATORS) - {"field", "reason", "ask"}
     if len(operators) != 1 or extra:
-        errors.append(f"{where}: une condition sur {field} doit avoir un seul opérateur parmi "
-                      f"{', '.join(OPERATORS)}")
+        errors.append(
+            f"{where}: une condition sur {field} doit avoir un seul opérateur parmi "
+            f"{', '.join(OPERATORS)}"
+        )
         return
     operator, expected = operators[0], rule[operators[0]]
     values = expected if isinstance(expected, list) else [expected]
@@ -225,8 +279,9 @@ def _rule(rule: Any, where: str, errors: list[str]) -> None:
             errors.append(f"{where}: valeur inconnue pour {field} : {value!r}")
         elif kind == "bool" and not isinstance(value, bool):
             errors.append(f"{where}: {field} attend true ou false")
-        elif kind in ("int", "number") and (isinstance(value, bool)
-                                            or not isinstance(value, (int, float))):
+        elif kind in ("int", "number") and (
+            isinstance(value, bool) or not isinstance(value, (int, float))
+        ):
             errors.append(f"{where}: {field} attend un nombre")
     if operator == "contains" and kind != "enum_list":
         errors.append(f"{where}: contains ne s'applique qu'à une liste (besoins)")

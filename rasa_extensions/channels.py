@@ -37,10 +37,12 @@ def parse_origins(value: Any) -> List[Text]:
 
 def capped(on_new_message: Handler, max_chars: int) -> Handler:
     """`on_new_message`, with the text of each user message cut to `max_chars` characters."""
+
     async def handle(message: UserMessage) -> Any:
         if message.text and len(message.text) > max_chars:
             message.text = message.text[:max_chars]
         return await on_new_message(message)
+
     return handle
 
 
@@ -53,17 +55,17 @@ class WebSocketIOInput(SocketIOInput):
 
     @classmethod
     def name(cls) -> Text:
-        return "socketio"   # same webhook, same `input_channel` as Rasa's own channel
+        return "socketio"  # same webhook, same `input_channel` as Rasa's own channel
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         credentials = credentials or {}
         channel = super().from_credentials(credentials)
         channel.allowed_origins = parse_origins(credentials.get("allowed_origins"))
-        channel.max_message_chars = int(credentials.get("max_message_chars")
-                                        or DEFAULT_MAX_MESSAGE_CHARS)
-        channel.max_frame_bytes = int(credentials.get("max_frame_bytes")
-                                      or DEFAULT_MAX_FRAME_BYTES)
+        channel.max_message_chars = int(
+            credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
+        )
+        channel.max_frame_bytes = int(credentials.get("max_frame_bytes") or DEFAULT_MAX_FRAME_BYTES)
         return channel
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
@@ -82,13 +84,14 @@ class CappedRestInput(RestInput):
 
     @classmethod
     def name(cls) -> Text:
-        return "rest"   # same URL: /webhooks/rest/webhook
+        return "rest"  # same URL: /webhooks/rest/webhook
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         channel = cls()
-        channel.max_message_chars = int((credentials or {}).get("max_message_chars")
-                                        or DEFAULT_MAX_MESSAGE_CHARS)
+        channel.max_message_chars = int(
+            (credentials or {}).get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
+        )
         return channel
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:

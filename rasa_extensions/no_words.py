@@ -20,12 +20,16 @@ FALLBACK = "nlu_fallback"
 MAX_LENGTH = 2000
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER],
-                          is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class NoWordsFallback(GraphComponent):
     @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "NoWordsFallback":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NoWordsFallback":
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -34,7 +38,8 @@ class NoWordsFallback(GraphComponent):
             if WORD.search(text) and len(text) <= MAX_LENGTH:
                 continue
             message.set(INTENT, {"name": FALLBACK, "confidence": 1.0}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [{"name": FALLBACK, "confidence": 1.0}],
-                        add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY, [{"name": FALLBACK, "confidence": 1.0}], add_to_output=True
+            )
             message.set(ENTITIES, [], add_to_output=True)
         return messages

@@ -40,34 +40,90 @@ import yaml
 #   ("epci", SIREN, [INSEE])   only these communes; the EPCI/EPT is still recorded
 #   ("ept", SIREN, [INSEE])    idem
 TERRITORIES: list[dict[str, Any]] = [
-    {"id": "aix-marseille", "name": "Métropole d'Aix-Marseille-Provence",
-     "region": "provence-alpes-cote-d-azur", "source": ("epci", "200054807")},
-    {"id": "arras", "name": "Communauté urbaine d'Arras",
-     "region": "hauts-de-france", "source": ("epci", "200033579")},
-    {"id": "laval", "name": "Laval Agglomération",
-     "region": "pays-de-la-loire", "source": ("epci", "200083392")},
-    {"id": "maubeuge-val-de-sambre", "name": "Communauté d'agglomération Maubeuge Val de Sambre",
-     "region": "hauts-de-france", "source": ("epci", "200043396")},
-    {"id": "montbeliard", "name": "Pays de Montbéliard Agglomération",
-     "region": "bourgogne-franche-comte", "source": ("epci", "200065647")},
-    {"id": "montpellier", "name": "Montpellier Méditerranée Métropole",
-     "region": "occitanie", "source": ("epci", "243400017")},
-    {"id": "est-ensemble", "name": "Est Ensemble (établissement public territorial)",
-     "region": "ile-de-france", "source": ("ept", "200057875")},
-    {"id": "grand-paris-sud", "name": "Grand Paris Sud Seine-Essonne-Sénart",
-     "region": "ile-de-france", "source": ("epci", "200059228")},
-    {"id": "grand-narbonne", "name": "Le Grand Narbonne",
-     "region": "occitanie", "source": ("epci", "241100593")},
-    {"id": "grand-nancy", "name": "Métropole du Grand Nancy",
-     "region": "grand-est", "source": ("epci", "245400676")},
-    {"id": "orly-choisy", "name": "Orly et Choisy-le-Roi",
-     "region": "ile-de-france", "source": ("ept", "200058014", ["94054", "94022"])},
-    {"id": "roubaix", "name": "Roubaix",
-     "region": "hauts-de-france", "source": ("epci", "200093201", ["59512"])},
-    {"id": "toulouse", "name": "Toulouse Métropole",
-     "region": "occitanie", "source": ("epci", "243100518")},
-    {"id": "saint-louis-reunion", "name": "Saint-Louis (La Réunion)",
-     "region": "la-reunion", "source": ("epci", "249740077", ["97414"])},
+    {
+        "id": "aix-marseille",
+        "name": "Métropole d'Aix-Marseille-Provence",
+        "region": "provence-alpes-cote-d-azur",
+        "source": ("epci", "200054807"),
+    },
+    {
+        "id": "arras",
+        "name": "Communauté urbaine d'Arras",
+        "region": "hauts-de-france",
+        "source": ("epci", "200033579"),
+    },
+    {
+        "id": "laval",
+        "name": "Laval Agglomération",
+        "region": "pays-de-la-loire",
+        "source": ("epci", "200083392"),
+    },
+    {
+        "id": "maubeuge-val-de-sambre",
+        "name": "Communauté d'agglomération Maubeuge Val de Sambre",
+        "region": "hauts-de-france",
+        "source": ("epci", "200043396"),
+    },
+    {
+        "id": "montbeliard",
+        "name": "Pays de Montbéliard Agglomération",
+        "region": "bourgogne-franche-comte",
+        "source": ("epci", "200065647"),
+    },
+    {
+        "id": "montpellier",
+        "name": "Montpellier Méditerranée Métropole",
+        "region": "occitanie",
+        "source": ("epci", "243400017"),
+    },
+    {
+        "id": "est-ensemble",
+        "name": "Est Ensemble (établissement public territorial)",
+        "region": "ile-de-france",
+        "source": ("ept", "200057875"),
+    },
+    {
+        "id": "grand-paris-sud",
+        "name": "Grand Paris Sud Seine-Essonne-Sénart",
+        "region": "ile-de-france",
+        "source": ("epci", "200059228"),
+    },
+    {
+        "id": "grand-narbonne",
+        "name": "Le Grand Narbonne",
+        "region": "occitanie",
+        "source": ("epci", "241100593"),
+    },
+    {
+        "id": "grand-nancy",
+        "name": "Métropole du Grand Nancy",
+        "region": "grand-est",
+        "source": ("epci", "245400676"),
+    },
+    {
+        "id": "orly-choisy",
+        "name": "Orly et Choisy-le-Roi",
+        "region": "ile-de-france",
+        "source": ("ept", "200058014", ["94054", "94022"]),
+    },
+    {
+        "id": "roubaix",
+        "name": "Roubaix",
+        "region": "hauts-de-france",
+        "source": ("epci", "200093201", ["59512"]),
+    },
+    {
+        "id": "toulouse",
+        "name": "Toulouse Métropole",
+        "region": "occitanie",
+        "source": ("epci", "243100518"),
+    },
+    {
+        "id": "saint-louis-reunion",
+        "name": "Saint-Louis (La Réunion)",
+        "region": "la-reunion",
+        "source": ("epci", "249740077", ["97414"]),
+    },
 ]
 
 # How the intercommunality is named in our files (the package uses "CA ...", bare EPT names).
@@ -112,8 +168,9 @@ def load(data_dir: Path) -> dict[str, Any]:
     version = json.loads(package.read_text())["version"] if package.exists() else "unknown"
     return {
         "version": version,
-        "communes": {c["code"]: c for c in read("communes.json")
-                     if c.get("type") == "commune-actuelle"},
+        "communes": {
+            c["code"]: c for c in read("communes.json") if c.get("type") == "commune-actuelle"
+        },
         "epci": {e["code"]: e for e in read("epci.json")},
         "ept": {e["code"]: e for e in read("ept.json")},
         "regions": read("regions.json"),
@@ -132,10 +189,17 @@ def build_regions(data: dict[str, Any]) -> list[dict[str, Any]]:
     for region in data["regions"]:
         if region["code"] not in ids:
             continue
-        departments = sorted(d["code"] for d in data["departements"]
-                             if d["region"] == region["code"])
-        regions.append({"id": ids[region["code"]], "name": region["nom"],
-                        "insee_code": region["code"], "departments": departments})
+        departments = sorted(
+            d["code"] for d in data["departements"] if d["region"] == region["code"]
+        )
+        regions.append(
+            {
+                "id": ids[region["code"]],
+                "name": region["nom"],
+                "insee_code": region["code"],
+                "departments": departments,
+            }
+        )
     return sorted(regions, key=lambda r: r["id"])
 
 
@@ -157,24 +221,29 @@ def build_territory(spec: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
         if commune is None:
             raise SystemExit(f"{spec['id']}: commune {code} absente (pas commune-actuelle ?)")
         if regions.get(commune["region"]) != spec["region"]:
-            raise SystemExit(f"{spec['id']}: {code} est en région {commune['region']}, "
-                             f"pas {spec['region']}")
+            raise SystemExit(
+                f"{spec['id']}: {code} est en région {commune['region']}, pas {spec['region']}"
+            )
         postal = sorted(set(commune.get("codesPostaux") or []))
         if not postal or not all(re.fullmatch(r"\d{5}", p) for p in postal):
             raise SystemExit(f"{spec['id']}: codes postaux invalides pour {code}: {postal}")
         communes.append({"insee": code, "name": commune["nom"], "postal_codes": postal})
-    return {"id": spec["id"], "name": spec["name"], "region": spec["region"],
-            "epci": {"siren": siren, "name": EPCI_NAMES.get(siren, group["nom"])},
-            "communes": communes}
+    return {
+        "id": spec["id"],
+        "name": spec["name"],
+        "region": spec["region"],
+        "epci": {"siren": siren, "name": EPCI_NAMES.get(siren, group["nom"])},
+        "communes": communes,
+    }
 
 
 def render_territories(territories: list[dict[str, Any]], version: str) -> str:
     out = [
-        "# The 14 \"Quartiers productifs\" pilot territories.",
+        '# The 14 "Quartiers productifs" pilot territories.',
         "#",
         "# communes, epci: generated by scripts/extract_territories.py from the npm package",
         f"# @etalab/decoupage-administratif {version} (INSEE COG, DGCL EPCI, INSEE EPT, La Poste",
-        "# postal codes; Licence Ouverte). Current communes only (\"commune-actuelle\"); Marseille",
+        '# postal codes; Licence Ouverte). Current communes only ("commune-actuelle"); Marseille',
         "# is one commune (13055) listing the postal codes of its arrondissements. Do not edit the",
         "# communes by hand: re-run the script. economic_service and qpv are hand-curated and kept",
         "# by the script.",
@@ -198,8 +267,9 @@ def render_territories(territories: list[dict[str, Any]], version: str) -> str:
         out.append(f"  communes:  # {len(t['communes'])}")
         for c in t["communes"]:
             codes = ", ".join(q(p) for p in c["postal_codes"])
-            out.append(f"    - {{insee: {q(c['insee'])}, name: {q(c['name'])}, "
-                       f"postal_codes: [{codes}]}}")
+            out.append(
+                f"    - {{insee: {q(c['insee'])}, name: {q(c['name'])}, postal_codes: [{codes}]}}"
+            )
         qpvs = t.get("qpv") or []
         if not qpvs:
             out.append("  qpv: []")
@@ -235,10 +305,12 @@ def render_regions(regions: list[dict[str, Any]], version: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data_dir", type=Path,
-                        help="the package's data directory (…/package/data)")
-    parser.add_argument("--territories", type=Path,
-                        help="existing territories.yml whose economic_service and qpv are kept")
+    parser.add_argument("data_dir", type=Path, help="the package's data directory (…/package/data)")
+    parser.add_argument(
+        "--territories",
+        type=Path,
+        help="existing territories.yml whose economic_service and qpv are kept",
+    )
     parser.add_argument("--out", type=Path, help="write territories here (default: stdout)")
     parser.add_argument("--regions-out", type=Path, help="also write regions.yml here")
     args = parser.parse_args(argv)
@@ -255,8 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         territory = build_territory(spec, data)
         for commune in territory["communes"]:
             if commune["insee"] in seen:
-                raise SystemExit(f"commune {commune['insee']} dans {seen[commune['insee']]} "
-                                 f"et {spec['id']}")
+                raise SystemExit(
+                    f"commune {commune['insee']} dans {seen[commune['insee']]} et {spec['id']}"
+                )
             seen[commune["insee"]] = spec["id"]
         territory.update(curated.get(spec["id"], {}))
         territories.append(territory)
@@ -272,8 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         yaml.safe_load(regions_text)
         args.regions_out.write_text(regions_text, encoding="utf-8")
     for t in territories:
-        print(f"{t['id']}: {len(t['communes'])} communes, {len(t.get('qpv') or [])} QPV",
-              file=sys.stderr)
+        print(
+            f"{t['id']}: {len(t['communes'])} communes, {len(t.get('qpv') or [])} QPV",
+            file=sys.stderr,
+        )
     return 0
 
 

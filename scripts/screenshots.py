@@ -30,8 +30,12 @@ from widget_browser import DESCRIPTION, Chat, launch  # noqa: E402
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 860}},
-    "mobile": {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,
-               "is_mobile": True, "has_touch": True},
+    "mobile": {
+        "viewport": {"width": 360, "height": 740},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
 }
 
 
@@ -40,9 +44,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "docs")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="qp-screenshots-"))
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
-                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/catalog.sqlite"   # accounts and leads
+    settings = Settings(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        web_port=free_port(),
+        tracker_db=tmp / "tracker.sqlite",
+        log_dir=tmp / "log",
+    )
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/catalog.sqlite"  # accounts and leads
     create_people(os.environ["DATABASE_URL"], (ROUBAIX,))
     with Stack(settings, with_web=True) as stack, sync_playwright() as playwright:
         web_url = f"http://{stack.web_settings.host}:{stack.web_settings.port}"
@@ -58,7 +67,8 @@ def main() -> int:
             page.locator(".qp-message--bot", has_text="En savoir plus").first.evaluate(
                 """item => { const log = item.closest('.qp-log');
                             log.scrollTop = item.offsetTop + item.offsetHeight
-                                            - log.clientHeight + 8; }""")
+                                            - log.clientHeight + 8; }"""
+            )
             page.wait_for_timeout(300)
             path = args.out / f"widget-{name}.png"
             page.screenshot(path=str(path))
@@ -70,8 +80,9 @@ def main() -> int:
 
 
 def console_screenshots(browser, web_url: str, out: Path) -> None:  # noqa: ANN001
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 1000},
-                                  base_url=web_url)
+    context = browser.new_context(
+        locale="fr-FR", viewport={"width": 1280, "height": 1000}, base_url=web_url
+    )
     context.set_default_timeout(180_000)
     page = context.new_page()
     page.goto("/console/discuter")

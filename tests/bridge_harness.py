@@ -34,11 +34,17 @@ def rasa():
     fake.down()
 
 
-def settings_for(telegram: FakeTelegram, rasa_url: str, state_db: Path,
-                 **overrides: Any) -> TelegramSettings:
-    settings = TelegramSettings(token=telegram.token, rasa_url=rasa_url, state_db=state_db,
-                                api_base_url=telegram.base_url, poll_timeout=1,
-                                retry=FAST_RETRY)
+def settings_for(
+    telegram: FakeTelegram, rasa_url: str, state_db: Path, **overrides: Any
+) -> TelegramSettings:
+    settings = TelegramSettings(
+        token=telegram.token,
+        rasa_url=rasa_url,
+        state_db=state_db,
+        api_base_url=telegram.base_url,
+        poll_timeout=1,
+        retry=FAST_RETRY,
+    )
     return dataclasses.replace(settings, **overrides)
 
 
@@ -49,10 +55,9 @@ async def running_bridge(settings: TelegramSettings) -> AsyncIterator[Bridge]:
     stop = asyncio.Event()
     task = asyncio.create_task(bridge.run(stop))
     ready = asyncio.create_task(bridge.ready.wait())
-    done, _ = await asyncio.wait({task, ready}, timeout=20,
-                                 return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait({task, ready}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
-        task.result()   # raises what made the start fail
+        task.result()  # raises what made the start fail
     if not done:
         raise TimeoutError("the bridge did not start")
     try:

@@ -21,8 +21,9 @@ from catalog.files import read_files  # noqa: E402
 from catalog.profile import parse_profile  # noqa: E402
 
 # The machine's PostgreSQL (trust authentication); each test session gets its own database.
-POSTGRES_ADMIN_URL = os.environ.get("QP_TEST_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "QP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _sqlite(tmp_path_factory) -> str:
@@ -31,6 +32,7 @@ def _sqlite(tmp_path_factory) -> str:
 
 def _postgresql(tmp_path_factory) -> str:
     from sqlalchemy import create_engine, text
+
     name = f"qp_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -45,6 +47,7 @@ DATABASES = [pytest.param(_sqlite, id="sqlite"), pytest.param(_postgresql, id="p
 
 def pytest_sessionfinish(session, exitstatus):
     from sqlalchemy import text
+
     for admin, name in _created_databases:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -61,12 +64,17 @@ def assistant(tmp_path_factory):
     from bot.config import Settings
     from catalog.engine import open_catalog
 
-    open_catalog()   # loads the catalogue database before three processes read it
+    open_catalog()  # loads the catalogue database before three processes read it
     tmp = tmp_path_factory.mktemp("assistant")
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
-                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+    settings = Settings(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        web_port=free_port(),
+        tracker_db=tmp / "tracker.sqlite",
+        log_dir=tmp / "log",
+    )
     with pytest.MonkeyPatch.context() as env:
-        env.delenv("QP_TRACKER_URL", raising=False)   # the console reads this tracker store
+        env.delenv("QP_TRACKER_URL", raising=False)  # the console reads this tracker store
         with Stack(settings, with_web=True) as stack:
             yield stack
 
@@ -75,6 +83,7 @@ def assistant(tmp_path_factory):
 def app_catalog():
     """The catalogue as the running assistant sees it (DATABASE_URL), for end-to-end tests."""
     from catalog.engine import open_catalog
+
     return open_catalog()
 
 

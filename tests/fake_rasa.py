@@ -25,7 +25,7 @@ def echo(message: dict[str, Any]) -> list[dict[str, Any]]:
 class FakeRasa:
     def __init__(self, reply: Reply = echo) -> None:
         self.reply = reply
-        self.status = 200   # set to 4xx/5xx to make Rasa refuse messages
+        self.status = 200  # set to 4xx/5xx to make Rasa refuse messages
         self.received: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -45,9 +45,9 @@ class FakeRasa:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"   # no keep-alive: down() really cuts Rasa off
+            protocol_version = "HTTP/1.0"  # no keep-alive: down() really cuts Rasa off
 
-            def do_POST(self) -> None:   # noqa: N802
+            def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if self.path != "/webhooks/rest/webhook":
                     status, answer = 404, {"error": "not found"}

@@ -27,10 +27,23 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 # Parameters that Telegram receives as raw strings (python-telegram-bot JSON-encodes the others).
-STRING_PARAMS = {"text", "callback_query_id", "url", "secret_token", "parse_mode", "caption",
-                 "inline_message_id", "description", "short_description", "language_code",
-                 "ip_address", "emoji", "name", "title"}
-MAX_POLL_WAIT = 0.5   # seconds a getUpdates call waits at most, so that shutdowns stay quick
+STRING_PARAMS = {
+    "text",
+    "callback_query_id",
+    "url",
+    "secret_token",
+    "parse_mode",
+    "caption",
+    "inline_message_id",
+    "description",
+    "short_description",
+    "language_code",
+    "ip_address",
+    "emoji",
+    "name",
+    "title",
+}
+MAX_POLL_WAIT = 0.5  # seconds a getUpdates call waits at most, so that shutdowns stay quick
 
 
 @dataclass
@@ -38,8 +51,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
-    refused: bool = False   # answered with an injected error
-    result: Any = None      # what the fake answered (for sendMessage: the message)
+    refused: bool = False  # answered with an injected error
+    result: Any = None  # what the fake answered (for sendMessage: the message)
 
 
 def utf16_len(text: str) -> int:
@@ -58,21 +71,28 @@ def _decode(name: str, value: str) -> Any:
 class FakeTelegram:
     TOKEN = "123456789:FAKE-token_for_tests"
 
-    def __init__(self, token: str = TOKEN, username: str = "qp_assistant_bot",
-                 bot_id: int = 123456789) -> None:
+    def __init__(
+        self, token: str = TOKEN, username: str = "qp_assistant_bot", bot_id: int = 123456789
+    ) -> None:
         self.token = token
-        self.bot = {"id": bot_id, "is_bot": True, "first_name": "Assistant QP",
-                    "username": username, "can_join_groups": True,
-                    "can_read_all_group_messages": False, "supports_inline_queries": False}
+        self.bot = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Assistant QP",
+            "username": username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] = {}
         self.commands: list[dict[str, Any]] = []
-        self.messages: dict[tuple[int, int], dict[str, Any]] = {}   # (chat, id) → message
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, id) → message
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
-        self._failures: dict[str, list[tuple[int, int]]] = {}   # method → [(code, retry_after)]
+        self._failures: dict[str, list[tuple[int, int]]] = {}  # method → [(code, retry_after)]
         self._changed = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -85,18 +105,19 @@ class FakeTelegram:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:   # noqa: N802  (http.server's naming)
+            def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
                 fake._handle(self)
 
-            do_GET = do_POST   # noqa: N815
+            do_GET = do_POST  # noqa: N815
 
             def log_message(self, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
         return self
 
@@ -128,17 +149,28 @@ class FakeTelegram:
             return {"id": chat_id, "type": "private", "first_name": "Camille"}
         return {"id": chat_id, "type": chat_type, "title": "Commerçants du quartier"}
 
-    def _message(self, chat_id: int, chat_type: str, user_id: int | None,
-                 reply_to_bot: bool) -> dict[str, Any]:
+    def _message(
+        self, chat_id: int, chat_type: str, user_id: int | None, reply_to_bot: bool
+    ) -> dict[str, Any]:
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
             "chat": self.chat(chat_id, chat_type),
-            "from": self.user(user_id or abs(chat_id))}
+            "from": self.user(user_id or abs(chat_id)),
+        }
         if reply_to_bot:
             mine = [m for (chat, _), m in self.messages.items() if chat == chat_id]
-            message["reply_to_message"] = mine[-1] if mine else {
-                "message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": self.chat(chat_id, chat_type), "from": self.bot, "text": "…"}
+            message["reply_to_message"] = (
+                mine[-1]
+                if mine
+                else {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": self.chat(chat_id, chat_type),
+                    "from": self.bot,
+                    "text": "…",
+                }
+            )
         return message
 
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
@@ -149,8 +181,15 @@ class FakeTelegram:
             self._changed.notify_all()
         return update
 
-    def text_update(self, chat_id: int, text: str, *, chat_type: str = "private",
-                    user_id: int | None = None, reply_to_bot: bool = False) -> dict[str, Any]:
+    def text_update(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        chat_type: str = "private",
+        user_id: int | None = None,
+        reply_to_bot: bool = False,
+    ) -> dict[str, Any]:
         """An update for a typed text, with the entities Telegram would add
         (bot_command for a leading /command, mention for each @username)."""
         message = self._message(chat_id, chat_type, user_id, reply_to_bot)
@@ -158,11 +197,17 @@ class FakeTelegram:
         entities = []
         command = re.match(r"/\w+(@\w+)?", text)
         if command:
-            entities.append({"type": "bot_command", "offset": 0,
-                             "length": utf16_len(command.group())})
+            entities.append(
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
+            )
         for mention in re.finditer(r"(?<!\w)@\w+", text):
-            entities.append({"type": "mention", "offset": utf16_len(text[:mention.start()]),
-                             "length": utf16_len(mention.group())})
+            entities.append(
+                {
+                    "type": "mention",
+                    "offset": utf16_len(text[: mention.start()]),
+                    "length": utf16_len(mention.group()),
+                }
+            )
         if entities:
             message["entities"] = entities
         return {"message": message}
@@ -170,15 +215,22 @@ class FakeTelegram:
     def send_text(self, chat_id: int, text: str, **options: Any) -> dict[str, Any]:
         return self.push(self.text_update(chat_id, text, **options))
 
-    def send_other(self, chat_id: int, kind: str, *, chat_type: str = "private",
-                   reply_to_bot: bool = False) -> dict[str, Any]:
+    def send_other(
+        self, chat_id: int, kind: str, *, chat_type: str = "private", reply_to_bot: bool = False
+    ) -> dict[str, Any]:
         """A photo, voice note, sticker, document or location."""
         file = {"file_id": f"{kind}-1", "file_unique_id": f"{kind}-u1"}
         content = {
             "photo": [{**file, "width": 90, "height": 90}],
             "voice": {**file, "duration": 3},
-            "sticker": {**file, "width": 512, "height": 512, "is_animated": False,
-                        "is_video": False, "type": "regular"},
+            "sticker": {
+                **file,
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            },
             "document": {**file, "file_name": "devis.pdf"},
             "location": {"latitude": 50.6942, "longitude": 3.1746},
         }[kind]
@@ -186,14 +238,24 @@ class FakeTelegram:
         message[kind] = content
         return self.push({"message": message})
 
-    def press(self, chat_id: int, message_id: int, callback_data: str,
-              user_id: int | None = None) -> dict[str, Any]:
+    def press(
+        self, chat_id: int, message_id: int, callback_data: str, user_id: int | None = None
+    ) -> dict[str, Any]:
         """The user presses an inline button of a message the bot sent."""
         message = self.messages.get((chat_id, message_id)) or {
-            "message_id": message_id, "date": int(time.time()), "chat": self.chat(chat_id),
-            "from": self.bot, "text": "…"}
-        query = {"id": f"cq{next(self._callback_ids)}", "from": self.user(user_id or abs(chat_id)),
-                 "chat_instance": f"ci{chat_id}", "data": callback_data, "message": message}
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat(chat_id),
+            "from": self.bot,
+            "text": "…",
+        }
+        query = {
+            "id": f"cq{next(self._callback_ids)}",
+            "from": self.user(user_id or abs(chat_id)),
+            "chat_instance": f"ci{chat_id}",
+            "data": callback_data,
+            "message": message,
+        }
         return self.push({"callback_query": query})
 
     # --- what the bot did -----------------------------------------------------------------
@@ -204,8 +266,11 @@ class FakeTelegram:
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """The sendMessage parameters, in order (optionally for one chat)."""
-        return [c.params for c in self.calls_to("sendMessage")
-                if chat_id is None or c.params.get("chat_id") == chat_id]
+        return [
+            c.params
+            for c in self.calls_to("sendMessage")
+            if chat_id is None or c.params.get("chat_id") == chat_id
+        ]
 
     def message_id_of(self, params: dict[str, Any]) -> int:
         """The message_id Telegram gave to the message sent with these sendMessage params."""
@@ -234,8 +299,9 @@ class FakeTelegram:
             await asyncio.sleep(0.02)
         return value
 
-    def fail_next(self, method: str, times: int = 1, retry_after: int = 1,
-                  error_code: int = 429) -> None:
+    def fail_next(
+        self, method: str, times: int = 1, retry_after: int = 1, error_code: int = 429
+    ) -> None:
         """The next `times` calls of `method` are refused with this error."""
         with self._changed:
             self._failures.setdefault(method, []).extend([(error_code, retry_after)] * times)
@@ -247,12 +313,14 @@ class FakeTelegram:
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
         if not match:
-            return self._reply(request, 404, {"ok": False, "error_code": 404,
-                                              "description": "Not Found"})
+            return self._reply(
+                request, 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            )
         token, method = match.groups()
         if token != self.token:
-            return self._reply(request, 401, {"ok": False, "error_code": 401,
-                                              "description": "Unauthorized"})
+            return self._reply(
+                request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
         params = self._params(request, body)
         with self._changed:
             failures = self._failures.get(method)
@@ -260,8 +328,11 @@ class FakeTelegram:
                 code, retry_after = failures.pop(0)
                 self.calls.append(Call(method, params, time.monotonic(), refused=True))
                 self._changed.notify_all()
-                answer = {"ok": False, "error_code": code,
-                          "description": f"Too Many Requests: retry after {retry_after}"}
+                answer = {
+                    "ok": False,
+                    "error_code": code,
+                    "description": f"Too Many Requests: retry after {retry_after}",
+                }
                 if code == 429:
                     answer["parameters"] = {"retry_after": retry_after}
                 return self._reply(request, code, answer)
@@ -272,10 +343,11 @@ class FakeTelegram:
                 result = self._answer(method, params)
                 self.calls.append(Call(method, params, time.monotonic(), result=result))
                 self._changed.notify_all()
-        if isinstance(result, tuple):   # (status, description): an API error
+        if isinstance(result, tuple):  # (status, description): an API error
             status, description = result
-            return self._reply(request, status, {"ok": False, "error_code": status,
-                                                 "description": description})
+            return self._reply(
+                request, status, {"ok": False, "error_code": status, "description": description}
+            )
         self._reply(request, 200, {"ok": True, "result": result})
 
     @staticmethod
@@ -285,8 +357,10 @@ class FakeTelegram:
             return {}
         if kind.startswith("application/json"):
             return json.loads(body)
-        return {name: _decode(name, value)
-                for name, value in parse_qsl(body.decode(), keep_blank_values=True)}
+        return {
+            name: _decode(name, value)
+            for name, value in parse_qsl(body.decode(), keep_blank_values=True)
+        }
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -314,13 +388,20 @@ class FakeTelegram:
             self.webhook = {}
             return True
         if method == "getWebhookInfo":
-            return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
-                    "pending_update_count": len(self._updates)}
+            return {
+                "url": self.webhook.get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
-            message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                       "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
-                       "from": self.bot, "text": params.get("text", "")}
+            message = {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
+                "from": self.bot,
+                "text": params.get("text", ""),
+            }
             if params.get("reply_markup"):
                 message["reply_markup"] = params["reply_markup"]
             self.messages[(chat_id, message["message_id"])] = message
@@ -335,8 +416,13 @@ class FakeTelegram:
             else:
                 message.pop("reply_markup", None)
             return message
-        if method in ("answerCallbackQuery", "sendChatAction", "deleteMyCommands", "close",
-                      "logOut"):
+        if method in (
+            "answerCallbackQuery",
+            "sendChatAction",
+            "deleteMyCommands",
+            "close",
+            "logOut",
+        ):
             return True
         return (404, f"Not Found: method {method} is not faked")
 
@@ -350,4 +436,4 @@ class FakeTelegram:
         try:
             request.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
-            pass   # the bot gave up waiting (a long poll cancelled at shutdown)
+            pass  # the bot gave up waiting (a long poll cancelled at shutdown)

@@ -17,20 +17,33 @@ from conftest import PROJECT_DIR
 DOMAIN = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))
 
 
-def tracker(slots=None, text="", intent="informer", entities=(), new_slots=None,
-            requested=None) -> Tracker:
+def tracker(
+    slots=None, text="", intent="informer", entities=(), new_slots=None, requested=None
+) -> Tracker:
     """A tracker whose latest user message set `new_slots` (as Rasa's form hands them over)."""
     slots = dict(slots or {})
     slots["requested_slot"] = requested
-    events = [{"event": "user", "text": text,
-               "parse_data": {"intent": {"name": intent}, "entities": list(entities)}},
-              {"event": "action", "name": "profil_form"}]
+    events = [
+        {
+            "event": "user",
+            "text": text,
+            "parse_data": {"intent": {"name": intent}, "entities": list(entities)},
+        },
+        {"event": "action", "name": "profil_form"},
+    ]
     for name, value in (new_slots or {}).items():
         slots[name] = value
         events.append({"event": "slot", "name": name, "value": value})
-    return Tracker("test", slots, {"text": text, "intent": {"name": intent, "confidence": 0.9},
-                                   "entities": list(entities)},
-                   events, False, None, {"name": "profil_form"}, "action_listen")
+    return Tracker(
+        "test",
+        slots,
+        {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": list(entities)},
+        events,
+        False,
+        None,
+        {"name": "profil_form"},
+        "action_listen",
+    )
 
 
 async def run(action, track):
@@ -41,10 +54,18 @@ async def run(action, track):
 
 
 async def test_a_free_description_fills_the_profile_and_the_next_question_is_chosen():
-    slots, texts, _ = await run(ValidateProfilForm(), tracker(
-        text="je veux ouvrir une épicerie à Roubaix, je suis au chômage",
-        new_slots={"stade": "creation", "secteur": "commerce",
-                   "statut": "demandeur_emploi", "commune": "Roubaix"}))
+    slots, texts, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            text="je veux ouvrir une épicerie à Roubaix, je suis au chômage",
+            new_slots={
+                "stade": "creation",
+                "secteur": "commerce",
+                "statut": "demandeur_emploi",
+                "commune": "Roubaix",
+            },
+        ),
+    )
     assert slots["territoire"] == "roubaix" and slots["commune"] == "Roubaix"
     assert slots["requested_slot"] in ("implante_qpv", "habite_qpv", "indemnise_are")
     assert slots["champs_demandes"] == [slots["requested_slot"]]
@@ -52,26 +73,41 @@ async def test_a_free_description_fills_the_profile_and_the_next_question_is_cho
 
 
 async def test_dont_know_skips_the_question_and_moves_on():
-    known = {"stade": "creation", "secteur": "commerce", "statut": "demandeur_emploi",
-             "commune": "Roubaix", "territoire": "roubaix", "champs_demandes": ["implante_qpv"]}
-    slots, _, _ = await run(ValidateProfilForm(), tracker(
-        known, text="je ne sais pas", requested="implante_qpv"))
+    known = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "statut": "demandeur_emploi",
+        "commune": "Roubaix",
+        "territoire": "roubaix",
+        "champs_demandes": ["implante_qpv"],
+    }
+    slots, _, _ = await run(
+        ValidateProfilForm(), tracker(known, text="je ne sais pas", requested="implante_qpv")
+    )
     assert slots["champs_ignores"] == ["implante_qpv"]
     assert slots["requested_slot"] not in (None, "implante_qpv")
 
 
 async def test_a_yes_no_answer_that_nlu_called_nier_is_undone_by_dont_know():
     known = {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"}
-    slots, _, _ = await run(ValidateProfilForm(), tracker(
-        known, text="jsp", intent="nier", requested="habite_qpv",
-        new_slots={"habite_qpv": False}))
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            known,
+            text="jsp",
+            intent="nier",
+            requested="habite_qpv",
+            new_slots={"habite_qpv": False},
+        ),
+    )
     assert slots["habite_qpv"] is None and "habite_qpv" in slots["champs_ignores"]
 
 
 async def test_typed_numbers_are_read_for_the_requested_field():
     known = {"stade": "developpement", "commune": "Nancy", "territoire": "grand-nancy"}
-    slots, _, _ = await run(ValidateProfilForm(), tracker(
-        known, text="on est 3 salariés", requested="effectif"))
+    slots, _, _ = await run(
+        ValidateProfilForm(), tracker(known, text="on est 3 salariés", requested="effectif")
+    )
     assert slots["effectif"] == 3
 
 
@@ -79,8 +115,12 @@ async def test_a_stray_extraction_does_not_erase_a_known_value():
     """DIET once tagged the brackets of « Saint-Louis (97421) » as a status: « au RSA », said
     earlier, must survive."""
     known = {"stade": "creation", "statut": "rsa"}
-    track = tracker(known, text="Saint-Louis (97421)", requested="commune",
-                    new_slots={"commune": "Saint-Louis", "code_postal": "97421", "statut": ")"})
+    track = tracker(
+        known,
+        text="Saint-Louis (97421)",
+        requested="commune",
+        new_slots={"commune": "Saint-Louis", "code_postal": "97421", "statut": ")"},
+    )
     track.events[:0] = [{"event": "slot", "name": "statut", "value": "rsa"}]
     slots, _, _ = await run(ValidateProfilForm(), track)
     assert slots["statut"] == "rsa" and slots["territoire"] == "saint-louis-reunion"
@@ -88,28 +128,46 @@ async def test_a_stray_extraction_does_not_erase_a_known_value():
 
 async def test_an_unreadable_number_is_asked_again_politely():
     known = {"stade": "developpement"}
-    slots, texts, _ = await run(ValidateProfilForm(), tracker(
-        known, text="beaucoup", requested="age", new_slots={"age": "beaucoup"}))
+    slots, texts, _ = await run(
+        ValidateProfilForm(),
+        tracker(known, text="beaucoup", requested="age", new_slots={"age": "beaucoup"}),
+    )
     assert slots["age"] is None
     assert any("Je n'ai pas compris ce nombre" in t for t in texts)
 
 
 async def test_a_postal_code_outside_the_territories_is_said_plainly():
-    slots, texts, _ = await run(ValidateProfilForm(), tracker(
-        {"stade": "creation"}, text="35000", requested="commune",
-        new_slots={"code_postal": "35000"}))
+    slots, texts, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            {"stade": "creation"},
+            text="35000",
+            requested="commune",
+            new_slots={"code_postal": "35000"},
+        ),
+    )
     assert slots["territoire"] == "hors_territoire"
     assert any("ne fait pas partie des 14 territoires" in t for t in texts)
 
 
 async def test_the_form_ends_when_nothing_useful_is_left_to_ask():
-    full = {"stade": "creation", "secteur": "commerce", "statut": "demandeur_emploi",
-            "commune": "Roubaix", "territoire": "roubaix", "implante_qpv": True,
-            "habite_qpv": True, "indemnise_are": True, "besoins": ["financement"],
-            "effectif": 0, "franchise": False, "femme": False, "age": 30,
-            "anciennete_annees": 0}
-    slots, _, _ = await run(ValidateProfilForm(), tracker(full, text="oui",
-                                                          requested="femme"))
+    full = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "statut": "demandeur_emploi",
+        "commune": "Roubaix",
+        "territoire": "roubaix",
+        "implante_qpv": True,
+        "habite_qpv": True,
+        "indemnise_are": True,
+        "besoins": ["financement"],
+        "effectif": 0,
+        "franchise": False,
+        "femme": False,
+        "age": 30,
+        "anciennete_annees": 0,
+    }
+    slots, _, _ = await run(ValidateProfilForm(), tracker(full, text="oui", requested="femme"))
     assert slots["requested_slot"] is None
 
 
@@ -123,8 +181,14 @@ async def test_questions_come_with_buttons_including_dont_know():
 
 
 async def test_the_recommendation_shows_aids_with_amount_reasons_checks_and_link():
-    profile = {"stade": "creation", "secteur": "commerce", "statut": "demandeur_emploi",
-               "commune": "Roubaix", "territoire": "roubaix", "implante_qpv": True}
+    profile = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "statut": "demandeur_emploi",
+        "commune": "Roubaix",
+        "territoire": "roubaix",
+        "implante_qpv": True,
+    }
     slots, texts, messages = await run(ActionRecommander(), tracker(profile))
     aids = slots["aides_recommandees"]
     assert "pret-honneur-quartier" in aids and len(aids) <= 5
@@ -142,23 +206,39 @@ async def test_contacts_ask_for_the_place_when_unknown():
 
 
 async def test_definitions_from_the_glossary_and_the_catalogue():
-    _, texts, _ = await run(ActionDefinition(), tracker(
-        text="c'est quoi l'ACRE ?", intent="demander_definition",
-        entities=[{"entity": "aide", "value": "ACRE"}]))
+    _, texts, _ = await run(
+        ActionDefinition(),
+        tracker(
+            text="c'est quoi l'ACRE ?",
+            intent="demander_definition",
+            entities=[{"entity": "aide", "value": "ACRE"}],
+        ),
+    )
     assert texts[0].startswith("ACRE : ") and "Urssaf" in texts[0]
-    _, texts, _ = await run(ActionDefinition(), tracker(
-        text="c'est quoi le truc machin ?", intent="demander_definition",
-        entities=[{"entity": "aide", "value": "truc machin"}]))
+    _, texts, _ = await run(
+        ActionDefinition(),
+        tracker(
+            text="c'est quoi le truc machin ?",
+            intent="demander_definition",
+            entities=[{"entity": "aide", "value": "truc machin"}],
+        ),
+    )
     assert "Je n'ai pas de définition" in texts[0]
 
 
 async def test_qpv_check_names_known_neighbourhoods_and_the_official_checker():
-    _, texts, _ = await run(ActionVerifierQpv(), tracker(
-        text="Montpellier c'est en QPV ?", intent="verifier_qpv",
-        entities=[{"entity": "commune", "value": "Montpellier"}]))
+    _, texts, _ = await run(
+        ActionVerifierQpv(),
+        tracker(
+            text="Montpellier c'est en QPV ?",
+            intent="verifier_qpv",
+            entities=[{"entity": "commune", "value": "Montpellier"}],
+        ),
+    )
     assert "Mosson" in texts[0] and "sig.ville.gouv.fr" in texts[0]
-    _, texts, _ = await run(ActionVerifierQpv(), tracker(text="mon local est en QPV ?",
-                                                         intent="verifier_qpv"))
+    _, texts, _ = await run(
+        ActionVerifierQpv(), tracker(text="mon local est en QPV ?", intent="verifier_qpv")
+    )
     assert "dites-moi la commune" in texts[0]
 
 
@@ -170,71 +250,117 @@ async def test_starting_over_resets_every_slot():
 
 
 async def test_an_ambiguous_commune_is_asked_with_one_button_per_commune():
-    slots, texts, messages = await run(ValidateProfilForm(), tracker(
-        {"stade": "creation"}, text="Saint-Louis", requested="commune",
-        new_slots={"commune": "Saint-Louis"}))
+    slots, texts, messages = await run(
+        ValidateProfilForm(),
+        tracker(
+            {"stade": "creation"},
+            text="Saint-Louis",
+            requested="commune",
+            new_slots={"commune": "Saint-Louis"},
+        ),
+    )
     assert slots["commune"] is None and slots["requested_slot"] == "commune"
     assert "Plusieurs communes s'appellent « Saint-Louis »" in texts[0]
     assert "Saint-Louis (68300)" in [b["payload"] for b in messages[0]["buttons"]]
 
 
 async def test_a_correction_of_the_place_updates_territory_and_postal_code():
-    known = {"stade": "creation", "commune": "Roubaix", "code_postal": "59100",
-             "territoire": "roubaix"}
-    slots, _, _ = await run(ValidateProfilForm(), tracker(
-        known, text="non, je suis à Arras", intent="informer", requested="statut",
-        new_slots={"commune": "Arras"}))
+    known = {
+        "stade": "creation",
+        "commune": "Roubaix",
+        "code_postal": "59100",
+        "territoire": "roubaix",
+    }
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            known,
+            text="non, je suis à Arras",
+            intent="informer",
+            requested="statut",
+            new_slots={"commune": "Arras"},
+        ),
+    )
     assert slots["territoire"] == "arras" and slots["code_postal"] == "62000"
 
 
 async def test_a_correction_of_the_stage_is_kept():
     known = {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"}
-    slots, texts, _ = await run(ValidateProfilForm(), tracker(
-        known, text="en fait c'est une reprise", requested="statut",
-        new_slots={"stade": "reprise"}))
+    slots, texts, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            known,
+            text="en fait c'est une reprise",
+            requested="statut",
+            new_slots={"stade": "reprise"},
+        ),
+    )
     assert slots["stade"] == "reprise"
 
 
 async def test_a_headcount_answer_does_not_change_the_personal_situation():
-    track = tracker({"stade": "developpement", "commune": "Nancy", "territoire": "grand-nancy"},
-                    text="2 salariés", requested="effectif",
-                    new_slots={"statut": "salarie"})
+    track = tracker(
+        {"stade": "developpement", "commune": "Nancy", "territoire": "grand-nancy"},
+        text="2 salariés",
+        requested="effectif",
+        new_slots={"statut": "salarie"},
+    )
     track.events.insert(0, {"event": "slot", "name": "statut", "value": "rsa"})
     slots, _, _ = await run(ValidateProfilForm(), track)
     assert slots["statut"] == "rsa" and slots["effectif"] == 2
 
 
 async def test_zero_answers_the_headcount_even_if_nlu_heard_start_over():
-    slots, _, _ = await run(ValidateProfilForm(), tracker(
-        {"stade": "creation"}, text="zéro", intent="recommencer", requested="effectif"))
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        tracker({"stade": "creation"}, text="zéro", intent="recommencer", requested="effectif"),
+    )
     assert slots["effectif"] == 0
 
 
 async def test_an_answer_that_does_not_fit_is_said_and_the_question_stays():
-    slots, texts, _ = await run(ValidateProfilForm(), tracker(
-        {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"}, text="oui",
-        intent="affirmer", requested="effectif"))
+    slots, texts, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"},
+            text="oui",
+            intent="affirmer",
+            requested="effectif",
+        ),
+    )
     assert "Je n'ai pas compris votre réponse" in texts[0]
     assert slots["requested_slot"] == "effectif"
 
 
 async def test_no_is_not_a_commune():
-    slots, texts, _ = await run(ValidateProfilForm(), tracker(
-        {"stade": "creation"}, text="non", intent="nier", requested="commune"))
+    slots, texts, _ = await run(
+        ValidateProfilForm(),
+        tracker({"stade": "creation"}, text="non", intent="nier", requested="commune"),
+    )
     assert "commune" not in slots or slots["commune"] is None
     assert not any("14 territoires" in t for t in texts)
 
 
 async def test_a_badly_cut_situation_is_read_from_the_whole_message():
-    slots, _, _ = await run(ValidateProfilForm(), tracker(
-        {"stade": "creation"}, text="je suis demandeur d'emploi", requested="statut",
-        new_slots={"statut": "demandeur"}))
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            {"stade": "creation"},
+            text="je suis demandeur d'emploi",
+            requested="statut",
+            new_slots={"statut": "demandeur"},
+        ),
+    )
     assert slots["statut"] == "demandeur_emploi"
 
 
 async def test_the_age_of_the_business_is_not_read_as_an_amount():
-    track = tracker({"stade": "developpement", "commune": "Nancy", "territoire": "grand-nancy"},
-                    text="3 ans", requested="anciennete_annees", new_slots={"montant": "3"})
+    track = tracker(
+        {"stade": "developpement", "commune": "Nancy", "territoire": "grand-nancy"},
+        text="3 ans",
+        requested="anciennete_annees",
+        new_slots={"montant": "3"},
+    )
     slots, _, _ = await run(ValidateProfilForm(), track)
     assert slots["anciennete_annees"] == 3 and slots["montant"] is None
 

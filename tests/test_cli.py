@@ -19,14 +19,29 @@ QP = [sys.executable, "-m", "bot.cli"]
 
 
 def qp(*args: str, stdin: str | None = None, env: dict | None = None):
-    return subprocess.run([*QP, *args], input=stdin, capture_output=True, text=True,
-                          cwd=PROJECT_DIR, env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [*QP, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def test_recommend_prints_the_contract_json_for_a_job_seeker_in_roubaix(tmp_path):
     path = tmp_path / "profil.json"
-    path.write_text(json.dumps({"stade": "creation", "secteur": "commerce",
-                                "statut": "demandeur_emploi", "commune": "Roubaix"}))
+    path.write_text(
+        json.dumps(
+            {
+                "stade": "creation",
+                "secteur": "commerce",
+                "statut": "demandeur_emploi",
+                "commune": "Roubaix",
+            }
+        )
+    )
     result = qp("recommend", str(path))
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
@@ -47,13 +62,16 @@ def test_recommend_reads_standard_input():
     assert json.loads(result.stdout)["aids"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{pas du json", "profil JSON invalide"),
-    ('{"couleur": "bleu"}', "champ inconnu"),
-    ('{"stade": "fusion"}', "valeur inconnue pour stade"),
-    ('["creation"]', "objet JSON"),
-    ("", "profil JSON invalide"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{pas du json", "profil JSON invalide"),
+        ('{"couleur": "bleu"}', "champ inconnu"),
+        ('{"stade": "fusion"}', "valeur inconnue pour stade"),
+        ('["creation"]', "objet JSON"),
+        ("", "profil JSON invalide"),
+    ],
+)
 def test_recommend_refuses_a_bad_profile_with_exit_status_2(text, message):
     result = qp("recommend", "-", stdin=text)
     assert result.returncode == 2
@@ -84,7 +102,7 @@ def test_validate_reports_one_precise_line_per_error(tmp_path):
     acre["valid_until"] = None
     acre["url"] = "pas une url"
     acre["eligibility"] = {"field": "couleur", "eq": "bleu"}
-    aids.append(dict(aids[1]))                      # duplicate id
+    aids.append(dict(aids[1]))  # duplicate id
     aids_file.write_text(yaml.safe_dump(aids, allow_unicode=True))
     result = qp("catalog", "validate", env={"QP_CATALOG_DIR": str(data)})
     assert result.returncode == 1
@@ -104,7 +122,8 @@ def test_load_is_idempotent_and_export_gives_every_aid(kind, tmp_path_factory):
     assert first.stdout == second.stdout and "42 aids" in first.stdout
     exported = json.loads(qp("catalog", "export", "--format", "json", env=env).stdout)
     assert len(exported) == 42 and {"acre", "emplois-francs"} <= {a["id"] for a in exported}
-    rows = list(csv.DictReader(io.StringIO(qp("catalog", "export", "--format", "csv",
-                                               env=env).stdout)))
+    rows = list(
+        csv.DictReader(io.StringIO(qp("catalog", "export", "--format", "csv", env=env).stdout))
+    )
     closed = next(r for r in rows if r["id"] == "emplois-francs")
     assert closed["status"] == "closed" and closed["valid_until"] == "2024-12-31"

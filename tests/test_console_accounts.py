@@ -30,30 +30,44 @@ def database(tmp_path, monkeypatch):
 def sign_in(url: str, email: str, password: str) -> httpx.Response:
     with httpx.Client(base_url=url) as client:
         token = form_token(client.get("/console/connexion").text)
-        return client.post("/console/connexion", data={
-            "csrf": token, "email": email, "password": password, "suite": "/console/"})
+        return client.post(
+            "/console/connexion",
+            data={"csrf": token, "email": email, "password": password, "suite": "/console/"},
+        )
 
 
 def test_an_account_is_created_with_a_hash_and_listed(database):
-    created = qp("console", "add-account", "Conseil@Roubaix.fr", "--name", "Awa Diallo",
-                 "--territoire", "roubaix", stdin=PASSWORD + "\n")
+    created = qp(
+        "console",
+        "add-account",
+        "Conseil@Roubaix.fr",
+        "--name",
+        "Awa Diallo",
+        "--territoire",
+        "roubaix",
+        stdin=PASSWORD + "\n",
+    )
     assert created.returncode == 0, created.stderr
     assert created.stdout.strip() == "Compte créé : conseil@roubaix.fr, conseiller (roubaix)."
     listed = qp("console", "accounts")
     assert "conseil@roubaix.fr\tconseiller\troubaix" in listed.stdout
     with session(database) as db:
         account = db.scalar(select(Account))
-        assert account.password_hash.startswith("$argon2id$") and PASSWORD not in \
-            account.password_hash
+        assert (
+            account.password_hash.startswith("$argon2id$") and PASSWORD not in account.password_hash
+        )
         assert [e.action for e in db.scalars(select(AuditEntry))] == ["compte_cree"]
 
 
-@pytest.mark.parametrize("args, password, words", [
-    (["pas-une-adresse", "--territoire", "roubaix"], PASSWORD, "adresse e-mail invalide"),
-    (["a@b.fr"], PASSWORD, "rattaché à l'un des 14 territoires"),
-    (["a@b.fr", "--territoire", "lyon"], PASSWORD, "rattaché à l'un des 14 territoires"),
-    (["a@b.fr", "--territoire", "roubaix"], "court", "au moins 12 caractères"),
-])
+@pytest.mark.parametrize(
+    "args, password, words",
+    [
+        (["pas-une-adresse", "--territoire", "roubaix"], PASSWORD, "adresse e-mail invalide"),
+        (["a@b.fr"], PASSWORD, "rattaché à l'un des 14 territoires"),
+        (["a@b.fr", "--territoire", "lyon"], PASSWORD, "rattaché à l'un des 14 territoires"),
+        (["a@b.fr", "--territoire", "roubaix"], "court", "au moins 12 caractères"),
+    ],
+)
 def test_a_wrong_account_is_refused_in_french(database, args, password, words):
     result = qp("console", "add-account", *args, stdin=password + "\n")
     assert result.returncode == 1 and words in result.stderr
@@ -63,18 +77,25 @@ def test_a_wrong_account_is_refused_in_french(database, args, password, words):
 def test_password_change_and_deactivation_apply_to_signing_in(database, tmp_path):
     env = {"QP_NEW_PASSWORD": PASSWORD}
     assert qp("console", "add-account", "admin@anct.fr", "--role", "admin", env=env).returncode == 0
-    assert qp("console", "add-account", "admin@anct.fr", "--role", "admin",
-              env=env).stderr.strip() == "qp: un compte existe déjà pour admin@anct.fr"
+    assert (
+        qp("console", "add-account", "admin@anct.fr", "--role", "admin", env=env).stderr.strip()
+        == "qp: un compte existe déjà pour admin@anct.fr"
+    )
     settings = WebSettings(host="127.0.0.1", port=free_port())
     with WebServer(settings, tmp_path / "web.log") as web:
         assert sign_in(web.url, "admin@anct.fr", PASSWORD).status_code == 303
-        changed = qp("console", "set-password", "admin@anct.fr",
-                     env={"QP_NEW_PASSWORD": "un-autre-mot-de-passe"})
+        changed = qp(
+            "console",
+            "set-password",
+            "admin@anct.fr",
+            env={"QP_NEW_PASSWORD": "un-autre-mot-de-passe"},
+        )
         assert changed.stdout.strip() == "Mot de passe changé : admin@anct.fr."
         assert sign_in(web.url, "admin@anct.fr", PASSWORD).status_code == 401
         assert sign_in(web.url, "admin@anct.fr", "un-autre-mot-de-passe").status_code == 303
-        open_session = signed_in(web.url, Person("admin@anct.fr", "un-autre-mot-de-passe",
-                                                 "admin", None, "Admin"))
+        open_session = signed_in(
+            web.url, Person("admin@anct.fr", "un-autre-mot-de-passe", "admin", None, "Admin")
+        )
         assert open_session.get("/console/").status_code == 200
         assert qp("console", "deactivate", "admin@anct.fr").returncode == 0
         closed = open_session.get("/console/")
@@ -91,5 +112,9 @@ def test_password_change_and_deactivation_apply_to_signing_in(database, tmp_path
     with session(f"sqlite:///{tmp_path}/catalog.sqlite") as db:
         actions = [e.action for e in db.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert [a for a in actions if re.match(r"compte_|mot_de_passe", a)] == [
-        "compte_cree", "mot_de_passe_change", "compte_desactive", "compte_reactive"]
+        "compte_cree",
+        "mot_de_passe_change",
+        "compte_desactive",
+        "compte_reactive",
+    ]
     assert actions.count("connexion") == 4 and actions.count("connexion_refusee") == 2

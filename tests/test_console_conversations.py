@@ -23,8 +23,18 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine,
-                        event, select)
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -36,8 +46,16 @@ from catalog import audit  # noqa: E402
 from catalog.models import Account, NluCorrection  # noqa: E402
 from catalog.privacy import EMAIL_MASK, PHONE_MASK  # noqa: E402
 from conftest import DATABASES  # noqa: E402
-from console_harness import (ADMIN, ROUBAIX, TOULOUSE, create_people, form_token,  # noqa: E402
-                             post_form, signed_in, signed_in_fixture)
+from console_harness import (
+    ADMIN,
+    ROUBAIX,
+    TOULOUSE,
+    create_people,
+    form_token,  # noqa: E402
+    post_form,
+    signed_in,
+    signed_in_fixture,
+)
 from fake_rasa import FakeRasa  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "console_tracker_events.json"
@@ -47,19 +65,36 @@ DESCRIPTION = "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
 UNTIL_AIDS = "<répondre aux questions jusqu'aux aides>"
 # What was said to the real assistant to record the fixture (sender: metadata, messages).
 SCRIPT = {
-    "roubaix-widget": ({"territory": "roubaix"}, [
-        "Bonjour", DESCRIPTION, "😀😀", UNTIL_AIDS, "je voudrais parler à un conseiller", "oui",
-        EMAIL]),
-    "toulouse-rest": (None, [
-        "je veux ouvrir un snack à Toulouse, je suis au RSA", UNTIL_AIDS,
-        "je voudrais parler à un conseiller", "oui", PHONE]),
+    "roubaix-widget": (
+        {"territory": "roubaix"},
+        [
+            "Bonjour",
+            DESCRIPTION,
+            "😀😀",
+            UNTIL_AIDS,
+            "je voudrais parler à un conseiller",
+            "oui",
+            EMAIL,
+        ],
+    ),
+    "toulouse-rest": (
+        None,
+        [
+            "je veux ouvrir un snack à Toulouse, je suis au RSA",
+            UNTIL_AIDS,
+            "je voudrais parler à un conseiller",
+            "oui",
+            PHONE,
+        ],
+    ),
     "sans-territoire": (None, ["Bonjour", "quel temps fait-il ?"]),
     "lyon-widget": ({"territory": "toulouse"}, ["je veux créer un commerce à Lyon"]),
 }
 
 # Rasa 3.6's table (rasa/core/tracker_store.py, SQLTrackerStore.SQLEvent).
 RASA_EVENTS = Table(
-    "events", MetaData(),
+    "events",
+    MetaData(),
     Column("id", Integer, primary_key=True),
     Column("sender_id", String(255), nullable=False, index=True),
     Column("type_name", String(255), nullable=False),
@@ -72,7 +107,8 @@ RASA_EVENTS = Table(
 
 def at(day: str, hour: int = 10, minute: int = 0) -> datetime:
     return datetime.combine(date.fromisoformat(day), datetime.min.time(), PARIS).replace(
-        hour=hour, minute=minute)
+        hour=hour, minute=minute
+    )
 
 
 def recorded() -> dict[str, list[dict]]:
@@ -82,8 +118,9 @@ def recorded() -> dict[str, list[dict]]:
     return events
 
 
-def write_tracker(url: str, plan: list[tuple[str, str, datetime]],
-                  events: dict[str, list[dict]] | None = None) -> None:
+def write_tracker(
+    url: str, plan: list[tuple[str, str, datetime]], events: dict[str, list[dict]] | None = None
+) -> None:
     """Write recorded conversations into a tracker store as Rasa does: (new sender id,
     recorded sender id, start time) — the events keep their order and spacing."""
     events = events or recorded()
@@ -95,8 +132,14 @@ def write_tracker(url: str, plan: list[tuple[str, str, datetime]],
         for row in events[source]:
             data = json.loads(row["data"])
             data["timestamp"] = data["timestamp"] + shift
-            rows.append({**row, "sender_id": sender, "timestamp": row["timestamp"] + shift,
-                         "data": json.dumps(data)})
+            rows.append(
+                {
+                    **row,
+                    "sender_id": sender,
+                    "timestamp": row["timestamp"] + shift,
+                    "data": json.dumps(data),
+                }
+            )
     with engine.begin() as connection:
         connection.execute(RASA_EVENTS.insert(), rows)
     engine.dispose()
@@ -112,6 +155,7 @@ MANY = [(f"anonyme-{n:02d}", "sans-territoire", at("2026-02-01", 8, n)) for n in
 
 
 # --- reading the tracker store ---------------------------------------------------------------
+
 
 @pytest.fixture(scope="module", params=DATABASES)
 def store_url(request, tmp_path_factory):
@@ -131,7 +175,11 @@ def by_sender(listing: tracker.Listing) -> dict[str, tracker.Summary]:
 def test_the_list_reads_territory_channel_counts_and_flags_from_rasa_events(store_url):
     listing = tracker.list_conversations(store_url, None)
     assert [s.sender_id for s in listing.conversations] == [
-        "lyon-widget", "sans-territoire", "toulouse-rest", "roubaix-widget"]   # newest first
+        "lyon-widget",
+        "sans-territoire",
+        "toulouse-rest",
+        "roubaix-widget",
+    ]  # newest first
     found = by_sender(listing)
     events = recorded()
     for sender, summary in found.items():
@@ -139,10 +187,10 @@ def test_the_list_reads_territory_channel_counts_and_flags_from_rasa_events(stor
         assert summary.user_messages == len(users)
         assert summary.channel == "rest"
         assert summary.first_at.tzinfo is not None
-    assert found["roubaix-widget"].territory == "roubaix"        # the slot
-    assert found["toulouse-rest"].territory == "toulouse"        # the slot (no metadata)
+    assert found["roubaix-widget"].territory == "roubaix"  # the slot
+    assert found["toulouse-rest"].territory == "toulouse"  # the slot (no metadata)
     assert found["sans-territoire"].territory is None
-    assert found["lyon-widget"].territory == "toulouse"          # hors_territoire → metadata
+    assert found["lyon-widget"].territory == "toulouse"  # hors_territoire → metadata
     assert found["roubaix-widget"].fallback and not found["toulouse-rest"].fallback
     assert found["roubaix-widget"].handoff and found["toulouse-rest"].handoff
     assert not found["sans-territoire"].handoff and not found["lyon-widget"].handoff
@@ -151,11 +199,13 @@ def test_the_list_reads_territory_channel_counts_and_flags_from_rasa_events(stor
 
 def test_filters_and_scopes(store_url):
     def senders(scope=None, **filters) -> set[str]:
-        return set(by_sender(tracker.list_conversations(store_url, scope,
-                                                        tracker.Filters(**filters))))
+        return set(
+            by_sender(tracker.list_conversations(store_url, scope, tracker.Filters(**filters)))
+        )
+
     assert senders(("roubaix",)) == {"roubaix-widget"}
     assert senders(("toulouse",)) == {"toulouse-rest", "lyon-widget"}
-    assert senders(()) == set()                                  # an advisor without territory
+    assert senders(()) == set()  # an advisor without territory
     assert senders(territory="toulouse") == {"toulouse-rest", "lyon-widget"}
     assert senders(territory=tracker.NO_TERRITORY) == {"sans-territoire"}
     assert senders(("roubaix",), territory=tracker.NO_TERRITORY) == set()
@@ -171,8 +221,9 @@ def test_the_list_is_one_query_on_the_events_and_pages_in_python(store_url):
     statements: list[str] = []
     engine = tracker._engine(store_url)
 
-    def count(conn, cursor, statement, *args) -> None:   # noqa: ANN001
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
         statements.append(statement)
+
     event.listen(engine, "before_cursor_execute", count)
     try:
         listing = tracker.list_conversations(store_url, None, page=2, page_size=3)
@@ -197,13 +248,16 @@ def test_one_conversation_reads_as_turns_with_what_the_assistant_understood(stor
     assert ("commune", "RegexEntityExtractor") in entities
     assert ("statut", "DIETClassifier") in entities
     commune = next(e for e in description.entities if e.entity == "commune")
-    assert commune.text == "Roubaix" and DESCRIPTION[commune.start:commune.end] == "Roubaix"
+    assert commune.text == "Roubaix" and DESCRIPTION[commune.start : commune.end] == "Roubaix"
     assert description.territory == "roubaix" and description.channel == "rest"
     turn = next(t for t in conversation.turns if t.user is description)
     assert ("territoire", "roubaix") in turn.slots and turn.bot
     assert any(b.buttons for t in conversation.turns for b in t.bot)
-    assert all(name not in ("requested_slot", "session_started_metadata")
-               for t in conversation.turns for name, _ in t.slots)
+    assert all(
+        name not in ("requested_slot", "session_started_metadata")
+        for t in conversation.turns
+        for name, _ in t.slots
+    )
     assert conversation.profile["stade"] == "creation"
     assert conversation.profile["secteur"] == "commerce"
     assert conversation.slots["coordonnees"] == EMAIL
@@ -218,7 +272,7 @@ def test_a_missing_or_empty_store_reads_as_no_conversation_and_is_never_created(
     assert tracker.read_conversation(f"sqlite:///{missing}", "x") is None
     assert not missing.exists()
     empty = tmp_path / "empty.sqlite"
-    create_engine(f"sqlite:///{empty}").connect().close()      # a file without the table
+    create_engine(f"sqlite:///{empty}").connect().close()  # a file without the table
     assert tracker.list_conversations(f"sqlite:///{empty}", None).empty_store
 
 
@@ -229,6 +283,7 @@ def test_an_unreachable_store_raises_a_french_error():
 
 
 # --- the pages over HTTP ----------------------------------------------------------------------
+
 
 @dataclass
 class Console:
@@ -243,14 +298,17 @@ def fake_rasa_turn(tracker_db: Path):
     the Roubaix conversation (greeting and description) as Rasa would, and answers with them."""
     source = recorded()["roubaix-widget"]
     users = [i for i, row in enumerate(source) if row["type_name"] == "user"]
-    first_turns = source[:users[2]]
+    first_turns = source[: users[2]]
 
     def reply(message: dict) -> list[dict]:
         if not tracker.read_conversation(f"sqlite:///{tracker_db}", message["sender"]):
-            write_tracker(f"sqlite:///{tracker_db}",
-                          [(message["sender"], "roubaix-widget", datetime.now(PARIS))],
-                          {"roubaix-widget": first_turns})
+            write_tracker(
+                f"sqlite:///{tracker_db}",
+                [(message["sender"], "roubaix-widget", datetime.now(PARIS))],
+                {"roubaix-widget": first_turns},
+            )
         return [{"recipient_id": message["sender"], "text": "ok"}]
+
     return reply
 
 
@@ -262,8 +320,13 @@ def console(tmp_path_factory):
     write_tracker(f"sqlite:///{tracker_db}", PLAN + MANY)
     create_people(database_url)
     rasa = FakeRasa(fake_rasa_turn(tracker_db)).up()
-    web = WebSettings(host="127.0.0.1", port=_free_port(), rasa_url="http://127.0.0.1:1",
-                      origins=(), demo_territory="roubaix")
+    web = WebSettings(
+        host="127.0.0.1",
+        port=_free_port(),
+        rasa_url="http://127.0.0.1:1",
+        origins=(),
+        demo_territory="roubaix",
+    )
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DATABASE_URL", database_url)
         env.setenv("TRACKER_DB", str(tracker_db))
@@ -276,6 +339,7 @@ def console(tmp_path_factory):
 
 def _free_port() -> int:
     from bot.runner import free_port
+
     return free_port()
 
 
@@ -290,15 +354,18 @@ def listed(html: str) -> list[str]:
 
 def audit_entries(console: Console, action: str) -> list:
     with session(console.database_url) as db:
-        return [(e.account_email, e.target, e.details) for e in audit.recent(db, 2000)
-                if e.action == action]
+        return [
+            (e.account_email, e.target, e.details)
+            for e in audit.recent(db, 2000)
+            if e.action == action
+        ]
 
 
 def test_an_advisor_lists_the_conversations_of_their_territory_only(console, roubaix):
     page = roubaix.get("/console/conversations")
     assert page.status_code == 200
     assert listed(page.text) == ["roubaix-widget"]
-    assert 'id="territoire"' not in page.text                   # no territory choice
+    assert 'id="territoire"' not in page.text  # no territory choice
     assert "Roubaix" in page.text and "Widget web" not in page.text
     forced = roubaix.get("/console/conversations", params={"territoire": "toulouse"})
     assert listed(forced.text) == ["roubaix-widget"]
@@ -311,20 +378,22 @@ def test_an_advisor_cannot_open_another_territory_s_conversation(console, roubai
     unknown = roubaix.get("/console/conversations/n-existe-pas")
     assert refused.status_code == unknown.status_code == 404
     assert "Conversation introuvable" in refused.text
-    assert refused.text == unknown.text                         # nothing tells them apart
+    assert refused.text == unknown.text  # nothing tells them apart
     assert roubaix.get("/console/conversations/sans-territoire").status_code == 404
     assert roubaix.get("/console/conversations/lyon-widget").status_code == 404
     assert toulouse.get("/console/conversations/lyon-widget").status_code == 200
-    for path in ("/console/conversations/toulouse-rest/corriger/1",
-                 "/console/conversations/sans-territoire/corriger/1"):
+    for path in (
+        "/console/conversations/toulouse-rest/corriger/1",
+        "/console/conversations/sans-territoire/corriger/1",
+    ):
         assert roubaix.get(path).status_code == 404
     assert ("awa.diallo@roubaix.example", "toulouse-rest", {}) in audit_entries(
-        console, "conversation_refusee")
+        console, "conversation_refusee"
+    )
     assert "Traceback" not in refused.text
 
 
-def test_the_advisor_reads_the_transcript_with_contact_details_and_understanding(console,
-                                                                                  roubaix):
+def test_the_advisor_reads_the_transcript_with_contact_details_and_understanding(console, roubaix):
     page = roubaix.get("/console/conversations/roubaix-widget")
     assert page.status_code == 200
     text = page.text
@@ -337,14 +406,19 @@ def test_the_advisor_reads_the_transcript_with_contact_details_and_understanding
     assert "Corriger" in text and "/console/conversations/roubaix-widget/corriger/" in text
     assert "Secteur d&#39;activité" in text
     assert ("awa.diallo@roubaix.example", "roubaix-widget", {}) in audit_entries(
-        console, "conversation_ouverte")
+        console, "conversation_ouverte"
+    )
 
 
 def test_the_administrator_sees_every_territory_with_contact_details_masked(console, admin):
     first = admin.get("/console/conversations")
     assert "59 conversations" in first.text and "page 1 sur 2" in first.text
-    assert listed(first.text)[:4] == ["lyon-widget", "sans-territoire", "toulouse-rest",
-                                      "roubaix-widget"]
+    assert listed(first.text)[:4] == [
+        "lyon-widget",
+        "sans-territoire",
+        "toulouse-rest",
+        "roubaix-widget",
+    ]
     second = admin.get("/console/conversations", params={"page": "2"})
     assert len(listed(first.text)) == 50 and len(listed(second.text)) == 9
     assert 'id="territoire"' in first.text
@@ -352,8 +426,10 @@ def test_the_administrator_sees_every_territory_with_contact_details_masked(cons
     assert set(listed(chosen.text)) == {"toulouse-rest", "lyon-widget"}
     unplaced = admin.get("/console/conversations", params={"territoire": "aucun"})
     assert "56 conversations" in unplaced.text
-    for sender, personal, mask in (("roubaix-widget", EMAIL, EMAIL_MASK),
-                                   ("toulouse-rest", PHONE, PHONE_MASK)):
+    for sender, personal, mask in (
+        ("roubaix-widget", EMAIL, EMAIL_MASK),
+        ("toulouse-rest", PHONE, PHONE_MASK),
+    ):
         page = admin.get(f"/console/conversations/{sender}")
         assert page.status_code == 200
         assert personal not in page.text and mask in page.text
@@ -364,22 +440,42 @@ def test_the_administrator_sees_every_territory_with_contact_details_masked(cons
 def test_filters_over_http_and_a_french_error_for_a_bad_date(console, admin):
     def senders(**params) -> set[str]:
         return set(listed(admin.get("/console/conversations", params=params).text))
-    assert senders(du="2026-03-05", au="2026-03-09") == {"toulouse-rest", "sans-territoire",
-                                                         "lyon-widget"}
+
+    assert senders(du="2026-03-05", au="2026-03-09") == {
+        "toulouse-rest",
+        "sans-territoire",
+        "lyon-widget",
+    }
     assert senders(incomprehension="1") == {"roubaix-widget"}
     assert senders(contact="1") == {"roubaix-widget", "toulouse-rest"}
     assert senders(contact="1", territoire="roubaix") == {"roubaix-widget"}
     bad = admin.get("/console/conversations", params={"du": "02/03/2026"})
     assert bad.status_code == 200 and "n&#39;est pas valide" in bad.text
-    reversed_dates = admin.get("/console/conversations", params={"du": "2026-03-09",
-                                                                 "au": "2026-03-01"})
+    reversed_dates = admin.get(
+        "/console/conversations", params={"du": "2026-03-09", "au": "2026-03-01"}
+    )
     assert "après la date" in reversed_dates.text
-    logged = [details for who, _, details in audit_entries(console, "liste_conversations")
-              if who == ADMIN.email]
-    assert {"territoire": "roubaix", "du": "", "au": "", "incomprehension": False,
-            "contact": True, "page": 1} in logged
-    assert {"territoire": "tous", "du": "2026-03-05", "au": "2026-03-09",
-            "incomprehension": False, "contact": False, "page": 1} in logged
+    logged = [
+        details
+        for who, _, details in audit_entries(console, "liste_conversations")
+        if who == ADMIN.email
+    ]
+    assert {
+        "territoire": "roubaix",
+        "du": "",
+        "au": "",
+        "incomprehension": False,
+        "contact": True,
+        "page": 1,
+    } in logged
+    assert {
+        "territoire": "tous",
+        "du": "2026-03-05",
+        "au": "2026-03-09",
+        "incomprehension": False,
+        "contact": False,
+        "page": 1,
+    } in logged
 
 
 def user_event_id(console: Console, sender: str, text: str) -> int:
@@ -387,9 +483,11 @@ def user_event_id(console: Console, sender: str, text: str) -> int:
     return next(t.user.event_id for t in conversation.turns if t.user and t.user.text == text)
 
 
-CORRECTED = ('je veux [ouvrir]{"entity": "stade", "value": "creation"} une '
-             '[épicerie]{"entity": "secteur", "value": "commerce"} à [Roubaix](commune), je suis '
-             '[au chômage]{"entity": "statut", "value": "demandeur_emploi"}')
+CORRECTED = (
+    'je veux [ouvrir]{"entity": "stade", "value": "creation"} une '
+    '[épicerie]{"entity": "secteur", "value": "commerce"} à [Roubaix](commune), je suis '
+    '[au chômage]{"entity": "statut", "value": "demandeur_emploi"}'
+)
 
 
 def test_an_advisor_corrects_a_message_and_exports_the_training_example(console, roubaix):
@@ -402,10 +500,16 @@ def test_an_advisor_corrects_a_message_and_exports_the_training_example(console,
     assert '<option value="informer" selected>' in form.text
     assert len(re.findall(r'<option value="[a-z_]+"', form.text)) == 15
     # the recorded prediction took « épicerie à » for the sector: the prefill is refused
-    refused = post_form(roubaix, path, {"intent": "informer", "annotated": textarea.replace(
-        "&#34;", '"').replace("&#39;", "'")}, page=path)
-    assert refused.status_code == 400 and "n&#39;est pas une valeur de l&#39;entité secteur" \
-        in refused.text
+    refused = post_form(
+        roubaix,
+        path,
+        {"intent": "informer", "annotated": textarea.replace("&#34;", '"').replace("&#39;", "'")},
+        page=path,
+    )
+    assert (
+        refused.status_code == 400
+        and "n&#39;est pas une valeur de l&#39;entité secteur" in refused.text
+    )
     wrong = post_form(roubaix, path, {"intent": "informer", "annotated": "autre chose"}, page=path)
     assert wrong.status_code == 400 and "exactement le message d&#39;origine" in wrong.text
     saved = post_form(roubaix, path, {"intent": "informer", "annotated": CORRECTED}, page=path)
@@ -421,14 +525,18 @@ def test_an_advisor_corrects_a_message_and_exports_the_training_example(console,
     assert data["version"] == "3.1"
     assert {"intent": "informer", "examples": f"- {CORRECTED}\n"} in data["nlu"]
     assert audit_entries(console, "correction_enregistree")[0][:2] == (
-        ROUBAIX.email, f"roubaix-widget#{event_id}")
+        ROUBAIX.email,
+        f"roubaix-widget#{event_id}",
+    )
     assert audit_entries(console, "export_corrections")
 
 
 def test_a_sender_id_with_a_slash_opens_and_its_messages_can_be_corrected(console, roubaix):
     """Any REST client chooses its sender ids: « / » in one must not hide the conversation."""
-    write_tracker(f"sqlite:///{console.tracker_db}",
-                  [("site/roubaix/42", "roubaix-widget", at("2026-03-03", 9))])
+    write_tracker(
+        f"sqlite:///{console.tracker_db}",
+        [("site/roubaix/42", "roubaix-widget", at("2026-03-03", 9))],
+    )
     listing = roubaix.get("/console/conversations")
     assert "/console/conversations/site%2Froubaix%2F42" in listing.text
     page = roubaix.get("/console/conversations/site%2Froubaix%2F42")
@@ -456,14 +564,21 @@ def test_corrections_stay_within_the_territory(console, roubaix, toulouse, admin
     text = "je veux ouvrir un snack à Toulouse, je suis au RSA"
     event_id = user_event_id(console, "toulouse-rest", text)
     path = f"/console/conversations/toulouse-rest/corriger/{event_id}"
-    annotated = ('je veux [ouvrir]{"entity": "stade", "value": "creation"} un '
-                 '[snack]{"entity": "secteur", "value": "restauration"} à '
-                 '[Toulouse](commune), je suis au [RSA]{"entity": "statut", "value": "rsa"}')
-    assert post_form(toulouse, path, {"intent": "informer", "annotated": annotated},
-                     page=path).status_code == 303
+    annotated = (
+        'je veux [ouvrir]{"entity": "stade", "value": "creation"} un '
+        '[snack]{"entity": "secteur", "value": "restauration"} à '
+        '[Toulouse](commune), je suis au [RSA]{"entity": "statut", "value": "rsa"}'
+    )
+    assert (
+        post_form(
+            toulouse, path, {"intent": "informer", "annotated": annotated}, page=path
+        ).status_code
+        == 303
+    )
     with session(console.database_url) as db:
-        correction = db.scalar(select(NluCorrection).where(
-            NluCorrection.sender_id == "toulouse-rest"))
+        correction = db.scalar(
+            select(NluCorrection).where(NluCorrection.sender_id == "toulouse-rest")
+        )
         correction_id, territory = correction.id, correction.territory_id
     assert territory == "toulouse"
     assert "snack" not in roubaix.get("/console/corrections").text
@@ -476,19 +591,23 @@ def test_corrections_stay_within_the_territory(console, roubaix, toulouse, admin
     deleted = post_form(toulouse, f"/console/corrections/{correction_id}/supprimer", {})
     assert deleted.status_code == 303
     assert "snack" not in toulouse.get("/console/corrections").text
-    assert audit_entries(console, "correction_supprimee")[0][:2] == (TOULOUSE.email,
-                                                                     str(correction_id))
+    assert audit_entries(console, "correction_supprimee")[0][:2] == (
+        TOULOUSE.email,
+        str(correction_id),
+    )
 
 
 def test_no_personal_data_in_the_audit_log(console, roubaix, admin):
     with session(console.database_url) as db:
-        entries = [json.dumps([e.target, e.details], ensure_ascii=False)
-                   for e in audit.recent(db, 5000)]
+        entries = [
+            json.dumps([e.target, e.details], ensure_ascii=False) for e in audit.recent(db, 5000)
+        ]
     assert entries
     assert not [e for e in entries if EMAIL in e or PHONE in e or "épicerie" in e]
 
 
 # --- the debug chat -------------------------------------------------------------------------
+
 
 def account_id(console: Console, email: str) -> int:
     with session(console.database_url) as db:
@@ -499,14 +618,16 @@ def test_the_debug_chat_sends_to_rasa_and_shows_what_was_understood(console, rou
     console.rasa.received.clear()
     start = roubaix.get("/console/discuter")
     assert start.status_code == 200 and "Pas encore de message" in start.text
-    sent = post_form(roubaix, "/console/discuter", {"message": DESCRIPTION},
-                     page="/console/discuter")
+    sent = post_form(
+        roubaix, "/console/discuter", {"message": DESCRIPTION}, page="/console/discuter"
+    )
     assert sent.status_code == 303
     body = console.rasa.received[-1]
     assert body["message"] == DESCRIPTION
     assert body["metadata"] == {"territory": "roubaix"}
-    assert re.fullmatch(rf"console-{account_id(console, ROUBAIX.email)}-[0-9a-f]{{12}}",
-                        body["sender"])
+    assert re.fullmatch(
+        rf"console-{account_id(console, ROUBAIX.email)}-[0-9a-f]{{12}}", body["sender"]
+    )
     page = roubaix.get("/console/discuter").text
     assert body["sender"] in page
     assert "<code>informer</code>" in page and "ensuite :" in page
@@ -514,9 +635,10 @@ def test_the_debug_chat_sends_to_rasa_and_shows_what_was_understood(console, rou
     assert "Profil rempli" in page and "demandeur d&#39;emploi" in page
     assert "Aides recommandées" in page and "Raisons : " in page
     assert re.search(r"<h3>[^<]*ACRE[^<]*</h3>", page), "l'ACRE est recommandée"
-    assert 'name="payload" value="/affirmer"' in page            # buttons send their payload
-    clicked = post_form(roubaix, "/console/discuter", {"payload": "/affirmer"},
-                        page="/console/discuter")
+    assert 'name="payload" value="/affirmer"' in page  # buttons send their payload
+    clicked = post_form(
+        roubaix, "/console/discuter", {"payload": "/affirmer"}, page="/console/discuter"
+    )
     assert clicked.status_code == 303 and console.rasa.received[-1]["message"] == "/affirmer"
     assert console.rasa.received[-1]["sender"] == body["sender"]
     post_form(roubaix, "/console/discuter/nouvelle", {}, page="/console/discuter")
@@ -532,25 +654,31 @@ def test_the_debug_chat_refuses_empty_and_too_long_messages_in_french(console, r
     empty = post_form(roubaix, "/console/discuter", {"message": "   "}, page="/console/discuter")
     assert empty.status_code == 400 and "Écrivez un message" in empty.text
     long_text = "é" * 2001
-    too_long = post_form(roubaix, "/console/discuter", {"message": long_text},
-                         page="/console/discuter")
+    too_long = post_form(
+        roubaix, "/console/discuter", {"message": long_text}, page="/console/discuter"
+    )
     assert too_long.status_code == 400 and "2\u202f001 caractères" in too_long.text
-    assert long_text in too_long.text                           # nothing lost
+    assert long_text in too_long.text  # nothing lost
 
 
 def test_rasa_down_or_failing_gives_a_french_message_and_keeps_the_text(console, roubaix):
     console.rasa.down()
     try:
-        down = post_form(roubaix, "/console/discuter", {"message": "mon message important"},
-                         page="/console/discuter")
+        down = post_form(
+            roubaix,
+            "/console/discuter",
+            {"message": "mon message important"},
+            page="/console/discuter",
+        )
     finally:
         console.rasa.up()
     assert down.status_code == 503 and "injoignable" in down.text
     assert ">mon message important</textarea>" in down.text
     console.rasa.status = 500
     try:
-        failing = post_form(roubaix, "/console/discuter", {"message": "encore"},
-                            page="/console/discuter")
+        failing = post_form(
+            roubaix, "/console/discuter", {"message": "encore"}, page="/console/discuter"
+        )
     finally:
         console.rasa.status = 200
     assert failing.status_code == 502 and "code 500" in failing.text
@@ -558,24 +686,36 @@ def test_rasa_down_or_failing_gives_a_french_message_and_keeps_the_text(console,
 
 
 def test_an_administrator_picks_the_territory_sent_with_the_messages(console, admin):
-    chosen = post_form(admin, "/console/discuter", {"territoire": "toulouse",
-                                                    "changer_territoire": "1"},
-                       page="/console/discuter")
+    chosen = post_form(
+        admin,
+        "/console/discuter",
+        {"territoire": "toulouse", "changer_territoire": "1"},
+        page="/console/discuter",
+    )
     assert chosen.status_code == 303
     post_form(admin, "/console/discuter", {"message": "Bonjour"}, page="/console/discuter")
     assert console.rasa.received[-1]["metadata"] == {"territory": "toulouse"}
     page = admin.get("/console/discuter").text
     assert '<option value="toulouse" selected>' in page
-    post_form(admin, "/console/discuter", {"territoire": "", "changer_territoire": "1"},
-              page="/console/discuter")
+    post_form(
+        admin,
+        "/console/discuter",
+        {"territoire": "", "changer_territoire": "1"},
+        page="/console/discuter",
+    )
     post_form(admin, "/console/discuter", {"message": "Bonjour"}, page="/console/discuter")
     assert console.rasa.received[-1]["metadata"] == {}
 
 
 def test_console_pages_need_a_session_and_a_form_token(console):
     with httpx.Client(base_url=console.url) as anonymous:
-        for path in ("/console/conversations", "/console/conversations/roubaix-widget",
-                     "/console/discuter", "/console/corrections", "/console/corrections/export"):
+        for path in (
+            "/console/conversations",
+            "/console/conversations/roubaix-widget",
+            "/console/discuter",
+            "/console/corrections",
+            "/console/corrections/export",
+        ):
             response = anonymous.get(path)
             assert response.status_code == 303
             assert response.headers["location"].startswith("/console/connexion")
@@ -590,6 +730,7 @@ def test_console_pages_need_a_session_and_a_form_token(console):
 
 # --- recording the fixture from the real assistant ------------------------------------------
 
+
 def record(path: Path = FIXTURE) -> None:
     """Play SCRIPT against the real assistant (own Rasa on free ports) and keep the events."""
     import sqlite3
@@ -599,13 +740,16 @@ def record(path: Path = FIXTURE) -> None:
     from test_e2e_rest import PERSONA, QUESTIONS
 
     tmp = Path(tempfile.mkdtemp(prefix="qp-record-"))
-    settings = Settings(rasa_port=free_port(), action_port=free_port(),
-                        tracker_db=tmp / "tracker.sqlite", log_dir=tmp / "log")
+    settings = Settings(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=tmp / "tracker.sqlite",
+        log_dir=tmp / "log",
+    )
 
     def say(sender: str, metadata: dict | None, text: str) -> list[dict]:
         body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
-        response = httpx.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body,
-                              timeout=120)
+        response = httpx.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body, timeout=120)
         response.raise_for_status()
         return response.json()
 
@@ -622,11 +766,15 @@ def record(path: Path = FIXTURE) -> None:
                     asked = [QUESTIONS[m["text"]] for m in answer if m.get("text") in QUESTIONS]
                     answer = say(sender, metadata, PERSONA[asked[0]])
     with sqlite3.connect(settings.tracker_db) as db:
-        rows = db.execute("select sender_id, type_name, timestamp, intent_name, action_name, "
-                          "data from events order by id").fetchall()
+        rows = db.execute(
+            "select sender_id, type_name, timestamp, intent_name, action_name, "
+            "data from events order by id"
+        ).fetchall()
     keys = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
-    path.write_text(json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False,
-                               indent=0) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, indent=0) + "\n",
+        encoding="utf-8",
+    )
     print(f"{len(rows)} événements enregistrés dans {path}")
 
 

@@ -23,10 +23,12 @@ from widget_browser import Chat, chromium
 pytestmark = pytest.mark.rasa
 
 DESCRIPTION = "je veux ouvrir une boulangerie à Roubaix, je suis demandeur d'emploi"
-CORRECTED = ('je veux [ouvrir]{"entity": "stade", "value": "creation"} une '
-             '[boulangerie]{"entity": "secteur", "value": "artisanat"} à [Roubaix](commune), '
-             'je suis [demandeur d\'emploi]{"entity": "statut", "value": "demandeur_emploi"}')
-SLOW = 180_000      # ms: a Rasa turn on two busy cores
+CORRECTED = (
+    'je veux [ouvrir]{"entity": "stade", "value": "creation"} une '
+    '[boulangerie]{"entity": "secteur", "value": "artisanat"} à [Roubaix](commune), '
+    'je suis [demandeur d\'emploi]{"entity": "statut", "value": "demandeur_emploi"}'
+)
+SLOW = 180_000  # ms: a Rasa turn on two busy cores
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Servers:
 
 @pytest.fixture(scope="module")
 def servers(assistant):
-    create_people(os.environ["DATABASE_URL"])   # the assistant's catalogue, leads and accounts
+    create_people(os.environ["DATABASE_URL"])  # the assistant's catalogue, leads and accounts
     web = assistant.web_settings
     return Servers(assistant.settings.rasa_url, f"http://{web.host}:{web.port}")
 
@@ -50,8 +52,12 @@ def console_url(servers):
 @pytest.fixture(scope="module")
 def page(console_url):
     with chromium() as browser:
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900},
-                                      base_url=console_url, accept_downloads=True)
+        context = browser.new_context(
+            locale="fr-FR",
+            viewport={"width": 1280, "height": 900},
+            base_url=console_url,
+            accept_downloads=True,
+        )
         context.set_default_timeout(SLOW)
         yield context.new_page()
         context.close()
@@ -71,13 +77,13 @@ def submit(page: Page, locator) -> None:  # noqa: ANN001 (a Playwright Locator)
 
 def test_an_advisor_tests_the_assistant_then_corrects_and_exports_a_message(page, tmp_path):
     audited: list[str] = []
-    page.goto("/console/conversations")                      # not signed in: the sign-in page
+    page.goto("/console/conversations")  # not signed in: the sign-in page
     expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
     assert_accessible(page, audited)
     page.get_by_label("Adresse e-mail").fill(ROUBAIX.email)
     page.get_by_label("Mot de passe").fill(ROUBAIX.password)
     submit(page, page.get_by_role("button", name="Se connecter"))
-    assert page.url.endswith("/console/conversations")       # back where they were going
+    assert page.url.endswith("/console/conversations")  # back where they were going
     submit(page, page.get_by_role("link", name="Tester l'assistant"))
     assert_accessible(page, audited)
 
@@ -90,7 +96,7 @@ def test_an_advisor_tests_the_assistant_then_corrects_and_exports_a_message(page
     assert re.search(r"informer .*confiance \d,\d\d", understood), understood
     assert "ensuite :" in understood
     assert re.search(r"commune = « Roubaix ».*extracteur \w+", understood), understood
-    assert "extracteur DIETClassifier" in understood        # the model's own entities too
+    assert "extracteur DIETClassifier" in understood  # the model's own entities too
     profile = page.get_by_role("table", name="Informations du profil retenues jusqu'ici")
     assert "Roubaix" in profile.inner_text() and "demandeur d'emploi" in profile.inner_text()
     aids = page.locator("ol.aids > li")
@@ -124,19 +130,21 @@ def test_an_advisor_tests_the_assistant_then_corrects_and_exports_a_message(page
     # --- mark the description with the right intent and entities
     message = page.locator("section.turn.user").filter(has_text=DESCRIPTION)
     submit(page, message.get_by_role("link", name=re.compile("^Corriger")))
-    expect(page.get_by_role("heading", name="Corriger la compréhension d'un message")
-           ).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Corriger la compréhension d'un message")
+    ).to_be_visible()
     assert_accessible(page, audited)
     page.get_by_label("Intention correcte").select_option("informer")
     page.get_by_label("Message annoté (entités)").fill(CORRECTED.replace("[Roubaix]", "[Roubaix"))
     submit(page, page.get_by_role("button", name="Enregistrer la correction"))
     expect(page.get_by_role("alert")).to_contain_text("exactement le message d'origine")
-    assert_accessible(page, audited)                          # the error state too
+    assert_accessible(page, audited)  # the error state too
     page.get_by_label("Message annoté (entités)").fill(CORRECTED)
     submit(page, page.get_by_role("button", name="Enregistrer la correction"))
     expect(page.get_by_role("status")).to_contain_text("La correction a été enregistrée")
     expect(page.locator("section.turn.user").filter(has_text=DESCRIPTION)).to_contain_text(
-        "Corrigé : informer")
+        "Corrigé : informer"
+    )
 
     # --- the corrections and their export
     submit(page, page.get_by_role("link", name="Corrections", exact=True))
@@ -150,14 +158,16 @@ def test_an_advisor_tests_the_assistant_then_corrects_and_exports_a_message(page
     saved = tmp_path / "corrections-nlu.yml"
     download.save_as(saved)
     data = yaml.safe_load(saved.read_text(encoding="utf-8"))
-    assert data == {"version": "3.1", "nlu": [{"intent": "informer",
-                                              "examples": f"- {CORRECTED}\n"}]}
+    assert data == {
+        "version": "3.1",
+        "nlu": [{"intent": "informer", "examples": f"- {CORRECTED}\n"}],
+    }
     assert len(audited) == 8
 
 
 def test_keyboard_focus_is_visible_and_reaches_the_debug_chat_form(page):
     page.goto("/console/discuter")
-    for _ in range(400):                                      # past every answer's buttons
+    for _ in range(400):  # past every answer's buttons
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement && document.activeElement.id") == "message":
             break
@@ -175,22 +185,37 @@ etapes:
     attend:
       dit_contient: "sandwicherie"
 """
-SNACK = ('slt g 1 projet de [snack]{"entity": "secteur", "value": "restauration"} '
-         'a [roubaix](commune)')
+SNACK = (
+    'slt g 1 projet de [snack]{"entity": "secteur", "value": "restauration"} a [roubaix](commune)'
+)
 
 
 def test_an_advisor_writes_a_scenario_sees_it_fail_and_turns_the_message_into_training_data(
-        servers, page, tmp_path):
+    servers, page, tmp_path
+):
     """The issue's whole path: a new scenario file, run against the running assistant, the
     report says why it fails and where to reread it, the advisor opens that conversation in
     the console, marks the message and gets the NLU YAML."""
     scenario = tmp_path / "roubaix-snack-sms.yml"
     scenario.write_text(SCENARIO, encoding="utf-8")
     run = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "flows", "test", str(scenario), "--url",
-         servers.rasa_url, "--html", str(tmp_path / "rapport.html")],
-        capture_output=True, text=True, timeout=300,
-        env={**os.environ, "QP_CONSOLE_URL": servers.console_url})
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "flows",
+            "test",
+            str(scenario),
+            "--url",
+            servers.rasa_url,
+            "--html",
+            str(tmp_path / "rapport.html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "QP_CONSOLE_URL": servers.console_url},
+    )
     report = run.stdout
     assert run.returncode == 1, report + run.stderr
     assert "❌ ÉCHEC à l'étape 1 (ligne 4)" in report
@@ -204,7 +229,7 @@ def test_an_advisor_writes_a_scenario_sees_it_fail_and_turns_the_message_into_tr
         page.get_by_label("Adresse e-mail").fill(ROUBAIX.email)
         page.get_by_label("Mot de passe").fill(ROUBAIX.password)
         submit(page, page.get_by_role("button", name="Se connecter"))
-    assert page.url == link.group(1)                          # back on the conversation
+    assert page.url == link.group(1)  # back on the conversation
     message = page.locator("section.turn.user").filter(has_text="slt g 1 projet de snack")
     expect(message).to_have_count(1)
     submit(page, message.get_by_role("link", name=re.compile("^Corriger")))

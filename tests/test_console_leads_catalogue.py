@@ -26,8 +26,7 @@ from bot.web.settings import WebSettings
 from catalog import store, upkeep
 from catalog.models import Aid, AuditEntry, CatalogEdit, Lead
 from conftest import PROJECT_DIR
-from console_harness import (ADMIN, ROUBAIX, TOULOUSE, create_people, post_form,
-                             signed_in_fixture)
+from console_harness import ADMIN, ROUBAIX, TOULOUSE, create_people, post_form, signed_in_fixture
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 QP = [sys.executable, "-m", "bot.cli"]
@@ -47,36 +46,81 @@ class Site:
 
 
 def qp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([*QP, *args], capture_output=True, text=True, cwd=PROJECT_DIR,
-                          env={**os.environ, **env}, timeout=300)
+    return subprocess.run(
+        [*QP, *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env={**os.environ, **env},
+        timeout=300,
+    )
 
 
 def _fingerprint(directory: Path) -> dict[str, str]:
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _add_leads(database_url: str) -> dict[str, int]:
     now = datetime.now(timezone.utc)
     rows = {
-        "roubaix_old": Lead(created_at=now - timedelta(days=3), sender_id="web-ancien",
-                            channel="socketio", territory_id="roubaix", phone=ROUBAIX_PHONE,
-                            profile={"stade": "idee"}, aids=["citeslab"], status="nouveau"),
-        "roubaix": Lead(created_at=now - timedelta(hours=1), sender_id="web-recent",
-                        channel="socketio", territory_id="roubaix", email=ROUBAIX_EMAIL,
-                        profile={"stade": "creation", "secteur": "commerce",
-                                 "statut": "demandeur_emploi", "commune": "Roubaix",
-                                 "territoire": "roubaix", "habite_qpv": True,
-                                 "besoins": ["financement", "local"], "montant": 15000},
-                        aids=["pret-honneur-quartier", "acre"], status="nouveau"),
-        "toulouse": Lead(created_at=now - timedelta(hours=2), sender_id="telegram:4242",
-                         channel="rest", territory_id="toulouse", phone=TOULOUSE_PHONE,
-                         profile={"stade": "reprise", "secteur": "restauration",
-                                  "commune": "Toulouse", "territoire": "toulouse"},
-                         aids=["occitanie-pass"], status="nouveau"),
-        "nowhere": Lead(created_at=now - timedelta(hours=5), sender_id="web-ailleurs",
-                        channel="socketio", territory_id=None, email=NOWHERE_EMAIL,
-                        profile={"stade": "developpement"}, aids=[], status="nouveau"),
+        "roubaix_old": Lead(
+            created_at=now - timedelta(days=3),
+            sender_id="web-ancien",
+            channel="socketio",
+            territory_id="roubaix",
+            phone=ROUBAIX_PHONE,
+            profile={"stade": "idee"},
+            aids=["citeslab"],
+            status="nouveau",
+        ),
+        "roubaix": Lead(
+            created_at=now - timedelta(hours=1),
+            sender_id="web-recent",
+            channel="socketio",
+            territory_id="roubaix",
+            email=ROUBAIX_EMAIL,
+            profile={
+                "stade": "creation",
+                "secteur": "commerce",
+                "statut": "demandeur_emploi",
+                "commune": "Roubaix",
+                "territoire": "roubaix",
+                "habite_qpv": True,
+                "besoins": ["financement", "local"],
+                "montant": 15000,
+            },
+            aids=["pret-honneur-quartier", "acre"],
+            status="nouveau",
+        ),
+        "toulouse": Lead(
+            created_at=now - timedelta(hours=2),
+            sender_id="telegram:4242",
+            channel="rest",
+            territory_id="toulouse",
+            phone=TOULOUSE_PHONE,
+            profile={
+                "stade": "reprise",
+                "secteur": "restauration",
+                "commune": "Toulouse",
+                "territoire": "toulouse",
+            },
+            aids=["occitanie-pass"],
+            status="nouveau",
+        ),
+        "nowhere": Lead(
+            created_at=now - timedelta(hours=5),
+            sender_id="web-ailleurs",
+            channel="socketio",
+            territory_id=None,
+            email=NOWHERE_EMAIL,
+            profile={"stade": "developpement"},
+            aids=[],
+            status="nouveau",
+        ),
     }
     with session(database_url) as db:
         db.add_all(rows.values())
@@ -103,8 +147,13 @@ def site(tmp_path_factory):
         db.get(Aid, "acre").last_checked = date(2020, 1, 15)
         db.get(Aid, "citeslab").last_checked = date.today()
         db.get(Aid, "occitanie-pass").territories = ["toulouse"]
-    settings = WebSettings(host="127.0.0.1", port=free_port(), rasa_url="http://127.0.0.1:9",
-                           origins=(), demo_territory="roubaix")
+    settings = WebSettings(
+        host="127.0.0.1",
+        port=free_port(),
+        rasa_url="http://127.0.0.1:9",
+        origins=(),
+        demo_territory="roubaix",
+    )
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
@@ -136,13 +185,17 @@ def lead_status(site: Site, name: str) -> str:
 
 def audit_entries(site: Site, action: str) -> list[AuditEntry]:
     with session(site.database_url) as db:
-        entries = list(db.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                                  .order_by(AuditEntry.id)))
+        entries = list(
+            db.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
         db.expunge_all()
         return entries
 
 
 # --- Demandes de contact -------------------------------------------------------------------
+
 
 def test_signing_in_is_required(site):
     response = httpx.get(f"{site.url}/console/demandes", follow_redirects=False)
@@ -160,16 +213,25 @@ def test_an_advisor_sees_their_territorys_requests_with_contact_details(site, ro
     assert f'id="demande-{site.leads["toulouse"]}"' not in text
     assert f'id="demande-{site.leads["nowhere"]}"' not in text
     # Newest first.
-    assert text.index(f'id="demande-{site.leads["roubaix"]}"') \
-        < text.index(f'id="demande-{site.leads["roubaix_old"]}"')
+    assert text.index(f'id="demande-{site.leads["roubaix"]}"') < text.index(
+        f'id="demande-{site.leads["roubaix_old"]}"'
+    )
     # The profile in plain French, the aids by name, the channel.
     lead = row(text, f"demande-{site.leads['roubaix']}")
-    for shown in ("Étape du projet : création", "Secteur d'activité : commerce",
-                  "Situation personnelle : demandeur d'emploi", "Commune : Roubaix",
-                  "Besoins : financement, local", "Territoire : Roubaix",
-                  "Domicile dans un quartier prioritaire (QPV) : oui",
-                  "Montant recherché : 15\u202f000 €", "Prêt d'honneur Quartier",
-                  "ACRE — Aide aux créateurs", "site web (widget)", "Roubaix"):
+    for shown in (
+        "Étape du projet : création",
+        "Secteur d'activité : commerce",
+        "Situation personnelle : demandeur d'emploi",
+        "Commune : Roubaix",
+        "Besoins : financement, local",
+        "Territoire : Roubaix",
+        "Domicile dans un quartier prioritaire (QPV) : oui",
+        "Montant recherché : 15\u202f000 €",
+        "Prêt d'honneur Quartier",
+        "ACRE — Aide aux créateurs",
+        "site web (widget)",
+        "Roubaix",
+    ):
         assert shown in lead, shown
     assert "nouvelle" in lead and "(masqué)" not in lead
     assert '<label for="statut-' in response.text and "<caption>" in response.text
@@ -198,29 +260,42 @@ def test_an_administrator_sees_every_territory_with_masked_contact_details(site,
 
 def test_an_advisor_cannot_change_another_territorys_request(site, roubaix):
     for name in ("toulouse", "nowhere"):
-        response = post_form(roubaix, f"/console/demandes/{site.leads[name]}/statut",
-                             {"statut": "close"}, page="/console/demandes")
+        response = post_form(
+            roubaix,
+            f"/console/demandes/{site.leads[name]}/statut",
+            {"statut": "close"},
+            page="/console/demandes",
+        )
         assert response.status_code == 403
         text = page_text(response)
         assert "ne relève pas de votre territoire" in text and "Traceback" not in text
         assert lead_status(site, name) == "nouveau"
     assert audit_entries(site, "statut_demande_refuse")
-    missing = post_form(roubaix, "/console/demandes/999999/statut", {"statut": "close"},
-                        page="/console/demandes")
+    missing = post_form(
+        roubaix, "/console/demandes/999999/statut", {"statut": "close"}, page="/console/demandes"
+    )
     assert missing.status_code == 404 and "Traceback" not in missing.text
 
 
 def test_an_unknown_status_is_refused_in_french(site, roubaix):
-    response = post_form(roubaix, f"/console/demandes/{site.leads['roubaix_old']}/statut",
-                         {"statut": "perdue"}, page="/console/demandes")
+    response = post_form(
+        roubaix,
+        f"/console/demandes/{site.leads['roubaix_old']}/statut",
+        {"statut": "perdue"},
+        page="/console/demandes",
+    )
     assert response.status_code == 400 and "Choisissez un statut" in page_text(response)
     assert lead_status(site, "roubaix_old") == "nouveau"
 
 
 def test_a_status_change_is_saved_audited_and_filterable(site, roubaix):
     lead_id = site.leads["roubaix"]
-    response = post_form(roubaix, f"/console/demandes/{lead_id}/statut",
-                         {"statut": "en_cours"}, page="/console/demandes")
+    response = post_form(
+        roubaix,
+        f"/console/demandes/{lead_id}/statut",
+        {"statut": "en_cours"},
+        page="/console/demandes",
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"/console/demandes#demande-{lead_id}"
     assert lead_status(site, "roubaix") == "en_cours"
@@ -254,6 +329,7 @@ def test_list_views_are_audited_without_personal_data(site, roubaix, admin):
 
 # --- Catalogue -----------------------------------------------------------------------------
 
+
 def edit_form(site: Site, aid_id: str, **changes: str) -> dict[str, str]:
     with session(site.database_url) as db:
         form = upkeep.form_strings(upkeep.facts_of(store.aid_record(db.get(Aid, aid_id))))
@@ -279,8 +355,11 @@ def test_the_catalogue_flags_the_aids_to_check_again(site, roubaix):
     assert "jamais" in row(text, "aide-arce") and "À revérifier" in row(text, "aide-arce")
     assert "À revérifier" not in row(text, "aide-citeslab")
     # Stale first: the never-checked aid, then the oldest check.
-    assert text.index('id="aide-arce"') < text.index('id="aide-acre"') \
+    assert (
+        text.index('id="aide-arce"')
+        < text.index('id="aide-acre"')
         < text.index('id="aide-citeslab"')
+    )
     assert "Réservée à : Toulouse" in row(text, "aide-occitanie-pass")
     stale_only = page_text(roubaix.get("/console/catalogue", params={"a_reverifier": "1"}))
     assert 'id="aide-acre"' in stale_only and 'id="aide-citeslab"' not in stale_only
@@ -289,23 +368,41 @@ def test_the_catalogue_flags_the_aids_to_check_again(site, roubaix):
 
 
 def test_an_invalid_edit_shows_french_errors_and_changes_nothing(site, roubaix):
-    before, edits, revision = aid_facts(site, "acre"), edit_count(site), \
-        store.revision(store.make_engine(site.database_url))
-    response = post_form(roubaix, "/console/catalogue/acre", edit_form(
-        site, "acre", url="ftp://exemple.fr/acre", amount_min="beaucoup", amount_max="-3",
-        sources="https://www.urssaf.fr\npas une adresse", valid_until="2026-02-30",
-        name="ACRE qu'on ne doit pas voir"), page="/console/catalogue/acre")
+    before, edits, revision = (
+        aid_facts(site, "acre"),
+        edit_count(site),
+        store.revision(store.make_engine(site.database_url)),
+    )
+    response = post_form(
+        roubaix,
+        "/console/catalogue/acre",
+        edit_form(
+            site,
+            "acre",
+            url="ftp://exemple.fr/acre",
+            amount_min="beaucoup",
+            amount_max="-3",
+            sources="https://www.urssaf.fr\npas une adresse",
+            valid_until="2026-02-30",
+            name="ACRE qu'on ne doit pas voir",
+        ),
+        page="/console/catalogue/acre",
+    )
     assert response.status_code == 400
     text = page_text(response)
     assert "La fiche n'a pas été enregistrée" in text
-    for message in ("commençant par http:// ou https://", "Indiquez un nombre d'euros",
-                    "Le montant doit être un nombre positif",
-                    "Ligne 2 : « pas une adresse »", "date valide au format AAAA-MM-JJ"):
+    for message in (
+        "commençant par http:// ou https://",
+        "Indiquez un nombre d'euros",
+        "Le montant doit être un nombre positif",
+        "Ligne 2 : « pas une adresse »",
+        "date valide au format AAAA-MM-JJ",
+    ):
         assert message in text, message
     # Each message sits next to its field, which is marked invalid.
     assert re.search(r'id="url-erreur">[^<]*http:// ou https://', text)
     assert 'aria-describedby="url-erreur" aria-invalid="true"' in response.text
-    assert 'value="ACRE qu&#39;on ne doit pas voir"' in response.text    # what was typed
+    assert 'value="ACRE qu&#39;on ne doit pas voir"' in response.text  # what was typed
     assert "Traceback" not in text
     assert aid_facts(site, "acre") == before and edit_count(site) == edits
     assert store.revision(store.make_engine(site.database_url)) == revision
@@ -313,12 +410,17 @@ def test_an_invalid_edit_shows_french_errors_and_changes_nothing(site, roubaix):
 
 def test_the_catalogues_own_validator_refuses_a_closed_aid_without_end_date(site, roubaix):
     before, edits = aid_facts(site, "arce"), edit_count(site)
-    response = post_form(roubaix, "/console/catalogue/arce",
-                         edit_form(site, "arce", status="closed", valid_until="",
-                                   verifiee_aujourdhui="1"), page="/console/catalogue/arce")
+    response = post_form(
+        roubaix,
+        "/console/catalogue/arce",
+        edit_form(site, "arce", status="closed", valid_until="", verifiee_aujourdhui="1"),
+        page="/console/catalogue/arce",
+    )
     assert response.status_code == 400
-    assert re.search(r'id="valid_until-erreur">[^<]*une aide fermée doit avoir une date de fin',
-                     page_text(response))
+    assert re.search(
+        r'id="valid_until-erreur">[^<]*une aide fermée doit avoir une date de fin',
+        page_text(response),
+    )
     assert aid_facts(site, "arce") == before and edit_count(site) == edits
 
 
@@ -326,11 +428,15 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
     engine = store.make_engine(site.database_url)
     revision = store.revision(engine)
     day_before = date.today()
-    form = edit_form(site, "acre", amount_text="Exonération de 25 % des cotisations (2026)",
-                     amount_max="12 000", verifiee_aujourdhui="1")
+    form = edit_form(
+        site,
+        "acre",
+        amount_text="Exonération de 25 % des cotisations (2026)",
+        amount_max="12 000",
+        verifiee_aujourdhui="1",
+    )
     form["sources"] += "\nhttps://www.service-public.fr/professionnels-entreprises"
-    response = post_form(roubaix, "/console/catalogue/acre", form,
-                         page="/console/catalogue/acre")
+    response = post_form(roubaix, "/console/catalogue/acre", form, page="/console/catalogue/acre")
     assert response.status_code == 303
     assert response.headers["location"] == "/console/catalogue/acre"
     after = aid_facts(site, "acre")
@@ -339,8 +445,9 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
     assert after["sources"][-1] == "https://www.service-public.fr/professionnels-entreprises"
     assert after["last_checked"] in {day_before, date.today()}
     with session(site.database_url) as db:
-        edit = db.scalars(select(CatalogEdit).where(CatalogEdit.aid_id == "acre")
-                          .order_by(CatalogEdit.id.desc())).first()
+        edit = db.scalars(
+            select(CatalogEdit).where(CatalogEdit.aid_id == "acre").order_by(CatalogEdit.id.desc())
+        ).first()
         assert edit.status == upkeep.PENDING
         assert set(edit.after) == {"amount_text", "amount_max", "sources", "last_checked"}
         assert edit.before["last_checked"] == "2020-01-15" and edit.before["amount_max"] is None
@@ -349,29 +456,35 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
     entry = audit_entries(site, "modification_aide")[-1]
     assert entry.account_email == ROUBAIX.email and entry.target == "acre"
     assert entry.details["modification"] == edit_id
-    assert store.revision(engine) == revision + 1        # the assistant reloads the catalogue
+    assert store.revision(engine) == revision + 1  # the assistant reloads the catalogue
     text = page_text(roubaix.get("/console/catalogue/acre"))
     assert "Modifications enregistrées" in text and "en attente" in text
     assert "À revérifier" not in row(page_text(roubaix.get("/console/catalogue")), "aide-acre")
     # The same form again changes nothing and records nothing.
-    again = post_form(roubaix, "/console/catalogue/acre", edit_form(site, "acre"),
-                      page="/console/catalogue/acre")
+    again = post_form(
+        roubaix, "/console/catalogue/acre", edit_form(site, "acre"), page="/console/catalogue/acre"
+    )
     assert again.status_code == 303 and edit_count(site) == edits
     assert "Aucune modification" in page_text(roubaix.get("/console/catalogue/acre"))
 
 
-def test_an_aid_restricted_to_a_territory_is_edited_by_its_advisors_only(site, roubaix,
-                                                                         toulouse):
+def test_an_aid_restricted_to_a_territory_is_edited_by_its_advisors_only(site, roubaix, toulouse):
     before = aid_facts(site, "occitanie-pass")
     page = page_text(roubaix.get("/console/catalogue/occitanie-pass"))
     assert "réservée à certains territoires" in page and 'name="amount_text"' not in page
-    refused = post_form(roubaix, "/console/catalogue/occitanie-pass",
-                        edit_form(site, "occitanie-pass", amount_text="Non autorisé"))
+    refused = post_form(
+        roubaix,
+        "/console/catalogue/occitanie-pass",
+        edit_form(site, "occitanie-pass", amount_text="Non autorisé"),
+    )
     assert refused.status_code == 403 and "Rien n'a été modifié" in page_text(refused)
     assert aid_facts(site, "occitanie-pass") == before
-    accepted = post_form(toulouse, "/console/catalogue/occitanie-pass",
-                         edit_form(site, "occitanie-pass", verifiee_aujourdhui="1"),
-                         page="/console/catalogue/occitanie-pass")
+    accepted = post_form(
+        toulouse,
+        "/console/catalogue/occitanie-pass",
+        edit_form(site, "occitanie-pass", verifiee_aujourdhui="1"),
+        page="/console/catalogue/occitanie-pass",
+    )
     assert accepted.status_code == 303
     assert aid_facts(site, "occitanie-pass")["last_checked"] >= date.today() - timedelta(days=1)
 
@@ -383,15 +496,19 @@ def test_an_unknown_aid_is_a_french_404(site, roubaix):
 
 def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admin):
     form = edit_form(site, "citeslab", amount_text="Gratuit (information et orientation)")
-    assert post_form(admin, "/console/catalogue/citeslab", form,
-                     page="/console/catalogue/citeslab").status_code == 303
+    assert (
+        post_form(
+            admin, "/console/catalogue/citeslab", form, page="/console/catalogue/citeslab"
+        ).status_code
+        == 303
+    )
     env = {"DATABASE_URL": site.database_url, "QP_CATALOG_DIR": str(site.data)}
     header = (site.data / "aids" / "qpv.yml").read_text(encoding="utf-8").split("- id:")[0]
     result = qp("catalog", "apply-edits", "--data-dir", str(site.data), env=env)
     assert result.returncode == 0, result.stderr
     assert "modification(s) écrite(s)" in result.stdout and "git diff" in result.stdout
     qpv = (site.data / "aids" / "qpv.yml").read_text(encoding="utf-8")
-    assert qpv.startswith(header)                        # the comments at the top are kept
+    assert qpv.startswith(header)  # the comments at the top are kept
     assert '    text: "Gratuit (information et orientation)"\n' in qpv
     creation = (site.data / "aids" / "creation.yml").read_text(encoding="utf-8")
     assert '    text: "Exonération de 25 % des cotisations (2026)"\n' in creation

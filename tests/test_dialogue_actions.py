@@ -14,16 +14,24 @@ from actions.session import ActionAuRevoir, ActionReformuler, ActionSupprimerDon
 from catalog.leads import leads_of, parse_contact
 from test_actions import run, tracker
 
-ROUBAIX = {"stade": "creation", "secteur": "commerce", "statut": "demandeur_emploi",
-           "commune": "Roubaix", "territoire": "roubaix"}
+ROUBAIX = {
+    "stade": "creation",
+    "secteur": "commerce",
+    "statut": "demandeur_emploi",
+    "commune": "Roubaix",
+    "territoire": "roubaix",
+}
 
 
-@pytest.mark.parametrize("text, shown", [
-    ("marie.dupont@exemple.fr", "marie.dupont@exemple.fr"),
-    ("c'est Marie.Dupont@Exemple.fr merci", "marie.dupont@exemple.fr"),
-    ("06 12 34 56 78", "06 12 34 56 78"),
-    ("+33612345678", "06 12 34 56 78"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("marie.dupont@exemple.fr", "marie.dupont@exemple.fr"),
+        ("c'est Marie.Dupont@Exemple.fr merci", "marie.dupont@exemple.fr"),
+        ("06 12 34 56 78", "06 12 34 56 78"),
+        ("+33612345678", "06 12 34 56 78"),
+    ],
+)
 def test_contact_details_are_recognised_and_normalised(text, shown):
     assert parse_contact(text).shown == shown
 
@@ -42,42 +50,55 @@ async def test_the_offer_names_the_territory_and_asks_consent():
 
 
 async def test_invalid_contact_details_are_asked_again_politely():
-    slots, texts, _ = await run(ValidateHandoffForm(), tracker(
-        ROUBAIX, text="bof", requested="coordonnees", new_slots={"coordonnees": "bof"}))
+    slots, texts, _ = await run(
+        ValidateHandoffForm(),
+        tracker(ROUBAIX, text="bof", requested="coordonnees", new_slots={"coordonnees": "bof"}),
+    )
     assert slots["coordonnees"] is None
     assert "Je n'ai pas reconnu" in texts[0]
 
 
 async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():
-    track = tracker({**ROUBAIX, "coordonnees": "06 12 34 56 78",
-                     "aides_recommandees": ["acre"]})
+    track = tracker({**ROUBAIX, "coordonnees": "06 12 34 56 78", "aides_recommandees": ["acre"]})
     _, texts, _ = await run(ActionEnregistrerDemande(), track)
     assert "conseillers de Roubaix" in texts[0] and "06 12 34 56 78" in texts[0]
     lead = leads_of("test")[-1]
     assert lead.territory_id == "roubaix" and lead.phone == "06 12 34 56 78"
     assert lead.profile["statut"] == "demandeur_emploi" and lead.aids == ["acre"]
-    await run(ActionSupprimerDonnees(), tracker(ROUBAIX, text="supprimez mes données",
-                                                intent="supprimer_donnees"))
+    await run(
+        ActionSupprimerDonnees(),
+        tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees"),
+    )
     assert leads_of("test") == []
 
 
 async def test_the_conversation_is_erased_once_the_turn_is_saved(tmp_path, monkeypatch):
     database = tmp_path / "tracker.sqlite"
     with sqlite3.connect(database) as db:
-        db.execute("create table events (id integer primary key, sender_id text, "
-                   "type_name text, action_name text)")
-        db.executemany("insert into events (sender_id, type_name, action_name) values (?,?,?)",
-                       [("moi", "user", None), ("moi", "action", "action_supprimer_donnees"),
-                        ("autre", "user", None)])
+        db.execute(
+            "create table events (id integer primary key, sender_id text, "
+            "type_name text, action_name text)"
+        )
+        db.executemany(
+            "insert into events (sender_id, type_name, action_name) values (?,?,?)",
+            [
+                ("moi", "user", None),
+                ("moi", "action", "action_supprimer_donnees"),
+                ("autre", "user", None),
+            ],
+        )
     monkeypatch.setenv("TRACKER_DB", str(database))
     monkeypatch.setattr(erasure, "POLL_SECONDS", 0.05)
-    task = asyncio.ensure_future(erasure.erase_conversation_after_turn(
-        "moi", "action_supprimer_donnees"))
+    task = asyncio.ensure_future(
+        erasure.erase_conversation_after_turn("moi", "action_supprimer_donnees")
+    )
     await asyncio.sleep(0.2)
-    assert not task.done()                     # Rasa has not saved the end of the turn yet
+    assert not task.done()  # Rasa has not saved the end of the turn yet
     with sqlite3.connect(database) as db:
-        db.execute("insert into events (sender_id, type_name, action_name) "
-                   "values ('moi', 'action', 'action_listen')")
+        db.execute(
+            "insert into events (sender_id, type_name, action_name) "
+            "values ('moi', 'action', 'action_listen')"
+        )
     assert await task is True
     with sqlite3.connect(database) as db:
         assert db.execute("select sender_id from events").fetchall() == [("autre",)]
@@ -95,8 +116,9 @@ async def test_a_second_misunderstanding_in_a_row_offers_people():
     _, texts, _ = await run(ActionReformuler(), first)
     assert "reformuler" in texts[0]
     second = tracker(ROUBAIX, text="blabla", intent="nlu_fallback")
-    second.events.insert(0, {"event": "user", "text": "bla",
-                             "parse_data": {"intent": {"name": "nlu_fallback"}}})
+    second.events.insert(
+        0, {"event": "user", "text": "bla", "parse_data": {"intent": {"name": "nlu_fallback"}}}
+    )
     _, texts, _ = await run(ActionReformuler(), second)
     assert "toujours pas" in texts[0] and len(texts) > 2
 
@@ -106,16 +128,22 @@ async def test_see_more_shows_the_next_aids_not_the_same_ones():
     first = slots["aides_recommandees"]
     assert messages[-1]["buttons"][0]["payload"] == "/chercher_aides"
     assert messages[1]["buttons"][0]["payload"].startswith('/demander_definition{"aide":')
-    slots, texts, _ = await run(ActionRecommander(), tracker(
-        {**ROUBAIX, "aides_recommandees": first}, text="/chercher_aides",
-        intent="chercher_aides"))
+    slots, texts, _ = await run(
+        ActionRecommander(),
+        tracker(
+            {**ROUBAIX, "aides_recommandees": first},
+            text="/chercher_aides",
+            intent="chercher_aides",
+        ),
+    )
     assert texts[0] == "Voici d'autres aides possibles :"
-    assert slots["aides_recommandees"][:len(first)] == first
-    assert not set(slots["aides_recommandees"][len(first):]) & set(first)
+    assert slots["aides_recommandees"][: len(first)] == first
+    assert not set(slots["aides_recommandees"][len(first) :]) & set(first)
     assert any(t.startswith(f"{len(first) + 1}. ") for t in texts)
 
 
 async def test_a_very_long_message_is_asked_to_be_shortened():
-    _, texts, _ = await run(ActionReformuler(), tracker(ROUBAIX, text="mot " * 600,
-                                                        intent="nlu_fallback"))
+    _, texts, _ = await run(
+        ActionReformuler(), tracker(ROUBAIX, text="mot " * 600, intent="nlu_fallback")
+    )
     assert "très long" in texts[0]

@@ -16,11 +16,11 @@ from catalog.leads import leads_of
 
 pytestmark = pytest.mark.rasa
 
-PERSONA = {   # what this job seeker answers to each question the assistant may ask
+PERSONA = {  # what this job seeker answers to each question the assistant may ask
     "implante_qpv": "oui",
     "habite_qpv": "oui",
     "indemnise_are": "oui",
-    "besoins": '/informer{"besoin":"financement"}',     # a button click
+    "besoins": '/informer{"besoin":"financement"}',  # a button click
     "effectif": "0 salarié",
     "franchise": "non",
     "femme": "je ne sais pas",
@@ -42,8 +42,11 @@ def settings(assistant) -> Settings:
 
 
 def say(settings: Settings, text: str, sender: str) -> list[dict]:
-    response = httpx.post(f"{settings.rasa_url}/webhooks/rest/webhook",
-                          json={"sender": sender, "message": text}, timeout=60)
+    response = httpx.post(
+        f"{settings.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=60,
+    )
     response.raise_for_status()
     return response.json()
 
@@ -55,9 +58,12 @@ def texts(messages: list[dict]) -> str:
 def stored_slots(settings: Settings, sender: str) -> dict:
     """The slots as the tracker store holds them (last value of each)."""
     import json
+
     with sqlite3.connect(settings.tracker_db) as db:
-        rows = db.execute("select data from events where sender_id = ? and type_name = 'slot' "
-                          "order by id", (sender,)).fetchall()
+        rows = db.execute(
+            "select data from events where sender_id = ? and type_name = 'slot' order by id",
+            (sender,),
+        ).fetchall()
     return {event["name"]: event["value"] for event in (json.loads(r[0]) for r in rows)}
 
 
@@ -87,8 +93,9 @@ def test_a_job_seeker_in_roubaix_gets_real_aids_with_links(settings, app_catalog
     assert "Pour mémoire" in goodbye and app_catalog.aid("acre")["name"] in goodbye
 
 
-@pytest.mark.parametrize("noise", ["", "😀😀", "x" * 2500, "<img src=x onerror=alert(1)>",
-                                   "Hello, can you help me?"])
+@pytest.mark.parametrize(
+    "noise", ["", "😀😀", "x" * 2500, "<img src=x onerror=alert(1)>", "Hello, can you help me?"]
+)
 def test_bad_input_gets_a_french_answer_and_keeps_the_profile(settings, noise):
     sender = "e2e-robust"
     if not stored_slots(settings, sender).get("commune"):
@@ -116,34 +123,48 @@ def test_a_handoff_stores_a_lead_and_erasure_removes_everything(settings):
     while stored_slots(settings, sender) and time.monotonic() < deadline:
         time.sleep(0.5)
     with sqlite3.connect(settings.tracker_db) as db:
-        assert db.execute("select count(*) from events where sender_id = ?",
-                          (sender,)).fetchone()[0] == 0
+        assert (
+            db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[0]
+            == 0
+        )
 
 
 # Ten first messages in ten styles; each must reach a fitting recommendation in 8 turns.
 FIRST_MESSAGES = [
     ("slt jveux ouvrir 1 snack a toulouse g pas de taf", "acre"),
-    ("Bonjour Madame, Monsieur, je souhaiterais reprendre une boulangerie à Montbéliard. "
-     "Je perçois actuellement le RSA.", "acre"),
-    ("bonjour je suis au chomage depuis 6 mois et je voudrais creer mon entreprise de "
-     "menage a roubaix", "acre"),
+    (
+        "Bonjour Madame, Monsieur, je souhaiterais reprendre une boulangerie à Montbéliard. "
+        "Je perçois actuellement le RSA.",
+        "acre",
+    ),
+    (
+        "bonjour je suis au chomage depuis 6 mois et je voudrais creer mon entreprise de "
+        "menage a roubaix",
+        "acre",
+    ),
     ("j'ai deja ma boutique a nancy depuis 4 ans et je veux la developper", "pret-vert"),
     ("Quelles aides pour créer un commerce à Marseille ?", "pret-honneur-quartier"),
     ("je suis etudiant j'ai une idée d'appli", "cape"),
     ("cc je suis au rsa et jvoudrais monter ma boite de vtc a evry", "acre"),
-    ("Je cherche un financement pour ouvrir un restaurant à Saint-Louis 97450",
-     "reunion-aide-tpe"),
+    ("Je cherche un financement pour ouvrir un restaurant à Saint-Louis 97450", "reunion-aide-tpe"),
     ("g un projet de salon de coiffure a laval", "pdl-commerce-artisanat"),
     ("je veux reprendre une épicerie à Arras, je suis salariée", "pret-honneur-quartier"),
 ]
-ANSWERS = {**PERSONA, "commune": "Roubaix", "secteur": '/informer{"secteur":"services"}',
-           "stade": '/informer{"stade":"creation"}', "anciennete_annees": "4 ans",
-           "effectif": "2 salariés", "indemnise_are": "non"}
+ANSWERS = {
+    **PERSONA,
+    "commune": "Roubaix",
+    "secteur": '/informer{"secteur":"services"}',
+    "stade": '/informer{"stade":"creation"}',
+    "anciennete_annees": "4 ans",
+    "effectif": "2 salariés",
+    "indemnise_are": "non",
+}
 
 
 @pytest.mark.parametrize("first, expected", FIRST_MESSAGES)
 def test_ten_styles_reach_a_fitting_recommendation_within_eight_turns(
-        settings, app_catalog, first, expected):
+    settings, app_catalog, first, expected
+):
     sender = f"e2e-style-{FIRST_MESSAGES.index((first, expected))}"
     answer, turns = say(settings, first, sender), 1
     while "Voici les aides" not in texts(answer):
@@ -155,9 +176,12 @@ def test_ten_styles_reach_a_fitting_recommendation_within_eight_turns(
 
 def test_a_restart_keeps_the_conversation(assistant, settings, app_catalog):
     assistant.stop()
-    assistant.start()   # the same ports and tracker store, new processes (the next modules use them)
+    assistant.start()  # the same ports and tracker store, new processes (the next modules use them)
     assistant.wait_ready()
     contacts = texts(say(settings, "je voudrais parler à un conseiller", "e2e-robust"))
     assert "dites-moi votre commune" not in contacts
-    assert any(c["name"] in contacts for c in app_catalog.files.contacts
-               if c.get("territory") == "grand-nancy")
+    assert any(
+        c["name"] in contacts
+        for c in app_catalog.files.contacts
+        if c.get("territory") == "grand-nancy"
+    )

@@ -14,13 +14,19 @@ def ids(result):
 
 
 def regional_ids(catalog, region):
-    return {aid["id"] for aid in catalog.files.aids
-            if region in ((aid.get("scope") or {}).get("regions") or [])}
+    return {
+        aid["id"]
+        for aid in catalog.files.aids
+        if region in ((aid.get("scope") or {}).get("regions") or [])
+    }
 
 
 def test_job_seeker_opening_a_shop_in_roubaix(catalog, profile):
-    result = recommend(catalog, profile(stade="creation", secteur="commerce",
-                                        statut="demandeur_emploi", commune="Roubaix"), TODAY)
+    result = recommend(
+        catalog,
+        profile(stade="creation", secteur="commerce", statut="demandeur_emploi", commune="Roubaix"),
+        TODAY,
+    )
     found = ids(result)
     assert "acre" in found and "pret-honneur-quartier" in found
     acre = next(m for m in result.aids if m.aid["id"] == "acre")
@@ -36,35 +42,66 @@ def test_job_seeker_opening_a_shop_in_roubaix(catalog, profile):
 
 
 def test_confirmed_qpv_and_financing_need_put_the_qpv_honour_loan_first(catalog, profile):
-    result = recommend(catalog, profile(stade="creation", secteur="commerce",
-                                        statut="demandeur_emploi", commune="Roubaix",
-                                        implante_qpv=True, habite_qpv=True,
-                                        besoins=["financement"]), TODAY)
+    result = recommend(
+        catalog,
+        profile(
+            stade="creation",
+            secteur="commerce",
+            statut="demandeur_emploi",
+            commune="Roubaix",
+            implante_qpv=True,
+            habite_qpv=True,
+            besoins=["financement"],
+        ),
+        TODAY,
+    )
     assert ids(result)[0] == "pret-honneur-quartier"
 
 
 def test_closed_aids_are_never_recommended(catalog, profile):
     closed = {aid["id"] for aid in catalog.files.aids if not is_open(aid, TODAY)}
     assert {"emplois-francs", "cheque-france-num", "zfu-te-exoneration-benefices"} <= closed
-    for values in ({}, {"stade": "creation", "implante_qpv": True, "effectif": 3,
-                        "secteur": "commerce"},
-                   {"stade": "developpement", "besoins": ["numerique", "recrutement"]}):
+    for values in (
+        {},
+        {"stade": "creation", "implante_qpv": True, "effectif": 3, "secteur": "commerce"},
+        {"stade": "developpement", "besoins": ["numerique", "recrutement"]},
+    ):
         assert not closed & set(ids(recommend(catalog, profile(**values), TODAY)))
 
 
 def test_another_regions_aids_are_never_recommended(catalog, profile):
-    result = recommend(catalog, profile(stade="creation", secteur="commerce", statut="rsa",
-                                        commune="Montbéliard", habite_qpv=True), TODAY)
+    result = recommend(
+        catalog,
+        profile(
+            stade="creation",
+            secteur="commerce",
+            statut="rsa",
+            commune="Montbéliard",
+            habite_qpv=True,
+        ),
+        TODAY,
+    )
     found = set(ids(result))
     assert "prime-creation-reprise-territoires-fragilises-bfc" in found
-    for region in ("hauts-de-france", "occitanie", "ile-de-france", "la-reunion",
-                   "provence-alpes-cote-d-azur", "pays-de-la-loire"):
+    for region in (
+        "hauts-de-france",
+        "occitanie",
+        "ile-de-france",
+        "la-reunion",
+        "provence-alpes-cote-d-azur",
+        "pays-de-la-loire",
+    ):
         assert not regional_ids(catalog, region) & found
 
 
 def test_outside_the_territories_only_national_aids_and_national_contacts(catalog, profile):
-    result = recommend(catalog, profile(stade="creation", secteur="services",
-                                        statut="demandeur_emploi", code_postal="35000"), TODAY)
+    result = recommend(
+        catalog,
+        profile(
+            stade="creation", secteur="services", statut="demandeur_emploi", code_postal="35000"
+        ),
+        TODAY,
+    )
     assert result.profile.get("territoire") == "hors_territoire"
     assert all(not (m.aid.get("scope") or {}).get("regions") for m in result.aids)
     assert result.contacts and all(c.get("territory") is None for c in result.contacts)
@@ -74,7 +111,8 @@ def test_women_guarantee_depends_on_the_skippable_question(catalog, profile):
     base = dict(stade="creation", secteur="commerce", commune="Nancy")
     assert "garantie-egalite-femmes" in ids(recommend(catalog, profile(**base, femme=True), TODAY))
     assert "garantie-egalite-femmes" not in ids(
-        recommend(catalog, profile(**base, femme=False), TODAY))
+        recommend(catalog, profile(**base, femme=False), TODAY)
+    )
 
 
 def test_arce_only_for_people_receiving_the_are(catalog, profile):
@@ -89,12 +127,15 @@ def test_an_empty_profile_asks_the_stage_first(catalog, profile):
     assert "commune" in result.questions
 
 
-@pytest.mark.parametrize("values", [
-    {"stade": "reprise", "secteur": "artisanat", "statut": "rsa", "commune": "Montbéliard"},
-    {"stade": "idee", "statut": "etudiant", "commune": "Toulouse", "age": 21},
-    {"stade": "creation", "franchise": True, "implante_qpv": True, "commune": "Évry"},
-    {"stade": "developpement", "anciennete_annees": 4, "effectif": 3, "commune": "Nancy"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"stade": "reprise", "secteur": "artisanat", "statut": "rsa", "commune": "Montbéliard"},
+        {"stade": "idee", "statut": "etudiant", "commune": "Toulouse", "age": 21},
+        {"stade": "creation", "franchise": True, "implante_qpv": True, "commune": "Évry"},
+        {"stade": "developpement", "anciennete_annees": 4, "effectif": 3, "commune": "Nancy"},
+    ],
+)
 def test_every_answer_is_explained_and_sourced(catalog, profile, values):
     result = recommend(catalog, profile(**values), TODAY)
     assert result.aids

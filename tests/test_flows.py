@@ -64,60 +64,87 @@ etapes:
 INVALID = {
     "clé inconnue en tête": (
         'nomm: "Essai"\netapes:\n  - dit: "Bonjour"\n',
-        ["ligne 1 : clé inconnue « nomm » en tête du scénario. Vouliez-vous dire « nom » ?",
-         "la clé « nom » est obligatoire."]),
+        [
+            "ligne 1 : clé inconnue « nomm » en tête du scénario. Vouliez-vous dire « nom » ?",
+            "la clé « nom » est obligatoire.",
+        ],
+    ),
     "clé inconnue dans une étape": (
         VALID_START + '  - dit: "je veux créer"\n    atend:\n      demande: stade\n',
-        ["ligne 6 : clé inconnue « atend » dans l'étape 2. Vouliez-vous dire « attend » ?"]),
+        ["ligne 6 : clé inconnue « atend » dans l'étape 2. Vouliez-vous dire « attend » ?"],
+    ),
     "attente inconnue": (
         VALID_START + "    attend:\n      recommend: [acre]\n",
-        ["ligne 6 : clé inconnue « recommend » dans « attend » de l'étape 1. "
-         "Vouliez-vous dire « recommande » ?"]),
+        [
+            "ligne 6 : clé inconnue « recommend » dans « attend » de l'étape 1. "
+            "Vouliez-vous dire « recommande » ?"
+        ],
+    ),
     "aide inconnue": (
         VALID_START + "    attend:\n      recommande: [acre, acrre]\n",
-        ["ligne 6 : aide inconnue « acrre » dans « recommande ». Vouliez-vous dire « acre » ?"]),
+        ["ligne 6 : aide inconnue « acrre » dans « recommande ». Vouliez-vous dire « acre » ?"],
+    ),
     "champ inconnu": (
         VALID_START + "    attend:\n      demande: implante\n",
-        ["ligne 6 : champ inconnu « implante » dans « demande ». "
-         "Vouliez-vous dire « implante_qpv » ?"]),
+        [
+            "ligne 6 : champ inconnu « implante » dans « demande ». "
+            "Vouliez-vous dire « implante_qpv » ?"
+        ],
+    ),
     "champ jamais demandé": (
         VALID_START + "    attend:\n      ne_demande_pas: [territoire]\n",
-        ["ligne 6 : le champ « territoire » n'est jamais demandé par l'assistant"]),
+        ["ligne 6 : le champ « territoire » n'est jamais demandé par l'assistant"],
+    ),
     "champ inconnu dans les réponses": (
         VALID_START + '  - repond_jusqu_a_recommandation:\n      habite_qvp: "oui"\n',
-        ["ligne 6 : champ inconnu « habite_qvp » dans « repond_jusqu_a_recommandation ». "
-         "Vouliez-vous dire « habite_qpv » ?"]),
+        [
+            "ligne 6 : champ inconnu « habite_qvp » dans « repond_jusqu_a_recommandation ». "
+            "Vouliez-vous dire « habite_qpv » ?"
+        ],
+    ),
     "champ déduit dans les réponses": (
         VALID_START + '  - repond_jusqu_a_recommandation:\n      territoire: "roubaix"\n',
-        ["ligne 6 : le champ « territoire » n'est jamais demandé par l'assistant"]),
+        ["ligne 6 : le champ « territoire » n'est jamais demandé par l'assistant"],
+    ),
     "réponses en tout premier": (
         'nom: "Essai"\netapes:\n  - repond_jusqu_a_recommandation:\n      age: "34"\n',
-        ["ligne 3 : la première étape ne peut pas être « repond_jusqu_a_recommandation »"]),
+        ["ligne 3 : la première étape ne peut pas être « repond_jusqu_a_recommandation »"],
+    ),
     "territoire inconnu": (
         'nom: "Essai"\nterritoire: roubais\netapes:\n  - dit: "Bonjour"\n',
-        ["ligne 2 : territoire inconnu « roubais ». Vouliez-vous dire « roubaix » ?"]),
+        ["ligne 2 : territoire inconnu « roubais ». Vouliez-vous dire « roubaix » ?"],
+    ),
     "étape sans action": (
         VALID_START + "  - attend:\n      dit_contient: bonjour\n",
-        ["ligne 5 : l'étape 2 ne dit pas ce que fait la personne"]),
+        ["ligne 5 : l'étape 2 ne dit pas ce que fait la personne"],
+    ),
     "deux actions": (
         VALID_START + '  - dit: "oui"\n    clique: "Oui"\n',
-        ["ligne 5 : l'étape 2 contient à la fois « dit » et « clique » : une seule action"]),
+        ["ligne 5 : l'étape 2 contient à la fois « dit » et « clique » : une seule action"],
+    ),
     "clic en premier": (
         'nom: "Essai"\netapes:\n  - clique: "Oui"\n',
-        ["ligne 3 : la première étape ne peut pas être « clique »"]),
+        ["ligne 3 : la première étape ne peut pas être « clique »"],
+    ),
     "texte vide": (
         'nom: "Essai"\netapes:\n  - dit:\n',
-        ["ligne 3 : « dit » doit être un texte non vide."]),
+        ["ligne 3 : « dit » doit être un texte non vide."],
+    ),
     "oui ou non attendu": (
         VALID_START + "    attend:\n      transmet: peut-être\n",
-        ["ligne 6 : « transmet » vaut « oui » ou « non »"]),
+        ["ligne 6 : « transmet » vaut « oui » ou « non »"],
+    ),
     "clé en double": (
         VALID_START + "    attend:\n      dit_contient: a\n      dit_contient: b\n",
-        ["ligne 7 : la clé « dit_contient » apparaît deux fois dans « attend » de l'étape 1."]),
+        ["ligne 7 : la clé « dit_contient » apparaît deux fois dans « attend » de l'étape 1."],
+    ),
     "YAML invalide": (
         'nom: "Essai"\netapes:\n  - dit: je suis au RSA: aidez-moi\n',
-        ["ligne 3 : ce n'est pas du YAML valide (un « : » inattendu — un texte qui contient "
-         "« : » doit être entre guillemets)"]),
+        [
+            "ligne 3 : ce n'est pas du YAML valide (un « : » inattendu — un texte qui contient "
+            "« : » doit être entre guillemets)"
+        ],
+    ),
     "fichier vide": ("", ["le fichier est vide"]),
     "pas d'étapes": ('nom: "Essai"\netapes: []\n', ["ligne 2 : « etapes » doit être une liste"]),
 }
@@ -133,7 +160,9 @@ def test_an_invalid_file_gets_precise_french_errors(tmp_path, case):
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         nom: "Plusieurs erreurs"
         territoire: lille
         etapes:
@@ -141,14 +170,18 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
             attend:
               recommande: [acre, pret-honneur-quartir]
               demande: [stade, secteurr]
-        """)
+        """,
+    )
     errors = errors_of(path)
     assert len(errors) == 3, errors
     assert [int(re.search(r"ligne (\d+)", e).group(1)) for e in errors] == [2, 6, 7]
 
 
 def test_texts_are_taken_as_written(tmp_path):
-    scenario = load_scenario(write(tmp_path, """
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            """
         nom: "Nombres et oui/non"
         etapes:
           - dit: 59100
@@ -156,18 +189,22 @@ def test_texts_are_taken_as_written(tmp_path):
           - repond_jusqu_a_recommandation:
               age: 34
               franchise: no
-        """))
+        """,
+        )
+    )
     assert [s.text for s in scenario.steps[:2]] == ["59100", "non"]
     assert scenario.steps[2].answers == {"age": "34", "franchise": "no"}
 
 
 def test_the_cli_refuses_invalid_files_with_exit_2_and_plays_nothing(tmp_path, capsys):
     good = write(tmp_path, VALID_START, "bon.yml")
-    bad = write(tmp_path, VALID_START + "    attend:\n      recommande: [<script>]\n",
-                "mauvais.yml")
+    bad = write(
+        tmp_path, VALID_START + "    attend:\n      recommande: [<script>]\n", "mauvais.yml"
+    )
     html = tmp_path / "rapport.html"
-    code = cli.main(["test", str(good), str(bad), "--url", "http://127.0.0.1:9", "--html",
-                     str(html)])
+    code = cli.main(
+        ["test", str(good), str(bad), "--url", "http://127.0.0.1:9", "--html", str(html)]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "mauvais.yml, ligne 6 : aide inconnue « <script> »" in err
@@ -179,25 +216,48 @@ def test_the_cli_refuses_invalid_files_with_exit_2_and_plays_nothing(tmp_path, c
 
 def test_checks_ignore_case_and_typographic_apostrophes():
     wording = default_wording()
-    answer = Answer(({"text": "Percevez-vous l'allocation chômage (ARE, versée par "
-                              "France Travail) ?",
-                      "buttons": [{"title": "Oui", "payload": "/affirmer"}]},))
-    results = evaluate(Expectations(contains=("percevez-vous l’allocation",),
-                                    asks=("indemnise_are",), buttons=("oui",),
-                                    not_recommends=("acre",)), answer, wording)
+    answer = Answer(
+        (
+            {
+                "text": "Percevez-vous l'allocation chômage (ARE, versée par France Travail) ?",
+                "buttons": [{"title": "Oui", "payload": "/affirmer"}],
+            },
+        )
+    )
+    results = evaluate(
+        Expectations(
+            contains=("percevez-vous l’allocation",),
+            asks=("indemnise_are",),
+            buttons=("oui",),
+            not_recommends=("acre",),
+        ),
+        answer,
+        wording,
+    )
     assert all(r.ok for r in results), results
     failed = evaluate(Expectations(asks=("habite_qpv",), recommends=("acre",)), answer, wording)
     assert [r.reason for r in failed] == [
         "aides présentées : aucune aide n'est présentée dans cette réponse",
-        "l'assistant a demandé : indemnise_are"]
-    assert evaluate(Expectations(), Answer(), wording)[0].reason == \
-        "l'assistant n'a rien répondu à ce message"
+        "l'assistant a demandé : indemnise_are",
+    ]
+    assert (
+        evaluate(Expectations(), Answer(), wording)[0].reason
+        == "l'assistant n'a rien répondu à ce message"
+    )
 
 
 def test_an_unreachable_assistant_exits_3(tmp_path, capsys):
     path = write(tmp_path, VALID_START)
-    code = cli.main(["test", str(path), "--url", f"http://127.0.0.1:{free_port()}",
-                     "--html", str(tmp_path / "r.html")])
+    code = cli.main(
+        [
+            "test",
+            str(path),
+            "--url",
+            f"http://127.0.0.1:{free_port()}",
+            "--html",
+            str(tmp_path / "r.html"),
+        ]
+    )
     assert code == 3
     assert "impossible de joindre l'assistant" in capsys.readouterr().err
 
@@ -275,22 +335,28 @@ def test_a_passing_scenario_exits_0_with_a_readable_report(tmp_path, url, capsys
 
 def test_a_failing_scenario_says_which_step_failed_and_why(tmp_path, url, capsys):
     html = tmp_path / "rapport.html"
-    files = [write(tmp_path, FAILING, "echec.yml"), write(tmp_path, MISSING_BUTTON, "bouton.yml"),
-             write(tmp_path, KNOWN_BUG, "bug.yml")]
+    files = [
+        write(tmp_path, FAILING, "echec.yml"),
+        write(tmp_path, MISSING_BUTTON, "bouton.yml"),
+        write(tmp_path, KNOWN_BUG, "bug.yml"),
+    ]
     code = cli.main(["test", *map(str, files), "--url", url, "--html", str(html)])
     out = capsys.readouterr().out
     assert code == 1, out
     # the failing step, its line, its reasons; what passed in it; the steps not played
-    assert "❌ 2. La personne dit : « je veux ouvrir une boulangerie à Arras, je suis salarié »" \
-           "  (ligne 5)" in out
+    assert (
+        "❌ 2. La personne dit : « je veux ouvrir une boulangerie à Arras, je suis salarié »"
+        "  (ligne 5)" in out
+    )
     assert "✓ dit « J'ai bien noté »" in out
     assert "✗ dit « <script>alert(1)</script> » — ce texte n'apparaît pas dans la réponse" in out
     assert "✗ demande « secteur »" in out and "l'assistant a demandé" in out
     assert "⏭  3. non jouée" in out
     assert "→ ❌ ÉCHEC à l'étape 2 (ligne 5)" in out
     # a button that is not offered: the buttons that are
-    assert "✗ aucun bouton « Envoyer un fax » dans la réponse précédente ; boutons proposés :" \
-        in out
+    assert (
+        "✗ aucun bouton « Envoyer un fax » dans la réponse précédente ; boutons proposés :" in out
+    )
     # a known bug is reported, not counted
     assert "→ ⚠️ ÉCHEC ATTENDU (bug connu)" in out
     assert "Bilan : 3 scénario(s) — 0 réussi(s), 2 en échec, 1 bug(s) connu(s)" in out
@@ -303,8 +369,9 @@ def test_a_failing_scenario_says_which_step_failed_and_why(tmp_path, url, capsys
 
 
 def test_a_known_bug_alone_does_not_fail_the_run(tmp_path, url, capsys):
-    code = cli.main(["test", str(write(tmp_path, KNOWN_BUG)), "--url", url,
-                     "--html", str(tmp_path / "r.html")])
+    code = cli.main(
+        ["test", str(write(tmp_path, KNOWN_BUG)), "--url", url, "--html", str(tmp_path / "r.html")]
+    )
     assert code == 0, capsys.readouterr().out
 
 

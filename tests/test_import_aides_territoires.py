@@ -47,27 +47,40 @@ def rows(engine) -> dict[str, Aid]:
 
 
 def qp(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
-                          text=True, cwd=PROJECT_DIR, env={**os.environ, **(env or {})},
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 # --- mapping -------------------------------------------------------------------------------
 
+
 def test_a_national_grant_for_businesses_maps_to_a_valid_unscoped_record():
     aid = at.map_aid(BY_SLUG["a1b2-fonds-damorcage-des-jeunes-entreprises"], today=TODAY)
     assert aid["id"] == NATIONAL and aid["origin"] == "aides-territoires"
-    assert (aid["family"], aid["type"], aid["provider"]) == ("creation", "subvention",
-                                                            "Ministère de l'Économie")
+    assert (aid["family"], aid["type"], aid["provider"]) == (
+        "creation",
+        "subvention",
+        "Ministère de l'Économie",
+    )
     assert "scope" not in aid and aid["status"] == "open" and aid["eligibility"] is None
-    assert aid["amount"] == {"text": "Subvention de 20 à 50 % des dépenses",
-                             "min": None, "max": None}
+    assert aid["amount"] == {
+        "text": "Subvention de 20 à 50 % des dépenses",
+        "min": None,
+        "max": None,
+    }
     assert "<" not in aid["summary"] and "d'une entreprise de moins de 3 ans" in aid["summary"]
     assert aid["checks"][0].endswith("moins de 3 ans, moins de 10 salariés.")
     assert aid["checks"][-1] == at.NOTICE
     assert aid["url"] == "https://www.economie.gouv.fr/fonds-amorcage-jeunes-entreprises"
-    assert aid["sources"] == ["https://aides-territoires.beta.gouv.fr/aides/"
-                              "a1b2-fonds-damorcage-des-jeunes-entreprises/"]
+    assert aid["sources"] == [
+        "https://aides-territoires.beta.gouv.fr/aides/a1b2-fonds-damorcage-des-jeunes-entreprises/"
+    ]
     assert (aid["valid_from"], aid["valid_until"]) == (date(2025, 1, 1), None)
     assert aid["last_checked"] == date(2026, 1, 20) and aid["confidence"] == "secondary"
     assert aid["needs"] == ["financement"]
@@ -108,8 +121,9 @@ def test_french_labels_of_the_api_are_understood_too():
     assert aid["scope"] == {"regions": ["occitanie"]}
 
 
-@pytest.mark.parametrize("slug", ["g7h8-renovation-des-ecoles-communales",
-                                  "i9j0-aide-aux-vitrines-de-roubaix"])
+@pytest.mark.parametrize(
+    "slug", ["g7h8-renovation-des-ecoles-communales", "i9j0-aide-aux-vitrines-de-roubaix"]
+)
 def test_aids_for_communes_only_or_for_an_unplaceable_perimeter_are_skipped(slug):
     assert at.map_aid(BY_SLUG[slug]) is None
 
@@ -118,13 +132,15 @@ def test_no_audience_means_skipped_and_long_texts_are_cut():
     record = dict(BY_SLUG["a1b2-fonds-damorcage-des-jeunes-entreprises"])
     assert at.map_aid(dict(record, targeted_audiences=[])) is None
     assert at.map_aid({k: v for k, v in record.items() if k != "targeted_audiences"}) is None
-    aid = at.map_aid(dict(record, description="<p>" + "mot " * 200 + "</p>",
-                          aid_types=["technical_engineering"]))
+    aid = at.map_aid(
+        dict(record, description="<p>" + "mot " * 200 + "</p>", aid_types=["technical_engineering"])
+    )
     assert len(aid["summary"]) <= at.SUMMARY_LENGTH and aid["summary"].endswith("…")
     assert aid["type"] == "accompagnement"
 
 
 # --- import --------------------------------------------------------------------------------
+
 
 def test_import_counts_each_outcome_and_stores_the_records(engine):
     report = at.import_file(FIXTURE, engine)
@@ -132,22 +148,29 @@ def test_import_counts_each_outcome_and_stores_the_records(engine):
     assert (report.updated, report.ignored_curated, report.invalid) == ([], [], [])
     assert dict(report.skipped) == {
         "g7h8-renovation-des-ecoles-communales": "ne vise pas les entreprises",
-        "i9j0-aide-aux-vitrines-de-roubaix": "territoire non couvert : Roubaix"}
+        "i9j0-aide-aux-vitrines-de-roubaix": "territoire non couvert : Roubaix",
+    }
     stored = rows(engine)
     assert len(stored) == len(read_files().aids) + 4
     assert {stored[i].origin for i in IMPORTED} == {"aides-territoires"}
     assert stored[HDF_LOAN].regions == ["hauts-de-france"]
-    assert report.summary() == ("Import Aides-territoires : 4 aides importées, 0 mise à jour, "
-                                "2 ignorées (hors entreprises ou hors territoire)")
+    assert report.summary() == (
+        "Import Aides-territoires : 4 aides importées, 0 mise à jour, "
+        "2 ignorées (hors entreprises ou hors territoire)"
+    )
 
 
 def test_reimport_is_idempotent_and_replaces_changed_records(engine, tmp_path):
     at.import_file(FIXTURE, engine)
     again = at.import_file(FIXTURE, engine)
     assert again.imported == [] and again.updated == [] and set(again.unchanged) == IMPORTED
-    changed = [dict(r, name="Prêt Relance TPE (nouvelle version)")
-               if r["slug"] == "c3d4-pret-relance-tpe-hauts-de-france" else r for r in RAW]
-    path = tmp_path / "liste.json"            # a plain list is accepted as well as a page
+    changed = [
+        dict(r, name="Prêt Relance TPE (nouvelle version)")
+        if r["slug"] == "c3d4-pret-relance-tpe-hauts-de-france"
+        else r
+        for r in RAW
+    ]
+    path = tmp_path / "liste.json"  # a plain list is accepted as well as a page
     path.write_text(json.dumps(changed), encoding="utf-8")
     third = at.import_file(path, engine)
     assert third.updated == [HDF_LOAN] and third.imported == []
@@ -171,8 +194,13 @@ def test_a_curated_record_is_never_overwritten(engine):
 
 
 def test_an_invalid_record_is_refused_with_the_validator_messages(engine):
-    bad = dict(at.map_aid(RAW[0]), id="at-bad", type="cadeau", valid_from=date(2026, 5, 1),
-               valid_until=date(2026, 1, 1))
+    bad = dict(
+        at.map_aid(RAW[0]),
+        id="at-bad",
+        type="cadeau",
+        valid_from=date(2026, 5, 1),
+        valid_until=date(2026, 1, 1),
+    )
     report = at.upsert([bad], engine)
     assert report.invalid and report.invalid[0][0] == "at-bad"
     messages = " | ".join(report.invalid[0][1])
@@ -189,31 +217,44 @@ def test_loading_the_catalogue_again_keeps_the_imported_records(engine):
 
 # --- engine --------------------------------------------------------------------------------
 
+
 def test_imported_aids_are_recommended_only_when_open_and_in_the_right_region(engine):
     at.import_file(FIXTURE, engine)
     catalog = Catalog(store.read(engine))
-    in_roubaix = {m.aid["id"] for m in recommend(
-        catalog, parse_profile({"stade": "creation", "commune": "Roubaix"})).aids}
+    in_roubaix = {
+        m.aid["id"]
+        for m in recommend(catalog, parse_profile({"stade": "creation", "commune": "Roubaix"})).aids
+    }
     assert {NATIONAL, HDF_LOAN} <= in_roubaix
     assert not {EXPIRED, OCCITANIE} & in_roubaix
-    in_toulouse = {m.aid["id"] for m in recommend(
-        catalog, parse_profile({"stade": "creation", "commune": "Toulouse"})).aids}
+    in_toulouse = {
+        m.aid["id"]
+        for m in recommend(
+            catalog, parse_profile({"stade": "creation", "commune": "Toulouse"})
+        ).aids
+    }
     assert {NATIONAL, OCCITANIE} <= in_toulouse and HDF_LOAN not in in_toulouse
-    match = next(m for m in recommend(catalog, parse_profile({"commune": "Roubaix"})).aids
-                 if m.aid["id"] == HDF_LOAN)
+    match = next(
+        m
+        for m in recommend(catalog, parse_profile({"commune": "Roubaix"})).aids
+        if m.aid["id"] == HDF_LOAN
+    )
     assert at.NOTICE in match.to_check
 
 
 # --- command line --------------------------------------------------------------------------
+
 
 def test_cli_imports_then_load_keeps_the_imported_aids(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite"}
     assert qp("catalog", "load", env=env).returncode == 0
     result = qp("catalog", "import", "aides-territoires", str(FIXTURE), env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ("Import Aides-territoires : 4 aides importées, "
-                                     "0 mise à jour, 2 ignorées (hors entreprises ou hors "
-                                     "territoire)")
+    assert result.stdout.strip() == (
+        "Import Aides-territoires : 4 aides importées, "
+        "0 mise à jour, 2 ignorées (hors entreprises ou hors "
+        "territoire)"
+    )
     again = qp("catalog", "import", "aides-territoires", str(FIXTURE), env=env)
     assert "0 aide importée, 0 mise à jour, 4 inchangées" in again.stdout
     assert qp("catalog", "load", env=env).returncode == 0
@@ -221,17 +262,25 @@ def test_cli_imports_then_load_keeps_the_imported_aids(tmp_path):
     assert IMPORTED <= {a["id"] for a in exported}
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{pas du json", "JSON invalide"),
-    ('{"aides": 3}', "n'est pas un export Aides-territoires"),
-    (None, "impossible de lire"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{pas du json", "JSON invalide"),
+        ('{"aides": 3}', "n'est pas un export Aides-territoires"),
+        (None, "impossible de lire"),
+    ],
+)
 def test_cli_refuses_a_bad_file_with_exit_status_2(tmp_path, content, message):
     path = tmp_path / "export.json"
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    result = qp("catalog", "import", "aides-territoires", str(path),
-                env={"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite"})
+    result = qp(
+        "catalog",
+        "import",
+        "aides-territoires",
+        str(path),
+        env={"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite"},
+    )
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
@@ -240,13 +289,19 @@ def test_cli_refuses_a_bad_file_with_exit_status_2(tmp_path, content, message):
 def test_cli_download_needs_the_api_key(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite"}
     env.pop("AIDES_TERRITOIRES_API_KEY", None)
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "catalog", "import",
-                             "aides-territoires", "--download"], capture_output=True, text=True,
-                            cwd=PROJECT_DIR, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "catalog", "import", "aides-territoires", "--download"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 2 and "AIDES_TERRITOIRES_API_KEY" in result.stderr
 
 
 # --- API download (fake transport: never the internet) -------------------------------------
+
 
 def fake_api(pages: list[dict], seen: list[httpx.Request]) -> httpx.MockTransport:
     def handle(request: httpx.Request) -> httpx.Response:
@@ -258,13 +313,16 @@ def fake_api(pages: list[dict], seen: list[httpx.Request]) -> httpx.MockTranspor
         assert request.url.path == "/api/aids/"
         assert request.headers["Authorization"] == "Bearer jwt-123"
         return httpx.Response(200, json=pages[int(request.url.params["page"]) - 1])
+
     return httpx.MockTransport(handle)
 
 
 def test_download_logs_in_then_reads_every_page():
     seen: list[httpx.Request] = []
-    pages = [{"count": 3, "next": "https://x/api/aids/?page=2", "results": RAW[:2]},
-             {"count": 3, "next": None, "results": RAW[2:3]}]
+    pages = [
+        {"count": 3, "next": "https://x/api/aids/?page=2", "results": RAW[:2]},
+        {"count": 3, "next": None, "results": RAW[2:3]},
+    ]
     aids = download("cle-secrete", page_size=2, transport=fake_api(pages, seen))
     assert [a["slug"] for a in aids] == [r["slug"] for r in RAW[:3]]
     assert [r.method for r in seen] == ["POST", "GET", "GET"]

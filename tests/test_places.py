@@ -3,16 +3,19 @@
 import pytest
 
 
-@pytest.mark.parametrize("written, territory, commune", [
-    ("Roubaix", "roubaix", "Roubaix"),
-    ("roubais", "roubaix", "Roubaix"),
-    ("à Roubaix", "roubaix", "Roubaix"),
-    ("evry courcouronnes", "grand-paris-sud", "Évry-Courcouronnes"),
-    ("evry", "grand-paris-sud", "Évry-Courcouronnes"),
-    ("Montbeliard", "montbeliard", "Montbéliard"),
-    ("st louis 97450", "saint-louis-reunion", "Saint-Louis"),
-    ("59100", "roubaix", "Roubaix"),
-])
+@pytest.mark.parametrize(
+    "written, territory, commune",
+    [
+        ("Roubaix", "roubaix", "Roubaix"),
+        ("roubais", "roubaix", "Roubaix"),
+        ("à Roubaix", "roubaix", "Roubaix"),
+        ("evry courcouronnes", "grand-paris-sud", "Évry-Courcouronnes"),
+        ("evry", "grand-paris-sud", "Évry-Courcouronnes"),
+        ("Montbeliard", "montbeliard", "Montbéliard"),
+        ("st louis 97450", "saint-louis-reunion", "Saint-Louis"),
+        ("59100", "roubaix", "Roubaix"),
+    ],
+)
 def test_communes_resolve_despite_typos_accents_articles(catalog, written, territory, commune):
     place = catalog.places.resolve(written)
     assert place.territory == territory
@@ -38,7 +41,7 @@ def test_nothing_matches_gibberish(catalog):
 def test_a_name_shared_with_communes_elsewhere_is_ambiguous(catalog):
     place = catalog.places.resolve("Saint-Louis")
     assert place.commune_insee is None
-    assert "Saint-Louis (68300)" in place.candidates          # Haut-Rhin
+    assert "Saint-Louis (68300)" in place.candidates  # Haut-Rhin
     assert any(c.startswith("Saint-Louis (974") for c in place.candidates)
     chosen = catalog.places.resolve("Saint-Louis (68300)")
     assert chosen.territory == "hors_territoire" and chosen.region == "grand-est"

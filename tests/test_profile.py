@@ -2,8 +2,14 @@
 
 import pytest
 
-from catalog.profile import (ProfileError, is_dont_know, parse_number, parse_postal_code,
-                             parse_profile, parse_yes_no)
+from catalog.profile import (
+    ProfileError,
+    is_dont_know,
+    parse_number,
+    parse_postal_code,
+    parse_profile,
+    parse_yes_no,
+)
 
 
 def test_absent_fields_are_unknown():
@@ -12,27 +18,40 @@ def test_absent_fields_are_unknown():
     assert profile.get("secteur") is None and not profile.known("besoins")
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"couleur": "bleu"}, "champ inconnu"),
-    ({"stade": "lancement"}, "valeur inconnue pour stade"),
-    ({"besoins": ["argent"]}, "valeur inconnue pour besoins"),
-    ({"besoins": "financement"}, "liste"),
-    ({"habite_qpv": "oui"}, "true, false ou null"),
-    ({"age": "trente"}, "nombre"),
-    ({"age": 30.5}, "entier"),
-    ({"code_postal": "5910"}, "5 chiffres"),
-    ({"commune": "x" * 500}, "moins de 200"),
-    ([], "objet JSON"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"couleur": "bleu"}, "champ inconnu"),
+        ({"stade": "lancement"}, "valeur inconnue pour stade"),
+        ({"besoins": ["argent"]}, "valeur inconnue pour besoins"),
+        ({"besoins": "financement"}, "liste"),
+        ({"habite_qpv": "oui"}, "true, false ou null"),
+        ({"age": "trente"}, "nombre"),
+        ({"age": 30.5}, "entier"),
+        ({"code_postal": "5910"}, "5 chiffres"),
+        ({"commune": "x" * 500}, "moins de 200"),
+        ([], "objet JSON"),
+    ],
+)
 def test_invalid_profiles_are_refused_with_a_french_message(raw, message):
     with pytest.raises(ProfileError, match=message):
         parse_profile(raw)
 
 
-@pytest.mark.parametrize("text, number", [
-    ("15 000 €", 15000), ("20k", 20000), ("2,5", 2.5), ("j'ai 32 ans", 32),
-    ("0 salarié", 0), ("trois", 3), ("1.500.000", 1500000), ("aucun", 0), ("bof", None),
-])
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("15 000 €", 15000),
+        ("20k", 20000),
+        ("2,5", 2.5),
+        ("j'ai 32 ans", 32),
+        ("0 salarié", 0),
+        ("trois", 3),
+        ("1.500.000", 1500000),
+        ("aucun", 0),
+        ("bof", None),
+    ],
+)
 def test_numbers_in_free_answers(text, number):
     assert parse_number(text) == number
 

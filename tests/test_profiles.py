@@ -18,71 +18,156 @@ TODAY = date(2026, 11, 25)
 
 CASES = {
     "demandeuse d'emploi qui ouvre une épicerie à Roubaix": (
-        dict(stade="creation", secteur="commerce", statut="demandeur_emploi",
-             commune="Roubaix", indemnise_are=True),
+        dict(
+            stade="creation",
+            secteur="commerce",
+            statut="demandeur_emploi",
+            commune="Roubaix",
+            indemnise_are=True,
+        ),
         {"acre", "arce", "maintien-are", "pret-honneur-quartier", "microcredit-adie"},
-        {"hdf-start-up", "accelerateur-croissance-tpe", "diag-eco-flux"}),
+        {"hdf-start-up", "accelerateur-croissance-tpe", "diag-eco-flux"},
+    ),
     "bénéficiaire du RSA qui reprend une boulangerie à Montbéliard": (
-        dict(stade="reprise", secteur="artisanat", statut="rsa", commune="Montbéliard",
-             habite_qpv=True, effectif=2, indemnise_are=False),
-        {"acre", "prime-creation-reprise-territoires-fragilises-bfc",
-         "bfc-avance-remboursable", "pret-honneur-quartier", "pret-honneur-solidaire"},
-        {"arce", "cape", "hdf-start-up", "exoneration-cfe-commerce-qpv"}),
+        dict(
+            stade="reprise",
+            secteur="artisanat",
+            statut="rsa",
+            commune="Montbéliard",
+            habite_qpv=True,
+            effectif=2,
+            indemnise_are=False,
+        ),
+        {
+            "acre",
+            "prime-creation-reprise-territoires-fragilises-bfc",
+            "bfc-avance-remboursable",
+            "pret-honneur-quartier",
+            "pret-honneur-solidaire",
+        },
+        {"arce", "cape", "hdf-start-up", "exoneration-cfe-commerce-qpv"},
+    ),
     "femme qui développe sa boutique à Nancy": (
-        dict(stade="developpement", secteur="commerce", statut="independant",
-             commune="Nancy", femme=True, anciennete_annees=4, effectif=1),
+        dict(
+            stade="developpement",
+            secteur="commerce",
+            statut="independant",
+            commune="Nancy",
+            femme=True,
+            anciennete_annees=4,
+            effectif=1,
+        ),
         {"garantie-egalite-femmes", "pret-honneur-reseau-entreprendre"},
-        {"acre", "arce", "cape", "citeslab", "pret-honneur-initiative"}),
+        {"acre", "arce", "cape", "citeslab", "pret-honneur-initiative"},
+    ),
     "étudiant avec une idée à Toulouse": (
         dict(stade="idee", statut="etudiant", commune="Toulouse", age=21, habite_qpv=True),
         {"citeslab", "cape", "microcredit-adie", "french-tech-tremplin"},
-        {"acre", "arce", "pret-honneur-quartier", "occitanie-pass"}),
+        {"acre", "arce", "pret-honneur-quartier", "occitanie-pass"},
+    ),
     "franchise d'une enseigne nationale en QPV à Évry": (
-        dict(stade="creation", secteur="commerce", statut="salarie",
-             commune="Évry-Courcouronnes", franchise=True, implante_qpv=True,
-             indemnise_are=False),
+        dict(
+            stade="creation",
+            secteur="commerce",
+            statut="salarie",
+            commune="Évry-Courcouronnes",
+            franchise=True,
+            implante_qpv=True,
+            indemnise_are=False,
+        ),
         {"pret-impact-local", "pret-honneur-quartier", "exoneration-cfe-commerce-qpv"},
-        {"arce", "maintien-are", "reunion-aide-tpe"}),
+        {"arce", "maintien-are", "reunion-aide-tpe"},
+    ),
     "créateur hors des 14 territoires (Rennes)": (
-        dict(stade="creation", secteur="services", statut="demandeur_emploi",
-             code_postal="35000", indemnise_are=False),
+        dict(
+            stade="creation",
+            secteur="services",
+            statut="demandeur_emploi",
+            code_postal="35000",
+            indemnise_are=False,
+        ),
         {"acre", "pret-honneur-initiative", "microcredit-adie"},
-        {"arce", "maintien-are", "hdf-start-up", "region-sud-zero-rideau-ferme"}),
+        {"arce", "maintien-are", "hdf-start-up", "region-sud-zero-rideau-ferme"},
+    ),
     "restauratrice à Saint-Louis de La Réunion": (
-        dict(stade="creation", secteur="restauration", statut="rsa",
-             commune="Saint-Louis", code_postal="97450", effectif=0),
+        dict(
+            stade="creation",
+            secteur="restauration",
+            statut="rsa",
+            commune="Saint-Louis",
+            code_postal="97450",
+            effectif=0,
+        ),
         {"reunion-aide-tpe", "reunion-aden", "acre"},
-        {"prime-creation-reprise-territoires-fragilises-bfc", "cheque-numerique-idf"}),
+        {"prime-creation-reprise-territoires-fragilises-bfc", "cheque-numerique-idf"},
+    ),
     "commerçant installé depuis 5 ans en QPV à Arras": (
-        dict(stade="developpement", secteur="commerce", statut="independant",
-             commune="Arras", implante_qpv=True, anciennete_annees=5, effectif=4),
+        dict(
+            stade="developpement",
+            secteur="commerce",
+            statut="independant",
+            commune="Arras",
+            implante_qpv=True,
+            anciennete_annees=5,
+            effectif=4,
+        ),
         {"accelerateur-croissance-tpe", "pret-vert", "exoneration-cfe-commerce-qpv"},
-        {"acre", "citeslab", "microcredit-adie", "hdf-start-up"}),
+        {"acre", "citeslab", "microcredit-adie", "hdf-start-up"},
+    ),
     "startup numérique à Maubeuge": (
-        dict(stade="creation", secteur="numerique", statut="salarie",
-             commune="Maubeuge"),
+        dict(stade="creation", secteur="numerique", statut="salarie", commune="Maubeuge"),
         {"hdf-start-up", "pret-honneur-reseau-entreprendre"},
-        {"reunion-aide-tpe", "pdl-commerce-artisanat", "exoneration-cfe-commerce-qpv"}),
+        {"reunion-aide-tpe", "pdl-commerce-artisanat", "exoneration-cfe-commerce-qpv"},
+    ),
     "coiffeuse qui reprend un salon à Laval": (
-        dict(stade="reprise", secteur="artisanat", statut="salarie", commune="Laval",
-             effectif=3, age=35, implante_qpv=False, indemnise_are=False),
+        dict(
+            stade="reprise",
+            secteur="artisanat",
+            statut="salarie",
+            commune="Laval",
+            effectif=3,
+            age=35,
+            implante_qpv=False,
+            indemnise_are=False,
+        ),
         {"pdl-commerce-artisanat", "france-active-pacte-creation"},
-        {"acre", "occitanie-pass", "region-sud-zero-rideau-ferme"}),
+        {"acre", "occitanie-pass", "region-sud-zero-rideau-ferme"},
+    ),
     "jeune de 22 ans au chômage qui crée à Orly": (
-        dict(stade="creation", secteur="transport", statut="demandeur_emploi",
-             commune="Orly", age=22, indemnise_are=False),
+        dict(
+            stade="creation",
+            secteur="transport",
+            statut="demandeur_emploi",
+            commune="Orly",
+            age=22,
+            indemnise_are=False,
+        ),
         {"acre", "microcredit-adie"},
-        {"arce", "maintien-are", "anct-commerce-qpv", "hdf-start-up"}),
+        {"arce", "maintien-are", "anct-commerce-qpv", "hdf-start-up"},
+    ),
     "commerce à Marseille dans un quartier prioritaire": (
-        dict(stade="developpement", secteur="commerce", commune="Marseille",
-             implante_qpv=True, anciennete_annees=2, effectif=2),
+        dict(
+            stade="developpement",
+            secteur="commerce",
+            commune="Marseille",
+            implante_qpv=True,
+            anciennete_annees=2,
+            effectif=2,
+        ),
         {"region-sud-zero-rideau-ferme", "anct-commerce-qpv", "microcredit-adie"},
-        {"accelerateur-croissance-tpe", "pret-vert", "occitanie-pass"}),
+        {"accelerateur-croissance-tpe", "pret-vert", "occitanie-pass"},
+    ),
     "restaurant qui s'agrandit à Narbonne": (
-        dict(stade="developpement", secteur="restauration", commune="Narbonne",
-             anciennete_annees=6, effectif=4),
+        dict(
+            stade="developpement",
+            secteur="restauration",
+            commune="Narbonne",
+            anciennete_annees=6,
+            effectif=4,
+        ),
         {"occitanie-pass", "diag-eco-flux", "pret-vert"},
-        {"acre", "pdl-commerce-artisanat", "bfc-avance-remboursable"}),
+        {"acre", "pdl-commerce-artisanat", "bfc-avance-remboursable"},
+    ),
 }
 
 
@@ -97,8 +182,9 @@ def test_each_person_gets_what_the_facts_say(catalog, profile, name):
     found = {match.aid["id"] for match in result.aids}
     assert expected <= found, f"manque : {sorted(expected - found)}"
     assert not excluded & found, f"en trop : {sorted(excluded & found)}"
-    region = catalog.territory_region.get(result.profile.get("territoire")) \
-        or (result.place.region if result.place else None)
+    region = catalog.territory_region.get(result.profile.get("territoire")) or (
+        result.place.region if result.place else None
+    )
     for match in result.aids:
         assert is_open(match.aid, TODAY), match.aid["id"]
         scope = regional_scope(match.aid)

@@ -44,12 +44,13 @@ print(json.dumps({
 
 def test_messages_are_capped_and_origins_checked_inside_rasa():
     python = Settings().rasa_bin.parent / "python"
-    done = subprocess.run([str(python), "-c", PROBE], cwd=PROJECT_DIR, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [str(python), "-c", PROBE], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["texts"] == ["x" * 10, "court", "y" * 10000]
     assert result["origins"] == ["https://www.ville.fr", "http://localhost:8080"]
-    assert result["open_origins"] == []          # no list: engine.io does not check (Rasa's default)
+    assert result["open_origins"] == []  # no list: engine.io does not check (Rasa's default)
     assert result["frame"] == 64 * 1024
     assert result["names"] == ["socketio", "rest"]

@@ -15,16 +15,27 @@ from conftest import PROJECT_DIR
 
 RASA = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
 MODEL = PROJECT_DIR / "models" / "assistant.tar.gz"
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
-       "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+ENV = {
+    **os.environ,
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "RASA_TELEMETRY_ENABLED": "false",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "PYTHONWARNINGS": "ignore::DeprecationWarning",
+}
 
 pytestmark = pytest.mark.rasa
 
 
 def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     assert RASA.exists(), "Rasa n'est pas installé : lancez « make setup »."
-    return subprocess.run([str(RASA), *args], cwd=PROJECT_DIR, env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [str(RASA), *args],
+        cwd=PROJECT_DIR,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_training_data_validate_without_any_warning():
@@ -37,6 +48,16 @@ def test_training_data_validate_without_any_warning():
 
 def test_test_stories_pass_without_a_single_prediction_error(tmp_path):
     assert MODEL.exists(), "Modèle absent : lancez « make train »."
-    result = rasa("test", "core", "--model", str(MODEL), "--stories", "tests/test_stories.yml",
-                  "--fail-on-prediction-errors", "--out", str(tmp_path), "--no-plot")
+    result = rasa(
+        "test",
+        "core",
+        "--model",
+        str(MODEL),
+        "--stories",
+        "tests/test_stories.yml",
+        "--fail-on-prediction-errors",
+        "--out",
+        str(tmp_path),
+        "--no-plot",
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

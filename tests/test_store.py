@@ -23,13 +23,25 @@ def engine(request, tmp_path_factory):
 def test_migrations_create_every_table_and_record_the_revision(engine):
     store.migrate(engine)
     tables = set(inspect(engine).get_table_names())
-    assert {"aids", "territories", "communes", "qpv", "contacts", "regions",
-            "communes_elsewhere", "leads", "accounts", "audit_log", "nlu_corrections",
-            "catalog_edits", "catalog_revision", "alembic_version"} <= tables
+    assert {
+        "aids",
+        "territories",
+        "communes",
+        "qpv",
+        "contacts",
+        "regions",
+        "communes_elsewhere",
+        "leads",
+        "accounts",
+        "audit_log",
+        "nlu_corrections",
+        "catalog_edits",
+        "catalog_revision",
+        "alembic_version",
+    } <= tables
     head = ScriptDirectory(str(Path(store.__file__).parent / "migrations")).get_current_head()
     with engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() \
-            == head
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == head
 
 
 def test_loading_twice_gives_the_same_catalogue_as_the_files(engine):

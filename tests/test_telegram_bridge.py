@@ -43,7 +43,8 @@ def keyboard(params: dict) -> list[dict]:
 
 
 async def test_start_welcomes_with_the_privacy_notice_and_commands_are_registered(
-        telegram, settings):
+    telegram, settings
+):
     async with running_bridge(settings):
         commands = {c["command"]: c["description"] for c in telegram.commands}
         assert set(commands) == {"start", "aide", "recommencer", "contact", "supprimer"}
@@ -60,8 +61,7 @@ async def test_start_welcomes_with_the_privacy_notice_and_commands_are_registere
         assert shown(telegram.sent(CHAT)[2]) == texts.UNKNOWN_COMMAND
 
 
-async def test_a_text_reaches_rasa_as_the_chat_and_the_answer_is_escaped(telegram, rasa,
-                                                                         settings):
+async def test_a_text_reaches_rasa_as_the_chat_and_the_answer_is_escaped(telegram, rasa, settings):
     rasa.reply = lambda m: [{"text": "Aides <R&D> : voir https://bpifrance.fr/?a=1&b=2"}]
     async with running_bridge(settings):
         telegram.send_text(CHAT, "je veux créer une épicerie")
@@ -78,10 +78,10 @@ async def test_a_text_reaches_rasa_as_the_chat_and_the_answer_is_escaped(telegra
 
 
 async def test_a_territorys_own_bot_files_its_conversations_under_that_territory(
-        telegram, rasa, tmp_path):
+    telegram, rasa, tmp_path
+):
     """As the web widget does: the advisors' console then lists them for that territory."""
-    settings = settings_for(telegram, rasa.url, tmp_path / "telegram.sqlite",
-                            territory="roubaix")
+    settings = settings_for(telegram, rasa.url, tmp_path / "telegram.sqlite", territory="roubaix")
     async with running_bridge(settings):
         telegram.send_text(CHAT, "bonjour")
         await telegram.until(lambda: telegram.sent(CHAT))
@@ -100,21 +100,29 @@ async def test_a_long_answer_is_split_into_messages_telegram_accepts(telegram, r
 
 
 async def test_buttons_become_an_inline_keyboard_with_short_ids_and_a_choice_is_relayed(
-        telegram, rasa, settings):
+    telegram, rasa, settings
+):
     long_payload = '/informer{"secteur":"sante_social","besoin":"transition_ecologique"}'
-    buttons = [{"title": "Santé ou social", "payload": long_payload},
-               {"title": "Autre", "payload": '/informer{"secteur":"autre"}'},
-               {"title": "Site officiel", "payload": "https://www.service-public.fr"}]
-    rasa.reply = lambda m: ([{"text": "Dans quel secteur d'activité ?", "buttons": buttons}]
-                            if m["message"] == "bonjour" else [{"text": "C'est noté."}])
+    buttons = [
+        {"title": "Santé ou social", "payload": long_payload},
+        {"title": "Autre", "payload": '/informer{"secteur":"autre"}'},
+        {"title": "Site officiel", "payload": "https://www.service-public.fr"},
+    ]
+    rasa.reply = lambda m: (
+        [{"text": "Dans quel secteur d'activité ?", "buttons": buttons}]
+        if m["message"] == "bonjour"
+        else [{"text": "C'est noté."}]
+    )
     async with running_bridge(settings):
         telegram.send_text(CHAT, "bonjour")
         [question] = await telegram.until(lambda: telegram.sent(CHAT))
         keys = keyboard(question)
         assert [k["text"] for k in keys] == ["Santé ou social", "Autre", "Site officiel"]
         assert keys[2]["url"] == "https://www.service-public.fr"
-        assert all(len(k["callback_data"].encode()) <= 64 and "{" not in k["callback_data"]
-                   for k in keys[:2])
+        assert all(
+            len(k["callback_data"].encode()) <= 64 and "{" not in k["callback_data"]
+            for k in keys[:2]
+        )
         message_id = telegram.message_id_of(question)
         telegram.press(CHAT, message_id, keys[0]["callback_data"])
         await telegram.until(lambda: len(telegram.sent(CHAT)) == 2)
@@ -128,37 +136,57 @@ async def test_buttons_become_an_inline_keyboard_with_short_ids_and_a_choice_is_
         # A second press on the same keyboard (a double tap) is answered and not relayed.
         telegram.press(CHAT, message_id, keys[1]["callback_data"])
         await telegram.until(lambda: len(telegram.calls_to("answerCallbackQuery")) == 2)
-        assert telegram.calls_to("answerCallbackQuery")[1].params["text"] == \
-            texts.CHOICE_ALREADY_TAKEN
+        assert (
+            telegram.calls_to("answerCallbackQuery")[1].params["text"] == texts.CHOICE_ALREADY_TAKEN
+        )
         await asyncio.sleep(0.2)
         assert rasa.texts() == ["bonjour", long_payload]
 
 
 async def test_buttons_still_work_after_a_restart_and_unknown_ids_ask_to_retype(
-        telegram, rasa, settings):
-    rasa.reply = lambda m: [{"text": "Percevez-vous l'ARE ?", "buttons": [
-        {"title": "Oui", "payload": "/affirmer"}, {"title": "Non", "payload": "/nier"}]}]
+    telegram, rasa, settings
+):
+    rasa.reply = lambda m: [
+        {
+            "text": "Percevez-vous l'ARE ?",
+            "buttons": [
+                {"title": "Oui", "payload": "/affirmer"},
+                {"title": "Non", "payload": "/nier"},
+            ],
+        }
+    ]
     async with running_bridge(settings):
         telegram.send_text(CHAT, "bonjour")
         [question] = await telegram.until(lambda: telegram.sent(CHAT))
     message_id = telegram.message_id_of(question)
-    async with running_bridge(settings):   # same state file: the ids are remembered
+    async with running_bridge(settings):  # same state file: the ids are remembered
         telegram.press(CHAT, message_id, keyboard(question)[1]["callback_data"])
         await telegram.until(lambda: len(rasa.received) == 2)
         assert rasa.texts()[-1] == "/nier"
         telegram.press(CHAT, message_id, "zz-oublie")
-        await telegram.until(lambda: any(shown(p) == texts.CHOICE_EXPIRED
-                                         for p in telegram.sent(CHAT)))
-        assert telegram.calls_to("answerCallbackQuery")[-1].params["text"] == \
-            texts.CHOICE_EXPIRED_ALERT
+        await telegram.until(
+            lambda: any(shown(p) == texts.CHOICE_EXPIRED for p in telegram.sent(CHAT))
+        )
+        assert (
+            telegram.calls_to("answerCallbackQuery")[-1].params["text"]
+            == texts.CHOICE_EXPIRED_ALERT
+        )
     assert len(rasa.received) == 2
 
 
-@pytest.mark.parametrize("kind, words", [
-    ("photo", "photos"), ("voice", "messages vocaux"), ("sticker", "autocollant"),
-    ("document", "documents"), ("location", "code postal")])
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("photo", "photos"),
+        ("voice", "messages vocaux"),
+        ("sticker", "autocollant"),
+        ("document", "documents"),
+        ("location", "code postal"),
+    ],
+)
 async def test_other_kinds_of_message_get_a_clear_answer_and_reach_nothing(
-        telegram, rasa, settings, kind, words):
+    telegram, rasa, settings, kind, words
+):
     async with running_bridge(settings):
         telegram.send_other(CHAT, kind)
         [answer] = await telegram.until(lambda: telegram.sent(CHAT))
@@ -171,8 +199,9 @@ async def test_in_a_group_the_bot_only_answers_when_addressed(telegram, rasa, se
         telegram.send_text(GROUP, "Quelqu'un a le code du local ?", chat_type="supergroup")
         telegram.send_other(GROUP, "photo", chat_type="supergroup")
         telegram.send_text(GROUP, "@autre_bot bonjour", chat_type="supergroup")
-        telegram.send_text(GROUP, "@qp_assistant_bot je veux ouvrir un garage",
-                           chat_type="supergroup")
+        telegram.send_text(
+            GROUP, "@qp_assistant_bot je veux ouvrir un garage", chat_type="supergroup"
+        )
         await telegram.until(lambda: rasa.received)
         telegram.send_text(GROUP, "à Maubeuge", chat_type="supergroup", reply_to_bot=True)
         telegram.send_text(GROUP, "/aide@qp_assistant_bot", chat_type="supergroup")
@@ -186,9 +215,11 @@ async def test_in_a_group_the_bot_only_answers_when_addressed(telegram, rasa, se
 
 
 async def test_commands_send_their_intent_and_supprimer_erases_the_bridge_data(
-        telegram, rasa, settings):
-    rasa.reply = lambda m: [{"text": "Oui ?",
-                             "buttons": [{"title": "Oui", "payload": "/affirmer"}]}]
+    telegram, rasa, settings
+):
+    rasa.reply = lambda m: [
+        {"text": "Oui ?", "buttons": [{"title": "Oui", "payload": "/affirmer"}]}
+    ]
     async with running_bridge(settings) as bridge:
         telegram.send_text(CHAT, "/recommencer")
         telegram.send_text(CHAT, "/contact")
@@ -204,7 +235,8 @@ async def test_commands_send_their_intent_and_supprimer_erases_the_bridge_data(
 
 
 async def test_when_rasa_is_down_the_user_is_told_and_the_messages_arrive_later_in_order(
-        telegram, rasa, settings):
+    telegram, rasa, settings
+):
     rasa.down()
     async with running_bridge(settings) as bridge:
         telegram.send_text(CHAT, "je veux créer une boulangerie")
@@ -217,7 +249,10 @@ async def test_when_rasa_is_down_the_user_is_told_and_the_messages_arrive_later_
         assert bridge.relay.pending.count() == 0
     assert rasa.texts() == ["je veux créer une boulangerie", "à Laval"]
     assert [shown(p) for p in telegram.sent(CHAT)[2:]] == [
-        texts.BACK_ONLINE, "Reçu : je veux créer une boulangerie", "Reçu : à Laval"]
+        texts.BACK_ONLINE,
+        "Reçu : je veux créer une boulangerie",
+        "Reçu : à Laval",
+    ]
 
 
 async def test_waiting_messages_survive_a_restart_of_the_bridge(telegram, rasa, settings):
@@ -233,10 +268,15 @@ async def test_waiting_messages_survive_a_restart_of_the_bridge(telegram, rasa, 
 
 
 async def test_a_message_waiting_too_long_is_given_up_and_the_user_asked_to_resend(
-        telegram, rasa, settings):
+    telegram, rasa, settings
+):
     rasa.down()
-    settings = settings.__class__(**{**settings.__dict__, "retry": RetryPolicy(
-        initial_delay=0.05, max_delay=0.1, max_age=0.3)})
+    settings = settings.__class__(
+        **{
+            **settings.__dict__,
+            "retry": RetryPolicy(initial_delay=0.05, max_delay=0.1, max_age=0.3),
+        }
+    )
     async with running_bridge(settings) as bridge:
         telegram.send_text(CHAT, "bonjour")
         await telegram.until(lambda: telegram.sent(CHAT))
@@ -249,7 +289,8 @@ async def test_a_message_waiting_too_long_is_given_up_and_the_user_asked_to_rese
 
 
 async def test_a_message_rasa_refuses_is_not_retried_and_the_user_asked_to_rephrase(
-        telegram, rasa, settings):
+    telegram, rasa, settings
+):
     rasa.status = 400
     async with running_bridge(settings) as bridge:
         telegram.send_text(CHAT, "bonjour")
@@ -265,6 +306,7 @@ async def test_a_slow_answer_in_one_chat_does_not_hold_the_others(telegram, rasa
         if message["message"] == "lent":
             time.sleep(1.0)
         return [{"text": message["message"]}]
+
     rasa.reply = reply
     async with running_bridge(settings):
         telegram.send_text(CHAT, "lent")
@@ -310,8 +352,13 @@ def test_the_fake_telegram_refuses_a_wrong_token():
 
 def run_entry_point(env: dict[str, str]) -> subprocess.Popen:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    return subprocess.Popen([sys.executable, "-m", "bot.telegram"], env={**clean, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.telegram"],
+        env={**clean, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_the_entry_point_refuses_to_start_without_a_token():
@@ -323,18 +370,26 @@ def test_the_entry_point_refuses_to_start_without_a_token():
 
 def test_the_entry_point_says_when_telegram_refuses_the_token(tmp_path):
     with FakeTelegram() as fake:
-        process = run_entry_point({"TELEGRAM_BOT_TOKEN": "1:faux",
-                                   "TELEGRAM_API_BASE_URL": fake.base_url,
-                                   "TELEGRAM_STATE_DB": str(tmp_path / "state.sqlite")})
+        process = run_entry_point(
+            {
+                "TELEGRAM_BOT_TOKEN": "1:faux",
+                "TELEGRAM_API_BASE_URL": fake.base_url,
+                "TELEGRAM_STATE_DB": str(tmp_path / "state.sqlite"),
+            }
+        )
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 1 and "refuse le jeton" in output
 
 
 def test_the_entry_point_waits_for_an_unreachable_telegram_and_stops_on_sigterm(tmp_path):
     closed_port = free_port()
-    process = run_entry_point({"TELEGRAM_BOT_TOKEN": FakeTelegram.TOKEN,
-                               "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{closed_port}",
-                               "TELEGRAM_STATE_DB": str(tmp_path / "state.sqlite")})
+    process = run_entry_point(
+        {
+            "TELEGRAM_BOT_TOKEN": FakeTelegram.TOKEN,
+            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{closed_port}",
+            "TELEGRAM_STATE_DB": str(tmp_path / "state.sqlite"),
+        }
+    )
     lines = []
     for line in process.stdout:
         lines.append(line)

@@ -22,7 +22,7 @@ from catalog.engine import open_catalog
 pytestmark = pytest.mark.rasa
 
 CHAT = 5001
-TIMEOUT = 60   # seconds for one turn (the first one loads the model's caches)
+TIMEOUT = 60  # seconds for one turn (the first one loads the model's caches)
 OPENING = "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
 # What this job seeker answers (the same person as in test_e2e_rest.py): the title of the
 # inline button pressed, or the text typed when the question has no fitting button.
@@ -41,7 +41,7 @@ PRESS = {
 }
 TYPE = {"commune": "Roubaix", "age": "34", "montant": "15000 €", "code_postal": "59100"}
 QUESTIONS = {question(field)[0]: field for field in {**PRESS, **TYPE}}
-FOLLOW_UP = message("suite")   # "Que souhaitez-vous faire maintenant ?", after the aids
+FOLLOW_UP = message("suite")  # "Que souhaitez-vous faire maintenant ?", after the aids
 
 
 @pytest.fixture(scope="module")
@@ -59,16 +59,27 @@ def telegram():
 def bridge(settings, telegram):
     """The bridge as `make run` would start it: its own process, configured by environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update({"TELEGRAM_BOT_TOKEN": telegram.token,
-                "TELEGRAM_API_BASE_URL": telegram.base_url,
-                "TELEGRAM_STATE_DB": str(settings.log_dir.parent / "telegram.sqlite"),
-                "RASA_URL": settings.rasa_url})
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+            "TELEGRAM_STATE_DB": str(settings.log_dir.parent / "telegram.sqlite"),
+            "RASA_URL": settings.rasa_url,
+        }
+    )
     log = open(settings.log_dir / "telegram.log", "ab")
-    process = subprocess.Popen([sys.executable, "-m", "bot.telegram"], cwd=PROJECT_DIR, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.telegram"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
-        telegram.wait_for(lambda: telegram.calls_to("deleteWebhook") or process.poll() is not None,
-                          timeout=TIMEOUT)   # polling starts by removing any webhook
+        telegram.wait_for(
+            lambda: telegram.calls_to("deleteWebhook") or process.poll() is not None,
+            timeout=TIMEOUT,
+        )  # polling starts by removing any webhook
         assert process.poll() is None, (settings.log_dir / "telegram.log").read_text()
         yield process
     finally:
@@ -96,12 +107,14 @@ class Conversation:
     def _wait(self, before: int, done: str) -> list[dict]:
         """The messages sent after the first `before`, once one of them contains `done` or
         a question of the profile."""
+
         def arrived() -> list[dict] | None:
             new = self.telegram.sent(self.chat_id)[before:]
             told = "\n".join(shown(p) for p in new)
             if done in told or any(q in told for q in QUESTIONS):
                 return new
             return None
+
         return self.telegram.wait_for(arrived, timeout=TIMEOUT)
 
     def say(self, text: str, done: str = "") -> list[dict]:
@@ -120,15 +133,20 @@ class Conversation:
         # The press was answered (no spinner left) and the keyboard removed from the question.
         answers = self.telegram.calls_to("answerCallbackQuery")[answered:]
         assert [a.params["text"] for a in answers] == [f"Votre choix : {title}"]
-        assert any(c.params["message_id"] == message_id and not c.params.get("reply_markup")
-                   for c in self.telegram.calls_to("editMessageReplyMarkup"))
+        assert any(
+            c.params["message_id"] == message_id and not c.params.get("reply_markup")
+            for c in self.telegram.calls_to("editMessageReplyMarkup")
+        )
         assert "reply_markup" not in self.telegram.messages[(self.chat_id, message_id)]
         return new
 
 
 def rest(settings: Settings, sender: str, text: str) -> str:
-    response = httpx.post(f"{settings.rasa_url}/webhooks/rest/webhook",
-                          json={"sender": sender, "message": text}, timeout=TIMEOUT)
+    response = httpx.post(
+        f"{settings.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=TIMEOUT,
+    )
     response.raise_for_status()
     return "\n".join(m.get("text", "") for m in response.json())
 
@@ -137,15 +155,14 @@ def ranked_aids(text: str) -> list[str]:
     return re.findall(r"^\d+\. (.+)$", text, flags=re.MULTILINE)
 
 
-def test_a_job_seeker_gets_through_telegram_the_same_aids_as_on_the_web(
-        settings, telegram, bridge):
+def test_a_job_seeker_gets_through_telegram_the_same_aids_as_on_the_web(settings, telegram, bridge):
     user = Conversation(telegram, CHAT)
     [welcome] = user.say("/start", done="Vos données")
     assert "/supprimer" in shown(welcome)
     hello = user.say("Bonjour", done="assistant Quartiers productifs")
     assert "assistant Quartiers productifs" in shown(hello[-1])
 
-    web_inputs = ["Bonjour", OPENING]   # what a web user would send for the same choices
+    web_inputs = ["Bonjour", OPENING]  # what a web user would send for the same choices
     new = user.say(OPENING)
     assert "J'ai bien noté" in "\n".join(shown(p) for p in new)
     pressed = 0

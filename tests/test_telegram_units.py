@@ -12,8 +12,15 @@ from telegram import Message
 from bot.telegram.addressing import addressed_text, is_addressed
 from bot.telegram.callbacks import MAX_CALLBACK_BYTES, CallbackMap
 from bot.telegram.pending import PendingQueue
-from bot.telegram.rendering import (MAX_MESSAGE_LENGTH, Button, escape, plan, row_width,
-                                    split_text, utf16_length)
+from bot.telegram.rendering import (
+    MAX_MESSAGE_LENGTH,
+    Button,
+    escape,
+    plan,
+    row_width,
+    split_text,
+    utf16_length,
+)
 from bot.telegram.settings import ConfigError, TelegramSettings
 from bot.telegram.state import open_state
 from bot.telegram.webhook import secret_matches
@@ -24,6 +31,7 @@ BOT_ID = 123456789
 
 
 # --- splitting and escaping -----------------------------------------------------------------
+
 
 def test_a_short_text_is_one_message():
     assert split_text("Bonjour !") == ["Bonjour !"]
@@ -36,11 +44,11 @@ def test_a_long_answer_is_split_at_paragraphs_within_the_limit():
     assert len(pieces) > 1
     assert all(utf16_length(p) <= MAX_MESSAGE_LENGTH for p in pieces)
     assert all(p.startswith(tuple(f"{i}. " for i in range(40))) for p in pieces)
-    assert "\n\n".join(pieces) == text   # nothing lost, cut only between paragraphs
+    assert "\n\n".join(pieces) == text  # nothing lost, cut only between paragraphs
 
 
 def test_splitting_counts_emoji_as_telegram_does_and_cuts_unbroken_words():
-    text = "😀" * 3000                      # 6,000 UTF-16 code units
+    text = "😀" * 3000  # 6,000 UTF-16 code units
     pieces = split_text(text)
     assert "".join(pieces) == text
     assert all(utf16_length(p) <= MAX_MESSAGE_LENGTH for p in pieces)
@@ -50,10 +58,11 @@ def test_splitting_counts_emoji_as_telegram_does_and_cuts_unbroken_words():
 def test_escaping_keeps_the_text_as_typed_and_links_plain():
     assert escape("<b>R&D</b> > 5") == "&lt;b&gt;R&amp;D&lt;/b&gt; &gt; 5"
     link = "https://www.service-public.fr/particuliers/vosdroits/R46124?a=1&b=2"
-    assert escape(link) == link.replace("&", "&amp;")   # Telegram links it after parsing
+    assert escape(link) == link.replace("&", "&amp;")  # Telegram links it after parsing
 
 
 # --- planning Rasa answers ----------------------------------------------------------------
+
 
 def test_consecutive_texts_are_joined_and_the_keyboard_goes_with_the_question():
     text, buttons = question("secteur")
@@ -81,6 +90,7 @@ def test_short_titles_go_two_per_row():
 
 
 # --- callback ids -----------------------------------------------------------------------
+
 
 def test_callback_ids_are_short_and_map_back_to_long_payloads(tmp_path):
     callbacks = CallbackMap(open_state(tmp_path / "state.sqlite"))
@@ -113,6 +123,7 @@ def test_old_keyboards_are_purged(tmp_path):
 
 # --- the pending queue --------------------------------------------------------------------
 
+
 def test_the_pending_queue_keeps_order_per_chat_and_survives_a_restart(tmp_path):
     queue = PendingQueue(open_state(tmp_path / "state.sqlite"))
     first = queue.push(1, "premier", {"channel": "telegram"})
@@ -131,6 +142,7 @@ def test_the_pending_queue_keeps_order_per_chat_and_survives_a_restart(tmp_path)
 
 # --- group chats --------------------------------------------------------------------------
 
+
 def message(update: dict) -> Message:
     return Message.de_json(update["message"], None)
 
@@ -147,8 +159,9 @@ def test_group_messages_need_a_mention_or_a_reply():
     assert not is_addressed(plain, BOT, BOT_ID)
     other = message(fake.text_update(-100, "@autre_bot bonjour", chat_type="group"))
     assert addressed_text(other, BOT, BOT_ID) is None
-    mention = message(fake.text_update(
-        -100, "@QP_Assistant_Bot, je veux créer un commerce 🙂", chat_type="group"))
+    mention = message(
+        fake.text_update(-100, "@QP_Assistant_Bot, je veux créer un commerce 🙂", chat_type="group")
+    )
     assert addressed_text(mention, BOT, BOT_ID) == "je veux créer un commerce 🙂"
     reply = message(fake.text_update(-100, "oui", chat_type="group", reply_to_bot=True))
     assert addressed_text(reply, BOT, BOT_ID) == "oui"
@@ -157,6 +170,7 @@ def test_group_messages_need_a_mention_or_a_reply():
 
 
 # --- configuration ------------------------------------------------------------------------
+
 
 def test_polling_is_the_default_and_rasa_url_follows_the_project_settings(monkeypatch):
     monkeypatch.setenv("RASA_PORT", "5999")
@@ -168,9 +182,13 @@ def test_polling_is_the_default_and_rasa_url_follows_the_project_settings(monkey
 
 
 def test_a_public_url_selects_the_webhook_with_a_secret_even_when_none_is_given():
-    env = {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://qp.example.org/tg/x",
-           "TELEGRAM_WEBHOOK_PORT": "8088", "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/",
-           "RASA_URL": "http://rasa:5005/"}
+    env = {
+        "TELEGRAM_BOT_TOKEN": "1:abc",
+        "TELEGRAM_WEBHOOK_URL": "https://qp.example.org/tg/x",
+        "TELEGRAM_WEBHOOK_PORT": "8088",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/",
+        "RASA_URL": "http://rasa:5005/",
+    }
     settings = TelegramSettings.from_env(env)
     assert settings.mode == "webhook" and settings.webhook_path == "/tg/x"
     assert settings.webhook_port == 8088 and len(settings.webhook_secret) >= 32
@@ -181,13 +199,22 @@ def test_a_public_url_selects_the_webhook_with_a_secret_even_when_none_is_given(
     assert other.webhook_secret != settings.webhook_secret
 
 
-@pytest.mark.parametrize("env, words", [
-    ({}, "TELEGRAM_BOT_TOKEN"),
-    ({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_URL": "https://x.org",
-      "TELEGRAM_WEBHOOK_SECRET": "pas de blancs !"}, "TELEGRAM_WEBHOOK_SECRET"),
-    ({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_PORT": "huit"}, "TELEGRAM_WEBHOOK_PORT"),
-    ({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_TERRITORY": "lyon"}, "TELEGRAM_TERRITORY"),
-])
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({}, "TELEGRAM_BOT_TOKEN"),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": "1:a",
+                "TELEGRAM_WEBHOOK_URL": "https://x.org",
+                "TELEGRAM_WEBHOOK_SECRET": "pas de blancs !",
+            },
+            "TELEGRAM_WEBHOOK_SECRET",
+        ),
+        ({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_PORT": "huit"}, "TELEGRAM_WEBHOOK_PORT"),
+        ({"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_TERRITORY": "lyon"}, "TELEGRAM_TERRITORY"),
+    ],
+)
 def test_a_wrong_configuration_says_what_to_fix(env, words):
     with pytest.raises(ConfigError, match=words):
         TelegramSettings.from_env(env)
@@ -208,6 +235,7 @@ def test_the_secret_comparison_refuses_missing_and_wrong_tokens():
 
 def test_the_fake_telegram_decodes_what_python_telegram_bot_sends():
     from fake_telegram import _decode
+
     assert _decode("text", "123") == "123"
     assert _decode("chat_id", "123") == 123
     assert _decode("reply_markup", json.dumps({"inline_keyboard": []})) == {"inline_keyboard": []}

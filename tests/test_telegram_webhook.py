@@ -19,15 +19,21 @@ PATH = "/telegram/7f3a"
 
 @pytest.fixture
 def settings(telegram, rasa, tmp_path):
-    return settings_for(telegram, rasa.url, tmp_path / "telegram.sqlite",
-                        webhook_url=f"https://qp.example.org{PATH}", webhook_secret=SECRET,
-                        webhook_port=free_port())
+    return settings_for(
+        telegram,
+        rasa.url,
+        tmp_path / "telegram.sqlite",
+        webhook_url=f"https://qp.example.org{PATH}",
+        webhook_secret=SECRET,
+        webhook_port=free_port(),
+    )
 
 
 async def post(settings, body: bytes, headers: dict[str, str], path: str = PATH) -> int:
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"http://127.0.0.1:{settings.webhook_port}{path}",
-                                     content=body, headers=headers)
+        response = await client.post(
+            f"http://127.0.0.1:{settings.webhook_port}{path}", content=body, headers=headers
+        )
     return response.status_code
 
 
@@ -41,8 +47,9 @@ async def test_the_webhook_is_registered_with_its_secret_and_polling_is_off(tele
 
 
 async def test_only_requests_with_the_secret_reach_the_bot_and_rasa(telegram, rasa, settings):
-    update = json.dumps(telegram.text_update(31, "je veux créer un salon de coiffure")
-                        | {"update_id": 1}).encode()
+    update = json.dumps(
+        telegram.text_update(31, "je veux créer un salon de coiffure") | {"update_id": 1}
+    ).encode()
     async with running_bridge(settings):
         assert await post(settings, update, {}) == 403
         assert await post(settings, update, {SECRET_HEADER: "wrong"}) == 403

@@ -31,8 +31,11 @@ ADMIN = Viewer(3, "admin@anct.example", "Admin", "admin", None)
 
 
 def _fingerprint(directory: Path) -> dict[str, str]:
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -62,31 +65,40 @@ def _form(aid_id: str, **changes: str) -> dict[str, str]:
 
 # --- « À revérifier » ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("checked, today, stale", [
-    (None, TODAY, True),                                  # never checked
-    (date(2026, 5, 26), TODAY, False),                    # exactly six months ago
-    (date(2026, 5, 25), TODAY, True),                     # more than six months ago
-    (date(2026, 11, 1), TODAY, False),
-    (date(2026, 2, 28), date(2026, 8, 31), False),        # 31 August → 28 February
-    (date(2026, 2, 27), date(2026, 8, 31), True),
-    (date(2025, 9, 15), date(2026, 3, 15), False),        # across a new year
-    (date(2025, 9, 14), date(2026, 3, 15), True),
-])
+
+@pytest.mark.parametrize(
+    "checked, today, stale",
+    [
+        (None, TODAY, True),  # never checked
+        (date(2026, 5, 26), TODAY, False),  # exactly six months ago
+        (date(2026, 5, 25), TODAY, True),  # more than six months ago
+        (date(2026, 11, 1), TODAY, False),
+        (date(2026, 2, 28), date(2026, 8, 31), False),  # 31 August → 28 February
+        (date(2026, 2, 27), date(2026, 8, 31), True),
+        (date(2025, 9, 15), date(2026, 3, 15), False),  # across a new year
+        (date(2025, 9, 14), date(2026, 3, 15), True),
+    ],
+)
 def test_an_aid_is_stale_when_last_checked_over_six_months_ago_or_never(checked, today, stale):
     assert upkeep.is_stale(checked, today) is stale
 
 
 def test_the_overview_lists_stale_aids_first_and_filters():
-    aids = [dict(_record("acre"), last_checked=date(2026, 11, 1)),
-            dict(_record("arce"), last_checked=None),
-            dict(_record("citeslab"), last_checked=date(2025, 1, 1)),
-            dict(_record("cape"), last_checked=date(2026, 3, 1))]
+    aids = [
+        dict(_record("acre"), last_checked=date(2026, 11, 1)),
+        dict(_record("arce"), last_checked=None),
+        dict(_record("citeslab"), last_checked=date(2025, 1, 1)),
+        dict(_record("cape"), last_checked=date(2026, 3, 1)),
+    ]
     rows = upkeep.overview(aids, TODAY, pending={"acre"})
     assert [r.id for r in rows] == ["arce", "citeslab", "cape", "acre"]
     assert [r.stale for r in rows] == [True, True, True, False]
     assert rows[-1].pending and not rows[0].pending
-    assert [r.id for r in upkeep.overview(aids, TODAY, only_stale=True)] == \
-        ["arce", "citeslab", "cape"]
+    assert [r.id for r in upkeep.overview(aids, TODAY, only_stale=True)] == [
+        "arce",
+        "citeslab",
+        "cape",
+    ]
     assert [r.id for r in upkeep.overview(aids, TODAY, family="qpv")] == ["citeslab"]
     by_name = upkeep.overview(aids, TODAY, sort="nom")
     assert [r.name for r in by_name] == sorted((a["name"] for a in aids), key=str.casefold)
@@ -95,11 +107,19 @@ def test_the_overview_lists_stale_aids_first_and_filters():
 
 # --- Checking an edit ----------------------------------------------------------------------
 
+
 def test_a_valid_form_gives_typed_facts():
-    values, errors = upkeep.parse_form(_form(
-        "acre", amount_min="1 000", amount_max="15000,50", valid_until="31/12/2027",
-        sources="https://www.urssaf.fr\n\n  https://www.francetravail.fr  \n",
-        checks="Première vérification\r\nSeconde vérification"), TODAY)
+    values, errors = upkeep.parse_form(
+        _form(
+            "acre",
+            amount_min="1 000",
+            amount_max="15000,50",
+            valid_until="31/12/2027",
+            sources="https://www.urssaf.fr\n\n  https://www.francetravail.fr  \n",
+            checks="Première vérification\r\nSeconde vérification",
+        ),
+        TODAY,
+    )
     assert errors == {}
     assert values["amount_min"] == 1000 and values["amount_max"] == 15000.5
     assert values["valid_until"] == date(2027, 12, 31)
@@ -117,37 +137,49 @@ def test_sending_the_form_unchanged_changes_nothing_for_every_aid():
 
 
 def test_spaces_are_tidied_but_non_breaking_spaces_kept():
-    values, errors = upkeep.parse_form(_form(
-        "acre", amount_text="  De 1\u202f000 €\u00a0à   5 000 €\t", summary="Une ligne,\r\n"
-        "puis   une autre."), TODAY)
+    values, errors = upkeep.parse_form(
+        _form(
+            "acre",
+            amount_text="  De 1\u202f000 €\u00a0à   5 000 €\t",
+            summary="Une ligne,\r\npuis   une autre.",
+        ),
+        TODAY,
+    )
     assert errors == {}
     assert values["amount_text"] == "De 1\u202f000 €\u00a0à 5 000 €"
     assert values["summary"] == "Une ligne, puis une autre."
 
 
 def test_checked_today_sets_the_date_whatever_the_date_field_says():
-    values, errors = upkeep.parse_form(_form("acre", last_checked="n'importe quoi",
-                                             verifiee_aujourdhui="1"), TODAY)
+    values, errors = upkeep.parse_form(
+        _form("acre", last_checked="n'importe quoi", verifiee_aujourdhui="1"), TODAY
+    )
     assert errors == {} and values["last_checked"] == TODAY
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"url": "ftp://exemple.fr"}, "url", "http:// ou https://"),
-    ({"url": ""}, "url", "Indiquez l'adresse de la page officielle"),
-    ({"amount_min": "beaucoup"}, "amount_min", "Indiquez un nombre d'euros"),
-    ({"amount_max": "-5"}, "amount_max", "nombre positif"),
-    ({"amount_min": "2000", "amount_max": "1000"}, "amount_min",
-     "minimum ne peut pas dépasser le montant maximum"),
-    ({"sources": "https://ok.fr\npas une adresse"}, "sources", "Ligne 2 : « pas une adresse »"),
-    ({"sources": ""}, "sources", "au moins une source"),
-    ({"valid_until": "2026-02-30"}, "valid_until", "date valide au format AAAA-MM-JJ"),
-    ({"last_checked": "2026-12-01"}, "last_checked", "ne peut pas être dans le futur"),
-    ({"last_checked": ""}, "last_checked", "vérifiée aujourd'hui"),
-    ({"status": "ferme"}, "status", "Choisissez une valeur dans la liste"),
-    ({"confidence": ""}, "confidence", "Choisissez une valeur dans la liste"),
-    ({"name": "   "}, "name", "Indiquez le nom de l'aide"),
-    ({"summary": ""}, "summary", "Indiquez un résumé"),
-])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"url": "ftp://exemple.fr"}, "url", "http:// ou https://"),
+        ({"url": ""}, "url", "Indiquez l'adresse de la page officielle"),
+        ({"amount_min": "beaucoup"}, "amount_min", "Indiquez un nombre d'euros"),
+        ({"amount_max": "-5"}, "amount_max", "nombre positif"),
+        (
+            {"amount_min": "2000", "amount_max": "1000"},
+            "amount_min",
+            "minimum ne peut pas dépasser le montant maximum",
+        ),
+        ({"sources": "https://ok.fr\npas une adresse"}, "sources", "Ligne 2 : « pas une adresse »"),
+        ({"sources": ""}, "sources", "au moins une source"),
+        ({"valid_until": "2026-02-30"}, "valid_until", "date valide au format AAAA-MM-JJ"),
+        ({"last_checked": "2026-12-01"}, "last_checked", "ne peut pas être dans le futur"),
+        ({"last_checked": ""}, "last_checked", "vérifiée aujourd'hui"),
+        ({"status": "ferme"}, "status", "Choisissez une valeur dans la liste"),
+        ({"confidence": ""}, "confidence", "Choisissez une valeur dans la liste"),
+        ({"name": "   "}, "name", "Indiquez le nom de l'aide"),
+        ({"summary": ""}, "summary", "Indiquez un résumé"),
+    ],
+)
 def test_field_checks_give_french_messages_next_to_the_field(changes, field, message):
     _, errors = upkeep.parse_form(_form("acre", **changes), TODAY)
     assert field in errors, errors
@@ -157,13 +189,12 @@ def test_field_checks_give_french_messages_next_to_the_field(changes, field, mes
 def test_the_catalogue_validator_runs_on_the_whole_catalogue_with_the_edit():
     files = read_files()
     values, errors = upkeep.parse_form(_form("acre", status="closed", valid_until=""), TODAY)
-    assert errors == {}          # the fields alone are fine…
+    assert errors == {}  # the fields alone are fine…
     errors = upkeep.check_edit(files, "acre", values)
     # … but the catalogue's rule « a closed aid has an end date » refuses it.
     assert list(errors) == ["valid_until"]
     assert "une aide fermée doit avoir une date de fin" in errors["valid_until"][0]
-    values, _ = upkeep.parse_form(_form("acre", status="closed", valid_until="2026-06-30"),
-                                  TODAY)
+    values, _ = upkeep.parse_form(_form("acre", status="closed", valid_until="2026-06-30"), TODAY)
     assert upkeep.check_edit(files, "acre", values) == {}
 
 
@@ -178,8 +209,9 @@ def test_errors_the_catalogue_already_had_are_not_blamed_on_the_edit():
 
 def test_who_may_edit_an_aid():
     national = _record("acre")
-    restricted = dict(_record("occitanie-pass"), scope={"regions": ["occitanie"],
-                                                        "territories": ["toulouse"]})
+    restricted = dict(
+        _record("occitanie-pass"), scope={"regions": ["occitanie"], "territories": ["toulouse"]}
+    )
     imported = dict(_record("acre"), origin="aides-territoires")
     assert upkeep.edit_refusal(ROUBAIX, national) is None
     assert upkeep.edit_refusal(ADMIN, national) is None
@@ -200,6 +232,7 @@ def test_changes_keep_only_the_fields_that_differ():
 
 # --- Writing edits into the files (a copy) -------------------------------------------------
 
+
 def test_the_yaml_round_trip_without_edits_is_byte_identical(data_copy):
     for path in sorted((data_copy / "aids").glob("*.yml")):
         document = upkeep.load_yaml(path.read_text(encoding="utf-8"))
@@ -211,27 +244,35 @@ def test_edits_are_written_with_comments_order_and_quoting_kept(data_copy):
     original = creation.read_text(encoding="utf-8")
     # Comments a reviewer might have written: between records and inside one.
     original = original.replace("- id: arce\n", "# Section : allocations chômage\n- id: arce\n", 1)
-    original = original.replace("  status: open\n", "  # à revoir en 2027\n  status: open  # vu\n",
-                                1)
+    original = original.replace(
+        "  status: open\n", "  # à revoir en 2027\n  status: open  # vu\n", 1
+    )
     creation.write_text(original, encoding="utf-8")
     untouched = {p: p.read_bytes() for p in (data_copy / "aids").glob("*.yml") if p != creation}
-    after = {"amount_text": "Exonération de 25 % pendant 12 mois", "amount_max": 5000,
-             "sources": ["https://www.urssaf.fr", "https://www.service-public.fr"],
-             "checks": [], "status": "uncertain", "valid_until": "2027-12-31",
-             "last_checked": "2026-11-26",
-             "summary": "Une exonération partielle de vos cotisations sociales. " * 4}
+    after = {
+        "amount_text": "Exonération de 25 % pendant 12 mois",
+        "amount_max": 5000,
+        "sources": ["https://www.urssaf.fr", "https://www.service-public.fr"],
+        "checks": [],
+        "status": "uncertain",
+        "valid_until": "2027-12-31",
+        "last_checked": "2026-11-26",
+        "summary": "Une exonération partielle de vos cotisations sociales. " * 4,
+    }
     report = upkeep.write_edits(data_copy, [(7, "acre", {}, after)])
     assert report.written == [7] and report.files == [creation] and not report.missing
     text = creation.read_text(encoding="utf-8")
     assert "# Section : allocations chômage\n- id: arce\n" in text
     assert re.search(r"\n  checks: \[\]\n  # à revoir en 2027\n  status: uncertain +# vu\n", text)
-    assert text.startswith(original.split("- id:")[0])          # the header comments
+    assert text.startswith(original.split("- id:")[0])  # the header comments
     assert '    text: "Exonération de 25 % pendant 12 mois"\n' in text
     assert "    max: 5000\n" in text and "  valid_until: 2027-12-31\n" in text
     assert '    - "https://www.service-public.fr"\n' in text and "  checks: []\n" in text
     assert "  summary: >-\n    Une exonération" in text
-    assert all(len(line) <= 100 for line in text.split("summary: >-\n")[1].split("  amount:")[0]
-               .splitlines())
+    assert all(
+        len(line) <= 100
+        for line in text.split("summary: >-\n")[1].split("  amount:")[0].splitlines()
+    )
     # Only the acre record changed; the other records and files are byte-identical.
     before_acre, after_acre = original.split("- id: arce")[1], text.split("- id: arce")[1]
     assert before_acre == after_acre
@@ -240,11 +281,14 @@ def test_edits_are_written_with_comments_order_and_quoting_kept(data_copy):
     files = read_files(data_copy)
     assert validate(files) == []
     acre = next(a for a in files.aids if a["id"] == "acre")
-    assert acre["amount"] == {"text": "Exonération de 25 % pendant 12 mois", "min": None,
-                              "max": 5000}
+    assert acre["amount"] == {
+        "text": "Exonération de 25 % pendant 12 mois",
+        "min": None,
+        "max": 5000,
+    }
     assert acre["status"] == "uncertain" and acre["valid_until"] == date(2027, 12, 31)
     assert acre["checks"] == [] and acre["last_checked"] == TODAY
-    assert list(acre)[:8] == list(_record("acre"))[:8]        # key order kept
+    assert list(acre)[:8] == list(_record("acre"))[:8]  # key order kept
 
 
 def test_an_edit_that_would_break_the_files_writes_nothing(data_copy):
@@ -263,14 +307,22 @@ def test_an_edit_of_an_aid_absent_from_the_files_is_reported(data_copy):
 
 # --- The database side, on SQLite and PostgreSQL -------------------------------------------
 
+
 @pytest.fixture(params=DATABASES)
 def database(request, tmp_path_factory, data_copy):
     url = request.param(tmp_path_factory)
     engine = store.make_engine(url)
     store.load(read_files(data_copy), engine)
     with Session(engine) as session, session.begin():
-        account = create_account(session, "conseil@roubaix.example", "Conseil", "un mot de passe "
-                                 "assez long", "advisor", "roubaix", {"roubaix"})
+        account = create_account(
+            session,
+            "conseil@roubaix.example",
+            "Conseil",
+            "un mot de passe assez long",
+            "advisor",
+            "roubaix",
+            {"roubaix"},
+        )
         account_id = account.id
     yield url, engine, account_id, data_copy
     opened = catalog_engine._cache.pop(url, None)
@@ -291,8 +343,9 @@ def _edit(engine, account_id: int, aid_id: str, **facts) -> CatalogEdit | None:
 def test_migration_0005_adds_the_catalogue_revision_bumped_by_each_load(database):
     url, engine, _, data = database
     with engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() \
-            == "0005"
+        assert (
+            connection.execute(text("select version_num from alembic_version")).scalar() == "0005"
+        )
     first = store.revision(engine)
     store.load(read_files(data), engine)
     assert store.revision(engine) == first + 1
@@ -308,7 +361,7 @@ def test_an_edit_updates_the_aid_keeps_a_pending_edit_and_bumps_the_revision(dat
     assert store.revision(engine) == revision + 1
     acre = next(a for a in store.read(engine).aids if a["id"] == "acre")
     assert acre["amount"]["max"] == 5000 and acre["last_checked"] == TODAY
-    assert _edit(engine, account_id, "acre", amount_max=5000) is None    # nothing changed
+    assert _edit(engine, account_id, "acre", amount_max=5000) is None  # nothing changed
     assert store.revision(engine) == revision + 1
 
 
@@ -339,8 +392,10 @@ def test_apply_edits_writes_the_files_then_marks_the_edits_written(database):
     assert acre["amount"]["text"] == "Texte de la console" and acre["last_checked"] == TODAY
     # Loading the written files gives the same catalogue, with nothing left to re-apply.
     assert store.load(files, engine)["modifications de la console"] == 0
-    assert next(a for a in store.read(engine).aids
-                if a["id"] == "acre")["amount"]["text"] == "Texte de la console"
+    assert (
+        next(a for a in store.read(engine).aids if a["id"] == "acre")["amount"]["text"]
+        == "Texte de la console"
+    )
     assert upkeep.apply_pending_edits(engine, data).written == []
 
 
@@ -348,7 +403,7 @@ def test_the_revision_makes_open_catalog_reload_an_edited_catalogue(database, mo
     url, engine, account_id, _ = database
     monkeypatch.setattr(catalog_engine, "REVISION_CHECK_SECONDS", 0.0)
     first = catalog_engine.open_catalog(url)
-    assert catalog_engine.open_catalog(url) is first          # unchanged: same object, no reload
+    assert catalog_engine.open_catalog(url) is first  # unchanged: same object, no reload
     _edit(engine, account_id, "acre", name="ACRE (fiche corrigée)")
     reloaded = catalog_engine.open_catalog(url)
     assert reloaded is not first
@@ -361,6 +416,6 @@ def test_open_catalog_looks_at_the_revision_at_most_every_few_seconds(database, 
     monkeypatch.setattr(catalog_engine, "REVISION_CHECK_SECONDS", 3600.0)
     first = catalog_engine.open_catalog(url)
     _edit(engine, account_id, "acre", name="ACRE (pas encore vue)")
-    assert catalog_engine.open_catalog(url) is first          # within the interval: cached
+    assert catalog_engine.open_catalog(url) is first  # within the interval: cached
     monkeypatch.setattr(catalog_engine, "REVISION_CHECK_SECONDS", 0.0)
     assert catalog_engine.open_catalog(url).aid("acre")["name"] == "ACRE (pas encore vue)"

@@ -14,8 +14,13 @@ from bot.web.settings import WebSettings, parse_origins
 
 WEB_DIR = STATIC_DIR.parent
 TERRITORY_SITE = "https://www.ville-exemple.fr"
-SETTINGS = WebSettings(host="127.0.0.1", port=8080, rasa_url="https://rasa.exemple.fr",
-                       origins=(TERRITORY_SITE,), demo_territory="roubaix")
+SETTINGS = WebSettings(
+    host="127.0.0.1",
+    port=8080,
+    rasa_url="https://rasa.exemple.fr",
+    origins=(TERRITORY_SITE,),
+    demo_territory="roubaix",
+)
 
 
 APP = create_app(SETTINGS)
@@ -43,9 +48,15 @@ async def test_the_demo_page_embeds_the_widget_with_one_script_tag_and_nothing_i
     parser = Tags()
     parser.feed(response.text)
     scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
-    assert scripts == [{"src": "/static/widget.js", "defer": None,
-                        "data-server": "https://rasa.exemple.fr", "data-territory": "roubaix",
-                        "data-title": "Assistant des aides aux entreprises"}]
+    assert scripts == [
+        {
+            "src": "/static/widget.js",
+            "defer": None,
+            "data-server": "https://rasa.exemple.fr",
+            "data-territory": "roubaix",
+            "data-title": "Assistant des aides aux entreprises",
+        }
+    ]
     assert not [tag for tag, attrs in parser.tags if tag == "style" or "style" in attrs]
     assert not [attrs for _, attrs in parser.tags if any(name.startswith("on") for name in attrs)]
     assert 'lang="fr"' in response.text and "Roubaix" in response.text
@@ -61,12 +72,15 @@ async def test_the_demo_page_has_a_strict_content_security_policy(client):
     assert directives["require-trusted-types-for"] == "'script'"
 
 
-@pytest.mark.parametrize("path, media_type", [
-    ("/static/widget.js", "text/javascript"),
-    ("/static/widget/main.js", "text/javascript"),
-    ("/static/widget/widget.css", "text/css"),
-    ("/static/vendor/socket.io.esm.min.js", "text/javascript"),
-])
+@pytest.mark.parametrize(
+    "path, media_type",
+    [
+        ("/static/widget.js", "text/javascript"),
+        ("/static/widget/main.js", "text/javascript"),
+        ("/static/widget/widget.css", "text/css"),
+        ("/static/vendor/socket.io.esm.min.js", "text/javascript"),
+    ],
+)
 async def test_widget_files_are_served_to_the_allowed_sites_only(client, path, media_type):
     allowed = await client.get(path, headers={"Origin": TERRITORY_SITE})
     assert allowed.status_code == 200
@@ -87,10 +101,15 @@ def test_our_browser_code_never_turns_text_into_html_nor_loads_from_elsewhere():
     ours = [STATIC_DIR / "widget.js", *(STATIC_DIR / "widget").glob("*")]
     assert len(ours) >= 10
     for path in ours:
-        code = re.sub(r"/\*.*?\*/|^\s*//.*$", "", path.read_text(encoding="utf-8"),
-                      flags=re.DOTALL | re.MULTILINE)   # without the comments
-        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(",
-                             code), path
+        code = re.sub(
+            r"/\*.*?\*/|^\s*//.*$",
+            "",
+            path.read_text(encoding="utf-8"),
+            flags=re.DOTALL | re.MULTILINE,
+        )  # without the comments
+        assert not re.search(
+            r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(", code
+        ), path
         assert not re.search(r"@import|url\(\s*['\"]?https?:", code), path
 
 
@@ -107,11 +126,14 @@ def test_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("WEB_PORT", "9000")
     monkeypatch.setenv("RASA_PORT", "5999")
     settings = WebSettings()
-    assert settings.origins == ("https://a.fr",)          # QP_CORS_ORIGINS when alone
+    assert settings.origins == ("https://a.fr",)  # QP_CORS_ORIGINS when alone
     assert settings.rasa_url == "http://127.0.0.1:5999"
     assert settings.rasa_websocket_url == "ws://127.0.0.1:5999"
-    assert settings.socketio_origins == ("https://a.fr", "http://127.0.0.1:9000",
-                                         "http://localhost:9000")
+    assert settings.socketio_origins == (
+        "https://a.fr",
+        "http://127.0.0.1:9000",
+        "http://localhost:9000",
+    )
     monkeypatch.setenv("QP_WEB_ORIGINS", " https://b.fr/ , https://c.fr ")
     assert WebSettings().origins == ("https://b.fr", "https://c.fr")
     assert parse_origins("") == ()

@@ -65,8 +65,13 @@ def desktop(browser):
 
 @pytest.fixture
 def phone(browser):
-    context = new_context(browser, viewport={"width": 360, "height": 640},
-                          device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = new_context(
+        browser,
+        viewport={"width": 360, "height": 640},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     yield context
     context.close()
 
@@ -87,8 +92,13 @@ def assert_no_csp_violation(chat: Chat) -> None:
 def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(servers, desktop):
     page = desktop.new_page()
     sent_frames: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent_frames.append(
-        frame if isinstance(frame, str) else frame.decode())))
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framesent",
+            lambda frame: sent_frames.append(frame if isinstance(frame, str) else frame.decode()),
+        ),
+    )
     page.goto(servers.url + "/")
     chat = Chat(page)
     chat.open()
@@ -104,8 +114,9 @@ def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(se
         assert record["url"] in link.inner_text()
     # the clicked button's title is shown as the visitor's message, its payload was sent
     assert chat.clicked[0] in chat.user_texts()
-    messages = [json.loads(frame[2:])[1] for frame in sent_frames
-                if frame.startswith('42["user_uttered"')]
+    messages = [
+        json.loads(frame[2:])[1] for frame in sent_frames if frame.startswith('42["user_uttered"')
+    ]
     assert messages and all(m["metadata"] == {"territory": "roubaix"} for m in messages)
     assert any(m["message"].startswith("/informer") for m in messages)
     assert_no_csp_violation(chat)
@@ -113,14 +124,15 @@ def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(se
 
     bot_before, user_before = chat.bot_texts(), chat.user_texts()
     page.reload()
-    chat.input.wait_for()                       # the panel was open: it reopens
+    chat.input.wait_for()  # the panel was open: it reopens
     assert chat.bot_texts() == bot_before and chat.user_texts() == user_before
     assert page.locator(f'.qp-message--bot a[href="{aid("acre")["url"]}"]').count() >= 1
     # the last answer's buttons still work, in the same Rasa conversation (same session id)
     contacts = "\n".join(chat.click("Être mis en relation"))
     assert "dites-moi votre commune" not in contacts
-    assert any(c["name"] in contacts for c in read_files().contacts
-               if c.get("territory") == "roubaix")
+    assert any(
+        c["name"] in contacts for c in read_files().contacts if c.get("territory") == "roubaix"
+    )
     assert_no_csp_violation(chat)
 
 
@@ -133,7 +145,7 @@ def test_html_typed_by_the_visitor_is_shown_as_text_and_the_length_is_capped(ser
     chat.open()
     chat.say(XSS)
     assert chat.user_texts() == [XSS]
-    assert page.locator("img").count() == 0     # pierces the widget's shadow root
+    assert page.locator("img").count() == 0  # pierces the widget's shadow root
     assert dialogs == []
 
     chat.input.fill("é" * 1200)
@@ -148,11 +160,13 @@ def test_html_typed_by_the_visitor_is_shown_as_text_and_the_length_is_capped(ser
 def test_keyboard_only_on_a_360_pixel_phone(servers, phone):
     page = phone.new_page()
     page.goto(servers.url + "/")
-    active = "() => { const host = document.activeElement;" \
-             " const inner = host && host.shadowRoot && host.shadowRoot.activeElement;" \
-             " return inner ? inner.className : (host ? host.tagName : ''); }"
+    active = (
+        "() => { const host = document.activeElement;"
+        " const inner = host && host.shadowRoot && host.shadowRoot.activeElement;"
+        " return inner ? inner.className : (host ? host.tagName : ''); }"
+    )
     page.get_by_role("button", name="Une question sur les aides ?").wait_for()
-    for _ in range(15):                         # Tab through the page to the launcher
+    for _ in range(15):  # Tab through the page to the launcher
         page.keyboard.press("Tab")
         if page.evaluate(active) == "qp-launcher":
             break
@@ -172,7 +186,7 @@ def test_keyboard_only_on_a_360_pixel_phone(servers, phone):
     page.keyboard.type(DESCRIPTION)
     page.keyboard.press("Enter")
     chat.wait_for_answer(before)
-    page.keyboard.press("Shift+Tab")            # from the input back to the proposed answers
+    page.keyboard.press("Shift+Tab")  # from the input back to the proposed answers
     assert page.evaluate(active) == "qp-reply"
     title = page.evaluate("() => document.activeElement.shadowRoot.activeElement.textContent")
     before = page.locator(".qp-message--bot").count()
@@ -183,7 +197,7 @@ def test_keyboard_only_on_a_360_pixel_phone(servers, phone):
     panel = page.locator(".qp-panel").bounding_box()
     assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 360
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    assert_no_csp_violation(chat)               # before axe, which tries an inline style
+    assert_no_csp_violation(chat)  # before axe, which tries an inline style
     assert_accessible(chat)
     page.keyboard.press("Escape")
     assert page.evaluate(active) == "qp-launcher", "Échap ferme et rend le focus au bouton"
@@ -210,7 +224,7 @@ def test_usable_at_200_percent_zoom(servers, browser):
 def test_an_unreachable_server_is_shown_and_retried_automatically(servers, desktop):
     reachable = {"now": False}
 
-    def route(ws):                              # the Rasa server "down" until told otherwise
+    def route(ws):  # the Rasa server "down" until told otherwise
         if reachable["now"]:
             ws.connect_to_server()
         else:
@@ -229,19 +243,22 @@ def test_an_unreachable_server_is_shown_and_retried_automatically(servers, deskt
     assert chat.input.input_value() == "Bonjour", "le message non parti reste dans la saisie"
     status.get_by_text("pas encore parti").wait_for()
 
-    reachable["now"] = True                     # back: the next automatic attempt connects
+    reachable["now"] = True  # back: the next automatic attempt connects
     status.wait_for(state="hidden", timeout=30000)
     assert any("assistant" in text for text in chat.say("Bonjour"))
 
 
 def test_the_channels_of_the_proposed_credentials_work(servers):
-    reply = httpx.post(f"{servers.rasa.rasa_url}/webhooks/rest/webhook", timeout=60,
-                       json={"sender": "widget-rest", "message": "Bonjour"}).json()
+    reply = httpx.post(
+        f"{servers.rasa.rasa_url}/webhooks/rest/webhook",
+        timeout=60,
+        json={"sender": "widget-rest", "message": "Bonjour"},
+    ).json()
     assert any("assistant Quartiers productifs" in m.get("text", "") for m in reply)
     # socket.io: only the allowed origins (here the demo page's own)
     url = f"ws://127.0.0.1:{servers.rasa.rasa_port}/socket.io/?EIO=4&transport=websocket"
     with websocket_connect(url, origin=servers.url, open_timeout=10) as socket:
-        assert socket.recv(timeout=10).startswith("0{")      # engine.io "open" packet
+        assert socket.recv(timeout=10).startswith("0{")  # engine.io "open" packet
     with pytest.raises(InvalidStatus) as refused:
         websocket_connect(url, origin="https://site-malveillant.example", open_timeout=10)
     assert refused.value.response.status_code == 400

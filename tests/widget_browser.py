@@ -14,13 +14,27 @@ from typing import Iterator
 from playwright.sync_api import Browser, Page, Playwright
 
 from catalog.dialogue import question
-from test_e2e_rest import PERSONA, QUESTIONS   # the job seeker of the REST test
+from test_e2e_rest import PERSONA, QUESTIONS  # the job seeker of the REST test
 
 CHROMIUM = os.environ.get("QP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-AXE = Path(__file__).resolve().parent.parent / "bot" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = (
+    Path(__file__).resolve().parent.parent
+    / "bot"
+    / "web"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
 
 DESCRIPTION = "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
 
@@ -95,8 +109,10 @@ class Chat:
                 return self.bot_texts()[before:]
             self.page.wait_for_timeout(100)
         status = self.page.locator(".qp-status-text").text_content()
-        raise AssertionError(f"pas de réponse de l'assistant en {timeout} s ; état : "
-                             f"« {status} » ; messages envoyés : {self.user_texts()}")
+        raise AssertionError(
+            f"pas de réponse de l'assistant en {timeout} s ; état : "
+            f"« {status} » ; messages envoyés : {self.user_texts()}"
+        )
 
     def say(self, text: str) -> list[str]:
         before = self.page.locator(".qp-message--bot").count()
@@ -134,6 +150,13 @@ class Chat:
         result = self.page.evaluate("""() => axe.run(document, {
             runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
             resultTypes: ['violations']})""")
-        return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-                 "nodes": [n["target"] for n in v["nodes"]][:5]}
-                for v in result["violations"] if v["impact"] in impacts]
+        return [
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
+            for v in result["violations"]
+            if v["impact"] in impacts
+        ]

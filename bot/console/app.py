@@ -29,24 +29,35 @@ def create_console(settings: ConsoleSettings | None = None) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         if status == 405:
-            return error_page(request, 405, "Action impossible",
-                              "Cette adresse ne s'utilise pas ainsi.")
-        return error_page(request, 404, "Page introuvable",
-                          "Cette page n'existe pas ou plus.")
+            return error_page(
+                request, 405, "Action impossible", "Cette adresse ne s'utilise pas ainsi."
+            )
+        return error_page(request, 404, "Page introuvable", "Cette page n'existe pas ou plus.")
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return error_page(request, 500, "Erreur",
-                          "Une erreur s'est produite ; elle a été enregistrée dans le journal "
-                          "du serveur. Réessayez, ou contactez l'administrateur.")
+        return error_page(
+            request,
+            500,
+            "Erreur",
+            "Une erreur s'est produite ; elle a été enregistrée dans le journal "
+            "du serveur. Réessayez, ou contactez l'administrateur.",
+        )
 
     routes = [route for section in SECTIONS for route in section.routes]
     routes.append(Mount("/static", StaticFiles(directory=STATIC_DIR), name="console-static"))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SessionMiddleware, secret_key=settings.secret,
-                               session_cookie="qp_console", path="/console",
-                               max_age=settings.session_hours * 3600, same_site="strict",
-                               https_only=settings.secure_cookie)],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret,
+                session_cookie="qp_console",
+                path="/console",
+                max_age=settings.session_hours * 3600,
+                same_site="strict",
+                https_only=settings.secure_cookie,
+            )
+        ],
         exception_handlers={HTTPException: not_found, 500: server_error},
     )
     app.state.console_settings = settings

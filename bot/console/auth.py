@@ -22,8 +22,8 @@ from catalog import audit
 from catalog.accounts import Viewer, authenticate, viewer_of
 from catalog.models import Account
 
-MAX_FAILURES = 5            # failed sign-ins for one e-mail address …
-LOCK_SECONDS = 300          # … lock it for five minutes
+MAX_FAILURES = 5  # failed sign-ins for one e-mail address …
+LOCK_SECONDS = 300  # … lock it for five minutes
 _failures: dict[str, tuple[int, float]] = {}
 
 
@@ -58,29 +58,39 @@ def page(admin_only: bool = False) -> Callable:
     (an empty dict for GET). Not signed in: redirect to the sign-in page. POST: the form token
     must match, else a French error page.
     """
-    def decorate(handler: Callable[[Request, Viewer, dict[str, str]], Response]
-                 ) -> Callable[[Request], Awaitable[Response]]:
+
+    def decorate(
+        handler: Callable[[Request, Viewer, dict[str, str]], Response],
+    ) -> Callable[[Request], Awaitable[Response]]:
         @wraps(handler)
         async def endpoint(request: Request) -> Response:
             viewer = await run_in_threadpool(_current_viewer, request)
             if viewer is None:
                 request.session.pop("account_id", None)
-                target = quote(request.url.path + (f"?{request.url.query}" if request.url.query
-                                                   else ""))
+                target = quote(
+                    request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                )
                 return RedirectResponse(f"/console/connexion?suite={target}", status_code=303)
             request.state.viewer = viewer
             if admin_only and not viewer.is_admin:
-                return error_page(request, 403, "Accès refusé",
-                                  "Cette page est réservée aux administrateurs.")
+                return error_page(
+                    request, 403, "Accès refusé", "Cette page est réservée aux administrateurs."
+                )
             form: dict[str, str] = {}
             if request.method == "POST":
                 checked = await check_form(request)
                 if checked is None:
-                    return error_page(request, 400, "Formulaire expiré",
-                                      "Ce formulaire a expiré : revenez à la page et réessayez.")
+                    return error_page(
+                        request,
+                        400,
+                        "Formulaire expiré",
+                        "Ce formulaire a expiré : revenez à la page et réessayez.",
+                    )
                 form = checked
             return await run_in_threadpool(handler, request, viewer, form)
+
         return endpoint
+
     return decorate
 
 
@@ -116,22 +126,40 @@ async def sign_in(request: Request) -> Response:
         return render(request, "login.html", target=target, email="", error=None)
     form = await check_form(request)
     if form is None:
-        return render(request, "login.html", status=400, target=target, email="",
-                      error="Le formulaire a expiré : veuillez réessayer.")
+        return render(
+            request,
+            "login.html",
+            status=400,
+            target=target,
+            email="",
+            error="Le formulaire a expiré : veuillez réessayer.",
+        )
     email = form.get("email", "").strip().lower()[:200]
     password = form.get("password", "")[:200]
     target = _safe_next(form.get("suite"))
     if _locked(email):
-        return render(request, "login.html", status=429, target=target, email=email,
-                      error="Trop d'essais infructueux : réessayez dans quelques minutes.")
+        return render(
+            request,
+            "login.html",
+            status=429,
+            target=target,
+            email=email,
+            error="Trop d'essais infructueux : réessayez dans quelques minutes.",
+        )
     viewer = await run_in_threadpool(_check_password, settings_of(request), email, password)
     if viewer is None:
         count, _ = _failures.get(email, (0, 0.0))
         _failures[email] = (count + 1, time.monotonic())
-        return render(request, "login.html", status=401, target=target, email=email,
-                      error="Adresse e-mail ou mot de passe incorrect.")
+        return render(
+            request,
+            "login.html",
+            status=401,
+            target=target,
+            email=email,
+            error="Adresse e-mail ou mot de passe incorrect.",
+        )
     _failures.pop(email, None)
-    request.session.clear()          # a new session on sign-in (no fixation)
+    request.session.clear()  # a new session on sign-in (no fixation)
     request.session["account_id"] = viewer.id
     request.session["csrf"] = secrets.token_urlsafe(24)
     return RedirectResponse(target, status_code=303)
@@ -152,11 +180,13 @@ async def sign_out(request: Request) -> Response:
     form = await check_form(request)
     account_id = request.session.get("account_id")
     if form is not None and isinstance(account_id, int):
+
         def log() -> None:
             with session(settings_of(request).database_url) as db:
                 account = db.get(Account, account_id)
                 if account is not None:
                     audit.record(db, account.id, account.email, "deconnexion")
+
         await run_in_threadpool(log)
         request.session.clear()
     return RedirectResponse("/console/connexion", status_code=303)
@@ -168,8 +198,9 @@ routes = [
 ]
 
 
-def log_action(request: Request, viewer: Viewer, action: str, target: str | None = None,
-               **details: object) -> None:
+def log_action(
+    request: Request, viewer: Viewer, action: str, target: str | None = None, **details: object
+) -> None:
     """Record a console action in the audit log (who, when, what; no personal data)."""
     with session(settings_of(request).database_url) as db:
         audit.record(db, viewer.id, viewer.email, action, target, **details)

@@ -44,33 +44,79 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
         pending = {e.aid_id for e in upkeep.pending_edits(db)}
     rows = upkeep.overview(aids, today, pending, sort, family or None, only_stale)
     stale = sum(1 for a in aids if upkeep.is_stale(a.get("last_checked"), today))
-    return render(request, "catalogue.html", rows=rows, sorts=upkeep.SORTS, sort=sort,
-                  families=upkeep.FAMILY_LABELS, family=family, only_stale=only_stale,
-                  total=len(aids), stale=stale, pending=len(pending),
-                  since=upkeep.stale_before(today), names=territory_names())
+    return render(
+        request,
+        "catalogue.html",
+        rows=rows,
+        sorts=upkeep.SORTS,
+        sort=sort,
+        families=upkeep.FAMILY_LABELS,
+        family=family,
+        only_stale=only_stale,
+        total=len(aids),
+        stale=stale,
+        pending=len(pending),
+        since=upkeep.stale_before(today),
+        names=territory_names(),
+    )
 
 
 def _history(db: Any, aid_id: str) -> list[dict[str, Any]]:
     edits = upkeep.edits_of(db, aid_id)
-    emails = dict(db.execute(select(Account.id, Account.email).where(
-        Account.id.in_({e.account_id for e in edits}))).all()) if edits else {}
-    return [{"at": e.created_at, "who": emails.get(e.account_id, "?"),
-             "fields": [upkeep.FIELDS_BY_KEY[k].label if k in upkeep.FIELDS_BY_KEY else k
-                        for k in e.after],
-             "written": e.status == upkeep.WRITTEN, "written_at": e.written_at} for e in edits]
+    emails = (
+        dict(
+            db.execute(
+                select(Account.id, Account.email).where(
+                    Account.id.in_({e.account_id for e in edits})
+                )
+            ).all()
+        )
+        if edits
+        else {}
+    )
+    return [
+        {
+            "at": e.created_at,
+            "who": emails.get(e.account_id, "?"),
+            "fields": [
+                upkeep.FIELDS_BY_KEY[k].label if k in upkeep.FIELDS_BY_KEY else k for k in e.after
+            ],
+            "written": e.status == upkeep.WRITTEN,
+            "written_at": e.written_at,
+        }
+        for e in edits
+    ]
 
 
-def _page(request: Request, viewer: Viewer, record: dict[str, Any], history: list,
-          values: dict[str, str], errors: dict[str, list[str]], today_checked: bool,
-          status: int = 200) -> Response:
-    return render(request, "aide.html", status=status, aid=record, values=values,
-                  errors=errors, fields=upkeep.FIELDS, choices=upkeep.CHOICES,
-                  general=errors.get(upkeep.GENERAL, []), today_checked=today_checked,
-                  refusal=upkeep.edit_refusal(viewer, record), history=history,
-                  family=upkeep.FAMILY_LABELS.get(record.get("family"), record.get("family")),
-                  stale=upkeep.is_stale(record.get("last_checked"), date.today()),
-                  names=territory_names(), today_field=upkeep.TODAY_FIELD,
-                  notice=request.session.pop("notice", None))
+def _page(
+    request: Request,
+    viewer: Viewer,
+    record: dict[str, Any],
+    history: list,
+    values: dict[str, str],
+    errors: dict[str, list[str]],
+    today_checked: bool,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "aide.html",
+        status=status,
+        aid=record,
+        values=values,
+        errors=errors,
+        fields=upkeep.FIELDS,
+        choices=upkeep.CHOICES,
+        general=errors.get(upkeep.GENERAL, []),
+        today_checked=today_checked,
+        refusal=upkeep.edit_refusal(viewer, record),
+        history=history,
+        family=upkeep.FAMILY_LABELS.get(record.get("family"), record.get("family")),
+        stale=upkeep.is_stale(record.get("last_checked"), date.today()),
+        names=territory_names(),
+        today_field=upkeep.TODAY_FIELD,
+        notice=request.session.pop("notice", None),
+    )
 
 
 @page()
@@ -81,18 +127,25 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
         record = _record(db, aid_id)
         history = _history(db, aid_id) if record else []
     if record is None:
-        return error_page(request, 404, "Aide introuvable",
-                          "Cette aide n'existe pas dans le catalogue.")
+        return error_page(
+            request, 404, "Aide introuvable", "Cette aide n'existe pas dans le catalogue."
+        )
     if request.method == "GET":
-        return _page(request, viewer, record, history,
-                     upkeep.form_strings(upkeep.facts_of(record)), {}, False)
+        return _page(
+            request,
+            viewer,
+            record,
+            history,
+            upkeep.form_strings(upkeep.facts_of(record)),
+            {},
+            False,
+        )
 
     refusal = upkeep.edit_refusal(viewer, record)
     if refusal:
         with session(url) as db:
             audit.record(db, viewer.id, viewer.email, "modification_aide_refusee", aid_id)
-        return error_page(request, 403, "Modification refusée",
-                          f"{refusal} Rien n'a été modifié.")
+        return error_page(request, 403, "Modification refusée", f"{refusal} Rien n'a été modifié.")
     today = date.today()
     values, errors = upkeep.parse_form(form, today)
     if not errors:
@@ -100,18 +153,35 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
         errors = upkeep.check_edit(store.read(engine(url)), aid_id, values)
     if errors:
         typed = {spec.key: form.get(spec.key, "") for spec in upkeep.FIELDS}
-        return _page(request, viewer, record, history, typed, errors,
-                     bool(form.get(upkeep.TODAY_FIELD)), status=400)
+        return _page(
+            request,
+            viewer,
+            record,
+            history,
+            typed,
+            errors,
+            bool(form.get(upkeep.TODAY_FIELD)),
+            status=400,
+        )
     with session(url) as db:
         edit = upkeep.save_edit(db, viewer.id, aid_id, values)
         if edit is not None:
             # Same transaction as the change: no edit without its audit entry.
-            audit.record(db, viewer.id, viewer.email, "modification_aide", aid_id,
-                         modification=edit.id, champs=sorted(edit.after))
+            audit.record(
+                db,
+                viewer.id,
+                viewer.email,
+                "modification_aide",
+                aid_id,
+                modification=edit.id,
+                champs=sorted(edit.after),
+            )
     request.session["notice"] = (
         "Modifications enregistrées : l'assistant les utilise dans quelques secondes. Elles "
         "seront reportées dans les fichiers du catalogue (qp catalog apply-edits)."
-        if edit is not None else "Aucune modification : la fiche est inchangée.")
+        if edit is not None
+        else "Aucune modification : la fiche est inchangée."
+    )
     return RedirectResponse(f"/console/catalogue/{aid_id}", status_code=303)
 
 

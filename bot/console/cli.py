@@ -25,16 +25,20 @@ def add_console_parser(commands: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add-account", help="crée un compte (conseiller ou administrateur)")
     add.add_argument("email")
     add.add_argument("--name", default="", help="nom affiché (par défaut : l'e-mail)")
-    add.add_argument("--role", choices=tuple(ROLES), default="advisor",
-                     help="advisor (conseiller d'un territoire) ou admin")
+    add.add_argument(
+        "--role",
+        choices=tuple(ROLES),
+        default="advisor",
+        help="advisor (conseiller d'un territoire) ou admin",
+    )
     add.add_argument("--territoire", help="id du territoire du conseiller (ex. roubaix)")
     add.set_defaults(handler=_add_account)
     sub.add_parser("accounts", help="liste les comptes").set_defaults(handler=_list_accounts)
     for name, help_text, handler in (
-            ("set-password", "change le mot de passe d'un compte", _set_password),
-            ("deactivate", "désactive un compte (connexion refusée, sessions closes)",
-             _deactivate),
-            ("activate", "réactive un compte", _activate)):
+        ("set-password", "change le mot de passe d'un compte", _set_password),
+        ("deactivate", "désactive un compte (connexion refusée, sessions closes)", _deactivate),
+        ("activate", "réactive un compte", _activate),
+    ):
         command = sub.add_parser(name, help=help_text)
         command.add_argument("email")
         command.set_defaults(handler=handler)
@@ -57,12 +61,21 @@ def _add_account(args: argparse.Namespace) -> int:
         password = _read_password()
         territories = {t["id"] for t in read_files().territories}
         with session(store.database_url()) as db:
-            account = create_account(db, args.email, args.name, password, args.role,
-                                     args.territoire, territories)
-            audit.record(db, None, "qp console", "compte_cree", account.email,
-                         role=account.role, territoire=account.territory_id)
-            label = f"{ROLES[account.role]}" + (f" ({account.territory_id})"
-                                                if account.territory_id else "")
+            account = create_account(
+                db, args.email, args.name, password, args.role, args.territoire, territories
+            )
+            audit.record(
+                db,
+                None,
+                "qp console",
+                "compte_cree",
+                account.email,
+                role=account.role,
+                territoire=account.territory_id,
+            )
+            label = f"{ROLES[account.role]}" + (
+                f" ({account.territory_id})" if account.territory_id else ""
+            )
     except AccountError as error:
         print(f"qp: {error}", file=sys.stderr)
         return 1
@@ -90,9 +103,13 @@ def _change(args: argparse.Namespace, action: str, change) -> int:  # noqa: ANN0
     except AccountError as error:
         print(f"qp: {error}", file=sys.stderr)
         return 1
-    print({"mot_de_passe_change": f"Mot de passe changé : {email}.",
-           "compte_desactive": f"Compte désactivé : {email}.",
-           "compte_reactive": f"Compte réactivé : {email}."}[action])
+    print(
+        {
+            "mot_de_passe_change": f"Mot de passe changé : {email}.",
+            "compte_desactive": f"Compte désactivé : {email}.",
+            "compte_reactive": f"Compte réactivé : {email}.",
+        }[action]
+    )
     return 0
 
 
@@ -102,8 +119,7 @@ def _set_password(args: argparse.Namespace) -> int:
     except AccountError as error:
         print(f"qp: {error}", file=sys.stderr)
         return 1
-    return _change(args, "mot_de_passe_change",
-                   lambda db: set_password(db, args.email, password))
+    return _change(args, "mot_de_passe_change", lambda db: set_password(db, args.email, password))
 
 
 def _deactivate(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ from catalog.privacy import mask_text, mask_value
 
 # --- shared with the debug chat ------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _labels() -> dict[str, Any]:
     return labels()
@@ -52,8 +53,9 @@ def value_label(name: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(value_label(name, item) for item in value)
     if name == "territoire":
-        return territory_names().get(str(value), "hors des 14 territoires"
-                                     if value == "hors_territoire" else str(value))
+        return territory_names().get(
+            str(value), "hors des 14 territoires" if value == "hors_territoire" else str(value)
+        )
     wording = values.get(name) or values.get("besoins" if name == "besoin" else "") or {}
     return str(wording.get(value, value))
 
@@ -92,14 +94,21 @@ def conversation_url(sender_id: str) -> str:
 
 
 TEMPLATE_HELPERS = {
-    "slot_label": slot_label, "value_label": value_label, "number": number,
-    "intent_label": lambda name: ("message non compris" if name == tracker.FALLBACK_INTENT
-                                  else INTENT_LABELS.get(name or "", name or "—")),
-    "channel_label": tracker.channel_label, "conversation_url": conversation_url,
+    "slot_label": slot_label,
+    "value_label": value_label,
+    "number": number,
+    "intent_label": lambda name: (
+        "message non compris"
+        if name == tracker.FALLBACK_INTENT
+        else INTENT_LABELS.get(name or "", name or "—")
+    ),
+    "channel_label": tracker.channel_label,
+    "conversation_url": conversation_url,
 }
 
 
 # --- the list ------------------------------------------------------------------------------
+
 
 def _date(value: str, label: str, errors: list[str]) -> date | None:
     if not value:
@@ -128,38 +137,70 @@ def conversation_list(request: Request, viewer: Viewer, form: dict[str, str]) ->
     if since and until and since > until:
         errors.append("La date « du » est après la date « au » : les dates ont été ignorées.")
         since = until = None
-    filters = tracker.Filters(territory=chosen or None, since=since, until=until,
-                              fallback=query.get("incomprehension") == "1",
-                              handoff=query.get("contact") == "1")
+    filters = tracker.Filters(
+        territory=chosen or None,
+        since=since,
+        until=until,
+        fallback=query.get("incomprehension") == "1",
+        handoff=query.get("contact") == "1",
+    )
     number_asked = _page_number(query.get("page", "1"))
     store_error = None
     try:
-        listing = tracker.list_conversations(settings_of(request).tracker_url,
-                                             viewer.territories, filters, number_asked)
+        listing = tracker.list_conversations(
+            settings_of(request).tracker_url, viewer.territories, filters, number_asked
+        )
     except tracker.TrackerUnavailable as error:
         listing, store_error = tracker.Listing([], 0, 1, 1), str(error)
-    log_action(request, viewer, "liste_conversations", None,
-               territoire=chosen or "tous", du=since.isoformat() if since else "",
-               au=until.isoformat() if until else "", incomprehension=filters.fallback,
-               contact=filters.handoff, page=listing.page)
-    kept = {key: value for key, value in {
-        "territoire": chosen if viewer.is_admin else "", "du": since.isoformat() if since else "",
-        "au": until.isoformat() if until else "", "incomprehension": "1" if filters.fallback
-        else "", "contact": "1" if filters.handoff else ""}.items() if value}
+    log_action(
+        request,
+        viewer,
+        "liste_conversations",
+        None,
+        territoire=chosen or "tous",
+        du=since.isoformat() if since else "",
+        au=until.isoformat() if until else "",
+        incomprehension=filters.fallback,
+        contact=filters.handoff,
+        page=listing.page,
+    )
+    kept = {
+        key: value
+        for key, value in {
+            "territoire": chosen if viewer.is_admin else "",
+            "du": since.isoformat() if since else "",
+            "au": until.isoformat() if until else "",
+            "incomprehension": "1" if filters.fallback else "",
+            "contact": "1" if filters.handoff else "",
+        }.items()
+        if value
+    }
 
     def page_url(number: int) -> str:
         return "/console/conversations?" + urlencode({**kept, "page": number})
 
-    return render(request, "conversations.html", status=503 if store_error else 200,
-                  listing=listing, filters=filters, chosen=chosen, names=names,
-                  errors=errors, store_error=store_error, page_url=page_url,
-                  no_territory=tracker.NO_TERRITORY, **TEMPLATE_HELPERS)
+    return render(
+        request,
+        "conversations.html",
+        status=503 if store_error else 200,
+        listing=listing,
+        filters=filters,
+        chosen=chosen,
+        names=names,
+        errors=errors,
+        store_error=store_error,
+        page_url=page_url,
+        no_territory=tracker.NO_TERRITORY,
+        **TEMPLATE_HELPERS,
+    )
 
 
 # --- one conversation ------------------------------------------------------------------
 
-def readable(request: Request, viewer: Viewer, sender_id: str
-             ) -> tuple[tracker.Conversation | None, Response | None]:
+
+def readable(
+    request: Request, viewer: Viewer, sender_id: str
+) -> tuple[tracker.Conversation | None, Response | None]:
     """The conversation if this viewer may read it, else the French page to answer with.
     Another territory's conversation and an unknown one get the same page."""
     try:
@@ -169,9 +210,13 @@ def readable(request: Request, viewer: Viewer, sender_id: str
     if conversation is None or not viewer.can_see(conversation.territory):
         if conversation is not None:
             log_action(request, viewer, "conversation_refusee", sender_id)
-        return None, error_page(request, 404, "Conversation introuvable",
-                                "Cette conversation n'existe pas, a été effacée, ou ne fait pas "
-                                "partie de votre territoire.")
+        return None, error_page(
+            request,
+            404,
+            "Conversation introuvable",
+            "Cette conversation n'existe pas, a été effacée, ou ne fait pas "
+            "partie de votre territoire.",
+        )
     return conversation, None
 
 
@@ -183,15 +228,26 @@ def conversation_page(request: Request, viewer: Viewer, form: dict[str, str]) ->
         return refusal
     assert conversation is not None
     with session(settings_of(request).database_url) as db:
-        corrected = {row.message_at: row.intent for row in db.execute(
-            select(NluCorrection.message_at, NluCorrection.intent)
-            .where(NluCorrection.sender_id == sender_id))}
+        corrected = {
+            row.message_at: row.intent
+            for row in db.execute(
+                select(NluCorrection.message_at, NluCorrection.intent).where(
+                    NluCorrection.sender_id == sender_id
+                )
+            )
+        }
     log_action(request, viewer, "conversation_ouverte", sender_id)
     shown = for_viewer(viewer, conversation)
-    return render(request, "conversation.html", conversation=shown,
-                  masked_details=not viewer.sees_contact_details(conversation.territory),
-                  territory_name=territory_names().get(conversation.territory or ""),
-                  corrected=corrected, quote=quote, **TEMPLATE_HELPERS)
+    return render(
+        request,
+        "conversation.html",
+        conversation=shown,
+        masked_details=not viewer.sees_contact_details(conversation.territory),
+        territory_name=territory_names().get(conversation.territory or ""),
+        corrected=corrected,
+        quote=quote,
+        **TEMPLATE_HELPERS,
+    )
 
 
 routes = [

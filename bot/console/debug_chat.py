@@ -29,7 +29,7 @@ from catalog.engine import open_catalog, recommend
 from catalog.profile import parse_profile, valid_fields
 
 logger = logging.getLogger(__name__)
-MAX_CHARS = 2000                 # as the assistant (rasa_extensions/no_words.py)
+MAX_CHARS = 2000  # as the assistant (rasa_extensions/no_words.py)
 SHOWN_AIDS = 5
 RASA_TIMEOUT = httpx.Timeout(90.0, connect=5.0)
 SENDER_KEY, TERRITORY_KEY = "debug_sender", "debug_territory"
@@ -59,12 +59,16 @@ def _territory(request: Request, viewer: Viewer) -> str | None:
 def recommended(request: Request, profile: dict[str, Any]) -> dict[str, Any]:
     """What the catalogue engine recommends for this profile (as action_recommander does)."""
     result = recommend(open_catalog(settings_of(request).database_url), parse_profile(profile))
-    return {"aids": result.aids[:SHOWN_AIDS], "more": max(0, len(result.aids) - SHOWN_AIDS),
-            "questions": result.questions[:3]}
+    return {
+        "aids": result.aids[:SHOWN_AIDS],
+        "more": max(0, len(result.aids) - SHOWN_AIDS),
+        "questions": result.questions[:3],
+    }
 
 
-def _page(request: Request, viewer: Viewer, status: int = 200, error: str | None = None,
-          draft: str = "") -> Response:
+def _page(
+    request: Request, viewer: Viewer, status: int = 200, error: str | None = None, draft: str = ""
+) -> Response:
     sender = request.session.get(SENDER_KEY)
     conversation = store_error = None
     if isinstance(sender, str) and sender.startswith(f"console-{viewer.id}-"):
@@ -77,11 +81,22 @@ def _page(request: Request, viewer: Viewer, status: int = 200, error: str | None
     shown = for_viewer(viewer, conversation) if conversation else None
     profile = valid_fields(conversation.slots) if conversation else {}
     return render(
-        request, "discuter.html", status=status, error=error, draft=draft,
-        store_error=store_error, sender=sender, conversation=shown,
-        profile=profile, recommendation=recommended(request, profile) if profile else None,
-        territory=_territory(request, viewer), names=territory_names(),
-        max_chars=MAX_CHARS, max_chars_text=_thousands(MAX_CHARS), **TEMPLATE_HELPERS)
+        request,
+        "discuter.html",
+        status=status,
+        error=error,
+        draft=draft,
+        store_error=store_error,
+        sender=sender,
+        conversation=shown,
+        profile=profile,
+        recommendation=recommended(request, profile) if profile else None,
+        territory=_territory(request, viewer),
+        names=territory_names(),
+        max_chars=MAX_CHARS,
+        max_chars_text=_thousands(MAX_CHARS),
+        **TEMPLATE_HELPERS,
+    )
 
 
 @page()
@@ -99,41 +114,67 @@ def chat(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
     if not text:
         return _page(request, viewer, 400, "Écrivez un message avant de l'envoyer.")
     if len(text) > MAX_CHARS:
-        return _page(request, viewer, 400,
-                     f"Votre message fait {_thousands(len(text))} caractères : l'assistant en "
-                     f"accepte {_thousands(MAX_CHARS)} au plus. Raccourcissez-le.", draft=text)
+        return _page(
+            request,
+            viewer,
+            400,
+            f"Votre message fait {_thousands(len(text))} caractères : l'assistant en "
+            f"accepte {_thousands(MAX_CHARS)} au plus. Raccourcissez-le.",
+            draft=text,
+        )
     sender = _sender(request, viewer)
     territory = _territory(request, viewer)
-    body = {"sender": sender, "message": text,
-            "metadata": {"territory": territory} if territory else {}}
+    body = {
+        "sender": sender,
+        "message": text,
+        "metadata": {"territory": territory} if territory else {},
+    }
     try:
-        response = httpx.post(f"{settings_of(request).rasa_url}/webhooks/rest/webhook",
-                              json=body, timeout=RASA_TIMEOUT)
+        response = httpx.post(
+            f"{settings_of(request).rasa_url}/webhooks/rest/webhook",
+            json=body,
+            timeout=RASA_TIMEOUT,
+        )
         response.raise_for_status()
     except httpx.TimeoutException as problem:
         sent = not isinstance(problem, httpx.ConnectTimeout)
         logger.warning("Debug chat: Rasa did not answer in time (%s).", type(problem).__name__)
-        return _page(request, viewer, 504,
-                     "L'assistant met trop de temps à répondre. Votre message a peut-être été "
-                     "reçu : rechargez la page dans un instant pour voir sa réponse. Le texte "
-                     "est conservé ci-dessous si vous devez le renvoyer." if sent else
-                     "L'assistant est injoignable pour le moment : votre message n'a pas été "
-                     "envoyé. Il est conservé ci-dessous ; réessayez dans un instant.",
-                     draft="" if payload else text)
+        return _page(
+            request,
+            viewer,
+            504,
+            "L'assistant met trop de temps à répondre. Votre message a peut-être été "
+            "reçu : rechargez la page dans un instant pour voir sa réponse. Le texte "
+            "est conservé ci-dessous si vous devez le renvoyer."
+            if sent
+            else "L'assistant est injoignable pour le moment : votre message n'a pas été "
+            "envoyé. Il est conservé ci-dessous ; réessayez dans un instant.",
+            draft="" if payload else text,
+        )
     except httpx.HTTPStatusError as problem:
         logger.warning("Debug chat: Rasa answered HTTP %s.", problem.response.status_code)
-        return _page(request, viewer, 502,
-                     f"L'assistant a répondu par une erreur (code {problem.response.status_code})"
-                     f" : votre message est conservé ci-dessous, réessayez dans un instant.",
-                     draft="" if payload else text)
+        return _page(
+            request,
+            viewer,
+            502,
+            f"L'assistant a répondu par une erreur (code {problem.response.status_code})"
+            f" : votre message est conservé ci-dessous, réessayez dans un instant.",
+            draft="" if payload else text,
+        )
     except httpx.HTTPError as problem:
         logger.warning("Debug chat: Rasa unreachable (%s).", type(problem).__name__)
-        return _page(request, viewer, 503,
-                     "L'assistant est injoignable pour le moment (serveur arrêté ou en cours de "
-                     "démarrage) : votre message n'a pas été envoyé. Il est conservé ci-dessous ;"
-                     " réessayez dans un instant.", draft="" if payload else text)
-    log_action(request, viewer, "message_test", sender, territoire=territory or "",
-               bouton=bool(payload))
+        return _page(
+            request,
+            viewer,
+            503,
+            "L'assistant est injoignable pour le moment (serveur arrêté ou en cours de "
+            "démarrage) : votre message n'a pas été envoyé. Il est conservé ci-dessous ;"
+            " réessayez dans un instant.",
+            draft="" if payload else text,
+        )
+    log_action(
+        request, viewer, "message_test", sender, territoire=territory or "", bouton=bool(payload)
+    )
     return RedirectResponse("/console/discuter#derniere-reponse", status_code=303)
 
 

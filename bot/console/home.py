@@ -26,8 +26,16 @@ def home(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
 @page(admin_only=True)
 def journal(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
     with session(settings_of(request).database_url) as db:
-        entries = [{"at": e.at, "who": e.account_email, "action": e.action, "target": e.target,
-                    "details": e.details} for e in audit.recent(db, limit=500)]
+        entries = [
+            {
+                "at": e.at,
+                "who": e.account_email,
+                "action": e.action,
+                "target": e.target,
+                "details": e.details,
+            }
+            for e in audit.recent(db, limit=500)
+        ]
     log_action(request, viewer, "lecture_journal")
     return render(request, "journal.html", entries=entries)
 

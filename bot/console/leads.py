@@ -29,18 +29,38 @@ from catalog.privacy import mask_email, mask_phone
 
 try:
     from zoneinfo import ZoneInfo
+
     LOCAL_TIME: Any = ZoneInfo("Europe/Paris")
 except Exception:  # noqa: BLE001 — no time zone database: show UTC
     LOCAL_TIME = timezone.utc
 
 # Stored value → French wording. « nouveau » is what the assistant stores (catalog/leads.py).
-STATUSES = {"nouveau": "nouvelle", "en_cours": "en cours", "recontacte": "recontactée",
-            "close": "close"}
-NO_TERRITORY = "sans"           # the administrators' filter for requests without territory
+STATUSES = {
+    "nouveau": "nouvelle",
+    "en_cours": "en cours",
+    "recontacte": "recontactée",
+    "close": "close",
+}
+NO_TERRITORY = "sans"  # the administrators' filter for requests without territory
 MAX_SHOWN = 500
-PROFILE_ORDER = ("stade", "secteur", "statut", "indemnise_are", "besoins", "commune",
-                 "code_postal", "territoire", "habite_qpv", "implante_qpv", "age", "femme",
-                 "anciennete_annees", "effectif", "montant", "franchise")
+PROFILE_ORDER = (
+    "stade",
+    "secteur",
+    "statut",
+    "indemnise_are",
+    "besoins",
+    "commune",
+    "code_postal",
+    "territoire",
+    "habite_qpv",
+    "implante_qpv",
+    "age",
+    "femme",
+    "anciennete_annees",
+    "effectif",
+    "montant",
+    "franchise",
+)
 CHANNELS = {"socketio": "site web (widget)", "rest": "API REST", "telegram": "Telegram"}
 
 
@@ -60,8 +80,9 @@ def _value(name: str, value: Any, wording: dict, names: dict[str, str]) -> str:
     if isinstance(value, list):
         return ", ".join(_value(name, item, wording, names) for item in value)
     if name == "territoire":
-        return names.get(str(value), "hors des 14 territoires" if value == "hors_territoire"
-                         else str(value))
+        return names.get(
+            str(value), "hors des 14 territoires" if value == "hors_territoire" else str(value)
+        )
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     unit = (wording["fields"].get(name) or {}).get("unit")
@@ -74,9 +95,14 @@ def describe_profile(profile: dict[str, Any], names: dict[str, str]) -> list[tup
     """The profile in plain French: [(« Étape du projet », « création »), …]."""
     wording = labels()
     ordered = [f for f in PROFILE_ORDER if f in profile] + sorted(set(profile) - set(PROFILE_ORDER))
-    return [((wording["fields"].get(name) or {}).get("label", name),
-             _value(name, profile[name], wording, names))
-            for name in ordered if profile[name] is not None and profile[name] != []]
+    return [
+        (
+            (wording["fields"].get(name) or {}).get("label", name),
+            _value(name, profile[name], wording, names),
+        )
+        for name in ordered
+        if profile[name] is not None and profile[name] != []
+    ]
 
 
 def _local(moment: datetime) -> datetime:
@@ -85,18 +111,27 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_TIME)
 
 
-def _shown(lead: Lead, viewer: Viewer, names: dict[str, str], aid_names: dict[str, str]
-           ) -> dict[str, Any]:
+def _shown(
+    lead: Lead, viewer: Viewer, names: dict[str, str], aid_names: dict[str, str]
+) -> dict[str, Any]:
     clear = viewer.sees_contact_details(lead.territory_id)
     email = lead.email and (lead.email if clear else mask_email(lead.email))
     phone = lead.phone and (lead.phone if clear else mask_phone(lead.phone))
-    return {"id": lead.id, "at": _local(lead.created_at),
-            "channel": channel_label(lead.channel, lead.sender_id),
-            "territory": names.get(lead.territory_id or "", lead.territory_id)
-            if lead.territory_id else None,
-            "profile": describe_profile(lead.profile or {}, names),
-            "aids": [aid_names.get(i, i) for i in lead.aids or []], "email": email, "phone": phone,
-            "masked": not clear, "status": lead.status, "status_label": status_label(lead.status)}
+    return {
+        "id": lead.id,
+        "at": _local(lead.created_at),
+        "channel": channel_label(lead.channel, lead.sender_id),
+        "territory": names.get(lead.territory_id or "", lead.territory_id)
+        if lead.territory_id
+        else None,
+        "profile": describe_profile(lead.profile or {}, names),
+        "aids": [aid_names.get(i, i) for i in lead.aids or []],
+        "email": email,
+        "phone": phone,
+        "masked": not clear,
+        "status": lead.status,
+        "status_label": status_label(lead.status),
+    }
 
 
 @page()
@@ -109,8 +144,11 @@ def leads_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Respon
         territory = ""
     query = select(Lead).order_by(Lead.created_at.desc(), Lead.id.desc())
     if not viewer.is_admin:
-        query = query.where(Lead.territory_id == viewer.territory) if viewer.territory \
+        query = (
+            query.where(Lead.territory_id == viewer.territory)
+            if viewer.territory
             else query.where(false())
+        )
     elif territory == NO_TERRITORY:
         query = query.where(Lead.territory_id.is_(None))
     elif territory:
@@ -118,19 +156,41 @@ def leads_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Respon
     if status:
         query = query.where(Lead.status == status)
     with session(settings_of(request).database_url) as db:
-        found = [lead for lead in db.scalars(query.limit(MAX_SHOWN + 1))
-                 if viewer.can_see(lead.territory_id)]
+        found = [
+            lead
+            for lead in db.scalars(query.limit(MAX_SHOWN + 1))
+            if viewer.can_see(lead.territory_id)
+        ]
         wanted = {aid for lead in found for aid in lead.aids or []}
-        aid_names = dict(db.execute(select(Aid.id, Aid.name).where(Aid.id.in_(wanted))).all()) \
-            if wanted else {}
+        aid_names = (
+            dict(db.execute(select(Aid.id, Aid.name).where(Aid.id.in_(wanted))).all())
+            if wanted
+            else {}
+        )
         shown = [_shown(lead, viewer, names, aid_names) for lead in found[:MAX_SHOWN]]
-    log_action(request, viewer, "lecture_demandes", None, statut=status or "tous",
-               territoire=territory or ("tous" if viewer.is_admin else viewer.territory),
-               nombre=len(shown))
-    return render(request, "demandes.html", leads=shown, statuses=STATUSES, chosen=status,
-                  territory=territory, names=names, no_territory=NO_TERRITORY,
-                  more=len(found) > MAX_SHOWN, max_shown=MAX_SHOWN,
-                  notice=request.session.pop("notice", None), back=_back(status, territory))
+    log_action(
+        request,
+        viewer,
+        "lecture_demandes",
+        None,
+        statut=status or "tous",
+        territoire=territory or ("tous" if viewer.is_admin else viewer.territory),
+        nombre=len(shown),
+    )
+    return render(
+        request,
+        "demandes.html",
+        leads=shown,
+        statuses=STATUSES,
+        chosen=status,
+        territory=territory,
+        names=names,
+        no_territory=NO_TERRITORY,
+        more=len(found) > MAX_SHOWN,
+        max_shown=MAX_SHOWN,
+        notice=request.session.pop("notice", None),
+        back=_back(status, territory),
+    )
 
 
 def _back(status: str, territory: str) -> str:
@@ -143,34 +203,57 @@ def change_status(request: Request, viewer: Viewer, form: dict[str, str]) -> Res
     lead_id = request.path_params["lead_id"]
     new = form.get("statut", "")
     if new not in STATUSES:
-        return error_page(request, 400, "Statut inconnu",
-                          "Choisissez un statut dans la liste : nouvelle, en cours, "
-                          "recontactée ou close.")
+        return error_page(
+            request,
+            400,
+            "Statut inconnu",
+            "Choisissez un statut dans la liste : nouvelle, en cours, recontactée ou close.",
+        )
     with session(settings_of(request).database_url) as db:
         lead = db.get(Lead, lead_id)
         if lead is None:
             outcome = None
         elif not viewer.can_see(lead.territory_id):
             outcome = "refused"
-            audit.record(db, viewer.id, viewer.email, "statut_demande_refuse",
-                         f"demande {lead_id}", territoire=lead.territory_id)
+            audit.record(
+                db,
+                viewer.id,
+                viewer.email,
+                "statut_demande_refuse",
+                f"demande {lead_id}",
+                territoire=lead.territory_id,
+            )
         else:
             outcome, old = "done", lead.status
             if old != new:
                 lead.status = new
                 # Same transaction as the change: no change without its audit entry.
-                audit.record(db, viewer.id, viewer.email, "statut_demande", f"demande {lead_id}",
-                             avant=old, apres=new)
+                audit.record(
+                    db,
+                    viewer.id,
+                    viewer.email,
+                    "statut_demande",
+                    f"demande {lead_id}",
+                    avant=old,
+                    apres=new,
+                )
     if outcome != "done":
-        return error_page(request, 403 if outcome else 404, "Demande inaccessible",
-                          "Cette demande n'existe pas ou ne relève pas de votre territoire : "
-                          "son statut n'a pas été modifié.")
+        return error_page(
+            request,
+            403 if outcome else 404,
+            "Demande inaccessible",
+            "Cette demande n'existe pas ou ne relève pas de votre territoire : "
+            "son statut n'a pas été modifié.",
+        )
     request.session["notice"] = (
-        f"Demande n° {lead_id} : statut passé de « {status_label(old)} » à "
-        f"« {status_label(new)} »." if old != new else
-        f"Demande n° {lead_id} : le statut était déjà « {status_label(new)} ».")
-    target = _back(form.get("filtre_statut", "") if form.get("filtre_statut") in STATUSES else "",
-                   form.get("filtre_territoire", "") if viewer.is_admin else "")
+        f"Demande n° {lead_id} : statut passé de « {status_label(old)} » à « {status_label(new)} »."
+        if old != new
+        else f"Demande n° {lead_id} : le statut était déjà « {status_label(new)} »."
+    )
+    target = _back(
+        form.get("filtre_statut", "") if form.get("filtre_statut") in STATUSES else "",
+        form.get("filtre_territoire", "") if viewer.is_admin else "",
+    )
     return RedirectResponse(f"{target}#demande-{lead_id}", status_code=303)
 
 

@@ -14,10 +14,18 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 
 # Console pages work without JavaScript: forms and links only. Nothing inline, nothing from
 # elsewhere; the pages may not be framed (clickjacking).
-CONSOLE_CSP = "; ".join([
-    "default-src 'self'", "script-src 'none'", "style-src 'self'", "img-src 'self'",
-    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
-])
+CONSOLE_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'none'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 NO_STORE = {"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-store"}
 
 

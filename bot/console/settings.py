@@ -50,7 +50,11 @@ class ConsoleSettings:
     rasa_url: str = field(default_factory=_internal_rasa_url)
     secret: str = field(default_factory=_secret, repr=False)
     # Set QP_CONSOLE_SECURE_COOKIE=1 behind HTTPS: the session cookie is then sent over HTTPS only.
-    secure_cookie: bool = field(default_factory=lambda: os.environ.get(
-        "QP_CONSOLE_SECURE_COOKIE", "") in {"1", "true", "oui"})
-    session_hours: int = field(default_factory=lambda: int(os.environ.get(
-        "QP_CONSOLE_SESSION_HOURS", "8")))
+    secure_cookie: bool = field(
+        default_factory=lambda: (
+            os.environ.get("QP_CONSOLE_SECURE_COOKIE", "") in {"1", "true", "oui"}
+        )
+    )
+    session_hours: int = field(
+        default_factory=lambda: int(os.environ.get("QP_CONSOLE_SESSION_HOURS", "8"))
+    )

@@ -22,8 +22,25 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import (JSON, Column, Engine, Float, Integer, MetaData, String, Table, Text, and_,
-                        case, cast, create_engine, func, inspect, or_, select)
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    create_engine,
+    func,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -37,18 +54,24 @@ CONTACT_INTENT = "demander_contact"
 TERRITORY_SLOT = "territoire"
 PROFILE_SLOTS = tuple(FIELDS)
 # Rasa's and the form's bookkeeping, of no use to an advisor reading a conversation.
-HIDDEN_SLOTS = ("requested_slot", "session_started_metadata", "champs_demandes", "champs_ignores",
-                "rappel_en_attente")
+HIDDEN_SLOTS = (
+    "requested_slot",
+    "session_started_metadata",
+    "champs_demandes",
+    "champs_ignores",
+    "rappel_en_attente",
+)
 QUIET_ACTIONS = ("action_listen", "action_session_start")
 PAGE_SIZE = 50
 try:
     LOCAL_TIME = ZoneInfo("Europe/Paris")
-except ZoneInfoNotFoundError:          # no time zone database: show UTC
+except ZoneInfoNotFoundError:  # no time zone database: show UTC
     LOCAL_TIME = timezone.utc
 
 _metadata = MetaData()
 EVENTS = Table(
-    "events", _metadata,
+    "events",
+    _metadata,
     Column("id", Integer, primary_key=True),
     Column("sender_id", String(255)),
     Column("type_name", String(255)),
@@ -64,6 +87,7 @@ class TrackerUnavailable(RuntimeError):
 
 
 # --- what the pages show ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -83,7 +107,7 @@ class Listing:
     total: int
     page: int
     pages: int
-    empty_store: bool = False        # no tracker database (yet): nobody talked to the assistant
+    empty_store: bool = False  # no tracker database (yet): nobody talked to the assistant
 
 
 @dataclass
@@ -93,7 +117,7 @@ class Entity:
     text: str
     extractor: str | None
     confidence: float | None = None
-    start: int | None = None        # offsets in the message's text
+    start: int | None = None  # offsets in the message's text
     end: int | None = None
 
 
@@ -105,9 +129,9 @@ class UserMessage:
     text: str
     intent: str | None
     confidence: float | None
-    ranking: list[tuple[str, float]]         # the next intents after the chosen one
+    ranking: list[tuple[str, float]]  # the next intents after the chosen one
     entities: list[Entity]
-    territory: str | None                    # from the message's metadata
+    territory: str | None  # from the message's metadata
     channel: str | None
 
     @property
@@ -131,7 +155,7 @@ class BotMessage:
 class Turn:
     user: UserMessage | None
     bot: list[BotMessage] = field(default_factory=list)
-    slots: list[tuple[str, Any]] = field(default_factory=list)     # set during this turn
+    slots: list[tuple[str, Any]] = field(default_factory=list)  # set during this turn
     actions: list[str] = field(default_factory=list)
 
 
@@ -139,7 +163,7 @@ class Turn:
 class Conversation:
     sender_id: str
     turns: list[Turn]
-    slots: dict[str, Any]                    # the last value of each slot
+    slots: dict[str, Any]  # the last value of each slot
     territory: str | None
     channel: str | None
     first_at: datetime
@@ -154,17 +178,21 @@ class Conversation:
     @property
     def profile(self) -> dict[str, Any]:
         """The profile fields (contract §1) known so far."""
-        return {name: self.slots[name] for name in PROFILE_SLOTS
-                if self.slots.get(name) not in (None, [])}
+        return {
+            name: self.slots[name]
+            for name in PROFILE_SLOTS
+            if self.slots.get(name) not in (None, [])
+        }
 
     def user_message(self, event_id: int) -> UserMessage | None:
-        return next((turn.user for turn in self.turns
-                     if turn.user and turn.user.event_id == event_id), None)
+        return next(
+            (turn.user for turn in self.turns if turn.user and turn.user.event_id == event_id), None
+        )
 
 
 @dataclass(frozen=True)
 class Filters:
-    territory: str | None = None     # one territory id; NO_TERRITORY: the unplaced ones
+    territory: str | None = None  # one territory id; NO_TERRITORY: the unplaced ones
     since: date | None = None
     until: date | None = None
     fallback: bool = False
@@ -193,6 +221,7 @@ def _day_start(day: date) -> float:
 
 # --- the database -------------------------------------------------------------------------
 
+
 def _sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL (None for another database)."""
     parsed = make_url(url)
@@ -204,10 +233,15 @@ def _sqlite_file(url: str) -> Path | None:
 @lru_cache(maxsize=4)
 def _engine(url: str) -> Engine:
     path = _sqlite_file(url)
-    if path is not None:               # read-only: never create nor change Rasa's file
+    if path is not None:  # read-only: never create nor change Rasa's file
         resolved = path.resolve()
-        return create_engine("sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(
-            f"file:{resolved}?mode=ro", uri=True, check_same_thread=False))
+        return create_engine(
+            "sqlite://",
+            poolclass=NullPool,
+            creator=lambda: sqlite3.connect(
+                f"file:{resolved}?mode=ro", uri=True, check_same_thread=False
+            ),
+        )
     return create_engine(url, pool_pre_ping=True)
 
 
@@ -222,8 +256,10 @@ def _open(url: str) -> Engine | None:
         if not inspect(engine).has_table("events"):
             return None
     except SQLAlchemyError as error:
-        raise TrackerUnavailable("Les conversations enregistrées sont illisibles pour le moment "
-                                 "(base des conversations injoignable).") from error
+        raise TrackerUnavailable(
+            "Les conversations enregistrées sont illisibles pour le moment "
+            "(base des conversations injoignable)."
+        ) from error
     return engine
 
 
@@ -233,11 +269,16 @@ def _json_text(dialect: str, column: Any, *path: str) -> Any:
         return func.json_extract(column, "$." + ".".join(path))
     if dialect == "postgresql":
         return func.json_extract_path_text(cast(column, JSON), *path)
-    return func.json_unquote(func.json_extract(column, "$." + ".".join(path)))   # MySQL
+    return func.json_unquote(func.json_extract(column, "$." + ".".join(path)))  # MySQL
 
 
-def list_conversations(url: str, scope: tuple[str, ...] | None, filters: Filters = Filters(),
-                       page: int = 1, page_size: int = PAGE_SIZE) -> Listing:
+def list_conversations(
+    url: str,
+    scope: tuple[str, ...] | None,
+    filters: Filters = Filters(),
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> Listing:
     """The conversations in `scope` (territory ids; None: all, including the unplaced ones),
     newest first, filtered, one page of them."""
     engine = _open(url)
@@ -246,52 +287,77 @@ def list_conversations(url: str, scope: tuple[str, ...] | None, filters: Filters
     e = EVENTS
     dialect = engine.dialect.name
     is_user = e.c.type_name == "user"
-    fallback = or_(and_(is_user, e.c.intent_name == FALLBACK_INTENT),
-                   and_(e.c.type_name == "action", e.c.action_name.in_(FALLBACK_ACTIONS)))
-    handoff = or_(and_(e.c.type_name == "active_loop", e.c.action_name == HANDOFF_LOOP),
-                  and_(is_user, e.c.intent_name == CONTACT_INTENT))
-    territory_slot = and_(e.c.type_name == "slot", e.c.action_name == TERRITORY_SLOT,
-                          _json_text(dialect, e.c.data, "value").is_not(None))
-    territory_meta = and_(is_user, e.c.data.like('%"territory"%'),
-                          _json_text(dialect, e.c.data, "metadata", "territory").is_not(None))
+    fallback = or_(
+        and_(is_user, e.c.intent_name == FALLBACK_INTENT),
+        and_(e.c.type_name == "action", e.c.action_name.in_(FALLBACK_ACTIONS)),
+    )
+    handoff = or_(
+        and_(e.c.type_name == "active_loop", e.c.action_name == HANDOFF_LOOP),
+        and_(is_user, e.c.intent_name == CONTACT_INTENT),
+    )
+    territory_slot = and_(
+        e.c.type_name == "slot",
+        e.c.action_name == TERRITORY_SLOT,
+        _json_text(dialect, e.c.data, "value").is_not(None),
+    )
+    territory_meta = and_(
+        is_user,
+        e.c.data.like('%"territory"%'),
+        _json_text(dialect, e.c.data, "metadata", "territory").is_not(None),
+    )
     per_sender = (
-        select(e.c.sender_id,
-               func.min(e.c.timestamp).label("first_at"),
-               func.max(e.c.timestamp).label("last_at"),
-               func.sum(case((is_user, 1), else_=0)).label("user_messages"),
-               func.max(case((fallback, 1), else_=0)).label("fallback"),
-               func.max(case((handoff, 1), else_=0)).label("handoff"),
-               func.max(case((territory_slot, e.c.id))).label("slot_id"),
-               func.max(case((territory_meta, e.c.id))).label("meta_id"),
-               func.min(case((is_user, e.c.id))).label("first_user_id"))
+        select(
+            e.c.sender_id,
+            func.min(e.c.timestamp).label("first_at"),
+            func.max(e.c.timestamp).label("last_at"),
+            func.sum(case((is_user, 1), else_=0)).label("user_messages"),
+            func.max(case((fallback, 1), else_=0)).label("fallback"),
+            func.max(case((handoff, 1), else_=0)).label("handoff"),
+            func.max(case((territory_slot, e.c.id))).label("slot_id"),
+            func.max(case((territory_meta, e.c.id))).label("meta_id"),
+            func.min(case((is_user, e.c.id))).label("first_user_id"),
+        )
         .group_by(e.c.sender_id)
-        .having(func.sum(case((is_user, 1), else_=0)) > 0))
+        .having(func.sum(case((is_user, 1), else_=0)) > 0)
+    )
     if filters.since:
         per_sender = per_sender.having(func.max(e.c.timestamp) >= _day_start(filters.since))
     if filters.until:
         per_sender = per_sender.having(
-            func.min(e.c.timestamp) < _day_start(filters.until + timedelta(days=1)))
+            func.min(e.c.timestamp) < _day_start(filters.until + timedelta(days=1))
+        )
     if filters.fallback:
         per_sender = per_sender.having(func.max(case((fallback, 1), else_=0)) == 1)
     if filters.handoff:
         per_sender = per_sender.having(func.max(case((handoff, 1), else_=0)) == 1)
     agg = per_sender.subquery("agg")
-    slot, meta, first = EVENTS.alias("slot_event"), EVENTS.alias("meta_event"), \
-        EVENTS.alias("first_user")
+    slot, meta, first = (
+        EVENTS.alias("slot_event"),
+        EVENTS.alias("meta_event"),
+        EVENTS.alias("first_user"),
+    )
     query = (
-        select(agg, _json_text(dialect, slot.c.data, "value").label("slot_value"),
-               _json_text(dialect, meta.c.data, "metadata", "territory").label("meta_territory"),
-               _json_text(dialect, first.c.data, "input_channel").label("channel"))
-        .select_from(agg.outerjoin(slot, slot.c.id == agg.c.slot_id)
-                     .outerjoin(meta, meta.c.id == agg.c.meta_id)
-                     .outerjoin(first, first.c.id == agg.c.first_user_id))
-        .order_by(agg.c.last_at.desc(), agg.c.sender_id))
+        select(
+            agg,
+            _json_text(dialect, slot.c.data, "value").label("slot_value"),
+            _json_text(dialect, meta.c.data, "metadata", "territory").label("meta_territory"),
+            _json_text(dialect, first.c.data, "input_channel").label("channel"),
+        )
+        .select_from(
+            agg.outerjoin(slot, slot.c.id == agg.c.slot_id)
+            .outerjoin(meta, meta.c.id == agg.c.meta_id)
+            .outerjoin(first, first.c.id == agg.c.first_user_id)
+        )
+        .order_by(agg.c.last_at.desc(), agg.c.sender_id)
+    )
     try:
         with engine.connect() as connection:
             rows = connection.execute(query).all()
     except SQLAlchemyError as error:
-        raise TrackerUnavailable("Les conversations enregistrées sont illisibles pour le moment "
-                                 "(base des conversations injoignable).") from error
+        raise TrackerUnavailable(
+            "Les conversations enregistrées sont illisibles pour le moment "
+            "(base des conversations injoignable)."
+        ) from error
     found = []
     for row in rows:
         territory = territory_of(row.slot_value, row.meta_territory)
@@ -301,12 +367,21 @@ def list_conversations(url: str, scope: tuple[str, ...] | None, filters: Filters
             continue
         if filters.territory not in (None, NO_TERRITORY) and territory != filters.territory:
             continue
-        found.append(Summary(row.sender_id, row.channel, local_time(row.first_at),
-                             local_time(row.last_at), int(row.user_messages or 0), territory,
-                             bool(row.fallback), bool(row.handoff)))
+        found.append(
+            Summary(
+                row.sender_id,
+                row.channel,
+                local_time(row.first_at),
+                local_time(row.last_at),
+                int(row.user_messages or 0),
+                territory,
+                bool(row.fallback),
+                bool(row.handoff),
+            )
+        )
     pages = max(1, -(-len(found) // page_size))
     page = min(max(1, page), pages)
-    return Listing(found[(page - 1) * page_size:page * page_size], len(found), page, pages)
+    return Listing(found[(page - 1) * page_size : page * page_size], len(found), page, pages)
 
 
 def read_conversation(url: str, sender_id: str) -> Conversation | None:
@@ -319,16 +394,20 @@ def read_conversation(url: str, sender_id: str) -> Conversation | None:
         with engine.connect() as connection:
             rows = connection.execute(
                 select(e.c.id, e.c.type_name, e.c.timestamp, e.c.data)
-                .where(e.c.sender_id == sender_id).order_by(e.c.id)).all()
+                .where(e.c.sender_id == sender_id)
+                .order_by(e.c.id)
+            ).all()
     except SQLAlchemyError as error:
-        raise TrackerUnavailable("Cette conversation est illisible pour le moment "
-                                 "(base des conversations injoignable).") from error
+        raise TrackerUnavailable(
+            "Cette conversation est illisible pour le moment (base des conversations injoignable)."
+        ) from error
     if not rows:
         return None
     return build_conversation(sender_id, [(r.id, r.type_name, r.timestamp, r.data) for r in rows])
 
 
 # --- from events to turns ----------------------------------------------------------------
+
 
 def _load(data: str | None) -> dict[str, Any]:
     try:
@@ -342,22 +421,37 @@ def _user_message(event_id: int, timestamp: float, event: dict[str, Any]) -> Use
     parse = event.get("parse_data") or {}
     intent = parse.get("intent") or {}
     name = intent.get("name")
-    ranking = [(str(r.get("name")), float(r.get("confidence") or 0.0))
-               for r in parse.get("intent_ranking") or () if isinstance(r, dict)]
-    entities = [Entity(str(found.get("entity")), found.get("value"),
-                       str(found.get("text") or _span(event.get("text") or "", found)),
-                       found.get("extractor"), found.get("confidence_entity"),
-                       _offset(found.get("start")), _offset(found.get("end")))
-                for found in parse.get("entities") or () if isinstance(found, dict)]
+    ranking = [
+        (str(r.get("name")), float(r.get("confidence") or 0.0))
+        for r in parse.get("intent_ranking") or ()
+        if isinstance(r, dict)
+    ]
+    entities = [
+        Entity(
+            str(found.get("entity")),
+            found.get("value"),
+            str(found.get("text") or _span(event.get("text") or "", found)),
+            found.get("extractor"),
+            found.get("confidence_entity"),
+            _offset(found.get("start")),
+            _offset(found.get("end")),
+        )
+        for found in parse.get("entities") or ()
+        if isinstance(found, dict)
+    ]
     metadata = event.get("metadata") or {}
     return UserMessage(
-        event_id=event_id, at=local_time(timestamp), timestamp=timestamp or 0.0,
-        text=str(event.get("text") or ""), intent=name,
+        event_id=event_id,
+        at=local_time(timestamp),
+        timestamp=timestamp or 0.0,
+        text=str(event.get("text") or ""),
+        intent=name,
         confidence=float(intent["confidence"]) if intent.get("confidence") is not None else None,
         ranking=[item for item in ranking if item[0] != name][:2],
         entities=entities,
         territory=metadata.get("territory") if isinstance(metadata, dict) else None,
-        channel=event.get("input_channel"))
+        channel=event.get("input_channel"),
+    )
 
 
 def _offset(value: Any) -> int | None:
@@ -366,13 +460,14 @@ def _offset(value: Any) -> int | None:
 
 def _span(text: str, found: dict[str, Any]) -> str:
     try:
-        return text[int(found["start"]):int(found["end"])]
+        return text[int(found["start"]) : int(found["end"])]
     except (KeyError, TypeError, ValueError):
         return ""
 
 
-def build_conversation(sender_id: str,
-                       rows: list[tuple[int, str, float | None, str | None]]) -> Conversation:
+def build_conversation(
+    sender_id: str, rows: list[tuple[int, str, float | None, str | None]]
+) -> Conversation:
     """Turns from the sender's events (id, type_name, timestamp, data), in order."""
     turns: list[Turn] = []
     slots: dict[str, Any] = {}
@@ -400,8 +495,11 @@ def build_conversation(sender_id: str,
                 meta_territory = message.territory
         elif type_name == "bot":
             extra = event.get("data") or {}
-            buttons = [{"title": str(b.get("title") or ""), "payload": str(b.get("payload") or "")}
-                       for b in extra.get("buttons") or () if isinstance(b, dict)]
+            buttons = [
+                {"title": str(b.get("title") or ""), "payload": str(b.get("payload") or "")}
+                for b in extra.get("buttons") or ()
+                if isinstance(b, dict)
+            ]
             text = event.get("text")
             if text or buttons:
                 turn().bot.append(BotMessage(local_time(timestamp), str(text or ""), buttons))
@@ -410,7 +508,7 @@ def build_conversation(sender_id: str,
             if name in HIDDEN_SLOTS:
                 continue
             if name in slots and slots[name] == event.get("value"):
-                continue            # the form confirming what NLU had already set
+                continue  # the form confirming what NLU had already set
             slots[name] = event.get("value")
             turn().slots.append((name, event.get("value")))
         elif type_name in ("restart", "reset_slots"):
@@ -422,16 +520,26 @@ def build_conversation(sender_id: str,
                 turn().actions.append(name)
         elif type_name == "active_loop":
             handoff |= event.get("name") == HANDOFF_LOOP
-    territory_slot = next((value for name, value in reversed(
-        [item for t in turns for item in t.slots]) if name == TERRITORY_SLOT
-        and value is not None), None)
+    territory_slot = next(
+        (
+            value
+            for name, value in reversed([item for t in turns for item in t.slots])
+            if name == TERRITORY_SLOT and value is not None
+        ),
+        None,
+    )
     times = [r[2] for r in rows if r[2] is not None]
     return Conversation(
-        sender_id=sender_id, turns=turns, slots=slots,
-        territory=territory_of(territory_slot, meta_territory), channel=channel,
+        sender_id=sender_id,
+        turns=turns,
+        slots=slots,
+        territory=territory_of(territory_slot, meta_territory),
+        channel=channel,
         first_at=local_time(min(times) if times else 0.0),
         last_at=local_time(max(times) if times else 0.0),
-        fallback=fallback, handoff=handoff)
+        fallback=fallback,
+        handoff=handoff,
+    )
 
 
 def channel_label(sender_id: str, channel: str | None) -> str:

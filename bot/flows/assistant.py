@@ -10,7 +10,7 @@ import httpx
 
 WEBHOOK = "/webhooks/rest/webhook"
 HEALTH = "/webhooks/rest/"
-TURN_TIMEOUT = 60.0   # the first turn after a start loads the models: allow some time
+TURN_TIMEOUT = 60.0  # the first turn after a start loads the models: allow some time
 
 
 class AssistantError(RuntimeError):
@@ -39,15 +39,18 @@ class Answer:
 
     @property
     def buttons(self) -> list[Button]:
-        return [Button(str(b.get("title", "")), str(b.get("payload", "")))
-                for m in self.messages for b in (m.get("buttons") or [])]
+        return [
+            Button(str(b.get("title", "")), str(b.get("payload", "")))
+            for m in self.messages
+            for b in (m.get("buttons") or [])
+        ]
 
     def excerpt(self, limit: int = 160) -> str:
         """The answer on one line, cut to `limit` characters."""
         flat = re.sub(r"\s+", " ", " / ".join(t.strip() for t in self.texts if t.strip()))
         if not flat:
             return "(aucune réponse)"
-        return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
+        return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def check_reachable(rasa_url: str) -> None:
@@ -55,19 +58,28 @@ def check_reachable(rasa_url: str) -> None:
     try:
         response = httpx.get(rasa_url.rstrip("/") + HEALTH, timeout=10)
     except httpx.HTTPError as error:
-        raise AssistantError(f"impossible de joindre l'assistant à {rasa_url} ({error}). "
-                             "Vérifiez l'adresse, ou lancez « make run », ou omettez --url "
-                             "pour que les serveurs soient démarrés automatiquement.") from None
+        raise AssistantError(
+            f"impossible de joindre l'assistant à {rasa_url} ({error}). "
+            "Vérifiez l'adresse, ou lancez « make run », ou omettez --url "
+            "pour que les serveurs soient démarrés automatiquement."
+        ) from None
     if response.status_code != 200:
-        raise AssistantError(f"{rasa_url} ne répond pas comme un serveur Rasa avec le canal REST "
-                             f"(code HTTP {response.status_code} sur {HEALTH}).")
+        raise AssistantError(
+            f"{rasa_url} ne répond pas comme un serveur Rasa avec le canal REST "
+            f"(code HTTP {response.status_code} sur {HEALTH})."
+        )
 
 
 class Conversation:
     """One conversation: a sender id of its own, the same metadata on every message."""
 
-    def __init__(self, client: httpx.Client, rasa_url: str, sender: str,
-                 metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        rasa_url: str,
+        sender: str,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         self.client = client
         self.url = rasa_url.rstrip("/") + WEBHOOK
         self.sender = sender
@@ -84,8 +96,9 @@ class Conversation:
         except httpx.HTTPError as error:
             raise AssistantError(f"l'assistant ne répond plus ({error}).") from None
         if response.status_code != 200:
-            raise AssistantError(f"l'assistant a répondu par une erreur HTTP "
-                                 f"{response.status_code}.")
+            raise AssistantError(
+                f"l'assistant a répondu par une erreur HTTP {response.status_code}."
+            )
         try:
             messages = response.json()
         except ValueError:

@@ -35,7 +35,7 @@ def template_pattern(template: str) -> re.Pattern[str]:
 @dataclass(frozen=True)
 class CheckResult:
     ok: bool
-    label: str        # what was expected, in French
+    label: str  # what was expected, in French
     reason: str = ""  # why it failed
 
 
@@ -43,24 +43,30 @@ class CheckResult:
 class Wording:
     """What the assistant says, as the checks need it."""
 
-    questions: dict[str, str]            # field -> question text
+    questions: dict[str, str]  # field -> question text
     recommendation_intros: tuple[str, ...]
-    handoff_offer: str                   # template of the offer to be called back
-    handoff_done: str                    # template of the confirmation
-    aid_names: dict[str, str]            # aid id -> catalogue name
+    handoff_offer: str  # template of the offer to be called back
+    handoff_done: str  # template of the confirmation
+    aid_names: dict[str, str]  # aid id -> catalogue name
 
     def asked_fields(self, answer: Answer) -> list[str]:
         """The profile fields whose question the answer asks, in order."""
         asked = []
         for text in answer.texts:
             said = normalize(text)
-            asked += [field for field, question in self.questions.items()
-                      if normalize(question) in said and field not in asked]
+            asked += [
+                field
+                for field, question in self.questions.items()
+                if normalize(question) in said and field not in asked
+            ]
         return asked
 
     def has_recommendation(self, answer: Answer) -> bool:
-        return any(normalize(text).startswith(normalize(intro))
-                   for text in answer.texts for intro in self.recommendation_intros)
+        return any(
+            normalize(text).startswith(normalize(intro))
+            for text in answer.texts
+            for intro in self.recommendation_intros
+        )
 
     def presented_aids(self, answer: Answer) -> list[str]:
         """Names of the aids presented as a numbered list (« 1. Nom de l'aide »)."""
@@ -83,7 +89,8 @@ def default_wording() -> Wording:
         recommendation_intros=(message("aides_intro"), message("aucune_aide")),
         handoff_offer=raw_message("rappel_proposition"),
         handoff_done=raw_message("demande_enregistree"),
-        aid_names={aid["id"]: aid["name"] for aid in open_catalog().files.aids})
+        aid_names={aid["id"]: aid["name"] for aid in open_catalog().files.aids},
+    )
 
 
 def raw_message(key: str) -> str:
@@ -101,7 +108,7 @@ def raw_message(key: str) -> str:
 
 def quote(text: str, limit: int = 90) -> str:
     flat = re.sub(r"\s+", " ", text).strip()
-    return f"« {flat if len(flat) <= limit else flat[:limit - 1].rstrip() + '…'} »"
+    return f"« {flat if len(flat) <= limit else flat[: limit - 1].rstrip() + '…'} »"
 
 
 def _around(haystack: str, needle: str, width: int = 50) -> str:
@@ -111,8 +118,13 @@ def _around(haystack: str, needle: str, width: int = 50) -> str:
     if position < 0:
         return quote(flat)
     start, end = max(0, position - width), position + len(needle) + width
-    return "« " + ("…" if start else "") + flat[start:end].strip() + \
-        ("…" if end < len(flat) else "") + " »"
+    return (
+        "« "
+        + ("…" if start else "")
+        + flat[start:end].strip()
+        + ("…" if end < len(flat) else "")
+        + " »"
+    )
 
 
 def _button_list(buttons: list[Button]) -> str:
@@ -125,12 +137,16 @@ def evaluate(expect: Expectations, answer: Answer, wording: Wording) -> list[Che
     said = normalize(answer.text)
     results: list[CheckResult] = []
     if not answer.texts:
-        results.append(CheckResult(False, "répond quelque chose",
-                                   "l'assistant n'a rien répondu à ce message"))
+        results.append(
+            CheckResult(False, "répond quelque chose", "l'assistant n'a rien répondu à ce message")
+        )
     for text in expect.contains:
         ok = normalize(text) in said
-        results.append(CheckResult(ok, f"dit {quote(text)}",
-                                   "" if ok else "ce texte n'apparaît pas dans la réponse"))
+        results.append(
+            CheckResult(
+                ok, f"dit {quote(text)}", "" if ok else "ce texte n'apparaît pas dans la réponse"
+            )
+        )
     for text in expect.not_contains:
         ok = normalize(text) not in said
         reason = "" if ok else f"la réponse contient {_around(answer.text, text)}"
@@ -140,47 +156,83 @@ def evaluate(expect: Expectations, answer: Answer, wording: Wording) -> list[Che
     for aid_id in expect.recommends:
         name = wording.aid_names[aid_id]
         ok = normalize(name) in said
-        results.append(CheckResult(ok, f"recommande « {name} » ({aid_id})",
-                                   "" if ok else f"aides présentées : {shown}"))
+        results.append(
+            CheckResult(
+                ok, f"recommande « {name} » ({aid_id})", "" if ok else f"aides présentées : {shown}"
+            )
+        )
     for aid_id in expect.not_recommends:
         name = wording.aid_names[aid_id]
         ok = normalize(name) not in said
-        where = next((f"elle est présentée en position {i}" for i, n in enumerate(presented, 1)
-                      if normalize(n) == normalize(name)), "son nom apparaît dans la réponse")
-        results.append(CheckResult(ok, f"ne recommande pas « {name} » ({aid_id})",
-                                   "" if ok else where))
+        where = next(
+            (
+                f"elle est présentée en position {i}"
+                for i, n in enumerate(presented, 1)
+                if normalize(n) == normalize(name)
+            ),
+            "son nom apparaît dans la réponse",
+        )
+        results.append(
+            CheckResult(ok, f"ne recommande pas « {name} » ({aid_id})", "" if ok else where)
+        )
     asked = wording.asked_fields(answer)
-    asked_text = ("l'assistant a demandé : " + ", ".join(asked)) if asked \
+    asked_text = (
+        ("l'assistant a demandé : " + ", ".join(asked))
+        if asked
         else "l'assistant ne pose aucune question du profil dans cette réponse"
+    )
     for field in expect.asks:
         ok = field in asked
-        results.append(CheckResult(ok, f"demande « {field} » "
-                                       f"({quote(wording.questions[field], 60)})",
-                                   "" if ok else asked_text))
+        results.append(
+            CheckResult(
+                ok,
+                f"demande « {field} » ({quote(wording.questions[field], 60)})",
+                "" if ok else asked_text,
+            )
+        )
     for field in expect.not_asks:
         ok = field not in asked
-        results.append(CheckResult(ok, f"ne demande pas « {field} »",
-                                   "" if ok else "l'assistant pose cette question"))
+        results.append(
+            CheckResult(
+                ok, f"ne demande pas « {field} »", "" if ok else "l'assistant pose cette question"
+            )
+        )
     titles = {normalize(b.title) for b in answer.buttons}
     for title in expect.buttons:
         ok = normalize(title) in titles
-        results.append(CheckResult(ok, f"propose le bouton « {title} »",
-                                   "" if ok else f"boutons proposés : "
-                                                 f"{_button_list(answer.buttons)}"))
+        results.append(
+            CheckResult(
+                ok,
+                f"propose le bouton « {title} »",
+                "" if ok else f"boutons proposés : {_button_list(answer.buttons)}",
+            )
+        )
     if expect.offers_handoff is not None:
         offered = bool(template_pattern(wording.handoff_offer).search(said))
         ok = offered == expect.offers_handoff
-        label = "propose d'être recontacté par un conseiller" if expect.offers_handoff \
+        label = (
+            "propose d'être recontacté par un conseiller"
+            if expect.offers_handoff
             else "ne propose pas d'être recontacté par un conseiller"
-        reason = f"la proposition {quote(wording.handoff_offer, 70)} n'apparaît pas" \
-            if expect.offers_handoff else "la réponse propose d'être recontacté"
+        )
+        reason = (
+            f"la proposition {quote(wording.handoff_offer, 70)} n'apparaît pas"
+            if expect.offers_handoff
+            else "la réponse propose d'être recontacté"
+        )
         results.append(CheckResult(ok, label, "" if ok else reason))
     if expect.hands_off is not None:
         done = bool(template_pattern(wording.handoff_done).search(said))
         ok = done == expect.hands_off
-        label = "transmet la demande aux conseillers" if expect.hands_off \
+        label = (
+            "transmet la demande aux conseillers"
+            if expect.hands_off
             else "ne transmet pas de demande aux conseillers"
-        reason = f"la confirmation {quote(wording.handoff_done, 70)} n'apparaît pas" \
-            if expect.hands_off else "la réponse confirme une demande transmise"
+        )
+        reason = (
+            f"la confirmation {quote(wording.handoff_done, 70)} n'apparaît pas"
+            if expect.hands_off
+            else "la réponse confirme une demande transmise"
+        )
         results.append(CheckResult(ok, label, "" if ok else reason))
     return results

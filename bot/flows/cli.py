@@ -28,18 +28,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the `test` sub-command to the `flows` parser (of `qp`, or of main() below)."""
     commands = parser.add_subparsers(dest="flows_command", required=True, metavar="COMMANDE")
     test = commands.add_parser(
-        "test", help="joue les scénarios contre l'assistant et écrit un rapport",
+        "test",
+        help="joue les scénarios contre l'assistant et écrit un rapport",
         description="Joue les scénarios de conversation (fichiers YAML) contre le vrai "
-                    "assistant, affiche un rapport en français et écrit un rapport HTML. "
-                    "Code de sortie : 0 tout est réussi, 1 un scénario échoue, 2 un fichier "
-                    "est invalide, 3 l'assistant est injoignable.")
-    test.add_argument("files", nargs="*", metavar="FICHIER",
-                      help="fichiers .yml ou dossiers de scénarios (par défaut : tests/flows)")
-    test.add_argument("--url", help="adresse d'un assistant déjà démarré, par exemple "
-                                    "http://localhost:5005 ; sans --url, les serveurs sont "
-                                    "démarrés sur des ports libres puis arrêtés")
-    test.add_argument("--html", type=Path, default=DEFAULT_HTML, metavar="CHEMIN",
-                      help="rapport HTML à écrire (par défaut : var/flows/rapport.html)")
+        "assistant, affiche un rapport en français et écrit un rapport HTML. "
+        "Code de sortie : 0 tout est réussi, 1 un scénario échoue, 2 un fichier "
+        "est invalide, 3 l'assistant est injoignable.",
+    )
+    test.add_argument(
+        "files",
+        nargs="*",
+        metavar="FICHIER",
+        help="fichiers .yml ou dossiers de scénarios (par défaut : tests/flows)",
+    )
+    test.add_argument(
+        "--url",
+        help="adresse d'un assistant déjà démarré, par exemple "
+        "http://localhost:5005 ; sans --url, les serveurs sont "
+        "démarrés sur des ports libres puis arrêtés",
+    )
+    test.add_argument(
+        "--html",
+        type=Path,
+        default=DEFAULT_HTML,
+        metavar="CHEMIN",
+        help="rapport HTML à écrire (par défaut : var/flows/rapport.html)",
+    )
     test.set_defaults(handler=run_tests)
 
 
@@ -51,8 +65,9 @@ def add_flows_parser(commands: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`qp flows …` on its own: main(["test", "tests/flows/x.yml", "--url", "…"])."""
-    parser = argparse.ArgumentParser(prog="qp flows",
-                                     description="Scénarios de conversation des conseillers")
+    parser = argparse.ArgumentParser(
+        prog="qp flows", description="Scénarios de conversation des conseillers"
+    )
     configure(parser)
     args = parser.parse_args(argv)
     try:
@@ -88,24 +103,28 @@ def run_tests(args: argparse.Namespace, out: Any = None, err: Any = None) -> int
     return _play_on_own_stack(scenarios, html_path, out, err, started)
 
 
-def _play_on_own_stack(scenarios: list, html_path: Path, out: Any, err: Any,
-                       started: float) -> int:
+def _play_on_own_stack(scenarios: list, html_path: Path, out: Any, err: Any, started: float) -> int:
     from bot.config import Settings
     from bot.runner import Stack, StartError, free_port
 
-    print("Démarrage de l'assistant sur des ports libres (environ une minute)…", file=out,
-          flush=True)
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)   # stop our servers
+    print(
+        "Démarrage de l'assistant sur des ports libres (environ une minute)…", file=out, flush=True
+    )
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop our servers
     try:
         with tempfile.TemporaryDirectory(prefix="qp-flows-") as tmp:
-            settings = Settings(rasa_port=free_port(), action_port=free_port(),
-                                tracker_db=Path(tmp) / "tracker.sqlite",
-                                log_dir=Path(tmp) / "log")
+            settings = Settings(
+                rasa_port=free_port(),
+                action_port=free_port(),
+                tracker_db=Path(tmp) / "tracker.sqlite",
+                log_dir=Path(tmp) / "log",
+            )
             try:
                 with Stack(settings):
                     startup = time.monotonic() - started
-                    return _play(scenarios, settings.rasa_url, html_path, out, err, started,
-                                 startup)
+                    return _play(
+                        scenarios, settings.rasa_url, html_path, out, err, started, startup
+                    )
             except StartError as error:
                 print(f"qp flows : l'assistant n'a pas démarré : {error}", file=err)
                 _print_log_tails(settings.log_dir, err)
@@ -128,11 +147,19 @@ def _advisor_console(startup: float | None) -> str | None:
     if startup is not None:
         return None
     from bot.web.settings import WebSettings
+
     return os.environ.get("QP_CONSOLE_URL") or f"http://localhost:{WebSettings().port}"
 
 
-def _play(scenarios: list, rasa_url: str, html_path: Path, out: Any, err: Any,
-          started: float, startup: float | None) -> int:
+def _play(
+    scenarios: list,
+    rasa_url: str,
+    html_path: Path,
+    out: Any,
+    err: Any,
+    started: float,
+    startup: float | None,
+) -> int:
     import httpx
 
     from bot.flows.assistant import AssistantError, check_reachable

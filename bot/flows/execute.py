@@ -20,14 +20,14 @@ from bot.flows.assistant import Answer, AssistantError, Button, Conversation
 from bot.flows.checks import CheckResult, Wording, evaluate, normalize, quote
 from bot.flows.model import Scenario, Step
 
-MAX_HELPER_TURNS = 16   # more than the profile has questions
+MAX_HELPER_TURNS = 16  # more than the profile has questions
 Status = Literal["passed", "failed", "known_bug", "bug_fixed"]
 
 
 @dataclass
 class Turn:
-    said: str                 # what the persona did, as the report shows it
-    sent: str                 # what was sent to Rasa: the text, or the button's payload
+    said: str  # what the persona did, as the report shows it
+    sent: str  # what was sent to Rasa: the text, or the button's payload
     answer: Answer
     seconds: float
     field: str | None = None  # helper step: the profile question this turn answered
@@ -40,7 +40,7 @@ class StepResult:
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None  # the step could not be played to its end
     played: bool = True
-    answer: Answer | None = None   # the answer the expectations were checked on
+    answer: Answer | None = None  # the answer the expectations were checked on
 
     @property
     def passed(self) -> bool:
@@ -120,8 +120,7 @@ class Player:
             result = self._step(conversation, step, last)
             last = result.turns[-1].answer if result.turns else last
             results.append(result)
-        return ScenarioResult(scenario, conversation.sender, results,
-                              time.monotonic() - started)
+        return ScenarioResult(scenario, conversation.sender, results, time.monotonic() - started)
 
     def _step(self, conversation: Conversation, step: Step, last: Answer | None) -> StepResult:
         result = StepResult(step)
@@ -132,8 +131,10 @@ class Player:
                 button = find_button(last, step.text)
                 if button is None:
                     offered = ", ".join(f"« {b.title} »" for b in (last.buttons if last else []))
-                    result.error = (f"aucun bouton « {step.text} » dans la réponse précédente ; "
-                                    f"boutons proposés : {offered or 'aucun'}")
+                    result.error = (
+                        f"aucun bouton « {step.text} » dans la réponse précédente ; "
+                        f"boutons proposés : {offered or 'aucun'}"
+                    )
                     return result
                 self._send(conversation, result, f"[bouton] {button.title}", button.payload)
             else:
@@ -146,43 +147,60 @@ class Player:
             result.checks = evaluate(step.expect, answer or Answer(), self.wording)
         return result
 
-    def _send(self, conversation: Conversation, result: StepResult, said: str, sent: str,
-              asked: str | None = None) -> Answer:
+    def _send(
+        self,
+        conversation: Conversation,
+        result: StepResult,
+        said: str,
+        sent: str,
+        asked: str | None = None,
+    ) -> Answer:
         started = time.monotonic()
         answer = conversation.send(sent)
         result.turns.append(Turn(said, sent, answer, time.monotonic() - started, asked))
         return answer
 
-    def _answer_until_recommendation(self, conversation: Conversation, step: Step,
-                                     answer: Answer | None, result: StepResult) -> None:
+    def _answer_until_recommendation(
+        self, conversation: Conversation, step: Step, answer: Answer | None, result: StepResult
+    ) -> None:
         previous: str | None = None
         for _ in range(MAX_HELPER_TURNS):
             if answer is not None and self.wording.has_recommendation(answer):
                 return
             asked = self.wording.asked_fields(answer) if answer else []
             if not asked:
-                result.error = ("l'assistant n'a ni posé de question du profil ni présenté "
-                                f"d'aides ; sa réponse : {quote(answer.text if answer else '')}")
+                result.error = (
+                    "l'assistant n'a ni posé de question du profil ni présenté "
+                    f"d'aides ; sa réponse : {quote(answer.text if answer else '')}"
+                )
                 return
             current = asked[-1]
             if current == previous:
-                result.error = (f"la réponse {quote(step.answers[current])} à la question "
-                                f"« {current} » n'a pas été comprise : l'assistant a reposé la "
-                                f"question ({quote(answer.text, 140)})")
+                result.error = (
+                    f"la réponse {quote(step.answers[current])} à la question "
+                    f"« {current} » n'a pas été comprise : l'assistant a reposé la "
+                    f"question ({quote(answer.text, 140)})"
+                )
                 return
             if current not in step.answers:
-                result.error = (f"l'assistant demande « {current} » "
-                                f"({quote(self.wording.questions[current], 70)}) mais le tableau "
-                                f"« repond_jusqu_a_recommandation » ne prévoit pas de réponse ; "
-                                f"ajoutez par exemple « {current}: \"je ne sais pas\" »")
+                result.error = (
+                    f"l'assistant demande « {current} » "
+                    f"({quote(self.wording.questions[current], 70)}) mais le tableau "
+                    f"« repond_jusqu_a_recommandation » ne prévoit pas de réponse ; "
+                    f'ajoutez par exemple « {current}: "je ne sais pas" »'
+                )
                 return
             reply = step.answers[current]
-            button = find_button(answer, reply) if normalize(reply) in \
-                {normalize(b.title) for b in answer.buttons} else None
+            button = (
+                find_button(answer, reply)
+                if normalize(reply) in {normalize(b.title) for b in answer.buttons}
+                else None
+            )
             if button:
-                answer = self._send(conversation, result, f"[bouton] {button.title}",
-                                    button.payload, current)
+                answer = self._send(
+                    conversation, result, f"[bouton] {button.title}", button.payload, current
+                )
             else:
                 answer = self._send(conversation, result, reply, reply, current)
             previous = current
-        result.error = (f"toujours pas de recommandation après {MAX_HELPER_TURNS} réponses")
+        result.error = f"toujours pas de recommandation après {MAX_HELPER_TURNS} réponses"

@@ -20,12 +20,23 @@ from bot.flows.model import Expectations, Scenario, Step
 # --- the vocabulary of the files (French, for the advisors) ---------------------------------
 
 TOP_KEYS = ("nom", "description", "territoire", "bug_connu", "etapes")
-ACTION_KEYS = {"dit": "say", "clique": "click",
-               "repond_jusqu_a_recommandation": "answer_until_recommendation"}
+ACTION_KEYS = {
+    "dit": "say",
+    "clique": "click",
+    "repond_jusqu_a_recommandation": "answer_until_recommendation",
+}
 STEP_KEYS = (*ACTION_KEYS, "attend")
-EXPECT_KEYS = ("dit_contient", "dit_ne_contient_pas", "recommande", "ne_recommande_pas",
-               "demande", "ne_demande_pas", "propose_boutons", "propose_mise_en_relation",
-               "transmet")
+EXPECT_KEYS = (
+    "dit_contient",
+    "dit_ne_contient_pas",
+    "recommande",
+    "ne_recommande_pas",
+    "demande",
+    "ne_demande_pas",
+    "propose_boutons",
+    "propose_mise_en_relation",
+    "transmet",
+)
 OUTSIDE_TERRITORIES = "hors_territoire"
 TRUE_WORDS = {"true", "oui", "vrai", "yes"}
 FALSE_WORDS = {"false", "non", "faux", "no"}
@@ -45,9 +56,9 @@ class Vocabulary:
     """The names a scenario may use: aid ids, profile fields, territories."""
 
     aid_ids: frozenset[str]
-    asked_fields: tuple[str, ...]       # fields the assistant asks about (`demande`)
+    asked_fields: tuple[str, ...]  # fields the assistant asks about (`demande`)
     answerable_fields: tuple[str, ...]  # profile questions the helper step can answer
-    profile_fields: tuple[str, ...]     # every field of the contract's profile
+    profile_fields: tuple[str, ...]  # every field of the contract's profile
     territories: tuple[str, ...]
 
 
@@ -64,7 +75,8 @@ def default_vocabulary() -> Vocabulary:
         asked_fields=asked,
         answerable_fields=tuple(f for f in asked if f in FIELDS),
         profile_fields=tuple(FIELDS),
-        territories=(*TERRITORY_IDS, OUTSIDE_TERRITORIES))
+        territories=(*TERRITORY_IDS, OUTSIDE_TERRITORIES),
+    )
 
 
 @dataclass(frozen=True)
@@ -83,8 +95,10 @@ class ScenarioFileError(Exception):
 
     def lines(self) -> list[str]:
         shown = display_path(self.path)
-        return [f"{shown}, ligne {p.line} : {p.message}" if p.line else f"{shown} : {p.message}"
-                for p in self.problems]
+        return [
+            f"{shown}, ligne {p.line} : {p.message}" if p.line else f"{shown} : {p.message}"
+            for p in self.problems
+        ]
 
 
 def display_path(path: Path) -> str:
@@ -105,20 +119,16 @@ def quoted_and(items: Iterable[str]) -> str:
 
 # PyYAML's usual complaints, as an advisor can act on them.
 YAML_PROBLEMS = {
-    "mapping values are not allowed here":
-        "un « : » inattendu — un texte qui contient « : » doit être entre guillemets",
-    "found character '\\t' that cannot start any token":
-        "une tabulation — indentez avec des espaces",
-    "found character '\t' that cannot start any token":
-        "une tabulation — indentez avec des espaces",
+    "mapping values are not allowed here": "un « : » inattendu — un texte qui contient « : » doit être entre guillemets",
+    "found character '\\t' that cannot start any token": "une tabulation — indentez avec des espaces",
+    "found character '\t' that cannot start any token": "une tabulation — indentez avec des espaces",
     "could not find expected ':'": "il manque « : » après une clé",
     "found unexpected end of stream": "un guillemet n'est pas refermé",
     "did not find expected key": "l'indentation n'est pas cohérente",
     "did not find expected '-' indicator": "l'indentation de la liste n'est pas cohérente",
     "expected <block end>, but found '-'": "un tiret « - » est mal aligné",
     "found undefined alias": "un « * » en début de texte — mettez le texte entre guillemets",
-    "expected alphabetic or numeric character, but found ' '":
-        "un « * » ou « & » en début de texte — mettez le texte entre guillemets",
+    "expected alphabetic or numeric character, but found ' '": "un « * » ou « & » en début de texte — mettez le texte entre guillemets",
 }
 
 
@@ -173,8 +183,11 @@ class _Reader:
         try:
             text = self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            self.error(None, "le fichier n'est pas enregistré en UTF-8 : réenregistrez-le en "
-                             "UTF-8 (c'est le réglage par défaut de la plupart des éditeurs).")
+            self.error(
+                None,
+                "le fichier n'est pas enregistré en UTF-8 : réenregistrez-le en "
+                "UTF-8 (c'est le réglage par défaut de la plupart des éditeurs).",
+            )
             return None
         except OSError as error:
             self.error(None, f"fichier illisible ({error.strerror or error}).")
@@ -184,11 +197,14 @@ class _Reader:
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             problem = str(error.problem or error.context or "")
-            self.problems.append(Problem(
-                mark.line + 1 if mark else None,
-                f"ce n'est pas du YAML valide ({_yaml_problem(problem)}). Vérifiez "
-                "l'indentation (des espaces, jamais de tabulation) et mettez entre guillemets "
-                "les textes qui contiennent « : » ou « # »."))
+            self.problems.append(
+                Problem(
+                    mark.line + 1 if mark else None,
+                    f"ce n'est pas du YAML valide ({_yaml_problem(problem)}). Vérifiez "
+                    "l'indentation (des espaces, jamais de tabulation) et mettez entre guillemets "
+                    "les textes qui contiennent « : » ou « # ».",
+                )
+            )
             return None
         except yaml.YAMLError as error:
             self.error(None, f"ce n'est pas du YAML valide ({error}).")
@@ -204,15 +220,22 @@ class _Reader:
             if required not in keys:
                 self.error(root, f"la clé « {required} » est obligatoire.")
         name = self.text(keys["nom"], "nom") if "nom" in keys else None
-        description = self.text(keys["description"], "description") \
-            if "description" in keys else None
+        description = (
+            self.text(keys["description"], "description") if "description" in keys else None
+        )
         known_bug = self.text(keys["bug_connu"], "bug_connu") if "bug_connu" in keys else None
         territory = self.territory(keys["territoire"]) if "territoire" in keys else None
         steps = self.steps(keys["etapes"]) if "etapes" in keys else ()
         if self.problems or not name:
             return None
-        return Scenario(path=self.path, name=name, steps=steps, territory=territory,
-                        description=description or "", known_bug=known_bug)
+        return Scenario(
+            path=self.path,
+            name=name,
+            steps=steps,
+            territory=territory,
+            description=description or "",
+            known_bug=known_bug,
+        )
 
     # -- generic node readers
 
@@ -226,17 +249,23 @@ class _Reader:
             elif key in found:
                 self.error(key_node, f"la clé « {key} » apparaît deux fois {where}.")
             elif key not in allowed:
-                self.error(key_node, f"clé inconnue « {key} » {where}."
-                                     f"{_suggestion(key, allowed)} Clés possibles : "
-                                     f"{quoted(allowed)}.")
+                self.error(
+                    key_node,
+                    f"clé inconnue « {key} » {where}."
+                    f"{_suggestion(key, allowed)} Clés possibles : "
+                    f"{quoted(allowed)}.",
+                )
             else:
                 found[key] = value_node
         return found
 
     def text(self, node: Node, key: str) -> str | None:
         if not isinstance(node, ScalarNode) or node.tag == NULL_TAG or not node.value.strip():
-            self.error(node, f"« {key} » doit être un texte non vide"
-                             f"{' (pas une liste)' if isinstance(node, SequenceNode) else ''}.")
+            self.error(
+                node,
+                f"« {key} » doit être un texte non vide"
+                f"{' (pas une liste)' if isinstance(node, SequenceNode) else ''}.",
+            )
             return None
         return node.value.strip()
 
@@ -269,15 +298,21 @@ class _Reader:
         territory = value.lower()
         if territory not in self.vocabulary.territories:
             known = self.vocabulary.territories
-            self.error(node, f"territoire inconnu « {value} ».{_suggestion(territory, known)}"
-                             f" Territoires possibles : {', '.join(known)}.")
+            self.error(
+                node,
+                f"territoire inconnu « {value} ».{_suggestion(territory, known)}"
+                f" Territoires possibles : {', '.join(known)}.",
+            )
             return None
         return territory
 
     def steps(self, node: Node) -> tuple[Step, ...]:
         if not isinstance(node, SequenceNode) or not node.value:
-            self.error(node, "« etapes » doit être une liste non vide d'étapes, chacune "
-                             "commençant par un tiret (« - dit: … »).")
+            self.error(
+                node,
+                "« etapes » doit être une liste non vide d'étapes, chacune "
+                "commençant par un tiret (« - dit: … »).",
+            )
             return ()
         steps = []
         for number, item in enumerate(node.value, start=1):
@@ -289,44 +324,67 @@ class _Reader:
     def step(self, node: Node, number: int) -> Step | None:
         where = f"dans l'étape {number}"
         if not isinstance(node, MappingNode):
-            self.error(node, f"l'étape {number} doit être de la forme « - dit: \"…\" » "
-                             "(une action, puis éventuellement « attend: »).")
+            self.error(
+                node,
+                f'l\'étape {number} doit être de la forme « - dit: "…" » '
+                "(une action, puis éventuellement « attend: »).",
+            )
             return None
         keys = self.mapping(node, STEP_KEYS, where)
         actions = [key for key in ACTION_KEYS if key in keys]
         if not actions:
-            if len(keys) == len(node.value):   # no unknown key already reported
-                self.error(node, f"l'étape {number} ne dit pas ce que fait la personne : "
-                                 f"ajoutez {quoted(ACTION_KEYS)}.")
+            if len(keys) == len(node.value):  # no unknown key already reported
+                self.error(
+                    node,
+                    f"l'étape {number} ne dit pas ce que fait la personne : "
+                    f"ajoutez {quoted(ACTION_KEYS)}.",
+                )
             return None
         if len(actions) > 1:
-            self.error(node, f"l'étape {number} contient à la fois {quoted_and(actions)} : "
-                             "une seule action par étape.")
+            self.error(
+                node,
+                f"l'étape {number} contient à la fois {quoted_and(actions)} : "
+                "une seule action par étape.",
+            )
             return None
         action = actions[0]
         kind = ACTION_KEYS[action]
         if kind == "click" and number == 1:
-            self.error(node, "la première étape ne peut pas être « clique » : "
-                                     "l'assistant n'a encore proposé aucun bouton.")
+            self.error(
+                node,
+                "la première étape ne peut pas être « clique » : "
+                "l'assistant n'a encore proposé aucun bouton.",
+            )
         if kind == "answer_until_recommendation" and number == 1:
-            self.error(node, "la première étape ne peut pas être « repond_jusqu_a_"
-                                     "recommandation » : commencez par « dit » (la description "
-                                     "du projet), l'assistant posera alors ses questions.")
+            self.error(
+                node,
+                "la première étape ne peut pas être « repond_jusqu_a_"
+                "recommandation » : commencez par « dit » (la description "
+                "du projet), l'assistant posera alors ses questions.",
+            )
         text, answers = "", {}
         if kind == "answer_until_recommendation":
             answers = self.answers(keys[action])
         else:
             text = self.text(keys[action], action) or ""
-        expect = self.expectations(keys["attend"], number) if "attend" in keys \
-            else Expectations()
-        return Step(number=number, line=node.start_mark.line + 1, kind=kind, text=text,
-                    answers=answers, expect=expect)
+        expect = self.expectations(keys["attend"], number) if "attend" in keys else Expectations()
+        return Step(
+            number=number,
+            line=node.start_mark.line + 1,
+            kind=kind,
+            text=text,
+            answers=answers,
+            expect=expect,
+        )
 
     def answers(self, node: Node) -> dict[str, str]:
         key = "repond_jusqu_a_recommandation"
         if not isinstance(node, MappingNode) or not node.value:
-            self.error(node, f"« {key} » doit être un tableau « champ: réponse », par exemple "
-                             "« implante_qpv: \"oui\" ».")
+            self.error(
+                node,
+                f"« {key} » doit être un tableau « champ: réponse », par exemple "
+                '« implante_qpv: "oui" ».',
+            )
             return {}
         answers: dict[str, str] = {}
         allowed = self.vocabulary.answerable_fields
@@ -336,11 +394,12 @@ class _Reader:
                 self.error(field_node, f"le champ « {field} » apparaît deux fois dans « {key} ».")
                 continue
             if field not in allowed:
-                reason = (f"le champ « {field} » n'est jamais demandé par l'assistant (il le "
-                          "déduit des autres réponses)." if field in
-                          self.vocabulary.profile_fields else
-                          f"champ inconnu « {field} » dans « {key} »."
-                          f"{_suggestion(field, allowed)}")
+                reason = (
+                    f"le champ « {field} » n'est jamais demandé par l'assistant (il le "
+                    "déduit des autres réponses)."
+                    if field in self.vocabulary.profile_fields
+                    else f"champ inconnu « {field} » dans « {key} ».{_suggestion(field, allowed)}"
+                )
                 self.error(field_node, f"{reason} Champs possibles : {', '.join(allowed)}.")
                 continue
             value = self.text(value_node, field)
@@ -350,9 +409,12 @@ class _Reader:
 
     def expectations(self, node: Node, number: int) -> Expectations:
         if not isinstance(node, MappingNode) or not node.value:
-            self.error(node, f"« attend » de l'étape {number} doit contenir au moins une "
-                             f"attente, par exemple « dit_contient: … ». Attentes possibles : "
-                             f"{quoted(EXPECT_KEYS)}.")
+            self.error(
+                node,
+                f"« attend » de l'étape {number} doit contenir au moins une "
+                f"attente, par exemple « dit_contient: … ». Attentes possibles : "
+                f"{quoted(EXPECT_KEYS)}.",
+            )
             return Expectations()
         keys = self.mapping(node, EXPECT_KEYS, f"dans « attend » de l'étape {number}")
         values: dict[str, object] = {}
@@ -370,17 +432,22 @@ class _Reader:
                 values[key] = self.boolean(keys[key], key)
         both = set(values.get("recommande", ())) & set(values.get("ne_recommande_pas", ()))
         if both:
-            self.error(node, f"{quoted(sorted(both))} est à la fois dans « recommande » et "
-                             "dans « ne_recommande_pas ».")
+            self.error(
+                node,
+                f"{quoted(sorted(both))} est à la fois dans « recommande » et "
+                "dans « ne_recommande_pas ».",
+            )
         return Expectations(
-            contains=values.get("dit_contient", ()), not_contains=values.get(
-                "dit_ne_contient_pas", ()),
-            recommends=values.get("recommande", ()), not_recommends=values.get(
-                "ne_recommande_pas", ()),
-            asks=values.get("demande", ()), not_asks=values.get("ne_demande_pas", ()),
+            contains=values.get("dit_contient", ()),
+            not_contains=values.get("dit_ne_contient_pas", ()),
+            recommends=values.get("recommande", ()),
+            not_recommends=values.get("ne_recommande_pas", ()),
+            asks=values.get("demande", ()),
+            not_asks=values.get("ne_demande_pas", ()),
             buttons=values.get("propose_boutons", ()),
             offers_handoff=values.get("propose_mise_en_relation"),
-            hands_off=values.get("transmet"))
+            hands_off=values.get("transmet"),
+        )
 
     def aids(self, node: Node, key: str) -> tuple[str, ...]:
         ids = []
@@ -390,10 +457,13 @@ class _Reader:
                 ids.append(aid_id)
             else:
                 hint = _suggestion(aid_id, self.vocabulary.aid_ids)
-                self.error(item, f"aide inconnue « {value} » dans « {key} ».{hint}"
-                                 " Utilisez l'identifiant du catalogue (par exemple "
-                                 "« pret-honneur-quartier ») ; la liste complète : "
-                                 "« qp catalog export --format csv » (colonne id).")
+                self.error(
+                    item,
+                    f"aide inconnue « {value} » dans « {key} ».{hint}"
+                    " Utilisez l'identifiant du catalogue (par exemple "
+                    "« pret-honneur-quartier ») ; la liste complète : "
+                    "« qp catalog export --format csv » (colonne id).",
+                )
         return tuple(ids)
 
     def fields(self, node: Node, key: str) -> tuple[str, ...]:
@@ -403,11 +473,17 @@ class _Reader:
             if value in asked:
                 fields.append(value)
             elif value in self.vocabulary.profile_fields:
-                self.error(item, f"le champ « {value} » n'est jamais demandé par l'assistant "
-                                 f"(il le déduit des autres réponses). Champs demandés : "
-                                 f"{', '.join(asked)}.")
+                self.error(
+                    item,
+                    f"le champ « {value} » n'est jamais demandé par l'assistant "
+                    f"(il le déduit des autres réponses). Champs demandés : "
+                    f"{', '.join(asked)}.",
+                )
             else:
                 hint = _suggestion(value, asked)
-                self.error(item, f"champ inconnu « {value} » dans « {key} ».{hint}"
-                                 f" Champs possibles : {', '.join(asked)}.")
+                self.error(
+                    item,
+                    f"champ inconnu « {value} » dans « {key} ».{hint}"
+                    f" Champs possibles : {', '.join(asked)}.",
+                )
         return tuple(fields)

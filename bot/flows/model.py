@@ -13,15 +13,15 @@ StepKind = Literal["say", "click", "answer_until_recommendation"]
 class Expectations:
     """What the assistant's answer to a step must (or must not) contain."""
 
-    contains: tuple[str, ...] = ()            # dit_contient
-    not_contains: tuple[str, ...] = ()        # dit_ne_contient_pas
-    recommends: tuple[str, ...] = ()          # recommande (aid ids)
-    not_recommends: tuple[str, ...] = ()      # ne_recommande_pas (aid ids)
-    asks: tuple[str, ...] = ()                # demande (profile fields)
-    not_asks: tuple[str, ...] = ()            # ne_demande_pas (profile fields)
-    buttons: tuple[str, ...] = ()             # propose_boutons (button titles)
-    offers_handoff: bool | None = None        # propose_mise_en_relation
-    hands_off: bool | None = None             # transmet
+    contains: tuple[str, ...] = ()  # dit_contient
+    not_contains: tuple[str, ...] = ()  # dit_ne_contient_pas
+    recommends: tuple[str, ...] = ()  # recommande (aid ids)
+    not_recommends: tuple[str, ...] = ()  # ne_recommande_pas (aid ids)
+    asks: tuple[str, ...] = ()  # demande (profile fields)
+    not_asks: tuple[str, ...] = ()  # ne_demande_pas (profile fields)
+    buttons: tuple[str, ...] = ()  # propose_boutons (button titles)
+    offers_handoff: bool | None = None  # propose_mise_en_relation
+    hands_off: bool | None = None  # transmet
 
     def is_empty(self) -> bool:
         return self == Expectations()
@@ -31,11 +31,11 @@ class Expectations:
 class Step:
     """One thing the persona does, and what the answer must show."""
 
-    number: int                               # 1-based position in the scenario
-    line: int                                 # line of the step in the file (1-based)
+    number: int  # 1-based position in the scenario
+    line: int  # line of the step in the file (1-based)
     kind: StepKind
-    text: str = ""                            # the message (say) or the button title (click)
-    answers: dict[str, str] = field(default_factory=dict)   # field -> answer (helper step)
+    text: str = ""  # the message (say) or the button title (click)
+    answers: dict[str, str] = field(default_factory=dict)  # field -> answer (helper step)
     expect: Expectations = field(default_factory=Expectations)
 
 
@@ -44,6 +44,6 @@ class Scenario:
     path: Path
     name: str
     steps: tuple[Step, ...]
-    territory: str | None = None              # sent as message metadata
+    territory: str | None = None  # sent as message metadata
     description: str = ""
-    known_bug: str | None = None              # bug_connu: a failure is reported, not counted
+    known_bug: str | None = None  # bug_connu: a failure is reported, not counted

@@ -18,10 +18,14 @@ from bot.flows.loader import display_path
 MARK = {"passed": "✅", "failed": "❌", "known_bug": "⚠️", "bug_fixed": "✅"}
 # In the HTML page, signs that every font has (no emoji font needed), coloured by CSS.
 HTML_MARK = {"passed": "✓", "failed": "✗", "known_bug": "⚠", "bug_fixed": "✓"}
-VERDICT = {"passed": "RÉUSSI", "failed": "ÉCHEC", "known_bug": "ÉCHEC ATTENDU (bug connu)",
-           "bug_fixed": "RÉUSSI — le bug connu semble corrigé : retirez la ligne « bug_connu »"}
-SHORT = 160      # answer excerpt of a passing step
-LONG = 600       # answer excerpt of a failing step: enough to see why
+VERDICT = {
+    "passed": "RÉUSSI",
+    "failed": "ÉCHEC",
+    "known_bug": "ÉCHEC ATTENDU (bug connu)",
+    "bug_fixed": "RÉUSSI — le bug connu semble corrigé : retirez la ligne « bug_connu »",
+}
+SHORT = 160  # answer excerpt of a passing step
+LONG = 600  # answer excerpt of a failing step: enough to see why
 
 
 def seconds_fr(seconds: float) -> str:
@@ -48,7 +52,7 @@ def turn_line(turn: Turn) -> str:
 @dataclass
 class Summary:
     results: list[ScenarioResult] = field(default_factory=list)
-    invalid: list[str] = field(default_factory=list)   # error lines of invalid files
+    invalid: list[str] = field(default_factory=list)  # error lines of invalid files
     seconds: float = 0.0
     startup_seconds: float | None = None
     rasa_url: str = ""
@@ -69,7 +73,7 @@ class ConsoleReport:
 
     def __init__(self, out: TextIO, console_url: str | None = None) -> None:
         self.out = out
-        self.console_url = console_url   # the advisors' console, to read a conversation again
+        self.console_url = console_url  # the advisors' console, to read a conversation again
 
     def write(self, line: str = "") -> None:
         print(line, file=self.out, flush=True)
@@ -83,17 +87,21 @@ class ConsoleReport:
         details.append(f"conversation : {result.sender}")
         self.write("  " + " · ".join(details))
         if self.console_url:
-            self.write(f"  à relire dans la console des conseillers : "
-                       f"{self.console_url}/console/conversations/{result.sender}")
+            self.write(
+                f"  à relire dans la console des conseillers : "
+                f"{self.console_url}/console/conversations/{result.sender}"
+            )
         if s.known_bug:
             self.write(f"  ⚠️  bug connu : {s.known_bug}")
         for step in result.steps:
             self.step(step)
         failed = result.failed_step
         where = f" à l'étape {failed.step.number} (ligne {failed.step.line})" if failed else ""
-        self.write(f"  → {MARK[result.status]} {VERDICT[result.status]}"
-                   f"{where if result.status in ('failed', 'known_bug') else ''}"
-                   f" · {seconds_fr(result.seconds)}")
+        self.write(
+            f"  → {MARK[result.status]} {VERDICT[result.status]}"
+            f"{where if result.status in ('failed', 'known_bug') else ''}"
+            f" · {seconds_fr(result.seconds)}"
+        )
         self.write()
 
     def step(self, step: StepResult) -> None:
@@ -131,20 +139,29 @@ class ConsoleReport:
 
     def summary(self, summary: Summary, html_path: Path | None) -> None:
         total = len(summary.results)
-        parts = [f"{summary.count('passed') + summary.count('bug_fixed')} réussi(s)",
-                 f"{summary.failed} en échec"]
+        parts = [
+            f"{summary.count('passed') + summary.count('bug_fixed')} réussi(s)",
+            f"{summary.failed} en échec",
+        ]
         if summary.count("known_bug"):
             parts.append(f"{summary.count('known_bug')} bug(s) connu(s)")
-        self.write(f"Bilan : {total} scénario(s) — {', '.join(parts)} · "
-                   f"{seconds_fr(summary.seconds)}"
-                   + (f" (dont démarrage de l'assistant : {seconds_fr(summary.startup_seconds)})"
-                      if summary.startup_seconds else ""))
+        self.write(
+            f"Bilan : {total} scénario(s) — {', '.join(parts)} · "
+            f"{seconds_fr(summary.seconds)}"
+            + (
+                f" (dont démarrage de l'assistant : {seconds_fr(summary.startup_seconds)})"
+                if summary.startup_seconds
+                else ""
+            )
+        )
         for result in summary.results:
             if result.counts_as_failure and result.failed_step:
                 step = result.failed_step
-                self.write(f"  ❌ {result.scenario.name} — étape {step.step.number} "
-                           f"(ligne {step.step.line}, {display_path(result.scenario.path)}) : "
-                           f"{step.reasons[0] if step.reasons else ''}")
+                self.write(
+                    f"  ❌ {result.scenario.name} — étape {step.step.number} "
+                    f"(ligne {step.step.line}, {display_path(result.scenario.path)}) : "
+                    f"{step.reasons[0] if step.reasons else ''}"
+                )
         if html_path:
             self.write(f"Rapport HTML : {display_path(html_path)}")
 
@@ -184,11 +201,14 @@ def _turn_html(turn: Turn, show_said: bool) -> str:
     parts = [f'<div class="persona">{who}{_e(turn.said)}</div>'] if show_said else []
     for message in turn.answer.messages:
         text = message.get("text")
-        buttons = "".join(f'<span class="button">{_e(b.get("title", ""))}</span>'
-                          for b in message.get("buttons") or [])
+        buttons = "".join(
+            f'<span class="button">{_e(b.get("title", ""))}</span>'
+            for b in message.get("buttons") or []
+        )
         if text or buttons:
-            parts.append(f'<div class="bot">{_e(text or "")}'
-                         f'{"<br>" + buttons if buttons else ""}</div>')
+            parts.append(
+                f'<div class="bot">{_e(text or "")}{"<br>" + buttons if buttons else ""}</div>'
+            )
     if not turn.answer.messages:
         parts.append('<div class="bot"><em>(aucune réponse)</em></div>')
     return "\n".join(parts)
@@ -197,17 +217,25 @@ def _turn_html(turn: Turn, show_said: bool) -> str:
 def _step_html(step: StepResult) -> str:
     number = step.step.number
     if not step.played:
-        return (f'<div class="step skip">– {number}. {_e(step_title(step))} — non jouée '
-                f'(une étape précédente a échoué)</div>')
+        return (
+            f'<div class="step skip">– {number}. {_e(step_title(step))} — non jouée '
+            f"(une étape précédente a échoué)</div>"
+        )
     mark = '<span class="ok mark">✓</span>' if step.passed else '<span class="ko mark">✗</span>'
-    parts = [f'<div class="step"><div>{mark} <strong>{number}.</strong> '
-             f'{_e(step_title(step))} <span class="meta">(ligne {step.step.line})</span></div>']
+    parts = [
+        f'<div class="step"><div>{mark} <strong>{number}.</strong> '
+        f'{_e(step_title(step))} <span class="meta">(ligne {step.step.line})</span></div>'
+    ]
     show_said = step.step.kind != "say"
     parts += [_turn_html(turn, show_said) for turn in step.turns]
     if step.step.kind == "answer_until_recommendation" and not step.turns:
         parts.append('<div class="meta">(la recommandation était déjà présentée)</div>')
-    items = [f'<li class="ok">✓ {_e(c.label)}</li>' if c.ok
-             else f'<li class="ko">✗ {_e(c.label)} — {_e(c.reason)}</li>' for c in step.checks]
+    items = [
+        f'<li class="ok">✓ {_e(c.label)}</li>'
+        if c.ok
+        else f'<li class="ko">✗ {_e(c.label)} — {_e(c.reason)}</li>'
+        for c in step.checks
+    ]
     if step.error:
         items.append(f'<li class="ko">✗ {_e(step.error)}</li>')
     if items:
@@ -224,12 +252,14 @@ def _scenario_html(index: int, result: ScenarioResult) -> str:
     if s.territory:
         meta.append(f"territoire : {s.territory}")
     meta += [f"conversation : {result.sender}", seconds_fr(result.seconds)]
-    parts = [f'<details id="s{index}" class="{result.status}"'
-             f'{" open" if result.status != "passed" else ""}>',
-             f'<summary><h2 style="display:inline"><span class="smark">'
-             f'{HTML_MARK[result.status]}</span> {_e(s.name)}</h2> — '
-             f'{_e(VERDICT[result.status])}{_e(where)}</summary>',
-             f'<div class="meta">{_e(" · ".join(meta))}</div>']
+    parts = [
+        f'<details id="s{index}" class="{result.status}"'
+        f"{' open' if result.status != 'passed' else ''}>",
+        f'<summary><h2 style="display:inline"><span class="smark">'
+        f"{HTML_MARK[result.status]}</span> {_e(s.name)}</h2> — "
+        f"{_e(VERDICT[result.status])}{_e(where)}</summary>",
+        f'<div class="meta">{_e(" · ".join(meta))}</div>',
+    ]
     if s.description:
         parts.append(f"<p>{_e(s.description)}</p>")
     if s.known_bug:
@@ -249,19 +279,24 @@ def html_report(summary: Summary) -> str:
             f"<td>{_e(result.scenario.territory or '—')}</td>"
             f'<td class="{result.status}"><span class="smark">{HTML_MARK[result.status]}</span> '
             f"{_e(VERDICT[result.status])}</td>"
-            f"<td>{_e(reason)}</td><td>{_e(seconds_fr(result.seconds))}</td></tr>")
+            f"<td>{_e(reason)}</td><td>{_e(seconds_fr(result.seconds))}</td></tr>"
+        )
     invalid = ""
     if summary.invalid:
-        invalid = ("<h2>Fichiers invalides</h2><ul>"
-                   + "".join(f'<li class="ko">{_e(line)}</li>' for line in summary.invalid)
-                   + "</ul>")
+        invalid = (
+            "<h2>Fichiers invalides</h2><ul>"
+            + "".join(f'<li class="ko">{_e(line)}</li>' for line in summary.invalid)
+            + "</ul>"
+        )
     total = len(summary.results)
     ok = summary.count("passed") + summary.count("bug_fixed")
     now = datetime.now().strftime("%d/%m/%Y à %H:%M")
     known = summary.count("known_bug")
     counts = f"{summary.failed} en échec" + (f", {known} bug(s) connu(s)" if known else "")
-    header = "<tr><th>Scénario</th><th>Territoire</th><th>Résultat</th><th>Raison</th>" \
+    header = (
+        "<tr><th>Scénario</th><th>Territoire</th><th>Résultat</th><th>Raison</th>"
         "<th>Durée</th></tr>"
+    )
     return f"""<!DOCTYPE html>
 <html lang="fr">
 <head><meta charset="utf-8"><title>Scénarios de conversation — rapport</title>
@@ -282,4 +317,3 @@ en {_e(seconds_fr(summary.seconds))}. {counts}.</p>
 def write_html(summary: Summary, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html_report(summary), encoding="utf-8")
-

@@ -21,13 +21,22 @@ from bot.telegram.settings import ConfigError, TelegramSettings
 
 logger = logging.getLogger("bot.telegram")
 MAX_START_DELAY = 60.0
-QUIET_LOGGERS = ("httpx", "httpcore", "sanic.root", "sanic.access", "sanic.error",
-                 "sanic.server")   # httpx logs URLs, and Telegram's URLs contain the token
+QUIET_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "sanic.root",
+    "sanic.access",
+    "sanic.error",
+    "sanic.server",
+)  # httpx logs URLs, and Telegram's URLs contain the token
 
 
 def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -45,15 +54,18 @@ async def serve(settings: TelegramSettings) -> None:
             await Bridge(settings).run(stop)
             return
         except NetworkError as error:
-            logger.warning("Telegram unreachable at start-up (%s); new attempt in %.0f s",
-                           type(error).__name__, delay)
+            logger.warning(
+                "Telegram unreachable at start-up (%s); new attempt in %.0f s",
+                type(error).__name__,
+                delay,
+            )
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, MAX_START_DELAY)
 
 
 def main() -> int:
-    os.environ.setdefault("PTB_TIMEDELTA", "true")   # PTB's future durations; no warnings
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB's future durations; no warnings
     configure_logging()
     try:
         settings = TelegramSettings.from_env()
@@ -63,8 +75,11 @@ def main() -> int:
     try:
         asyncio.run(serve(settings))
     except InvalidToken:
-        print("Erreur : Telegram refuse le jeton TELEGRAM_BOT_TOKEN. Vérifiez-le auprès de "
-              "@BotFather (commande /token).", file=sys.stderr)
+        print(
+            "Erreur : Telegram refuse le jeton TELEGRAM_BOT_TOKEN. Vérifiez-le auprès de "
+            "@BotFather (commande /token).",
+            file=sys.stderr,
+        )
         return 1
     except TelegramError as error:
         print(f"Erreur : Telegram a refusé la configuration du bot : {error}", file=sys.stderr)

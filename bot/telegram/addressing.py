@@ -36,8 +36,11 @@ def _bot_mentions(message: Message, bot_username: str, bot_id: int) -> list[str]
 
 
 def is_addressed(message: Message, bot_username: str, bot_id: int) -> bool:
-    return (is_private(message) or replies_to_bot(message, bot_id)
-            or bool(_bot_mentions(message, bot_username, bot_id)))
+    return (
+        is_private(message)
+        or replies_to_bot(message, bot_id)
+        or bool(_bot_mentions(message, bot_username, bot_id))
+    )
 
 
 def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:

@@ -22,7 +22,7 @@ from bot.telegram.webhook import WebhookServer
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]   # no edits, channels, inline…
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # no edits, channels, inline…
 
 
 class Bridge:
@@ -34,17 +34,20 @@ class Bridge:
         callbacks = CallbackMap(self.state)
         callbacks.purge()
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
-        builder = (Application.builder()
-                   .token(settings.token)
-                   .base_url(settings.bot_api_url)
-                   .base_file_url(settings.file_api_url)
-                   .request(FloodAwareRequest())
-                   .concurrent_updates(PerChatUpdateProcessor()))
+        builder = (
+            Application.builder()
+            .token(settings.token)
+            .base_url(settings.bot_api_url)
+            .base_file_url(settings.file_api_url)
+            .request(FloodAwareRequest())
+            .concurrent_updates(PerChatUpdateProcessor())
+        )
         if settings.mode == "webhook":
             builder = builder.updater(None)
         self.application = builder.build()
-        self.relay = Relay(self.application.bot, self.rasa, PendingQueue(self.state), callbacks,
-                           settings.retry)
+        self.relay = Relay(
+            self.application.bot, self.rasa, PendingQueue(self.state), callbacks, settings.retry
+        )
         Handlers(self.relay, settings.territory).install(self.application)
         self.ready = asyncio.Event()
 
@@ -53,24 +56,34 @@ class Bridge:
         settings = self.settings
         webhook: WebhookServer | None = None
         try:
-            async with self.application:   # getMe: fails here on a wrong token
+            async with self.application:  # getMe: fails here on a wrong token
                 await self.application.bot.set_my_commands(bot_commands())
                 retries = asyncio.create_task(self.relay.run_retries(), name="telegram-retries")
                 await self.application.start()
                 try:
                     if settings.mode == "webhook":
-                        webhook = WebhookServer(self.application, settings.webhook_secret,
-                                                settings.webhook_path, settings.webhook_listen,
-                                                settings.webhook_port)
+                        webhook = WebhookServer(
+                            self.application,
+                            settings.webhook_secret,
+                            settings.webhook_path,
+                            settings.webhook_listen,
+                            settings.webhook_port,
+                        )
                         await webhook.start()
                         await self.application.bot.set_webhook(
-                            settings.webhook_url, secret_token=settings.webhook_secret,
-                            allowed_updates=ALLOWED_UPDATES)
+                            settings.webhook_url,
+                            secret_token=settings.webhook_secret,
+                            allowed_updates=ALLOWED_UPDATES,
+                        )
                     else:
                         await self.application.updater.start_polling(
-                            timeout=int(settings.poll_timeout), allowed_updates=ALLOWED_UPDATES)
-                    logger.info("Telegram bridge ready (%s mode, bot @%s)",
-                                settings.mode, self.application.bot.username)
+                            timeout=int(settings.poll_timeout), allowed_updates=ALLOWED_UPDATES
+                        )
+                    logger.info(
+                        "Telegram bridge ready (%s mode, bot @%s)",
+                        settings.mode,
+                        self.application.bot.username,
+                    )
                     self.ready.set()
                     await stop.wait()
                     logger.info("Telegram bridge stopping")

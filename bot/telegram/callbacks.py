@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
-KEEP_SECONDS = 30 * 24 * 3600   # keyboards older than this are forgotten
+KEEP_SECONDS = 30 * 24 * 3600  # keyboards older than this are forgotten
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Choice:
 
 
 def new_id() -> str:
-    return secrets.token_urlsafe(8)   # 11 characters of [A-Za-z0-9_-]
+    return secrets.token_urlsafe(8)  # 11 characters of [A-Za-z0-9_-]
 
 
 class CallbackMap:
@@ -40,15 +40,19 @@ class CallbackMap:
         self._db.executemany(
             "INSERT INTO callbacks (id, keyboard, chat_id, title, payload, created)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [(cid, keyboard, chat_id, title, payload, now)
-             for cid, (title, payload) in zip(ids, buttons)])
+            [
+                (cid, keyboard, chat_id, title, payload, now)
+                for cid, (title, payload) in zip(ids, buttons)
+            ],
+        )
         return ids
 
     def resolve(self, chat_id: int, callback_id: str) -> Choice | None:
         """The choice behind an id pressed in this chat; None if forgotten or of another chat."""
         row = self._db.execute(
             "SELECT title, payload, keyboard, used FROM callbacks WHERE id = ? AND chat_id = ?",
-            (callback_id, chat_id)).fetchone()
+            (callback_id, chat_id),
+        ).fetchone()
         if row is None:
             return None
         return Choice(row["title"], row["payload"], row["keyboard"], bool(row["used"]))
@@ -61,6 +65,7 @@ class CallbackMap:
         self._db.execute("DELETE FROM callbacks WHERE chat_id = ?", (chat_id,))
 
     def purge(self, older_than: float = KEEP_SECONDS) -> int:
-        cursor = self._db.execute("DELETE FROM callbacks WHERE created < ?",
-                                  (time.time() - older_than,))
+        cursor = self._db.execute(
+            "DELETE FROM callbacks WHERE created < ?", (time.time() - older_than,)
+        )
         return cursor.rowcount

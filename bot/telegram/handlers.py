@@ -11,8 +11,14 @@ from typing import Any
 
 from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, ContextTypes,
-                          MessageHandler, filters)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.telegram import texts
 from bot.telegram.addressing import addressed_text, is_addressed
@@ -21,19 +27,42 @@ from bot.telegram.relay import Relay
 logger = logging.getLogger(__name__)
 
 # Commands that are intents for Rasa (the payload Rasa receives).
-RASA_COMMANDS = {"recommencer": "/recommencer", "contact": "/demander_contact",
-                 "supprimer": "/supprimer_donnees"}
+RASA_COMMANDS = {
+    "recommencer": "/recommencer",
+    "contact": "/demander_contact",
+    "supprimer": "/supprimer_donnees",
+}
 ERASE_COMMAND = "supprimer"
-CHOICE_TOAST_MAX = 200   # answerCallbackQuery's text limit
+CHOICE_TOAST_MAX = 200  # answerCallbackQuery's text limit
 
 # Kinds of message the assistant cannot read, checked in this order (an animation is also a
 # document, so it comes first); anything else non-textual is "other".
-NON_TEXT_KINDS = ("animation", "sticker", "photo", "voice", "audio", "video_note", "video",
-                  "document", "contact")
-NON_TEXT = (filters.ANIMATION | filters.Sticker.ALL | filters.PHOTO | filters.VOICE
-            | filters.AUDIO | filters.VIDEO_NOTE | filters.VIDEO | filters.Document.ALL
-            | filters.CONTACT | filters.POLL | filters.Dice.ALL | filters.GAME)
-NEW_MESSAGES = filters.UpdateType.MESSAGE   # edits are not new answers: ignored
+NON_TEXT_KINDS = (
+    "animation",
+    "sticker",
+    "photo",
+    "voice",
+    "audio",
+    "video_note",
+    "video",
+    "document",
+    "contact",
+)
+NON_TEXT = (
+    filters.ANIMATION
+    | filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO_NOTE
+    | filters.VIDEO
+    | filters.Document.ALL
+    | filters.CONTACT
+    | filters.POLL
+    | filters.Dice.ALL
+    | filters.GAME
+)
+NEW_MESSAGES = filters.UpdateType.MESSAGE  # edits are not new answers: ignored
 
 
 def bot_commands() -> list[BotCommand]:
@@ -66,13 +95,18 @@ class Handlers:
         application.add_handler(CommandHandler("start", self.start))
         application.add_handler(CommandHandler(["aide", "help"], self.help))
         application.add_handler(CommandHandler(list(RASA_COMMANDS), self.rasa_command))
-        application.add_handler(MessageHandler(
-            NEW_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, self.unknown_command))
-        application.add_handler(MessageHandler(
-            NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, self.text))
+        application.add_handler(
+            MessageHandler(
+                NEW_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, self.unknown_command
+            )
+        )
+        application.add_handler(
+            MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, self.text)
+        )
         application.add_handler(CallbackQueryHandler(self.choice))
-        application.add_handler(MessageHandler(
-            NEW_MESSAGES & (filters.LOCATION | filters.VENUE), self.location))
+        application.add_handler(
+            MessageHandler(NEW_MESSAGES & (filters.LOCATION | filters.VENUE), self.location)
+        )
         application.add_handler(MessageHandler(NEW_MESSAGES & NON_TEXT, self.not_text))
         application.add_error_handler(self.error)
 
@@ -91,9 +125,12 @@ class Handlers:
         command = command.lower()
         logger.info("command %s", command)
         # /supprimer also erases what the bridge keeps; Rasa's action resets the profile.
-        await self.relay.submit(update.effective_chat.id, RASA_COMMANDS[command],
-                                metadata(update, self.territory),
-                                forget_first=command == ERASE_COMMAND)
+        await self.relay.submit(
+            update.effective_chat.id,
+            RASA_COMMANDS[command],
+            metadata(update, self.territory),
+            forget_first=command == ERASE_COMMAND,
+        )
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.relay.say(update.effective_chat.id, texts.UNKNOWN_COMMAND)
@@ -104,10 +141,10 @@ class Handlers:
         message = update.effective_message
         text = addressed_text(message, context.bot.username, context.bot.id)
         if text is None:
-            return   # a group message for somebody else
+            return  # a group message for somebody else
         logger.info("text message")
         if not text:
-            await self.relay.say(message.chat_id, texts.HELP)   # just "@bot"
+            await self.relay.say(message.chat_id, texts.HELP)  # just "@bot"
             return
         await self.relay.submit(message.chat_id, text, metadata(update, self.territory))
 
@@ -152,7 +189,7 @@ class Handlers:
     async def _answer(self, query: CallbackQuery, text: str) -> None:
         try:
             await query.answer(text[:CHOICE_TOAST_MAX])
-        except TelegramError as error:   # e.g. "query is too old" after a long outage
+        except TelegramError as error:  # e.g. "query is too old" after a long outage
             logger.warning("answering a button press failed: %s", type(error).__name__)
 
     async def _remove_keyboard(self, query: CallbackQuery) -> None:
@@ -161,12 +198,14 @@ class Handlers:
             return
         try:
             await query.get_bot().edit_message_reply_markup(
-                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None)
+                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+            )
         except TelegramError as error:
             logger.warning("removing a keyboard failed: %s", type(error).__name__)
 
     # --- errors -----------------------------------------------------------------------------
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        logger.error("handling an update failed: %s", type(context.error).__name__,
-                     exc_info=context.error)
+        logger.error(
+            "handling an update failed: %s", type(context.error).__name__, exc_info=context.error
+        )

@@ -50,7 +50,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # first thing each task waits for: updates of one chat keep their order.
         chat = update.effective_chat if isinstance(update, Update) else None
         async with self._chats.hold(chat.id if chat else id(update)):
-            async with self._semaphore:   # the base class's bound on concurrency
+            async with self._semaphore:  # the base class's bound on concurrency
                 await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:

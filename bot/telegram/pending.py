@@ -30,20 +30,30 @@ class PendingQueue:
     def push(self, chat_id: int, text: str, metadata: dict[str, Any]) -> int:
         cursor = self._db.execute(
             "INSERT INTO pending (chat_id, text, metadata, created) VALUES (?, ?, ?, ?)",
-            (chat_id, text, json.dumps(metadata, ensure_ascii=False), time.time()))
+            (chat_id, text, json.dumps(metadata, ensure_ascii=False), time.time()),
+        )
         return int(cursor.lastrowid or 0)
 
     def first(self, chat_id: int) -> PendingMessage | None:
         row = self._db.execute(
-            "SELECT * FROM pending WHERE chat_id = ? ORDER BY id LIMIT 1", (chat_id,)).fetchone()
+            "SELECT * FROM pending WHERE chat_id = ? ORDER BY id LIMIT 1", (chat_id,)
+        ).fetchone()
         if row is None:
             return None
-        return PendingMessage(row["id"], row["chat_id"], row["text"], json.loads(row["metadata"]),
-                              row["created"], row["attempts"])
+        return PendingMessage(
+            row["id"],
+            row["chat_id"],
+            row["text"],
+            json.loads(row["metadata"]),
+            row["created"],
+            row["attempts"],
+        )
 
     def contains(self, message_id: int) -> bool:
-        return self._db.execute("SELECT 1 FROM pending WHERE id = ?",
-                                (message_id,)).fetchone() is not None
+        return (
+            self._db.execute("SELECT 1 FROM pending WHERE id = ?", (message_id,)).fetchone()
+            is not None
+        )
 
     def failed(self, message_id: int) -> None:
         self._db.execute("UPDATE pending SET attempts = attempts + 1 WHERE id = ?", (message_id,))
@@ -54,7 +64,8 @@ class PendingQueue:
     def chats(self) -> list[int]:
         """Chats with messages waiting, the one waiting longest first."""
         rows = self._db.execute(
-            "SELECT chat_id, MIN(id) AS oldest FROM pending GROUP BY chat_id ORDER BY oldest")
+            "SELECT chat_id, MIN(id) AS oldest FROM pending GROUP BY chat_id ORDER BY oldest"
+        )
         return [row["chat_id"] for row in rows]
 
     def count(self) -> int:

@@ -29,8 +29,12 @@ class RasaClient:
 
     async def send(self, chat_id: int, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """Hand one user message to Rasa; return the assistant's answers (REST format)."""
-        body = {"sender": sender_id(chat_id), "message": text,
-                "input_channel": INPUT_CHANNEL, "metadata": metadata}
+        body = {
+            "sender": sender_id(chat_id),
+            "message": text,
+            "input_channel": INPUT_CHANNEL,
+            "metadata": metadata,
+        }
         try:
             response = await self._client.post(self._url, json=body)
         except httpx.HTTPError as error:

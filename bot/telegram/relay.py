@@ -29,13 +29,19 @@ from bot.telegram.rendering import Button, escape, plan, row_width
 from bot.telegram.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)   # answers hold several links: keep them compact
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers hold several links: keep them compact
 
 
 class Relay:
-    def __init__(self, bot: Bot, rasa: RasaClient, pending: PendingQueue,
-                 callbacks: CallbackMap, policy: RetryPolicy = RetryPolicy(),
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        rasa: RasaClient,
+        pending: PendingQueue,
+        callbacks: CallbackMap,
+        policy: RetryPolicy = RetryPolicy(),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.bot = bot
         self.rasa = rasa
         self.pending = pending
@@ -43,14 +49,15 @@ class Relay:
         self.policy = policy
         self._clock = clock
         self._chats = ChatLocks()
-        self._waiting = asyncio.Event()      # set while messages wait for Rasa
+        self._waiting = asyncio.Event()  # set while messages wait for Rasa
         if pending.count():
-            self._waiting.set()              # left over from the previous run
+            self._waiting.set()  # left over from the previous run
 
     # --- towards Rasa ---------------------------------------------------------------------
 
-    async def submit(self, chat_id: int, text: str, metadata: dict[str, Any],
-                     forget_first: bool = False) -> None:
+    async def submit(
+        self, chat_id: int, text: str, metadata: dict[str, Any], forget_first: bool = False
+    ) -> None:
         """Hand a user message to Rasa (after any older waiting one) and send the answers.
 
         With `forget_first`, what the bridge keeps about the chat (older waiting messages,
@@ -78,8 +85,9 @@ class Relay:
             except RasaUnavailable as error:
                 self.pending.failed(message.id)
                 self._waiting.set()
-                logger.warning("Rasa unavailable (%s); %d message(s) waiting",
-                               error, self.pending.count())
+                logger.warning(
+                    "Rasa unavailable (%s); %d message(s) waiting", error, self.pending.count()
+                )
                 return False
             except RasaRejected as error:
                 self.pending.remove(message.id)
@@ -98,7 +106,7 @@ class Relay:
         for chat_id in self.pending.chats():
             async with self._chats.hold(chat_id):
                 if not await self._flush(chat_id):
-                    return False    # Rasa is down for everybody: wait before the next chat
+                    return False  # Rasa is down for everybody: wait before the next chat
         return True
 
     async def run_retries(self) -> None:
@@ -109,7 +117,7 @@ class Relay:
             await asyncio.sleep(delay)
             try:
                 delivered = await self.retry_pending()
-            except Exception:   # never let the retry task die: log and try again later
+            except Exception:  # never let the retry task die: log and try again later
                 logger.exception("retrying waiting messages failed")
                 delivered = False
             if delivered:
@@ -137,18 +145,27 @@ class Relay:
     def _keyboard(self, chat_id: int, buttons: list[Button]) -> InlineKeyboardMarkup:
         choices = [b for b in buttons if not b.is_link]
         ids = iter(self.callbacks.register(chat_id, [(b.title, b.payload) for b in choices]))
-        keys = [InlineKeyboardButton(b.title, url=b.payload) if b.is_link
-                else InlineKeyboardButton(b.title, callback_data=next(ids)) for b in buttons]
+        keys = [
+            InlineKeyboardButton(b.title, url=b.payload)
+            if b.is_link
+            else InlineKeyboardButton(b.title, callback_data=next(ids))
+            for b in buttons
+        ]
         width = row_width(buttons)
-        return InlineKeyboardMarkup([keys[i:i + width] for i in range(0, len(keys), width)])
+        return InlineKeyboardMarkup([keys[i : i + width] for i in range(0, len(keys), width)])
 
-    async def say(self, chat_id: int, html_text: str,
-                  markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    async def say(
+        self, chat_id: int, html_text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> Message | None:
         """Send one message (Telegram HTML). A refusal (bot blocked…) is logged, not raised."""
         try:
-            return await self.bot.send_message(chat_id, html_text, parse_mode=ParseMode.HTML,
-                                               reply_markup=markup,
-                                               link_preview_options=NO_PREVIEW)
+            return await self.bot.send_message(
+                chat_id,
+                html_text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
         except TelegramError as error:
             logger.warning("sending a message failed: %s", type(error).__name__)
             return None

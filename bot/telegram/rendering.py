@@ -13,8 +13,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_MESSAGE_LENGTH = 4096    # Telegram's limit, in UTF-16 code units after entity parsing
-SHORT_TITLE = 15             # buttons with titles this short go two per row
+MAX_MESSAGE_LENGTH = 4096  # Telegram's limit, in UTF-16 code units after entity parsing
+SHORT_TITLE = 15  # buttons with titles this short go two per row
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
             if cut > 0:
                 break
         if cut <= 0:
-            cut = end   # one unbroken word longer than a message
+            cut = end  # one unbroken word longer than a message
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:
@@ -73,14 +73,17 @@ def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
 
 
 def _buttons_of(answer: dict[str, Any]) -> list[Button]:
-    return [Button(str(b.get("title") or b.get("payload")), str(b["payload"]))
-            for b in answer.get("buttons") or [] if isinstance(b, dict) and b.get("payload")]
+    return [
+        Button(str(b.get("title") or b.get("payload")), str(b["payload"]))
+        for b in answer.get("buttons") or []
+        if isinstance(b, dict) and b.get("payload")
+    ]
 
 
 def _text_of(answer: dict[str, Any]) -> str:
     parts = [str(answer["text"])] if answer.get("text") else []
     if answer.get("image"):
-        parts.append(str(answer["image"]))   # a link: Telegram shows a preview
+        parts.append(str(answer["image"]))  # a link: Telegram shows a preview
     return "\n".join(parts)
 
 
@@ -101,7 +104,7 @@ def plan(answers: list[dict[str, Any]], limit: int = MAX_MESSAGE_LENGTH) -> list
     for group in groups:
         pieces = split_text(group.text, limit) or [""]
         messages += [Outgoing(piece) for piece in pieces[:-1]]
-        messages.append(Outgoing(pieces[-1], group.buttons))   # the keyboard goes last
+        messages.append(Outgoing(pieces[-1], group.buttons))  # the keyboard goes last
     return [m for m in messages if m.text or m.buttons]
 
 

@@ -23,7 +23,7 @@ MAX_RETRIES = 3
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():   # the attribute's type changes in a future PTB version
+    with warnings.catch_warnings():  # the attribute's type changes in a future PTB version
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = error.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

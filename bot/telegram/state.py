@@ -38,7 +38,7 @@ def open_state(path: Path | str) -> sqlite3.Connection:
     """Open (creating if needed) the state file; ":memory:" gives a throw-away state."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(str(path), isolation_level=None)   # autocommit
+    connection = sqlite3.connect(str(path), isolation_level=None)  # autocommit
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode=WAL")
     connection.executescript(SCHEMA)

@@ -45,8 +45,10 @@ COMMANDS = {
     "supprimer": "Effacer les informations de votre profil",
 }
 
-UNKNOWN_COMMAND = ("Je ne connais pas cette commande. Tapez /aide pour voir les commandes "
-                   "disponibles, ou écrivez-moi simplement votre question.")
+UNKNOWN_COMMAND = (
+    "Je ne connais pas cette commande. Tapez /aide pour voir les commandes "
+    "disponibles, ou écrivez-moi simplement votre question."
+)
 
 UNAVAILABLE = (
     "Le service est momentanément indisponible. Votre message est bien conservé : je vous "
@@ -57,7 +59,7 @@ EXPIRED = (
     "Je n'ai pas pu traiter à temps le message que vous m'avez envoyé pendant l'interruption "
     "du service. Pouvez-vous me le renvoyer ?"
 )
-REJECTED = ("Je n'ai pas pu traiter ce message. Pouvez-vous le reformuler, ou taper /aide ?")
+REJECTED = "Je n'ai pas pu traiter ce message. Pouvez-vous le reformuler, ou taper /aide ?"
 
 CHOICE_TAKEN = "Votre choix : {title}"
 CHOICE_ALREADY_TAKEN = "Ce choix a déjà été pris en compte."

@@ -21,8 +21,8 @@ from telegram.ext import Application
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_BODY = 1_000_000   # bytes; an update is a few kilobytes
-_app_numbers = itertools.count(1)   # Sanic wants a distinct name for each app in a process
+MAX_BODY = 1_000_000  # bytes; an update is a few kilobytes
+_app_numbers = itertools.count(1)  # Sanic wants a distinct name for each app in a process
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -30,8 +30,9 @@ def secret_matches(given: str | None, expected: str) -> bool:
 
 
 class WebhookServer:
-    def __init__(self, application: Application, secret: str, path: str, host: str,
-                 port: int) -> None:
+    def __init__(
+        self, application: Application, secret: str, path: str, host: str, port: int
+    ) -> None:
         if not secret:
             raise ValueError("a webhook needs a secret token")
         self.application = application
@@ -39,7 +40,7 @@ class WebhookServer:
         self.host, self.port = host, port
         self.app = Sanic(f"qp_telegram_webhook_{next(_app_numbers)}", configure_logging=False)
         self.app.config.REQUEST_MAX_SIZE = MAX_BODY
-        self.app.config.TOUCHUP = False   # its code rewriting breaks a second app in a process
+        self.app.config.TOUCHUP = False  # its code rewriting breaks a second app in a process
         self.app.add_route(self.receive, path, methods=["POST"])
         self._server: AsyncioServer | None = None
 
@@ -57,7 +58,8 @@ class WebhookServer:
 
     async def start(self) -> None:
         self._server = await self.app.create_server(
-            host=self.host, port=self.port, return_asyncio_server=True, access_log=False)
+            host=self.host, port=self.port, return_asyncio_server=True, access_log=False
+        )
         if self._server is None:
             raise RuntimeError(f"cannot listen on {self.host}:{self.port}")
         await self._server.startup()

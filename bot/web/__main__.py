@@ -21,8 +21,14 @@ def main() -> None:
         settings = dataclasses.replace(settings, port=args.port)
     if args.rasa_url:
         settings = dataclasses.replace(settings, rasa_url=args.rasa_url.rstrip("/"))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", access_log=False, server_header=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        server_header=False,
+    )
 
 
 if __name__ == "__main__":

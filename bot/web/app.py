@@ -31,15 +31,17 @@ class WidgetFiles(StaticFiles):
         return response
 
 
-def create_app(settings: WebSettings | None = None,
-               console: ConsoleSettings | None = None) -> Starlette:
+def create_app(
+    settings: WebSettings | None = None, console: ConsoleSettings | None = None
+) -> Starlette:
     settings = settings or WebSettings()
     demo_html = render_demo(settings)
     csp = page_csp(settings)
 
     async def demo(request: Request) -> Response:
-        return HTMLResponse(demo_html, headers={"Content-Security-Policy": csp,
-                                                "Cache-Control": "no-cache"})
+        return HTMLResponse(
+            demo_html, headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"}
+        )
 
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -55,7 +57,11 @@ def create_app(settings: WebSettings | None = None,
             Middleware(CommonHeaders),
             # Module scripts and stylesheets of the widget are fetched with CORS by the
             # websites that embed it: only the allowed ones get the header.
-            Middleware(CORSMiddleware, allow_origins=list(settings.origins),
-                       allow_methods=["GET"], allow_headers=[]),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.origins),
+                allow_methods=["GET"],
+                allow_headers=[],
+            ),
         ],
     )

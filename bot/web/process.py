@@ -61,8 +61,13 @@ class WebServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(
-                web_command(), cwd=PROJECT_DIR, env={**os.environ, **web_env(self.settings)},
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                web_command(),
+                cwd=PROJECT_DIR,
+                env={**os.environ, **web_env(self.settings)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             wait_healthy(f"{self.url}/health", self.process)
         except BaseException:

@@ -17,20 +17,22 @@ COMMON_HEADERS = {
 def page_csp(settings: WebSettings) -> str:
     """The policy of our own pages: nothing inline, nothing from elsewhere but the Rasa server
     (socket.io over WebSocket); Trusted Types forbid any string-to-HTML sink."""
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "font-src 'self'",
-        f"connect-src 'self' {settings.rasa_url} {settings.rasa_websocket_url}",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "require-trusted-types-for 'script'",
-        "trusted-types 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            "font-src 'self'",
+            f"connect-src 'self' {settings.rasa_url} {settings.rasa_websocket_url}",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "require-trusted-types-for 'script'",
+            "trusted-types 'none'",
+        ]
+    )
 
 
 class CommonHeaders:
@@ -47,9 +49,11 @@ class CommonHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name.lower().encode(), value.encode())
-                         for name, value in COMMON_HEADERS.items()
-                         if name.lower().encode() not in present]
+                extra = [
+                    (name.lower().encode(), value.encode())
+                    for name, value in COMMON_HEADERS.items()
+                    if name.lower().encode() not in present
+                ]
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 

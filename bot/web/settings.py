@@ -26,13 +26,17 @@ class WebSettings:
     host: str = field(default_factory=lambda: os.environ.get("QP_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("WEB_PORT", "8080")))
     # The Rasa server as the visitor's browser reaches it (socket.io), not as we do.
-    rasa_url: str = field(default_factory=lambda: (
-        os.environ.get("QP_WEB_RASA_URL") or _default_rasa_url()).rstrip("/"))
+    rasa_url: str = field(
+        default_factory=lambda: (os.environ.get("QP_WEB_RASA_URL") or _default_rasa_url()).rstrip(
+            "/"
+        )
+    )
     # Websites allowed to embed the widget (besides this server's own demo page).
     origins: tuple[str, ...] = field(default_factory=_env_origins)
     # The pilot territory the demo website preselects (an id of catalog/data/territories.yml).
-    demo_territory: str = field(default_factory=lambda: os.environ.get(
-        "QP_WEB_DEMO_TERRITORY", "roubaix"))
+    demo_territory: str = field(
+        default_factory=lambda: os.environ.get("QP_WEB_DEMO_TERRITORY", "roubaix")
+    )
 
     @property
     def own_origins(self) -> tuple[str, ...]:

@@ -43,12 +43,19 @@ NATIONAL = {"france", "europe"}
 METROPOLITAN = {"france metropolitaine", "metropole"}
 # Aid type -> our type; when an aid has several, the first of TYPE_PREFERENCE wins.
 AID_TYPES = {
-    "grant": "subvention", "subvention": "subvention",
-    "loan": "pret", "pret": "pret",
-    "recoverable advance": "pret", "avance recuperable": "pret",
-    "tax credit": "exoneration_fiscale", "credit d impot": "exoneration_fiscale",
-    "technical": "accompagnement", "financial": "accompagnement", "legal": "accompagnement",
-    "other": "accompagnement", "autre aide": "accompagnement",
+    "grant": "subvention",
+    "subvention": "subvention",
+    "loan": "pret",
+    "pret": "pret",
+    "recoverable advance": "pret",
+    "avance recuperable": "pret",
+    "tax credit": "exoneration_fiscale",
+    "credit d impot": "exoneration_fiscale",
+    "technical": "accompagnement",
+    "financial": "accompagnement",
+    "legal": "accompagnement",
+    "other": "accompagnement",
+    "autre aide": "accompagnement",
 }
 TYPE_PREFERENCE = ("subvention", "pret", "exoneration_fiscale", "accompagnement")
 MONEY_TYPES = {"subvention", "pret", "exoneration_fiscale"}
@@ -59,8 +66,17 @@ NEED_WORDS = {
     "local": ("immobilier", "foncier", "locaux", "local commercial"),
     "formation": ("formation", "apprentissage", "competences"),
     "numerique": ("numerique", "digital", "informatique", "cybersecurite", "donnees"),
-    "transition_ecologique": ("ecolog", "energ", "environnement", "climat", "dechet",
-                              "biodiversite", "economie circulaire", "decarbon", "renovation"),
+    "transition_ecologique": (
+        "ecolog",
+        "energ",
+        "environnement",
+        "climat",
+        "dechet",
+        "biodiversite",
+        "economie circulaire",
+        "decarbon",
+        "renovation",
+    ),
     "recrutement": ("emploi", "recrutement", "insertion professionnelle"),
 }
 TRANSITION_NEEDS = {"numerique", "transition_ecologique"}
@@ -79,24 +95,37 @@ class ImportReport:
     imported: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)       # (record, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (record, reason)
     ignored_curated: list[str] = field(default_factory=list)
     invalid: list[tuple[str, list[str]]] = field(default_factory=list)  # (id, messages)
 
     def counts(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in
-                ("imported", "updated", "unchanged", "skipped", "ignored_curated", "invalid")}
+        return {
+            name: len(getattr(self, name))
+            for name in (
+                "imported",
+                "updated",
+                "unchanged",
+                "skipped",
+                "ignored_curated",
+                "invalid",
+            )
+        }
 
     def summary(self) -> str:
         """One French line, e.g. for `qp catalog import`."""
         c = self.counts()
-        parts = [_plural(c["imported"], "aide importée", "aides importées"),
-                 _plural(c["updated"], "mise à jour", "mises à jour")]
+        parts = [
+            _plural(c["imported"], "aide importée", "aides importées"),
+            _plural(c["updated"], "mise à jour", "mises à jour"),
+        ]
         if c["unchanged"]:
             parts.append(_plural(c["unchanged"], "inchangée", "inchangées"))
         if c["skipped"]:
-            parts.append(_plural(c["skipped"], "ignorée", "ignorées")
-                         + " (hors entreprises ou hors territoire)")
+            parts.append(
+                _plural(c["skipped"], "ignorée", "ignorées")
+                + " (hors entreprises ou hors territoire)"
+            )
         if c["ignored_curated"]:
             parts.append(f"{c['ignored_curated']} déjà dans le catalogue (fiche relue conservée)")
         if c["invalid"]:
@@ -110,8 +139,10 @@ def _plural(count: int, one: str, many: str) -> str:
 
 # --- mapping -------------------------------------------------------------------------------
 
-def map_aid(record: dict, regions: Iterable[dict] | None = None,
-            today: date | None = None) -> dict | None:
+
+def map_aid(
+    record: dict, regions: Iterable[dict] | None = None, today: date | None = None
+) -> dict | None:
     """Our aid record for one Aides-territoires aid, or None when it is skipped."""
     try:
         return _map(record, list(regions) if regions is not None else _file_regions(), today)
@@ -135,8 +166,11 @@ def _map(record: dict, regions: list[dict], today: date | None) -> dict:
     closed = deadline is not None and deadline < today
     description = _plain(record.get("description"))
     eligibility = _plain(record.get("eligibility"))
-    checks = [f"Conditions indiquées par Aides-territoires : "
-              f"{_shorten(eligibility, CHECK_LENGTH)}"] if eligibility else []
+    checks = (
+        [f"Conditions indiquées par Aides-territoires : {_shorten(eligibility, CHECK_LENGTH)}"]
+        if eligibility
+        else []
+    )
     aid: dict[str, Any] = {
         "id": (ID_PREFIX + slug)[:100].rstrip("-"),
         "name": _shorten(_plain(record.get("name")) or _plain(record.get("short_title")), 300),
@@ -144,8 +178,10 @@ def _map(record: dict, regions: list[dict], today: date | None) -> dict:
         "provider": _shorten(_first(record.get("financers")) or "Aides-territoires", 300),
         "operator": _shorten(_first(record.get("instructors")), 300) or None,
         "type": aid_type,
-        "summary": _shorten(description or _plain(record.get("short_title"))
-                            or _plain(record.get("name")), SUMMARY_LENGTH),
+        "summary": _shorten(
+            description or _plain(record.get("short_title")) or _plain(record.get("name")),
+            SUMMARY_LENGTH,
+        ),
         "amount": _amount(record),
         "qpv_specific": False,
         "needs": needs,
@@ -154,8 +190,7 @@ def _map(record: dict, regions: list[dict], today: date | None) -> dict:
         "status": "closed" if closed else "open",
         "valid_from": start,
         "valid_until": deadline,
-        "url": (_link(record.get("origin_url")) or _link(record.get("application_url"))
-                or page),
+        "url": (_link(record.get("origin_url")) or _link(record.get("application_url")) or page),
         "sources": [page],
         "confidence": "secondary",
         "last_checked": _day(record.get("date_updated")) or today,
@@ -175,11 +210,15 @@ def _scope(perimeter: Any, regions: list[dict]) -> list[str]:
         raise Skipped("périmètre non précisé")
     if key in NATIONAL:
         return []
-    if key in METROPOLITAN:   # every region but the overseas ones (departments 97x)
-        return [r["id"] for r in regions
-                if not any(str(d).startswith("97") for d in r.get("departments") or [])]
-    by_name = {_key(r["name"]): r["id"] for r in regions} | {_key(r["id"]): r["id"]
-                                                            for r in regions}
+    if key in METROPOLITAN:  # every region but the overseas ones (departments 97x)
+        return [
+            r["id"]
+            for r in regions
+            if not any(str(d).startswith("97") for d in r.get("departments") or [])
+        ]
+    by_name = {_key(r["name"]): r["id"] for r in regions} | {
+        _key(r["id"]): r["id"] for r in regions
+    }
     if key in by_name:
         return [by_name[key]]
     raise Skipped(f"territoire non couvert : {name}")
@@ -189,8 +228,9 @@ def _type(aid_types: list[Any]) -> str:
     found = set()
     for value in aid_types:
         key = _key(_name(value))
-        mapped = AID_TYPES.get(key) or ("accompagnement" if "engineering" in key
-                                        or "ingenierie" in key else None)
+        mapped = AID_TYPES.get(key) or (
+            "accompagnement" if "engineering" in key or "ingenierie" in key else None
+        )
         if mapped:
             found.add(mapped)
     return next((t for t in TYPE_PREFERENCE if t in found), "accompagnement")
@@ -198,8 +238,11 @@ def _type(aid_types: list[Any]) -> str:
 
 def _needs(categories: list[Any], aid_type: str) -> list[str]:
     text = " ".join(_key(_name(c)) for c in categories)
-    needs = {need for need, words in NEED_WORDS.items()
-             if any(re.search(rf"\b{word}", text) for word in words)}
+    needs = {
+        need
+        for need, words in NEED_WORDS.items()
+        if any(re.search(rf"\b{word}", text) for word in words)
+    }
     needs.add("financement" if aid_type in MONEY_TYPES else "accompagnement")
     return [need for need in ENUMS["besoins"] if need in needs] or ["financement"]
 
@@ -218,14 +261,14 @@ def _amount(record: dict) -> dict[str, Any]:
         parts.append(f"Subvention de {low:g} à {high:g} % des dépenses")
     elif low or high:
         rate = high or low
-        prefix = "jusqu'à " if high and not low else ("d'au moins " if low and not high
-                                                      else "de ")
+        prefix = "jusqu'à " if high and not low else ("d'au moins " if low and not high else "de ")
         parts.append(f"Subvention {prefix}{rate:g} % des dépenses")
     top = max((v for v in (loan, advance) if v), default=None)
     return {"text": " ; ".join(parts) or NO_AMOUNT, "min": None, "max": top}
 
 
 # --- small text helpers --------------------------------------------------------------------
+
 
 def _key(value: str) -> str:
     """Lowercase ASCII words separated by one space: "Hauts-de-France" -> "hauts de france"."""
@@ -258,7 +301,7 @@ def _plain(value: Any) -> str:
 def _shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    return text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-–") + "…"
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-–") + "…"
 
 
 def _day(value: Any) -> date | None:
@@ -305,24 +348,30 @@ def _file_regions() -> list[dict]:
 
 # --- reading and storing -------------------------------------------------------------------
 
+
 def read_export(path: Path) -> list[Any]:
     """The aids of an export: a JSON list, or an API page {"results"|"hydra:member": [...]}."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        reason = {FileNotFoundError: "fichier introuvable", PermissionError: "accès refusé",
-                  IsADirectoryError: "c'est un dossier",
-                  UnicodeDecodeError: "le fichier n'est pas en UTF-8"}.get(
-            type(error), getattr(error, "strerror", None) or str(error))
+        reason = {
+            FileNotFoundError: "fichier introuvable",
+            PermissionError: "accès refusé",
+            IsADirectoryError: "c'est un dossier",
+            UnicodeDecodeError: "le fichier n'est pas en UTF-8",
+        }.get(type(error), getattr(error, "strerror", None) or str(error))
         raise ExportError(f"impossible de lire {path} : {reason}") from None
     except json.JSONDecodeError as error:
-        raise ExportError(f"JSON invalide dans {path} : {error.msg} (ligne {error.lineno}, "
-                          f"colonne {error.colno})") from None
+        raise ExportError(
+            f"JSON invalide dans {path} : {error.msg} (ligne {error.lineno}, colonne {error.colno})"
+        ) from None
     if isinstance(data, dict):
         data = data.get("results", data.get("hydra:member"))
     if not isinstance(data, list):
-        raise ExportError(f"{path} n'est pas un export Aides-territoires (liste d'aides ou page "
-                          "de l'API attendue)")
+        raise ExportError(
+            f"{path} n'est pas un export Aides-territoires (liste d'aides ou page "
+            "de l'API attendue)"
+        )
     return data
 
 
@@ -330,8 +379,9 @@ def import_file(path: Path | str, engine: Engine, today: date | None = None) -> 
     return import_records(read_export(Path(path)), engine, today)
 
 
-def import_records(records: Iterable[Any], engine: Engine,
-                   today: date | None = None) -> ImportReport:
+def import_records(
+    records: Iterable[Any], engine: Engine, today: date | None = None
+) -> ImportReport:
     """Map Aides-territoires aids and upsert those that fit (migrating the schema first)."""
     store.migrate(engine)
     files = read_files()
@@ -354,13 +404,22 @@ def check(aid: dict, files: CatalogFiles) -> list[str]:
     one = CatalogFiles(aids=[aid], origins={("aids", str(aid.get("id"))): ORIGIN})
     errors: list[str] = []
     validate._unique(one, "aids", errors)
-    validate._aid(one, aid, {r.get("id") for r in files.regions},
-                  {t.get("id") for t in files.territories}, errors)
+    validate._aid(
+        one,
+        aid,
+        {r.get("id") for r in files.regions},
+        {t.get("id") for t in files.territories},
+        errors,
+    )
     return errors
 
 
-def upsert(aids: Iterable[dict], engine: Engine, report: ImportReport | None = None,
-           files: CatalogFiles | None = None) -> ImportReport:
+def upsert(
+    aids: Iterable[dict],
+    engine: Engine,
+    report: ImportReport | None = None,
+    files: CatalogFiles | None = None,
+) -> ImportReport:
     """Insert or replace mapped aids in one transaction; curated ids are never overwritten."""
     report = report or ImportReport()
     files = files or read_files()

@@ -11,7 +11,10 @@ if connection is None:  # `alembic` CLI use: build the engine from DATABASE_URL
 
     connection = make_engine().connect()
 
-context.configure(connection=connection, target_metadata=Base.metadata,
-                  render_as_batch=connection.dialect.name == "sqlite")
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
 with context.begin_transaction():
     context.run_migrations()

@@ -4,6 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -34,8 +35,13 @@ def upgrade() -> None:
         "communes",
         sa.Column("insee", sa.String(5), primary_key=True),
         sa.Column("name", sa.String(200), nullable=False, index=True),
-        sa.Column("territory_id", sa.String(64), sa.ForeignKey("territories.id"),
-                  nullable=False, index=True),
+        sa.Column(
+            "territory_id",
+            sa.String(64),
+            sa.ForeignKey("territories.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("postal_codes", sa.JSON, nullable=False),
     )
     op.create_table(
@@ -43,8 +49,13 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("code", sa.String(16)),
         sa.Column("name", sa.String(300), nullable=False),
-        sa.Column("commune_insee", sa.String(5), sa.ForeignKey("communes.insee"),
-                  nullable=False, index=True),
+        sa.Column(
+            "commune_insee",
+            sa.String(5),
+            sa.ForeignKey("communes.insee"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("confidence", sa.String(16), nullable=False),
         sa.Column("source", sa.Text),
     )
