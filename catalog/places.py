@@ -57,13 +57,17 @@ class PlaceIndex:
                 self.by_name.setdefault(place_key(commune["name"]), []).append(commune["insee"])
                 for code in commune.get("postal_codes") or []:
                     self.by_postal.setdefault(str(code), []).append(commune["insee"])
+            ours = {c["insee"] for c in territory.get("communes") or []}
             for qpv in territory.get("qpv") or []:
-                self.qpv_by_commune.setdefault(qpv["commune"], []).append(qpv)
-                for part in [qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])]:
+                # An intercommunal QPV belongs to each of its communes in the territory.
+                inside = [insee for insee in qpv.get("communes") or [] if insee in ours]
+                for insee in inside:
+                    self.qpv_by_commune.setdefault(insee, []).append(qpv)
+                if not inside:
+                    continue
+                for part in {qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])}:
                     if len(place_key(part)) >= 4:
-                        self.qpv_by_name.setdefault(place_key(part), []).append(
-                            (qpv["commune"], qpv)
-                        )
+                        self.qpv_by_name.setdefault(place_key(part), []).append((inside[0], qpv))
         # The usual short name of a compound commune: « Évry » for Évry-Courcouronnes.
         self.by_short_name: dict[str, list[str]] = {}
         for insee, commune in self.communes.items():
@@ -167,8 +171,8 @@ class PlaceIndex:
             best = process.extractOne(key, self._qpv_names, scorer=fuzz.ratio)
             if best and best[1] >= FUZZY_THRESHOLD:
                 matches = self.qpv_by_name[best[0]]
-        if not matches:
-            return None
+        if not matches or len({insee for insee, _ in matches}) > 1:
+            return None  # unknown, or a name shared by QPV of several communes (« Centre Ville »)
         insee, qpv = matches[0]
         commune = self.communes[insee]
         return Place(
