@@ -47,31 +47,69 @@ DATASET = (
 # 978 Saint-Martin, 987 Polynésie) + 2-digit order number + letter M, N or I.
 CODE = re.compile(r"^QN(?:0(?:0[1-9]|[1-8]\d|9[0-5])|02[AB]|97[1-68]|987)\d{2}[MNI]$")
 
-# territory id -> (count, where it was checked, note). The first source is always the ANCT
-# dataset; a second, independent one is given where this session could find it.
+# territory id -> (count, where it was checked, note). Every count equals the ANCT file's; the
+# URL is a second, independent page giving the same number where one was found (checked on
+# 2026-12-02), else the ANCT dataset itself and the note says « à vérifier ».
 OFFICIAL_COUNTS: dict[str, tuple[int, str, str]] = {
     "aix-marseille": (
         66,
         "https://cite-ressources.org/index.php/Ressources/nouveaux-quartiers-prioritaires-quelle-geographie-en-2024-2030-4",
-        "65 of the 71 QPV of the Bouches-du-Rhône (71 per Cité Ressources) + Pertuis (Vaucluse)",
+        (
+            "65 of the 71 QPV of the Bouches-du-Rhône (71 per Cité Ressources, CRPV PACA) + Pertuis "
+            "(Vaucluse); per-metropolis total not published there: ANCT file"
+        ),
     ),
-    "arras": (6, DATASET, "ANCT file; the issue's IREV figure (6) agrees"),
-    "est-ensemble": (22, DATASET, "ANCT file; 5 QPV straddle a neighbouring EPT commune"),
-    "grand-narbonne": (3, DATASET, "ANCT file: Narbonne Ouest, Centre, Est"),
-    "grand-nancy": (8, DATASET, "ANCT file"),
-    "grand-paris-sud": (18, DATASET, "ANCT file (Essonne and Seine-et-Marne communes)"),
-    "laval": (3, DATASET, "ANCT file: Les Fourches, Kellermann, Pavement-Charité-Mortier-Murat"),
-    "maubeuge-val-de-sambre": (11, DATASET, "ANCT file; 3 intercommunal or multisite QPV"),
-    "montbeliard": (9, DATASET, "ANCT file"),
-    "montpellier": (10, DATASET, "ANCT file; all in Montpellier"),
-    "orly-choisy": (3, DATASET, "ANCT file"),
-    "roubaix": (3, DATASET, "ANCT file; 2 intercommunal QPV cover most of the town"),
+    "arras": (
+        6,
+        "https://irev.fr/region-hauts-de-france/nord-pas-de-calais/departement-du-pas-de-calais/arrageois/communaute-urbaine",
+        "IREV: 6 QPV in Achicourt, Arras, Saint-Laurent-Blangy, Saint-Nicolas; same as ANCT file",
+    ),
+    "est-ensemble": (
+        22,
+        DATASET,
+        "ANCT file only (5 QPV straddle a commune outside the EPT); second source à vérifier",
+    ),
+    "grand-narbonne": (
+        3,
+        "https://legrandnarbonne.com/actualites/actualite/contrat-de-ville-2024-2030",
+        "Grand Narbonne, contrat de ville 2024-2030: quartiers Ouest, Centre, Est",
+    ),
+    "grand-nancy": (8, DATASET, "ANCT file only; second source à vérifier"),
+    "grand-paris-sud": (18, DATASET, "ANCT file only; second source à vérifier"),
+    "laval": (
+        3,
+        "https://resovilles.com/territoires/laval",
+        "Résovilles: Les Fourches, Kellermann, Pavement-Charité-Mortier-Murat; same as ANCT file",
+    ),
+    "maubeuge-val-de-sambre": (
+        11,
+        DATASET,
+        (
+            "ANCT file only (incl. Louvroil centre and Aulnoye-Aymeries multisites, new in 2024); "
+            "second source à vérifier"
+        ),
+    ),
+    "montbeliard": (9, DATASET, "ANCT file only; second source à vérifier"),
+    "montpellier": (10, DATASET, "ANCT file only; all in Montpellier; second source à vérifier"),
+    "orly-choisy": (3, DATASET, "ANCT file only; second source à vérifier"),
+    "roubaix": (
+        3,
+        DATASET,
+        "ANCT file only; 2 intercommunal QPV cover most of the town; second source à vérifier",
+    ),
     "saint-louis-reunion": (
         6,
         DATASET,
-        "ANCT file, overseas list in force since 1 January 2025 (décret n° 2024-1212)",
+        (
+            "ANCT file, overseas list in force since 1 January 2025 (décret n° 2024-1212, JO of "
+            "27 December 2024 per batisseurs-outremer.com: date à vérifier on Légifrance)"
+        ),
     ),
-    "toulouse": (16, DATASET, "ANCT file: 12 Toulouse, 2 Colomiers, 1 Blagnac, 1 Cugnaux (AUAT)"),
+    "toulouse": (
+        16,
+        "https://www.aua-toulouse.org/nouveau-contrat-de-ville-les-quartiers-prioritaires-evoluent-en-haute-garonne/",
+        "AUAT: Toulouse Métropole has 16 QPV (12 Toulouse, 2 Colomiers, 1 Blagnac, 1 Cugnaux)",
+    ),
 }
 
 
