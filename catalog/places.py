@@ -18,6 +18,16 @@ ARTICLES = re.compile(
 FUZZY_THRESHOLD = 80
 MIN_FUZZY_LENGTH = 5
 SHORT_NAME_STOP = {"saint", "sainte", "port", "pont", "mont", "bois", "fontaine", "ville"}
+# QPV names are matched more strictly than communes: there are many, and many are short.
+QPV_FUZZY_THRESHOLD = 90
+QPV_MIN_FUZZY_LENGTH = 8
+# Words that do not name a neighbourhood by themselves (« Gare », « Centre Ville », « Quartier Est »).
+GENERIC_QPV_WORDS = {
+    "quartier", "quartiers", "prioritaire", "intercommunal", "intercommunale", "zone", "secteur",
+    "centre", "ville", "ancien", "historique", "gare", "nord", "sud", "est", "ouest", "bas",
+    "haut", "hauts", "cite", "residence", "multisites", "de", "du", "des", "la", "le", "les",
+    "l", "d", "et",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ class PlaceIndex:
                 if not inside:
                     continue
                 for part in {qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])}:
-                    if len(place_key(part)) >= 4:
+                    if _distinctive(part):
                         self.qpv_by_name.setdefault(place_key(part), []).append((inside[0], qpv))
         # The usual short name of a compound commune: « Évry » for Évry-Courcouronnes.
         self.by_short_name: dict[str, list[str]] = {}
@@ -167,9 +177,10 @@ class PlaceIndex:
 
     def _resolve_qpv(self, key: str) -> Place | None:
         matches = self.qpv_by_name.get(key)
-        if not matches and self._qpv_names and len(key) >= MIN_FUZZY_LENGTH:
+        if not matches and self._qpv_names and len(key) >= QPV_MIN_FUZZY_LENGTH:
+            # Stricter than for communes: « Rennes » must not become « Arènes » (Toulouse).
             best = process.extractOne(key, self._qpv_names, scorer=fuzz.ratio)
-            if best and best[1] >= FUZZY_THRESHOLD:
+            if best and best[1] >= QPV_FUZZY_THRESHOLD:
                 matches = self.qpv_by_name[best[0]]
         if not matches or len({insee for insee, _ in matches}) > 1:
             return None  # unknown, or a name shared by QPV of several communes (« Centre Ville »)
@@ -187,6 +198,12 @@ class PlaceIndex:
 
     def qpv_of_commune(self, insee: str) -> list[dict]:
         return self.qpv_by_commune.get(insee, [])
+
+
+def _distinctive(part: str) -> bool:
+    """Whether a QPV name (or part of it) can name a place: long enough, not only generic words."""
+    words = set(re.split(r"[\s'’()-]+", normalize(part))) - {""}
+    return len(place_key(part)) >= 5 and not words <= GENERIC_QPV_WORDS
 
 
 def _single(codes: list[str] | None) -> str | None:
