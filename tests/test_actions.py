@@ -242,6 +242,46 @@ async def test_qpv_check_names_known_neighbourhoods_and_the_official_checker():
     assert "dites-moi la commune" in texts[0]
 
 
+async def test_qpv_check_in_laval_names_the_three_official_qpv_with_their_codes():
+    _, texts, _ = await run(
+        ActionVerifierQpv(),
+        tracker(
+            text="Laval c'est en QPV ?",
+            intent="verifier_qpv",
+            entities=[{"entity": "commune", "value": "Laval"}],
+        ),
+    )
+    assert "Laval compte 3 quartiers prioritaires (QPV)" in texts[0]
+    for name in ("Les Fourches (QN05301M)", "Kellermann (QN05302M)", "Pavement"):
+        assert name in texts[0]
+    assert "Pommeraies" not in texts[0]  # a « veille » area, not a QPV
+
+
+async def test_qpv_check_in_a_commune_of_the_territory_without_qpv_says_so():
+    _, texts, _ = await run(
+        ActionVerifierQpv(),
+        tracker(
+            text="Bonchamp-lès-Laval c'est en QPV ?",
+            intent="verifier_qpv",
+            entities=[{"entity": "commune", "value": "Bonchamp-lès-Laval"}],
+        ),
+    )
+    assert "Bonchamp-lès-Laval ne compte aucun quartier prioritaire (QPV)" in texts[0]
+    assert "sig.ville.gouv.fr" in texts[0]
+
+
+async def test_qpv_check_of_a_neighbourhood_names_it_first():
+    _, texts, _ = await run(
+        ActionVerifierQpv(),
+        tracker(
+            text="la Mosson c'est en QPV ?",
+            intent="verifier_qpv",
+            entities=[{"entity": "commune", "value": "la Mosson"}],
+        ),
+    )
+    assert "Montpellier compte 10 quartiers prioritaires (QPV) : Mosson (QN03405M)" in texts[0]
+
+
 async def test_starting_over_resets_every_slot():
     track = tracker({"stade": "creation"})
     dispatcher = CollectingDispatcher()
@@ -371,3 +411,15 @@ async def test_a_commune_given_after_a_qpv_question_gets_the_qpv_answer():
     track.events.insert(1, {"event": "action", "name": "action_listen"})
     _, texts, _ = await run(ValidateProfilForm(), track)
     assert any("Mosson" in t and "sig.ville.gouv.fr" in t for t in texts)
+
+
+async def test_an_aid_with_dated_amounts_says_since_when_its_amount_applies():
+    _, texts, _ = await run(
+        ActionDefinition(),
+        tracker(
+            text="c'est quoi le microcrédit de l'Adie ?",
+            intent="demander_definition",
+            entities=[{"entity": "aide", "value": "Microcrédit professionnel de l'Adie"}],
+        ),
+    )
+    assert "17 000 €" in texts[0] and "en vigueur depuis le 6 décembre 2024" in texts[0]
