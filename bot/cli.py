@@ -177,7 +177,6 @@ def _apply_edits(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from catalog import store
-    from catalog.amounts import text_on
 
     files = store.read(store.make_engine())
     if args.format == "json":
@@ -204,7 +203,7 @@ def _export(args: argparse.Namespace) -> int:
     for aid in files.aids:
         row = dict(
             aid,
-            amount=text_on(aid.get("amount"), date.today()),
+            amount=(aid.get("amount") or {}).get("text"),
             sources=" ".join(aid.get("sources") or []),
         )
         writer.writerow({k: _jsonable(v) if isinstance(v, date) else v for k, v in row.items()})
