@@ -19,6 +19,8 @@ class Settings:
     host: str = field(default_factory=lambda: os.environ.get("QP_HOST", "127.0.0.1"))
     rasa_port: int = field(default_factory=lambda: int(os.environ.get("RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(os.environ.get("ACTION_PORT", "5055")))
+    # The action server's own interface: loopback unless it runs on another machine than Rasa.
+    action_host: str = field(default_factory=lambda: os.environ.get("QP_ACTION_HOST", "127.0.0.1"))
     web_port: int = field(default_factory=lambda: int(os.environ.get("WEB_PORT", "8080")))
     rasa_bin: Path = field(
         default_factory=lambda: _path("RASA_BIN", PROJECT_DIR / ".venv-rasa" / "bin" / "rasa")
@@ -38,4 +40,8 @@ class Settings:
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        """The action server as Rasa reaches it (QP_ACTION_URL when it runs elsewhere)."""
+        if os.environ.get("QP_ACTION_URL"):
+            return os.environ["QP_ACTION_URL"]
+        host = "127.0.0.1" if self.action_host in {"0.0.0.0", "::", ""} else self.action_host
+        return f"http://{host}:{self.action_port}/webhook"

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bot import keys
 from bot.config import PROJECT_DIR, Settings
 from bot.web.process import web_command, web_env
 from bot.web.settings import WebSettings
+from catalog.profile import TERRITORY_IDS
 
 READY_TIMEOUT = float(os.environ.get("QP_READY_TIMEOUT", "300"))
 
@@ -55,6 +57,9 @@ class Stack:
         env.update(web_env(self.web_settings))
         # credentials.yml: the origins Rasa's socket.io channel accepts (embedding sites + demo)
         env["QP_SOCKETIO_ORIGINS"] = ",".join(self.web_settings.socketio_origins)
+        # credentials.yml and endpoints.yml: the channel secrets and the action server token
+        env.update(keys.environment())
+        env["QP_TERRITORY_IDS"] = ",".join(TERRITORY_IDS)
         env.update(
             {
                 "ACTION_SERVER_URL": self.settings.action_url,
@@ -62,7 +67,6 @@ class Stack:
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "3",
                 "PYTHONUNBUFFERED": "1",
-                "SANIC_HOST": self.settings.host,  # the action server's interface
                 "RASA_URL": self.settings.rasa_url,  # the Telegram bridge's Rasa address
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             }
@@ -94,9 +98,9 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
+                "bot.action_server",
+                "--host",
+                s.action_host,
                 "--port",
                 str(s.action_port),
             ],
@@ -132,7 +136,7 @@ class Stack:
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         s = self.settings
         checks = {
-            "actions": f"http://{s.host}:{s.action_port}/health",
+            "actions": s.action_url.removesuffix("/webhook") + "/health",
             "rasa": f"{s.rasa_url}/webhooks/rest/",
         }
         if self.with_web:
@@ -213,8 +217,8 @@ def run(train: bool = True) -> int:
         print(
             f"\nL'assistant est prêt.\n"
             f"  Conversation (REST) : POST {settings.rasa_url}/webhooks/rest/webhook\n"
-            f"      exemple : curl -s {settings.rasa_url}/webhooks/rest/webhook "
-            f'-d \'{{"sender": "moi", "message": "Bonjour"}}\'\n'
+            f"      (réservé à nos outils : en-tête {keys.REST_SECRET_HEADER}, "
+            f"voir docs/architecture.md)\n"
             f"  Conversation (socket.io) : {settings.rasa_url}/socket.io\n"
             f"  Démo du widget web (site fictif) : http://localhost:{settings.web_port}/\n"
             f"  Console des conseillers : http://localhost:{settings.web_port}/console/"

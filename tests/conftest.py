@@ -14,6 +14,8 @@ _tmp = tempfile.mkdtemp(prefix="qp-tests-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/catalog.sqlite")
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("QP_CONSOLE_SECRET", "tests-only-console-secret")
+# bot/keys.py derives the channel secrets from this one (never the developer's var/server-secret)
+os.environ.setdefault("QP_SERVER_SECRET", "tests-only-server-secret")
 
 from catalog import store  # noqa: E402  (after DATABASE_URL is set)
 from catalog.engine import Catalog  # noqa: E402

@@ -39,6 +39,7 @@ from sqlalchemy import (
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bot.console import tracker  # noqa: E402
+from bot.keys import rest_headers  # noqa: E402
 from bot.console.db import session  # noqa: E402
 from bot.web.process import WebServer  # noqa: E402
 from bot.web.settings import WebSettings  # noqa: E402
@@ -749,7 +750,12 @@ def record(path: Path = FIXTURE) -> None:
 
     def say(sender: str, metadata: dict | None, text: str) -> list[dict]:
         body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
-        response = httpx.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body, timeout=120)
+        response = httpx.post(
+            f"{settings.rasa_url}/webhooks/rest/webhook",
+            json=body,
+            headers=rest_headers(),
+            timeout=120,
+        )
         response.raise_for_status()
         return response.json()
 

@@ -16,6 +16,7 @@ import pytest
 from fake_telegram import FakeTelegram
 
 from bot.config import PROJECT_DIR, Settings
+from bot.keys import rest_headers
 from catalog.dialogue import buttons, message, question
 from catalog.engine import open_catalog
 
@@ -145,6 +146,7 @@ def rest(settings: Settings, sender: str, text: str) -> str:
     response = httpx.post(
         f"{settings.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
+        headers=rest_headers(),
         timeout=TIMEOUT,
     )
     response.raise_for_status()

@@ -17,6 +17,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 
 from bot.config import Settings
+from bot.keys import rest_headers
 from bot.web.settings import WebSettings
 from catalog.files import read_files
 from widget_browser import DESCRIPTION, Chat, chromium
@@ -252,6 +253,7 @@ def test_the_channels_of_the_proposed_credentials_work(servers):
     reply = httpx.post(
         f"{servers.rasa.rasa_url}/webhooks/rest/webhook",
         timeout=60,
+        headers=rest_headers(),
         json={"sender": "widget-rest", "message": "Bonjour"},
     ).json()
     assert any("assistant Quartiers productifs" in m.get("text", "") for m in reply)

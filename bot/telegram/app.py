@@ -33,7 +33,12 @@ class Bridge:
         self.state = open_state(settings.state_db)
         callbacks = CallbackMap(self.state)
         callbacks.purge()
-        self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
+        self.rasa = RasaClient(
+            settings.rasa_url,
+            settings.rasa_timeout,
+            rest_secret=settings.rest_secret,
+            conversation_key=settings.conversation_key,
+        )
         builder = (
             Application.builder()
             .token(settings.token)

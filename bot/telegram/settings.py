@@ -6,10 +6,11 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot import keys
 from bot.config import PROJECT_DIR, Settings
 from catalog.profile import TERRITORY_IDS
 
@@ -46,6 +47,9 @@ class TelegramSettings:
     # A territory's own bot: its conversations are filed under that territory (message
     # metadata, as the web widget does), before any commune is given.
     territory: str | None = None
+    # The REST channel's shared secret and the key of the conversation ids (bot/keys.py).
+    rest_secret: str = field(default_factory=keys.rest_secret, repr=False)
+    conversation_key: str = field(default_factory=keys.telegram_id_key, repr=False)
 
     @property
     def mode(self) -> str:

@@ -59,6 +59,14 @@ EXPIRED = (
     "Je n'ai pas pu traiter à temps le message que vous m'avez envoyé pendant l'interruption "
     "du service. Pouvez-vous me le renvoyer ?"
 )
+# In a group every member would share one conversation, one profile and one erasure: the bot
+# converses only in private chats ({link}: https://t.me/<bot username>).
+PRIVATE_ONLY = (
+    "Je ne converse qu'en privé, pour que les informations de chacun restent les siennes : "
+    "écrivez-moi directement ici : {link}"
+)
+PRIVATE_ONLY_ALERT = "Je ne converse qu'en privé : écrivez-moi directement."
+
 REJECTED = "Je n'ai pas pu traiter ce message. Pouvez-vous le reformuler, ou taper /aide ?"
 
 CHOICE_TAKEN = "Votre choix : {title}"

@@ -9,12 +9,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.console.app import create_console
 from bot.console.settings import ConsoleSettings
+from bot.web import sessions
 from bot.web.demo import render_demo
 from bot.web.security import CommonHeaders, page_csp
 from bot.web.settings import WebSettings
@@ -46,21 +47,29 @@ def create_app(
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def new_session(request: Request) -> Response:
+        """A conversation id and its token for a browser's widget (sessions.py)."""
+        return JSONResponse(
+            sessions.issue(settings.session_key), headers={"Cache-Control": "no-store"}
+        )
+
     return Starlette(
         routes=[
             Route("/", demo),
             Route("/health", health),
+            Route("/widget/session", new_session, methods=["POST"]),
             Mount("/static", WidgetFiles(directory=STATIC_DIR), name="static"),
             Mount("/console", app=create_console(console)),
         ],
         middleware=[
             Middleware(CommonHeaders),
             # Module scripts and stylesheets of the widget are fetched with CORS by the
-            # websites that embed it: only the allowed ones get the header.
+            # websites that embed it, and so is its session (POST /widget/session): only the
+            # allowed ones get the header.
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.origins),
-                allow_methods=["GET"],
+                allow_methods=["GET", "POST"],
                 allow_headers=[],
             ),
         ],

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bot import keys
+
 
 def parse_origins(value: str) -> tuple[str, ...]:
     """Comma-separated origins ("https://www.ville.fr, http://localhost:8080") as a tuple."""
@@ -37,6 +39,8 @@ class WebSettings:
     demo_territory: str = field(
         default_factory=lambda: os.environ.get("QP_WEB_DEMO_TERRITORY", "roubaix")
     )
+    # Signs the widget session ids this server issues (bot/web/sessions.py).
+    session_key: str = field(default_factory=keys.widget_session_key, repr=False, compare=False)
 
     @property
     def own_origins(self) -> tuple[str, ...]:

@@ -98,8 +98,9 @@ export function mount(dataset, assets) {
       showState("connecting");
       connection = connect({
         server: config.server,
-        sessionId: store.sessionId,
-        onSession: (id) => store.setSessionId(id),
+        sessionUrl: config.sessionUrl,
+        session: store.session,
+        onSession: (session) => store.setSession(session),
         onMessage: receive,
         onState: showState,
       });
