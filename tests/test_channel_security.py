@@ -269,3 +269,26 @@ def test_finding_7_the_action_server_refuses_unauthenticated_calls_beyond_loopba
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+async def test_finding_10_new_sessions_are_limited_per_address_and_overall():
+    settings = WebSettings(
+        host="127.0.0.1",
+        port=8080,
+        session_key="clé",
+        sessions_per_minute=2,
+        sessions_per_minute_overall=3,
+    )
+    app = create_app(settings)
+
+    async def post(address: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.post("/widget/session")
+
+    assert [(await post("192.0.2.1")).status_code for _ in range(3)] == [200, 200, 429]
+    assert (await post("192.0.2.2")).status_code == 200  # another address: its own count
+    refused = await post("192.0.2.3")  # the fourth session of the minute: over the total
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert "réessayez dans une minute" in refused.json()["erreur"]

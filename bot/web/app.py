@@ -17,6 +17,7 @@ from bot.console.app import create_console
 from bot.console.settings import ConsoleSettings
 from bot.web import sessions
 from bot.web.demo import render_demo
+from bot.web.ratelimit import WINDOW_SECONDS, SessionLimiter
 from bot.web.security import CommonHeaders, page_csp
 from bot.web.settings import WebSettings
 
@@ -38,6 +39,7 @@ def create_app(
     settings = settings or WebSettings()
     demo_html = render_demo(settings)
     csp = page_csp(settings)
+    limiter = SessionLimiter(settings.sessions_per_minute, settings.sessions_per_minute_overall)
 
     async def demo(request: Request) -> Response:
         return HTMLResponse(
@@ -49,6 +51,15 @@ def create_app(
 
     async def new_session(request: Request) -> Response:
         """A conversation id and its token for a browser's widget (sessions.py)."""
+        if not limiter.allow(request.client.host if request.client else "inconnu"):
+            return JSONResponse(
+                {
+                    "erreur": "Trop de nouvelles conversations en peu de temps : réessayez dans "
+                    "une minute."
+                },
+                status_code=429,
+                headers={"Retry-After": str(WINDOW_SECONDS), "Cache-Control": "no-store"},
+            )
         return JSONResponse(
             sessions.issue(settings.session_key), headers={"Cache-Control": "no-store"}
         )

@@ -41,6 +41,13 @@ class WebSettings:
     )
     # Signs the widget session ids this server issues (bot/web/sessions.py).
     session_key: str = field(default_factory=keys.widget_session_key, repr=False, compare=False)
+    # New widget sessions (conversations) per minute: per client address, and overall.
+    sessions_per_minute: int = field(
+        default_factory=lambda: int(os.environ.get("QP_WIDGET_SESSIONS_PER_MINUTE", "30"))
+    )
+    sessions_per_minute_overall: int = field(
+        default_factory=lambda: int(os.environ.get("QP_WIDGET_SESSIONS_PER_MINUTE_TOTAL", "600"))
+    )
 
     @property
     def own_origins(self) -> tuple[str, ...]:
