@@ -59,7 +59,7 @@ def qpv_answer(said: str | None, code: str | None) -> str:
     places = catalog().places
     place = places.resolve(said, code)
     known = places.qpv_of_commune(place.commune_insee) if place and place.commune_insee else []
-    if not known:
+    if not place or not known:
         return message("qpv_inconnu")
     names = ", ".join(q["name"] for q in known[:8])
     if len(known) > 8:
