@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test bench nlu-report flows lock clean
+.PHONY: help setup train run test system-deps bench nlu-report flows lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -62,8 +62,14 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS)
 run: setup train
 	$(QP) run --no-train
 
-test: setup train $(WIDGET_NPM)
+# system-deps first: it installs npm, which the widget's npm packages need.
+test: system-deps setup train $(WIDGET_NPM)
 	$(APP_VENV)/bin/pytest
+
+# Debian's Chromium and npm, and a running PostgreSQL: installed or started when missing, or one
+# French sentence saying why not (scripts/system-deps.sh).
+system-deps:
+	@scripts/system-deps.sh
 
 # The web chat's npm packages: socket.io-client (vendored, committed) and axe-core for the tests.
 $(WIDGET_NPM): bot/web/package.json bot/web/package-lock.json scripts/build_widget.sh
