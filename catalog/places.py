@@ -22,7 +22,8 @@ SHORT_NAME_STOP = {"saint", "sainte", "port", "pont", "mont", "bois", "fontaine"
 # QPV names are matched more strictly than communes: there are many, and many are short.
 QPV_FUZZY_THRESHOLD = 90
 QPV_MIN_FUZZY_LENGTH = 8
-# Words that do not name a neighbourhood by themselves (« Gare », « Centre Ville », « Quartier Est »).
+# Words that do not name a neighbourhood by themselves (« Gare », « Centre Ville »,
+# « Quartier Est »).
 GENERIC_QPV_WORDS = {
     "quartier", "quartiers", "prioritaire", "intercommunal", "intercommunale", "zone", "secteur",
     "centre", "ville", "ancien", "historique", "gare", "nord", "sud", "est", "ouest", "bas",
