@@ -34,7 +34,8 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -59,7 +60,7 @@ class ChannelConfigError(ValueError):
     """credentials.yml lacks a secret a channel needs: Rasa must not start open."""
 
 
-def parse_list(value: Any) -> List[Text]:
+def parse_list(value: Any) -> list[str]:
     """Items from a YAML list or a comma-separated string, without blanks or trailing '/'."""
     items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
     return [str(item).strip().rstrip("/") for item in items if str(item).strip()]
@@ -68,7 +69,7 @@ def parse_list(value: Any) -> List[Text]:
 parse_origins = parse_list
 
 
-def required_secret(credentials: Dict[Text, Any], name: Text, channel: Text) -> Text:
+def required_secret(credentials: dict[str, Any], name: str, channel: str) -> str:
     value = str(credentials.get(name) or "").strip()
     if not value:
         raise ChannelConfigError(
@@ -78,12 +79,12 @@ def required_secret(credentials: Dict[Text, Any], name: Text, channel: Text) -> 
     return value
 
 
-def sign_session(key: Text, session_id: Text) -> Text:
+def sign_session(key: str, session_id: str) -> str:
     digest = hmac.new(key.encode(), (SESSION_PURPOSE + session_id).encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
-def valid_session(key: Text, session_id: Any, token: Any) -> bool:
+def valid_session(key: str, session_id: Any, token: Any) -> bool:
     if not isinstance(session_id, str) or not isinstance(token, str):
         return False
     if not session_id or len(session_id) > MAX_SESSION_ID_CHARS:
@@ -91,7 +92,7 @@ def valid_session(key: Text, session_id: Any, token: Any) -> bool:
     return hmac.compare_digest(sign_session(key, session_id), token)
 
 
-def metadata_problem(metadata: Any, max_bytes: int, territories: List[Text]) -> Optional[Text]:
+def metadata_problem(metadata: Any, max_bytes: int, territories: tuple[str, ...]) -> str | None:
     """Why `metadata` is refused (in French), or None when it is acceptable."""
     if metadata is None:
         return None
@@ -123,24 +124,24 @@ def capped(on_new_message: Handler, max_chars: int) -> Handler:
 class WebSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel: signed session ids, Origin check, bounded messages."""
 
-    allowed_origins: List[Text] = []
+    allowed_origins: tuple[str, ...] = ()
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
-    territories: List[Text] = []
-    session_key: Text = ""
+    territories: tuple[str, ...] = ()
+    session_key: str = ""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"  # same webhook, same `input_channel` as Rasa's own channel
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         channel = super().from_credentials(credentials)
         channel.session_key = required_secret(credentials, "session_key", "socket.io")
-        channel.allowed_origins = parse_list(credentials.get("allowed_origins"))
-        channel.territories = parse_list(credentials.get("territories"))
+        channel.allowed_origins = tuple(parse_list(credentials.get("allowed_origins")))
+        channel.territories = tuple(parse_list(credentials.get("territories")))
         channel.max_message_chars = int(
             credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
         )
@@ -150,7 +151,7 @@ class WebSocketIOInput(SocketIOInput):
         )
         return channel
 
-    def clean_metadata(self, metadata: Any) -> Dict[Text, Any]:
+    def clean_metadata(self, metadata: Any) -> dict[str, Any]:
         if isinstance(metadata, str) and len(metadata) <= self.max_metadata_bytes:
             try:
                 metadata = json.loads(metadata)
@@ -174,10 +175,10 @@ class WebSocketIOInput(SocketIOInput):
         sio.eio.max_http_buffer_size = self.max_frame_bytes
         namespace = self.namespace or "/"
 
-        async def refuse(sid: Text) -> None:
+        async def refuse(sid: str) -> None:
             await sio.emit("session_refused", {}, room=sid, namespace=namespace)
 
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
             if not valid_session(self.session_key, session_id, data.get("token")):
@@ -190,7 +191,7 @@ class WebSocketIOInput(SocketIOInput):
             sio.enter_room(sid, session_id, namespace=namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
-        async def user_uttered(sid: Text, data: Any) -> None:
+        async def user_uttered(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id")
             if not valid_session(self.session_key, session_id, data.get("token")):
@@ -220,19 +221,19 @@ class CappedRestInput(RestInput):
 
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
-    territories: List[Text] = []
-    secret: Text = ""
+    territories: tuple[str, ...] = ()
+    secret: str = ""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"  # same URL: /webhooks/rest/webhook
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         channel = cls()
         channel.secret = required_secret(credentials, "secret", "REST")
-        channel.territories = parse_list(credentials.get("territories"))
+        channel.territories = tuple(parse_list(credentials.get("territories")))
         channel.max_message_chars = int(
             credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
         )
@@ -245,7 +246,7 @@ class CappedRestInput(RestInput):
         blueprint = super().blueprint(capped(on_new_message, self.max_message_chars))
 
         @blueprint.middleware("request")
-        async def guard(request: Request) -> Optional[response.HTTPResponse]:
+        async def guard(request: Request) -> response.HTTPResponse | None:
             if request.method != "POST":
                 return None  # the health check (GET /webhooks/rest/) stays open
             given = request.headers.get(SECRET_HEADER, "")

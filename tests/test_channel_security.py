@@ -84,7 +84,8 @@ def test_finding_10_rest_metadata_is_bounded_and_its_territory_known(assistant):
         assert response.status_code == 400
         assert problem in response.json()["erreur"]
     response = rest(assistant, {"sender": 42, "message": "Bonjour"})
-    assert response.status_code == 400 and "textes" in response.json()["erreur"]
+    assert response.status_code == 400
+    assert "textes" in response.json()["erreur"]
 
 
 # --- finding 1: socket.io ---------------------------------------------------------------------
@@ -164,7 +165,7 @@ def test_finding_1_a_socketio_client_cannot_join_a_session_it_was_not_issued(ass
         assert "assistant" in answer["text"]
         time.sleep(1)  # the intruder would have received the answer by now
         assert intruder.names() == ["session_refused"] * 4
-        assert events_of(assistant, victim) > 0 and "session_confirm" not in intruder.names()
+        assert events_of(assistant, victim) > 0
 
         # with its own issued session the intruder only talks to itself
         own = issued_session(assistant)
@@ -218,7 +219,8 @@ async def test_the_web_server_issues_signed_sessions_to_the_allowed_sites():
     assert first.headers["cache-control"] == "no-store"
     one, two = first.json(), second.json()
     assert one["session_id"] != two["session_id"]
-    assert one["session_id"].startswith("web-") and len(one["session_id"]) == 36
+    assert one["session_id"].startswith("web-")
+    assert len(one["session_id"]) == 36
     assert sessions.verify("clé", one["session_id"], one["token"])
     assert not sessions.verify("clé", two["session_id"], one["token"])
     assert not sessions.verify("autre clé", one["session_id"], one["token"])
@@ -230,7 +232,7 @@ async def test_the_web_server_issues_signed_sessions_to_the_allowed_sites():
 def test_finding_7_the_action_server_refuses_unauthenticated_calls_beyond_loopback(tmp_path):
     port = free_port()
     token = "jeton-de-test"
-    log = open(tmp_path / "actions.log", "wb")
+    log = (tmp_path / "actions.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.action_server", "--host", "0.0.0.0", "--port", str(port)],
         cwd=PROJECT_DIR,
