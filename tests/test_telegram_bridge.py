@@ -61,7 +61,7 @@ async def test_start_welcomes_with_the_privacy_notice_and_commands_are_registere
         [welcome] = await telegram.until(lambda: telegram.sent(CHAT))
         assert "Quartiers productifs" in shown(welcome)
         assert "/supprimer" in shown(welcome)
-        assert "sans votre nom ni votre numéro" in shown(welcome)
+        assert "sans votre nom, votre identifiant Telegram ni votre numéro" in shown(welcome)
         telegram.send_text(CHAT, "/aide")
         await telegram.until(lambda: len(telegram.sent(CHAT)) == 2)
         assert "/recommencer" in shown(telegram.sent(CHAT)[1])
