@@ -89,7 +89,8 @@ def valid_session(key: str, session_id: Any, token: Any) -> bool:
         return False
     if not session_id or len(session_id) > MAX_SESSION_ID_CHARS:
         return False
-    return hmac.compare_digest(sign_session(key, session_id), token)
+    # bytes: compare_digest refuses str with non-ASCII characters (a forged « é »)
+    return hmac.compare_digest(sign_session(key, session_id).encode(), token.encode())
 
 
 def metadata_problem(metadata: Any, max_bytes: int, territories: tuple[str, ...]) -> str | None:

@@ -43,7 +43,7 @@ asyncio.run(handle("sid", {"message": "x" * 50, "session_id": "web-1", "token": 
                            "metadata": {"territory": "roubaix"}}))
 asyncio.run(handle("sid", {"message": "court", "session_id": "web-1", "token": token,
                            "metadata": {"territory": "atlantide"}}))
-asyncio.run(handle("sid", {"message": "forgé", "session_id": "web-1", "token": "x"}))
+asyncio.run(handle("sid", {"message": "forgé", "session_id": "web-1", "token": "forgé"}))
 asyncio.run(handle("sid", {"message": "forgé", "session_id": "telegram:1"}))
 asyncio.run(request("sid", {"session_id": "web-1", "token": token}))
 asyncio.run(request("sid2", {"session_id": "web-1", "token": token[:-1]}))

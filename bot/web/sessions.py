@@ -26,7 +26,8 @@ def sign(key: str, session_id: str) -> str:
 
 
 def verify(key: str, session_id: str, token: str) -> bool:
-    return bool(session_id) and hmac.compare_digest(sign(key, session_id), token or "")
+    expected = sign(key, session_id).encode()
+    return bool(session_id) and hmac.compare_digest(expected, (token or "").encode())
 
 
 def issue(key: str) -> dict[str, str]:
