@@ -7,15 +7,15 @@ import re
 
 import httpx
 import pytest
+from console_harness import Person, form_token, signed_in
 from sqlalchemy import select
+from test_cli import qp
 
 from bot.console.db import session
 from bot.runner import free_port
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
 from catalog.models import Account, AuditEntry
-from console_harness import Person, form_token, signed_in
-from test_cli import qp
+from settings import WebSettings
 
 PASSWORD = "un-mot-de-passe-solide"
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from bot.console.db import session
 from bot.runner import free_port
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
+from settings import WebSettings
 from catalog import store, upkeep
 from catalog.models import Aid, AuditEntry, CatalogEdit, Lead
 from conftest import PROJECT_DIR

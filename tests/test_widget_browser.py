@@ -16,8 +16,7 @@ from playwright.sync_api import Browser, BrowserContext
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 
-from bot.config import Settings
-from bot.web.settings import WebSettings
+from settings import Settings, WebSettings
 from catalog.files import read_files
 from widget_browser import DESCRIPTION, Chat, chromium
 
