@@ -80,7 +80,7 @@ def main() -> int:
     return 0
 
 
-def console_screenshots(browser, web_url: str, out: Path) -> None:  # noqa: ANN001
+def console_screenshots(browser, web_url: str, out: Path) -> None:
     context = browser.new_context(
         locale="fr-FR", viewport={"width": 1280, "height": 1000}, base_url=web_url
     )

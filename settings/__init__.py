@@ -1,11 +1,11 @@
 """The project's settings: one object, read from the environment variables once per process.
 
 `get_settings()` gives the settings of the running process (cached); `Settings.from_env(env)`
-reads a given mapping (tests, child processes). Sections per component (`catalog`, `servers`,
-`rasa`, `tracker`, `actions`, `web`, `console`, `telegram`, `aides_territoires`) are passed
-down to the code that needs them. This is the only module of the project that reads the
-environment (tests/test_settings.py checks it); every package may import it, and it imports
-nothing of ours but `catalog.profile`'s territory list, late.
+reads a given mapping (tests, child processes). Sections per component (`catalog`,
+`servers`, `rasa`, `tracker`, `actions`, `web`, `console`, `telegram`, `geocoder`,
+`aides_territoires`) are passed down to the code that needs them. This is the only module
+of the project that reads the environment (tests/test_settings.py checks it); every package
+may import it, and it imports nothing of ours but `catalog.profile`'s territory list, late.
 """
 
 from settings.errors import SettingsError
@@ -16,6 +16,7 @@ from settings.sections import (
     AidesTerritoiresSettings,
     CatalogSettings,
     ConsoleSettings,
+    GeocoderSettings,
     RasaSettings,
     RetryPolicy,
     ServerSettings,
@@ -31,6 +32,7 @@ __all__ = [
     "AidesTerritoiresSettings",
     "CatalogSettings",
     "ConsoleSettings",
+    "GeocoderSettings",
     "RasaSettings",
     "RetryPolicy",
     "ServerSettings",
@@ -41,6 +43,6 @@ __all__ = [
     "WebSettings",
     "child_environment",
     "get_settings",
-    "settings_with",
     "parse_origins",
+    "settings_with",
 ]

@@ -25,6 +25,7 @@ from settings.sections import (
     AidesTerritoiresSettings,
     CatalogSettings,
     ConsoleSettings,
+    GeocoderSettings,
     RasaSettings,
     ServerSettings,
     TelegramSettings,
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
     aides_territoires: AidesTerritoiresSettings = Field(default_factory=AidesTerritoiresSettings)
 
     @classmethod

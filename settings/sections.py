@@ -50,8 +50,12 @@ def parse_origins(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        value = value.split(",")
-    return tuple(str(item).strip().rstrip("/") for item in value if str(item).strip())  # type: ignore[union-attr]
+        items: list[object] = list(value.split(","))
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        items = [value]
+    return tuple(str(item).strip().rstrip("/") for item in items if str(item).strip())
 
 
 def _yes_no(value: object) -> object:
@@ -209,8 +213,8 @@ class ActionSettings(Section):
 class WebSettings(Section):
     """Serveur web (widget et page de démonstration)"""
 
-    host: str = Field("127.0.0.1", description="QP_HOST")
-    port: Port = Field(8080, description="WEB_PORT")
+    host: str = Field(default="127.0.0.1", description="QP_HOST")
+    port: Port = Field(default=8080, description="WEB_PORT")
     # The Rasa server as the visitor's browser reaches it (socket.io), not as we do.
     rasa_url: str = variable(
         "QP_WEB_RASA_URL",
@@ -258,9 +262,9 @@ class ConsoleSettings(Section):
     """Console des conseillers"""
 
     # Copied from the catalogue, tracker and Rasa sections: what the console reads.
-    database_url: str = Field(CatalogSettings().database_url)
-    tracker_url: str = Field(f"sqlite:///{TrackerSettings().db.resolve()}")
-    rasa_url: str = Field("http://127.0.0.1:5005")
+    database_url: str = Field(default=CatalogSettings().database_url)
+    tracker_url: str = Field(default=f"sqlite:///{TrackerSettings().db.resolve()}")
+    rasa_url: str = Field(default="http://127.0.0.1:5005")
     secret: str = variable(
         "QP_CONSOLE_SECRET",
         "",
@@ -356,7 +360,9 @@ class TelegramSettings(Section):
         "état de la passerelle : messages en attente de Rasa, boutons envoyés",
         shown_default="var/telegram.sqlite",
     )
-    rasa_url: str = Field("http://127.0.0.1:5005")  # copied from the Rasa section (RASA_URL)
+    rasa_url: str = Field(
+        default="http://127.0.0.1:5005"
+    )  # copied from the Rasa section (RASA_URL)
     poll_timeout: float = 10.0  # long-polling wait of getUpdates, in seconds
     rasa_timeout: float = 30.0
     retry: RetryPolicy = RetryPolicy()
@@ -408,6 +414,29 @@ class TelegramSettings(Section):
     @property
     def file_api_url(self) -> str:
         return f"{self.api_base_url.rstrip('/')}/file/bot"
+
+
+class GeocoderSettings(Section):
+    """Vérification d'adresse (géocodeur)"""
+
+    url: str = variable(
+        "QP_GEOCODER_URL",
+        "https://api-adresse.data.gouv.fr",
+        "géocodeur de la vérification d'adresse, même API que la Base Adresse Nationale ; "
+        "`off` : aucune adresse n'est envoyée, la réponse se fonde sur les noms de lieux et dit "
+        "« à vérifier »",
+        min_length=1,
+    )
+    timeout: float = variable(
+        "QP_GEOCODER_TIMEOUT",
+        3.0,
+        "délai d'attente du géocodeur, en secondes ; au-delà, la réponse est « à vérifier »",
+        gt=0,
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.url.strip().lower() not in ("off", "0", "none")
 
 
 class AidesTerritoiresSettings(Section):

@@ -4,7 +4,7 @@ import ast
 
 from conftest import PROJECT_DIR
 
-OUR_PACKAGES = ("bot", "catalog", "actions", "settings", "tests", "scripts")
+OUR_PACKAGES = ("bot", "catalog", "actions", "adapters", "settings", "tests", "scripts")
 
 
 def imports_of(package: str, depth: int = 1) -> dict[str, set[str]]:
@@ -30,7 +30,7 @@ def test_only_the_rasa_extensions_import_rasa():
 
 def test_the_catalogue_knows_nothing_of_rasa_channels_or_edges():
     for path, names in imports_of("catalog").items():
-        assert not names & {"rasa_sdk", "bot", "actions", "telegram", "httpx"}, path
+        assert not names & {"rasa_sdk", "bot", "actions", "adapters", "telegram", "httpx"}, path
 
 
 def test_actions_do_not_depend_on_the_edges():
@@ -47,7 +47,7 @@ def test_nothing_imports_the_rasa_extensions():
 def test_the_settings_depend_on_none_of_our_packages_but_the_territory_list():
     """Every package reads its settings from `settings/`, so it may import none of them,
     except the list of territory ids it checks values against (catalog.profile, stdlib only)."""
-    ours = ("bot", "catalog", "actions", "rasa_extensions", "tests", "scripts")
+    ours = ("bot", "catalog", "actions", "adapters", "rasa_extensions", "tests", "scripts")
     for path, names in imports_of("settings", depth=2).items():
         mine = {name for name in names if name.split(".")[0] in ours}
         assert mine <= {"catalog.profile"}, path
@@ -61,3 +61,9 @@ def test_the_rasa_runtime_needs_nothing_of_ours():
     nor pydantic-settings: it takes its values from credentials.yml, never from `settings`."""
     for path, names in imports_of("rasa_extensions").items():
         assert not names & {"settings", "bot", "catalog", "actions", "pydantic_settings"}, path
+
+
+def test_the_adapters_wrap_outside_systems_and_know_no_edge():
+    """adapters/ (one module per outside system) serve actions/ and bot/, never the reverse."""
+    for path, names in imports_of("adapters").items():
+        assert not names & {"rasa_sdk", "bot", "actions", "telegram"}, path

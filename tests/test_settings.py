@@ -20,7 +20,7 @@ from settings.table import README, configuration_table, effective_values, with_t
 # Packages of ours whose modules may not read the environment. rasa_extensions/ runs inside
 # Rasa (Python 3.10, without pydantic-settings): it gets its values from credentials.yml,
 # which Rasa fills from the environment the runner builds, and reads no variable itself.
-PACKAGES = ("bot", "catalog", "actions", "scripts", "rasa_extensions")
+PACKAGES = ("bot", "catalog", "actions", "adapters", "scripts", "rasa_extensions")
 ENVIRONMENT = {"environ", "environb", "getenv", "getenvb"}
 # Writing a variable that a third-party library reads is not reading our settings; each such
 # write is listed here, by file and method, and nothing else is allowed.
@@ -98,7 +98,8 @@ def test_every_variable_is_in_the_table_once_with_a_french_description():
     for section in sections(Settings).values():
         for field in section.model_fields.values():
             if env_name(field):
-                assert field.description and " " in field.description, env_name(field)
+                assert field.description, env_name(field)
+                assert " " in field.description, env_name(field)
 
 
 def test_the_defaults_are_the_documented_ones():
@@ -115,9 +116,11 @@ def test_the_defaults_are_the_documented_ones():
     assert settings.console.tracker_url == settings.tracker.url
     assert settings.console.url == "http://localhost:8080"
     assert settings.actions.max_questions == 7
-    assert settings.web.origins == () and settings.web.demo_territory == "roubaix"
+    assert settings.web.origins == ()
+    assert settings.web.demo_territory == "roubaix"
     assert settings.telegram.state_db == root / "var" / "telegram.sqlite"
-    assert settings.telegram.mode == "polling" and settings.telegram.webhook_port == 8443
+    assert settings.telegram.mode == "polling"
+    assert settings.telegram.webhook_port == 8443
 
 
 def test_every_documented_variable_is_read(tmp_path):
@@ -153,6 +156,8 @@ def test_every_documented_variable_is_read(tmp_path):
         "TELEGRAM_WEBHOOK_PORT": "8444",
         "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
         "TELEGRAM_STATE_DB": str(tmp_path / "tg.sqlite"),
+        "QP_GEOCODER_URL": "http://127.0.0.1:8999",
+        "QP_GEOCODER_TIMEOUT": "0.5",
         "AIDES_TERRITOIRES_API_KEY": "cle",
     }
     s = Settings.from_env(env)
@@ -160,23 +165,35 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.catalog.data_dir == tmp_path / "data"
     assert (s.servers.host, s.servers.rasa_port, s.servers.action_port) == ("0.0.0.0", 6005, 6055)
     assert (s.servers.web_port, s.web.port, s.web.host) == (9080, 9080, "0.0.0.0")
-    assert s.servers.log_dir == tmp_path / "log" and s.servers.ready_timeout == 12.5
+    assert s.servers.log_dir == tmp_path / "log"
+    assert s.servers.ready_timeout == 12.5
     assert s.servers.rasa_url == "http://0.0.0.0:6005"
-    assert s.rasa.bin == Path("/opt/rasa/bin/rasa") and s.rasa.model == tmp_path / "m.tar.gz"
+    assert s.rasa.bin == Path("/opt/rasa/bin/rasa")
+    assert s.rasa.model == tmp_path / "m.tar.gz"
     assert s.rasa.url == s.console.rasa_url == s.telegram.rasa_url == "http://rasa.interne:5005"
     assert s.rasa.cors_origins == ("https://a.fr", "https://b.fr")
     assert s.tracker.db == tmp_path / "tracker.sqlite"
     assert s.tracker.url == s.console.tracker_url == env["QP_TRACKER_URL"]
     assert s.actions.max_questions == 3
-    assert s.web.rasa_url == "https://rasa.ville.fr" and s.web.origins == ("https://www.ville.fr",)
+    assert s.web.rasa_url == "https://rasa.ville.fr"
+    assert s.web.origins == ("https://www.ville.fr",)
     assert s.web.demo_territory == "laval"
-    assert s.console.secret == "secret de test" and s.console.secure_cookie is True
-    assert s.console.session_hours == 2 and s.console.url == "https://console.ville.fr"
+    assert s.console.secret == "secret de test"
+    assert s.console.secure_cookie is True
+    assert s.console.session_hours == 2
+    assert s.console.url == "https://console.ville.fr"
     assert s.console.new_password == " mot de passe "  # a password is taken as typed
     t = s.telegram
-    assert t.token == "1:abc" and t.territory == "arras" and t.mode == "webhook"
+    assert t.token == "1:abc"
+    assert t.territory == "arras"
+    assert t.mode == "webhook"
     assert (t.webhook_secret, t.webhook_listen, t.webhook_port) == ("s3cret", "0.0.0.0", 8444)
-    assert t.bot_api_url == "http://127.0.0.1:9/bot" and t.state_db == tmp_path / "tg.sqlite"
+    assert t.bot_api_url == "http://127.0.0.1:9/bot"
+    assert t.state_db == tmp_path / "tg.sqlite"
+    assert s.geocoder.url == "http://127.0.0.1:8999"
+    assert s.geocoder.timeout == 0.5
+    assert s.geocoder.enabled
+    assert not Settings.from_env({"QP_GEOCODER_URL": "off"}).geocoder.enabled
     assert s.aides_territoires.api_key == "cle"
     shown = dict(effective_values(s))
     assert set(shown) == set(env)
@@ -194,12 +211,13 @@ def test_derived_values_follow_the_variables_they_come_from():
 
 
 @pytest.mark.parametrize(
-    "env, message",
+    ("env", "message"),
     [
         ({"RASA_PORT": "abc"}, "RASA_PORT (« abc ») : un nombre entier est attendu"),
         ({"WEB_PORT": "70000"}, "WEB_PORT (« 70000 ») : un numéro de port entre 1 et 65535"),
         ({"QP_READY_TIMEOUT": "vite"}, "QP_READY_TIMEOUT (« vite ») : un nombre est attendu"),
         ({"QP_READY_TIMEOUT": "0"}, "QP_READY_TIMEOUT (« 0 ») : la valeur doit être supérieure"),
+        ({"QP_GEOCODER_TIMEOUT": "trois"}, "QP_GEOCODER_TIMEOUT (« trois ») : un nombre"),
         ({"QP_MAX_QUESTIONS": "-1"}, "QP_MAX_QUESTIONS (« -1 ») : la valeur doit être au moins 0"),
         ({"QP_CONSOLE_SECURE_COOKIE": "peut-être"}, "QP_CONSOLE_SECURE_COOKIE (« peut-être »)"),
         ({"QP_WEB_DEMO_TERRITORY": "lyon"}, "« lyon » n'est pas un territoire"),
@@ -217,7 +235,8 @@ def test_every_wrong_variable_is_told_at_once_and_secrets_are_not_shown():
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"RASA_PORT": "x", "ACTION_PORT": "y", "TELEGRAM_WEBHOOK_SECRET": "é"})
     lines = str(caught.value).splitlines()
-    assert lines[0] == "configuration invalide :" and len(lines) == 4
+    assert lines[0] == "configuration invalide :"
+    assert len(lines) == 4
     assert "é" not in str(caught.value)
 
 
@@ -225,7 +244,8 @@ def test_the_settings_are_read_once_until_the_cache_is_cleared(monkeypatch):
     monkeypatch.setenv("QP_MAX_QUESTIONS", "4")
     first = get_settings()
     monkeypatch.setenv("QP_MAX_QUESTIONS", "5")
-    assert get_settings() is first and first.actions.max_questions == 4
+    assert get_settings() is first
+    assert first.actions.max_questions == 4
     get_settings.cache_clear()
     assert get_settings().actions.max_questions == 5
     assert settings_with(QP_MAX_QUESTIONS="6").actions.max_questions == 6
@@ -236,6 +256,7 @@ def run(*command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, *command],
         input='{"stade": "idee"}',  # for `qp recommend -`
+        check=False,
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,
