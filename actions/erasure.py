@@ -16,7 +16,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from settings import get_settings
 
@@ -34,23 +34,21 @@ def tracker_url() -> str | None:
     return url
 
 
-def _turn_saved(connection, sender_id: str, action_name: str) -> bool:
+def _turn_saved(connection: Connection, sender_id: str, action_name: str) -> bool:
     last_request = connection.execute(
         text("select max(id) from events where sender_id = :s and action_name = :a"),
         {"s": sender_id, "a": action_name},
     ).scalar()
     if last_request is None:
         return False
-    return (
-        connection.execute(
-            text(
-                "select count(*) from events where sender_id = :s and id > :i "
-                "and action_name = 'action_listen'"
-            ),
-            {"s": sender_id, "i": last_request},
-        ).scalar()
-        > 0
-    )
+    listens_after = connection.execute(
+        text(
+            "select count(*) from events where sender_id = :s and id > :i "
+            "and action_name = 'action_listen'"
+        ),
+        {"s": sender_id, "i": last_request},
+    ).scalar_one()
+    return int(listens_after) > 0
 
 
 def erase_conversation_now(url: str, sender_id: str) -> int:
@@ -94,7 +92,7 @@ async def erase_conversation_after_turn(sender_id: str, action_name: str) -> boo
         engine.dispose()
 
 
-def schedule_erasure(sender_id: str, action_name: str) -> asyncio.Task | None:
+def schedule_erasure(sender_id: str, action_name: str) -> asyncio.Task[bool] | None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

@@ -91,4 +91,7 @@ def _extend(files: CatalogFiles, kind: str, path: Path) -> None:
 @lru_cache(maxsize=1)
 def labels() -> dict[str, Any]:
     """French wording of profile fields and values (labels.yml)."""
-    return yaml.safe_load((DATA_DIR / "labels.yml").read_text(encoding="utf-8"))
+    content = yaml.safe_load((DATA_DIR / "labels.yml").read_text(encoding="utf-8"))
+    if not isinstance(content, dict):
+        raise ValueError("labels.yml: a mapping of fields to labels was expected")
+    return content
