@@ -6,7 +6,6 @@ SQLite by default (`var/catalog.sqlite` in the project); any SQLAlchemy URL thro
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -28,16 +27,15 @@ from catalog.models import (
     Region,
     Territory,
 )
+from settings import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_DB = PROJECT_DIR / "var" / "catalog.sqlite"
-
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB}"
+    """DATABASE_URL, else the SQLite file var/catalog.sqlite."""
+    return get_settings().catalog.database_url
 
 
 def make_engine(url: str | None = None) -> Engine:
