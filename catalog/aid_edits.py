@@ -10,8 +10,9 @@ Plain code over records and a SQLAlchemy session: no web, no Rasa."""
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -152,7 +153,7 @@ def save_edit(
         return None
     _set_model(aid, after)
     edit = CatalogEdit(
-        created_at=datetime.now(timezone.utc),
+        created_at=datetime.now(UTC),
         account_id=account_id,
         aid_id=aid_id,
         before=before,

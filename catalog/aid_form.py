@@ -10,15 +10,17 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from catalog.labels import AID_STATUS_LABELS, CONFIDENCE_LABELS
 from catalog.validate import CONFIDENCES, STATUSES, URL
 
 CHOICES = {"status": AID_STATUS_LABELS, "confidence": CONFIDENCE_LABELS}
-assert set(AID_STATUS_LABELS) == set(STATUSES) and set(CONFIDENCE_LABELS) == set(CONFIDENCES)
+assert set(AID_STATUS_LABELS) == set(STATUSES)
+assert set(CONFIDENCE_LABELS) == set(CONFIDENCES)
 
 MAX_TEXT = 300  # name, amount text
 MAX_LONG_TEXT = 2000  # summary

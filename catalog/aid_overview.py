@@ -4,9 +4,10 @@ edit waiting to be written into the files; filtered and sorted (stale ones first
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from catalog.freshness import is_stale
 from catalog.labels import AID_STATUS_LABELS, CONFIDENCE_LABELS, FAMILY_LABELS
@@ -50,7 +51,7 @@ SORTS = {
 def overview(
     aids: Iterable[Mapping[str, Any]],
     today: date,
-    pending: set[str] = frozenset(),
+    pending: frozenset[str] | set[str] = frozenset(),
     sort: str = "verification",
     family: str | None = None,
     only_stale: bool = False,

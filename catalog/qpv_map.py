@@ -42,16 +42,16 @@ def check_territory_qpv(territory: dict[str, Any], where: str) -> list[Problem]:
     if not DATE.match(str(official.get("checked") or "")):
         errors.append(Problem(where, "checked", "doit être une date AAAA-MM-JJ"))
     if not isinstance(qpvs, list):
-        return errors + [Problem(where, "qpv", "doit être une liste")]
+        return [*errors, Problem(where, "qpv", "doit être une liste")]
     seen: set[str] = set()
     for index, qpv in enumerate(qpvs):
         if not isinstance(qpv, dict):
             errors.append(Problem(where, f"qpv[{index}]", "doit être un objet"))
             continue
-        code = qpv.get("code")
+        code = str(qpv.get("code")) if qpv.get("code") is not None else None
         qwhere = f"{where} QPV {code or qpv.get('name')!r}"
         at = f"qpv[{index}]"
-        if not valid_code(code):
+        if code is None or not valid_code(code):
             errors.append(
                 Problem(
                     qwhere,

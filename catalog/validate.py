@@ -50,6 +50,7 @@ CONTACT_KINDS = (
     "conseillers_entreprises",
     "autre",
 )
+Record = dict[str, Any]
 RULE_FIELDS = set(FIELDS) - {"commune", "code_postal", "territoire"}
 # Every territory offers at least these kinds of contact (one of each group).
 REQUIRED_CONTACT_KINDS = (
@@ -66,8 +67,8 @@ REQUIRED_CONTACT_KINDS = (
 
 def validate(files: CatalogFiles) -> list[Problem]:
     errors = list(files.errors)
-    regions = {r.get("id") for r in files.regions}
-    territories = {t.get("id") for t in files.territories}
+    regions = {str(r.get("id")) for r in files.regions}
+    territories = {str(t.get("id")) for t in files.territories}
     _unique(files, "regions", errors)
     _unique(files, "territories", errors)
     _unique(files, "aids", errors)
@@ -92,24 +93,24 @@ def validate(files: CatalogFiles) -> list[Problem]:
 
 
 def _contact_coverage(files: CatalogFiles, errors: list[Problem]) -> None:
-    kinds: dict[str, set[str]] = {}
+    kinds: dict[str | None, set[str | None]] = {}
     for contact in files.contacts:
         kinds.setdefault(contact.get("territory"), set()).add(contact.get("kind"))
     for territory in files.territories:
         have = kinds.get(territory.get("id"), set())
-        for group in REQUIRED_CONTACT_KINDS:
-            if not have & set(group):
-                errors.append(
-                    Problem(
-                        "contacts.yml",
-                        "kind",
-                        f"le territoire {territory.get('id')} n'a aucun contact de type "
-                        f"{' ou '.join(group)}",
-                    )
-                )
+        errors.extend(
+            Problem(
+                "contacts.yml",
+                "kind",
+                f"le territoire {territory.get('id')} n'a aucun contact de type "
+                f"{' ou '.join(group)}",
+            )
+            for group in REQUIRED_CONTACT_KINDS
+            if not have & set(group)
+        )
 
 
-def where_of(files: CatalogFiles, kind: str, record: dict) -> str:
+def where_of(files: CatalogFiles, kind: str, record: Record) -> str:
     origin = files.origins.get((kind, str(record.get("id"))), kind)
     return f"{origin} ({record.get('id')})"
 
@@ -134,10 +135,12 @@ def check_id(rid: Any, seen: set[str], where: str) -> list[Problem]:
     return errors
 
 
-def _required(record: dict, keys: tuple[str, ...], where: str, errors: list[Problem]) -> None:
-    for key in keys:
-        if record.get(key) in (None, "", []):
-            errors.append(Problem(where, key, "champ obligatoire manquant"))
+def _required(record: Record, keys: tuple[str, ...], where: str, errors: list[Problem]) -> None:
+    errors.extend(
+        Problem(where, key, "champ obligatoire manquant")
+        for key in keys
+        if record.get(key) in (None, "", [])
+    )
 
 
 def _url(value: Any, where: str, key: str, errors: list[Problem]) -> None:
@@ -159,7 +162,9 @@ def _choice(
         )
 
 
-def _territory(files, territory: dict, regions: set, errors: list[Problem]) -> None:
+def _territory(
+    files: CatalogFiles, territory: Record, regions: set[str], errors: list[Problem]
+) -> None:
     where = where_of(files, "territories", territory)
     _required(territory, ("id", "name", "region", "communes"), where, errors)
     if territory.get("region") not in regions:
@@ -174,18 +179,18 @@ def _territory(files, territory: dict, regions: set, errors: list[Problem]) -> N
         codes = commune.get("postal_codes") or []
         if not codes:
             errors.append(Problem(cwhere, f"{at}.postal_codes", "aucun code postal"))
-        for code in codes:
-            if not re.match(r"^\d{5}$", str(code)):
-                errors.append(
-                    Problem(cwhere, f"{at}.postal_codes", f"code postal invalide {code!r}")
-                )
+        errors.extend(
+            Problem(cwhere, f"{at}.postal_codes", f"code postal invalide {code!r}")
+            for code in codes
+            if not re.match(r"^\d{5}$", str(code))
+        )
     errors.extend(check_territory_qpv(territory, where))
     service = territory.get("economic_service") or {}
     _url(service.get("url"), where, "economic_service.url", errors)
 
 
 def _communes_unique(files: CatalogFiles, errors: list[Problem]) -> None:
-    seen: dict[str, str] = {}
+    seen: dict[str, Any] = {}
     for territory in files.territories:
         for commune in territory.get("communes") or []:
             insee = commune.get("insee")
@@ -200,7 +205,9 @@ def _communes_unique(files: CatalogFiles, errors: list[Problem]) -> None:
             seen[insee] = territory.get("id")
 
 
-def validate_aid(aid: dict, regions: set, territories: set, where: str) -> list[Problem]:
+def validate_aid(
+    aid: Record, regions: set[str], territories: set[str], where: str
+) -> list[Problem]:
     """The errors of one aid record (files' shape), given the known region and territory ids."""
     errors: list[Problem] = []
     _required(
@@ -322,7 +329,9 @@ def _rule(rule: Any, where: str, at: str, errors: list[Problem]) -> None:
         errors.append(Problem(where, at, "contains ne s'applique qu'à une liste (besoins)"))
 
 
-def _contact(files, contact: dict, territories: set, errors: list[Problem]) -> None:
+def _contact(
+    files: CatalogFiles, contact: Record, territories: set[str], errors: list[Problem]
+) -> None:
     where = where_of(files, "contacts", contact)
     _required(contact, ("id", "name", "kind", "confidence"), where, errors)
     _choice(contact.get("kind"), CONTACT_KINDS, where, "kind", errors)

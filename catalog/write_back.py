@@ -5,10 +5,11 @@ written."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 from sqlalchemy import Engine
@@ -141,7 +142,7 @@ def apply_pending_edits(engine: Engine, directory: Path) -> WriteReport:
     with Session(engine) as session, session.begin():
         pending = pending_edits(session)
         report = write_edits(directory, [(e.id, e.aid_id, e.before, e.after) for e in pending])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         written = set(report.written)
         for edit in pending:
             if edit.id in written:

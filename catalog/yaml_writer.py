@@ -11,8 +11,9 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -95,7 +96,7 @@ def folded(text: str) -> FoldedScalarString:
         positions.append(cut)
         start = cut + 1
     scalar.fold_pos = positions
-    return scalar
+    return cast(FoldedScalarString, scalar)
 
 
 def styled(value: Any, like: Any, default: type | None = QUOTED) -> Any:
@@ -201,8 +202,8 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
+        Path(temporary).chmod(path.stat().st_mode & 0o777)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
