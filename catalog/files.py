@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,12 +9,14 @@ from typing import Any
 import yaml
 
 from catalog.problems import Problem
+from settings import get_settings
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("QP_CATALOG_DIR", DATA_DIR))
+    """QP_CATALOG_DIR, else the shipped catalog/data."""
+    return get_settings().catalog.data_dir
 
 
 @dataclass

@@ -9,7 +9,7 @@ list of another length is rejected, so a QPV cannot be lost or added silently.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from catalog.problems import Problem
 
@@ -20,7 +20,7 @@ URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def valid_code(code: Any) -> bool:
+def valid_code(code: Any) -> TypeGuard[str]:
     return isinstance(code, str) and bool(CODE.match(code))
 
 

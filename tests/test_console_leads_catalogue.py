@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from bot.console.db import session
 from bot.runner import free_port
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
 from catalog import aid_edits, aid_form, store
 from catalog.models import Aid, AuditEntry, CatalogEdit, Lead
+from settings import WebSettings
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 QP = [sys.executable, "-m", "bot.cli"]
