@@ -173,15 +173,15 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _apply_edits(args: argparse.Namespace) -> int:
-    from catalog import store, upkeep
+    from catalog import store, write_back
     from catalog.files import data_dir
 
     directory = args.data_dir or data_dir()
     if not (directory / "aids").is_dir():
         return _fail(f"dossier du catalogue introuvable : {directory / 'aids'}")
     try:
-        report = upkeep.apply_pending_edits(store.make_engine(), directory)
-    except upkeep.UpkeepError as error:
+        report = write_back.apply_pending_edits(store.make_engine(), directory)
+    except write_back.WriteBackError as error:
         return _fail(str(error))
     for warning in report.conflicts:
         print(f"attention : {warning}", file=sys.stderr)

@@ -95,10 +95,10 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
     """Replace the curated records by those of the files, in one transaction (idempotent).
 
     Imported aids (origin other than "curated") whose id is not curated are kept. The console
-    edits not yet written into the files (catalog/upkeep.py) are applied again on top, so that
+    edits not yet written into the files (catalog/aid_edits.py) are applied again on top, so that
     a reload never loses them.
     """
-    from catalog.upkeep import reapply_pending  # upkeep reads the database through this module
+    from catalog.aid_edits import reapply_pending  # aid_edits reads the database through here
 
     migrate(engine)
     with Session(engine) as session, session.begin():
