@@ -65,8 +65,9 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS)
 run: setup train
 	$(QP) run --no-train
 
-# system-deps first: it installs npm, which the widget's npm packages need.
-test: system-deps setup train $(WIDGET_NPM)
+# lint first: a few seconds to a minute, and it fails before the long tests. system-deps before
+# the widget: it installs npm, which the widget's npm packages need.
+test: lint system-deps setup train $(WIDGET_NPM)
 	$(APP_VENV)/bin/pytest
 
 # Static checks: ruff (lint rules and formatting, pyproject.toml), mypy in strict mode on the
