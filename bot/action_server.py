@@ -25,7 +25,7 @@ from sanic.request import Request
 from sanic.worker.loader import AppLoader
 
 from bot import keys
-from bot.config import Settings
+from settings import get_settings
 
 TOKEN_HEADER = "X-QP-Action-Token"
 OPEN_PATHS = {"/health"}
@@ -60,7 +60,7 @@ def serve(host: str, port: int, token: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = Settings()
+    settings = get_settings().servers
     parser = argparse.ArgumentParser(prog="python -m bot.action_server", description=__doc__)
     parser.add_argument("--host", default=settings.action_host, help="interface (QP_ACTION_HOST)")
     parser.add_argument("--port", type=int, default=settings.action_port, help="port (ACTION_PORT)")

@@ -11,7 +11,7 @@ does not give the others:
 - the Telegram conversation key: a chat's conversation id is a keyed hash of its chat id;
 - the action server token, which Rasa sends with every call (endpoints.yml).
 
-Each derived value can also be given directly in the environment (QP_REST_SECRET,
+Each derived value can also be given directly (settings `servers`: QP_REST_SECRET,
 QP_WIDGET_SESSION_KEY, QP_TELEGRAM_ID_KEY, QP_ACTION_TOKEN): the runner does so for the
 processes it starts, and a deployment that runs them on several machines does the same.
 """
@@ -23,32 +23,26 @@ import hashlib
 import hmac
 import os
 import secrets
-from pathlib import Path
 
-from bot.config import PROJECT_DIR
+from settings import PROJECT_DIR, get_settings
 
 SECRET_FILE = PROJECT_DIR / "var" / "server-secret"
 REST_SECRET_HEADER = "X-QP-Channel-Secret"
 
-# environment variable → purpose of the derived key
+# environment variable → (field of the `servers` settings, purpose of the derived key)
 DERIVED = {
-    "QP_REST_SECRET": "rest-channel",
-    "QP_WIDGET_SESSION_KEY": "widget-session",
-    "QP_TELEGRAM_ID_KEY": "telegram-conversation",
-    "QP_ACTION_TOKEN": "action-server",
+    "QP_REST_SECRET": ("rest_secret", "rest-channel"),
+    "QP_WIDGET_SESSION_KEY": ("widget_session_key", "widget-session"),
+    "QP_TELEGRAM_ID_KEY": ("telegram_id_key", "telegram-conversation"),
+    "QP_ACTION_TOKEN": ("action_token", "action-server"),
 }
-
-
-def _secret_file() -> Path:
-    value = os.environ.get("QP_SERVER_SECRET_FILE")
-    return Path(value) if value else SECRET_FILE
 
 
 def server_secret() -> str:
     """QP_SERVER_SECRET, else the one kept in var/server-secret (created on first use)."""
-    if os.environ.get("QP_SERVER_SECRET"):
-        return os.environ["QP_SERVER_SECRET"]
-    path = _secret_file()
+    if get_settings().servers.secret:
+        return get_settings().servers.secret
+    path = SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -67,7 +61,8 @@ def _derive(purpose: str) -> str:
 
 
 def _value(variable: str) -> str:
-    return os.environ.get(variable) or _derive(DERIVED[variable])
+    field, purpose = DERIVED[variable]
+    return getattr(get_settings().servers, field) or _derive(purpose)
 
 
 def rest_secret() -> str:

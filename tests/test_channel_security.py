@@ -22,19 +22,18 @@ import socketio
 
 from bot import keys
 from bot.action_server import TOKEN_HEADER
-from bot.config import PROJECT_DIR
 from bot.runner import free_port
 from bot.telegram.rasa import sender_id
 from bot.web import sessions
 from bot.web.app import create_app
-from bot.web.settings import WebSettings
+from settings import PROJECT_DIR, WebSettings
 
 TIMEOUT = 60
 
 
 def rest(stack, body, headers=None) -> httpx.Response:
     return httpx.post(
-        f"{stack.settings.rasa_url}/webhooks/rest/webhook",
+        f"{stack.settings.servers.rasa_url}/webhooks/rest/webhook",
         json=body,
         headers=headers if headers is not None else keys.rest_headers(),
         timeout=TIMEOUT,
@@ -44,7 +43,7 @@ def rest(stack, body, headers=None) -> httpx.Response:
 def events_of(stack, sender: str) -> int:
     import sqlite3
 
-    with sqlite3.connect(stack.settings.tracker_db) as db:
+    with sqlite3.connect(stack.settings.tracker.db) as db:
         return db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[
             0
         ]
@@ -66,7 +65,7 @@ def test_finding_1_a_rest_post_as_a_telegram_user_without_the_secret_is_refused(
     assert events_of(assistant, victim) == before  # nothing erased, nothing added
     assert events_of(assistant, "telegram:4242") == 0
     # the health check stays open (the runner waits on it)
-    assert httpx.get(f"{assistant.settings.rasa_url}/webhooks/rest/").status_code == 200
+    assert httpx.get(f"{assistant.settings.servers.rasa_url}/webhooks/rest/").status_code == 200
 
 
 @pytest.mark.rasa
@@ -134,12 +133,12 @@ class Client:
 
 @pytest.fixture
 def socket_url(assistant) -> str:
-    return assistant.settings.rasa_url
+    return assistant.settings.servers.rasa_url
 
 
 def issued_session(assistant) -> dict:
     """A session as the widget gets it: from the running web server."""
-    response = httpx.post(f"http://127.0.0.1:{assistant.settings.web_port}/widget/session")
+    response = httpx.post(f"http://127.0.0.1:{assistant.settings.servers.web_port}/widget/session")
     assert response.status_code == 200
     return response.json()
 
@@ -194,7 +193,7 @@ def test_finding_10_socketio_metadata_with_an_unknown_territory_is_dropped(assis
     import json
     import sqlite3
 
-    with sqlite3.connect(assistant.settings.tracker_db) as db:
+    with sqlite3.connect(assistant.settings.tracker.db) as db:
         [data] = db.execute(
             "select data from events where sender_id = ? and type_name = 'user'",
             (session["session_id"],),
@@ -207,8 +206,8 @@ def test_finding_10_socketio_metadata_with_an_unknown_territory_is_dropped(assis
 
 async def test_the_web_server_issues_signed_sessions_to_the_allowed_sites():
     site = "https://www.ville-exemple.fr"
-    settings = WebSettings(host="127.0.0.1", port=8080, origins=(site,), session_key="clé")
-    transport = httpx.ASGITransport(app=create_app(settings))
+    settings = WebSettings(host="127.0.0.1", port=8080, origins=(site,))
+    transport = httpx.ASGITransport(app=create_app(settings, session_key="clé"))
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
         first = await client.post("/widget/session", headers={"Origin": site})
         second = await client.post("/widget/session", headers={"Origin": "https://ailleurs.fr"})
@@ -277,11 +276,10 @@ async def test_finding_10_new_sessions_are_limited_per_address_and_overall():
     settings = WebSettings(
         host="127.0.0.1",
         port=8080,
-        session_key="clé",
         sessions_per_minute=2,
         sessions_per_minute_overall=3,
     )
-    app = create_app(settings)
+    app = create_app(settings, session_key="clé")
 
     async def post(address: str) -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=(address, 40000))

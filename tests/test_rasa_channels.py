@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from bot.config import PROJECT_DIR, Settings
 from bot.web import sessions
+from settings import PROJECT_DIR, get_settings
 
 pytestmark = pytest.mark.rasa
 
@@ -74,7 +74,7 @@ print(json.dumps({
 
 
 def test_channels_check_sessions_metadata_and_lengths_inside_rasa():
-    python = Settings().rasa_bin.parent / "python"
+    python = get_settings().rasa.bin.parent / "python"
     token = sessions.sign(KEY, "web-1")
     done = subprocess.run(
         [str(python), "-c", PROBE, token, KEY],

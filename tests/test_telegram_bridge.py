@@ -29,7 +29,7 @@ from bot.runner import free_port
 from bot.telegram import texts
 from bot.telegram.__main__ import configure_logging
 from bot.telegram.rasa import sender_id
-from bot.telegram.settings import RetryPolicy
+from settings import RetryPolicy
 
 CHAT = 4242
 GROUP = -100777

@@ -16,9 +16,9 @@ from bot.telegram.pending import PendingQueue
 from bot.telegram.rasa import RasaClient
 from bot.telegram.relay import Relay
 from bot.telegram.request import FloodAwareRequest
-from bot.telegram.settings import TelegramSettings
 from bot.telegram.state import open_state
 from bot.telegram.webhook import WebhookServer
+from settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +33,8 @@ class Bridge:
         self.state = open_state(settings.state_db)
         callbacks = CallbackMap(self.state)
         callbacks.purge()
-        self.rasa = RasaClient(
-            settings.rasa_url,
-            settings.rasa_timeout,
-            rest_secret=settings.rest_secret,
-            conversation_key=settings.conversation_key,
-        )
+        # the REST secret and the conversation key come from bot/keys.py
+        self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
         builder = (
             Application.builder()
             .token(settings.token)

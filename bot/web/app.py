@@ -1,5 +1,5 @@
-"""The web server's routes: the demo page, the widget's files, a health check, and the
-advisors' console under /console (bot/console)."""
+"""The web server's routes: the demo page, the widget's files and sessions, a health check,
+and the advisors' console under /console (bot/console)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot import keys
 from bot.console.app import create_console
-from bot.console.settings import ConsoleSettings
 from bot.web import sessions
 from bot.web.demo import render_demo
 from bot.web.ratelimit import WINDOW_SECONDS, SessionLimiter
 from bot.web.security import CommonHeaders, page_csp
-from bot.web.settings import WebSettings
+from settings import ConsoleSettings, WebSettings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -34,9 +34,15 @@ class WidgetFiles(StaticFiles):
 
 
 def create_app(
-    settings: WebSettings | None = None, console: ConsoleSettings | None = None
+    settings: WebSettings | None = None,
+    console: ConsoleSettings | None = None,
+    session_key: str | None = None,
 ) -> Starlette:
-    settings = settings or WebSettings()
+    """The web server for `settings` and its console for `console` (by default the
+    process's settings, `get_settings()`); widget sessions signed with `session_key`
+    (by default bot.keys.widget_session_key())."""
+    settings = settings or get_settings().web
+    session_key = session_key or keys.widget_session_key()
     demo_html = render_demo(settings)
     csp = page_csp(settings)
     limiter = SessionLimiter(settings.sessions_per_minute, settings.sessions_per_minute_overall)
@@ -54,15 +60,13 @@ def create_app(
         if not limiter.allow(request.client.host if request.client else "inconnu"):
             return JSONResponse(
                 {
-                    "erreur": "Trop de nouvelles conversations en peu de temps : réessayez dans "
-                    "une minute."
+                    "erreur": "Trop de nouvelles conversations en peu de temps : réessayez "
+                    "dans une minute."
                 },
                 status_code=429,
                 headers={"Retry-After": str(WINDOW_SECONDS), "Cache-Control": "no-store"},
             )
-        return JSONResponse(
-            sessions.issue(settings.session_key), headers={"Cache-Control": "no-store"}
-        )
+        return JSONResponse(sessions.issue(session_key), headers={"Cache-Control": "no-store"})
 
     return Starlette(
         routes=[
