@@ -53,6 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     importer.set_defaults(handler=_import)
 
+    purge = commands.add_parser(
+        "purge",
+        help="supprime les données personnelles dont la durée de conservation est passée et "
+        "termine les effacements demandés (docs/donnees-personnelles.md)",
+    )
+    purge.set_defaults(handler=_purge)
+
     run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
     run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
     run.set_defaults(handler=_run)
@@ -242,6 +249,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"not serialisable: {type(value)}")
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from bot.purge import run_purge
+
+    return run_purge()
 
 
 def _run(args: argparse.Namespace) -> int:

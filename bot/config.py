@@ -29,8 +29,15 @@ class Settings:
     tracker_db: Path = field(
         default_factory=lambda: _path("TRACKER_DB", PROJECT_DIR / "var" / "tracker.sqlite")
     )
+    # Any SQLAlchemy URL (QP_TRACKER_URL, e.g. PostgreSQL); empty: the SQLite file tracker_db.
+    tracker_url_setting: str = field(default_factory=lambda: os.environ.get("QP_TRACKER_URL", ""))
     log_dir: Path = field(default_factory=lambda: _path("QP_LOG_DIR", PROJECT_DIR / "var" / "log"))
     cors: str = field(default_factory=lambda: os.environ.get("QP_CORS_ORIGINS", ""))
+
+    @property
+    def tracker_url(self) -> str:
+        """Rasa's tracker store, as Rasa, the console, the erasure and the purge reach it."""
+        return self.tracker_url_setting or f"sqlite:///{self.tracker_db.resolve()}"
 
     @property
     def rasa_url(self) -> str:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
+import time
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions import erasure
 from actions.handoff import ActionEnregistrerDemande, ActionProposerRappel, ValidateHandoffForm
 from actions.recommend import ActionRecommander
 from actions.session import ActionAuRevoir, ActionReformuler, ActionSupprimerDonnees
+from catalog.dialogue import message
+from catalog.erasure import ERASE_MARKER, Outcome
 from catalog.leads import leads_of, parse_contact
 from test_actions import run, tracker
 
@@ -65,43 +66,36 @@ async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():
     lead = leads_of("test")[-1]
     assert lead.territory_id == "roubaix" and lead.phone == "06 12 34 56 78"
     assert lead.profile["statut"] == "demandeur_emploi" and lead.aids == ["acre"]
-    await run(
-        ActionSupprimerDonnees(),
-        tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees"),
-    )
+    erase = tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees")
+    erase.events[0]["timestamp"] = time.time() + 1
+    _, texts, messages = await run(ActionSupprimerDonnees(), erase)
     assert leads_of("test") == []
+    assert texts == [message("donnees_supprimees")]
+    # the marker: Rasa's tracker store deletes the conversation, the widget its history
+    assert messages[0]["custom"] == {"data": {ERASE_MARKER: "fait"}}
 
 
-async def test_the_conversation_is_erased_once_the_turn_is_saved(tmp_path, monkeypatch):
-    database = tmp_path / "tracker.sqlite"
-    with sqlite3.connect(database) as db:
-        db.execute(
-            "create table events (id integer primary key, sender_id text, "
-            "type_name text, action_name text)"
-        )
-        db.executemany(
-            "insert into events (sender_id, type_name, action_name) values (?,?,?)",
-            [
-                ("moi", "user", None),
-                ("moi", "action", "action_supprimer_donnees"),
-                ("autre", "user", None),
-            ],
-        )
-    monkeypatch.setenv("TRACKER_DB", str(database))
-    monkeypatch.setattr(erasure, "POLL_SECONDS", 0.05)
-    task = asyncio.ensure_future(
-        erasure.erase_conversation_after_turn("moi", "action_supprimer_donnees")
-    )
-    await asyncio.sleep(0.2)
-    assert not task.done()  # Rasa has not saved the end of the turn yet
-    with sqlite3.connect(database) as db:
-        db.execute(
-            "insert into events (sender_id, type_name, action_name) "
-            "values ('moi', 'action', 'action_listen')"
-        )
-    assert await task is True
-    with sqlite3.connect(database) as db:
-        assert db.execute("select sender_id from events").fetchall() == [("autre",)]
+async def test_finding2_the_person_is_told_the_truth_when_the_erasure_fails(monkeypatch):
+    from actions import erasure as action_side
+
+    def recorded_only(engine, sender_id, requested_at):
+        return Outcome(recorded=True, erased=False)
+
+    monkeypatch.setattr(action_side, "request_erasure", recorded_only)
+    erase = tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees")
+    _, texts, messages = await run(ActionSupprimerDonnees(), erase)
+    assert texts == [message("donnees_supprimees_en_partie")] and "24 heures" in texts[0]
+    assert messages[0]["custom"] == {"data": {ERASE_MARKER: "en_partie"}}
+
+    def nothing_recorded(engine, sender_id, requested_at):
+        return Outcome(recorded=False, erased=False)
+
+    monkeypatch.setattr(action_side, "request_erasure", nothing_recorded)
+    dispatcher = CollectingDispatcher()
+    events = await ActionSupprimerDonnees().run(dispatcher, erase, {})
+    assert events == []  # nothing erased: the profile and the conversation stay, no marker
+    assert [m["text"] for m in dispatcher.messages] == [message("effacement_impossible")]
+    assert not dispatcher.messages[0].get("custom")
 
 
 async def test_goodbye_recalls_the_aids_found():

@@ -1,0 +1,76 @@
+"""How long each kind of personal data is kept, and the purge of what the catalogue database
+holds past its period: leads, NLU corrections, audit entries. docs/donnees-personnelles.md says
+why each period (purpose, retention, erase path); `qp purge` (bot/purge.py) applies them, with
+the conversations in Rasa's store and the Telegram bridge's state.
+
+Every period can be set, in days, by an environment variable (QP_RETENTION_*_DAYS).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
+
+from catalog.models import AuditEntry, Lead, NluCorrection
+
+
+class RetentionError(ValueError):
+    """A period set in the environment is not a whole number of days (French message)."""
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Retention periods, in days, counted from the moment given for each kind."""
+
+    conversations: int = 180  # since the conversation's last message
+    leads: int = 365  # since the request
+    corrections: int = 365  # since the correction
+    audit: int = 365  # since the action
+    telegram_buttons: int = 30  # since the keyboard was sent
+    telegram_waiting: int = 1  # messages still waiting for Rasa, since they were received
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Periods":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for item in fields(cls):
+            name = f"QP_RETENTION_{item.name.upper()}_DAYS"
+            raw = (environ.get(name) or "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit() or int(raw) < 1:
+                raise RetentionError(f"{name} doit être un nombre entier de jours (1 ou plus).")
+            values[item.name] = int(raw)
+        return cls(**values)
+
+    def cutoff(self, kind: str, now: datetime) -> datetime:
+        """What is older than this moment is past its period."""
+        return now - timedelta(days=getattr(self, kind))
+
+
+@dataclass(frozen=True)
+class CatalogPurge:
+    leads: int
+    corrections: int
+    audit_entries: int
+
+
+def purge_catalog(engine: Engine, periods: Periods, now: datetime) -> CatalogPurge:
+    """Delete the leads, corrections and audit entries past their period, in one transaction."""
+    with Session(engine) as session, session.begin():
+        leads = session.execute(
+            delete(Lead).where(Lead.created_at < periods.cutoff("leads", now))
+        ).rowcount
+        corrections = session.execute(
+            delete(NluCorrection).where(
+                NluCorrection.created_at < periods.cutoff("corrections", now)
+            )
+        ).rowcount
+        audit_entries = session.execute(
+            delete(AuditEntry).where(AuditEntry.at < periods.cutoff("audit", now))
+        ).rowcount
+    return CatalogPurge(leads or 0, corrections or 0, audit_entries or 0)
