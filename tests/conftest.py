@@ -71,6 +71,7 @@ def assistant(tmp_path_factory):
         action_port=free_port(),
         web_port=free_port(),
         tracker_db=tmp / "tracker.sqlite",
+        tracker_url_setting="",  # the SQLite file above, whatever QP_TRACKER_URL says
         log_dir=tmp / "log",
     )
     with pytest.MonkeyPatch.context() as env:

@@ -208,9 +208,7 @@ def test_finding2_an_unfinished_erasure_is_finished_by_the_purge_then_forgotten(
 def test_an_unreachable_conversation_store_keeps_the_erasure_for_later(stores):
     catalog, _, _, _, _ = stores
     with Session(catalog) as session, session.begin():
-        session.add(
-            ErasureRequest(sender_id="moi", requested_at=NOW.timestamp(), recorded_at=NOW)
-        )
+        session.add(ErasureRequest(sender_id="moi", requested_at=NOW.timestamp(), recorded_at=NOW))
     report = purge(catalog, "postgresql+psycopg://nobody@127.0.0.1:1/none", None, Periods(), NOW)
     assert report.erasures_pending == 1 and report.erasures_checked == 0
     assert report.problems and "injoignable" in report.problems[0]

@@ -262,3 +262,52 @@ def test_the_channels_of_the_proposed_credentials_work(servers):
     with pytest.raises(InvalidStatus) as refused:
         websocket_connect(url, origin="https://site-malveillant.example", open_timeout=10)
     assert refused.value.response.status_code == 400
+
+
+def stored_widget_state(page) -> dict:
+    """What the widget keeps in this browser (localStorage), parsed."""
+    raw = page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('qp-assistant:'))"
+        ".map(k => localStorage.getItem(k))"
+    )
+    return json.loads(raw[0]) if raw else {}
+
+
+def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers, desktop):
+    import sqlite3
+
+    page = desktop.new_page()
+    page.goto(servers.url + "/")
+    chat = Chat(page)
+    chat.open()
+    chat.say(DESCRIPTION)
+    state = stored_widget_state(page)
+    session = state["sessionId"]
+    assert session and any(e["text"] == DESCRIPTION for e in state["history"])
+
+    def events_of(sender: str) -> int:
+        with sqlite3.connect(servers.rasa.tracker_db) as db:
+            return db.execute(
+                "select count(*) from events where sender_id = ?", (sender,)
+            ).fetchone()[0]
+
+    assert events_of(session) > 0
+    bin_button = page.get_by_role("button", name="Effacer la conversation et vos données")
+    bin_button.click()  # a confirmation first; « Annuler » keeps everything
+    question = page.get_by_role("group")
+    question.get_by_text("C'est définitif").wait_for()
+    question.get_by_role("button", name="Annuler").click()
+    assert question.is_hidden() and chat.user_texts() == [DESCRIPTION]
+    assert events_of(session) > 0
+
+    bin_button.click()
+    page.get_by_role("button", name="Effacer", exact=True).click()
+    page.locator(".qp-status").get_by_text("dans ce navigateur et chez l'assistant").wait_for()
+    assert chat.user_texts() == [] and chat.bot_texts() == []
+    assert events_of(session) == 0, "la conversation est effacée sur le serveur"
+    kept = stored_widget_state(page)
+    assert kept.get("history") == [] and kept.get("sessionId") != session
+    page.reload()
+    chat.input.wait_for()
+    assert chat.user_texts() == [] and chat.bot_texts() == []
+    assert_no_csp_violation(chat)
