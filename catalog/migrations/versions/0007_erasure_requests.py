@@ -1,15 +1,15 @@
 """Erasure requests: kept until `qp purge` has verified that the person's data is gone.
 
-Revision ID: 0006_erasure
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_erasure"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
