@@ -148,6 +148,7 @@ def bench() -> int:
         rasa_port=free_port(),
         action_port=free_port(),
         tracker_db=tmp / "tracker.sqlite",
+        tracker_url_setting="",  # this temporary file, not QP_TRACKER_URL
         log_dir=tmp / "log",
     )
     url = f"{settings.rasa_url}/webhooks/rest/webhook"

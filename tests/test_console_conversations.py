@@ -744,6 +744,7 @@ def record(path: Path = FIXTURE) -> None:
         rasa_port=free_port(),
         action_port=free_port(),
         tracker_db=tmp / "tracker.sqlite",
+        tracker_url_setting="",  # this temporary file, not QP_TRACKER_URL
         log_dir=tmp / "log",
     )
 

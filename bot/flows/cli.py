@@ -117,6 +117,7 @@ def _play_on_own_stack(scenarios: list, html_path: Path, out: Any, err: Any, sta
                 rasa_port=free_port(),
                 action_port=free_port(),
                 tracker_db=Path(tmp) / "tracker.sqlite",
+                tracker_url_setting="",  # this temporary file, not QP_TRACKER_URL
                 log_dir=Path(tmp) / "log",
             )
             try:
