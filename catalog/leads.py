@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from catalog import store
 from catalog.models import Lead
 from catalog.phones import first_valid_phone
+
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
@@ -32,8 +33,8 @@ class ContactDetails:
 def parse_contact(text: str) -> ContactDetails | None:
     """An e-mail address or a phone number found in the text, normalised; else None. Phone
     numbers are read by catalog/phones.py, as the console's masking reads them."""
-    for word in re.split(r"[\s,;]+", text.strip()):
-        word = word.strip("<>()[]\"'.")
+    for raw in re.split(r"[\s,;]+", text.strip()):
+        word = raw.strip("<>()[]\"'.")
         if EMAIL.match(word) and len(word) <= 200:
             return ContactDetails(email=word.lower())
     phone = first_valid_phone(text)
@@ -63,7 +64,7 @@ def save_lead(
 ) -> int:
     with Session(_database(store.database_url())) as session, session.begin():
         lead = Lead(
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
             sender_id=sender_id,
             channel=channel,
             territory_id=territory,

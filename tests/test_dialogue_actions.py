@@ -6,6 +6,7 @@ import time
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
+from test_actions import run, tracker
 
 from actions.handoff import ActionEnregistrerDemande, ActionProposerRappel, ValidateHandoffForm
 from actions.recommend import ActionRecommander
@@ -13,7 +14,6 @@ from actions.session import ActionAuRevoir, ActionReformuler, ActionSupprimerDon
 from catalog.dialogue import message
 from catalog.erasure import ERASE_MARKER, Outcome
 from catalog.leads import leads_of, parse_contact
-from test_actions import run, tracker
 
 ROUBAIX = {
     "stade": "creation",
@@ -25,7 +25,7 @@ ROUBAIX = {
 
 
 @pytest.mark.parametrize(
-    "text, shown",
+    ("text", "shown"),
     [
         ("marie.dupont@exemple.fr", "marie.dupont@exemple.fr"),
         ("c'est Marie.Dupont@Exemple.fr merci", "marie.dupont@exemple.fr"),
@@ -44,7 +44,8 @@ def test_anything_else_is_not_contact_details(text):
 
 async def test_the_offer_names_the_territory_and_asks_consent():
     _, texts, messages = await run(ActionProposerRappel(), tracker(ROUBAIX))
-    assert "conseiller de Roubaix" in texts[0] and "uniquement" in texts[0]
+    assert "conseiller de Roubaix" in texts[0]
+    assert "uniquement" in texts[0]
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirmer", "/nier"]
     _, texts, _ = await run(ActionProposerRappel(), tracker({}))
     assert "indiquez-moi d'abord la commune" in texts[0]
@@ -62,7 +63,8 @@ async def test_invalid_contact_details_are_asked_again_politely():
 async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():
     track = tracker({**ROUBAIX, "coordonnees": "06 12 34 56 78", "aides_recommandees": ["acre"]})
     _, texts, _ = await run(ActionEnregistrerDemande(), track)
-    assert "conseillers de Roubaix" in texts[0] and "06 12 34 56 78" in texts[0]
+    assert "conseillers de Roubaix" in texts[0]
+    assert "06 12 34 56 78" in texts[0]
     lead = leads_of("test")[-1]
     assert lead.territory_id == "roubaix" and lead.phone == "06 12 34 56 78"
     assert lead.profile["statut"] == "demandeur_emploi" and lead.aids == ["acre"]
@@ -100,7 +102,9 @@ async def test_finding2_the_person_is_told_the_truth_when_the_erasure_fails(monk
 
 async def test_goodbye_recalls_the_aids_found():
     _, texts, _ = await run(ActionAuRevoir(), tracker({"aides_recommandees": ["acre", "arce"]}))
-    assert texts[0].startswith("Pour mémoire") and "ACRE" in texts[0] and "ARCE" in texts[0]
+    assert texts[0].startswith("Pour mémoire")
+    assert "ACRE" in texts[0]
+    assert "ARCE" in texts[0]
     _, texts, _ = await run(ActionAuRevoir(), tracker({}))
     assert texts == ["Au revoir et bonne réussite dans votre projet ! Revenez quand vous voulez."]
 
@@ -114,7 +118,8 @@ async def test_a_second_misunderstanding_in_a_row_offers_people():
         0, {"event": "user", "text": "bla", "parse_data": {"intent": {"name": "nlu_fallback"}}}
     )
     _, texts, _ = await run(ActionReformuler(), second)
-    assert "toujours pas" in texts[0] and len(texts) > 2
+    assert "toujours pas" in texts[0]
+    assert len(texts) > 2
 
 
 async def test_see_more_shows_the_next_aids_not_the_same_ones():
