@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, func, inspect, select
@@ -51,8 +51,8 @@ class Report:
                 f"Purge : {self.conversations} conversation(s), {self.leads} demande(s) de rappel, "
                 f"{self.corrections} correction(s), {self.audit_entries} entrée(s) du journal, "
                 f"{self.telegram_buttons} clavier(s) et {self.telegram_waiting} message(s) en "
-                f"attente de Telegram supprimés ; effacements : {self.erasures_checked} vérifié(s), "
-                f"{self.erasures_pending} à reprendre."
+                f"attente de Telegram supprimés ; effacements : "
+                f"{self.erasures_checked} vérifié(s), {self.erasures_pending} à reprendre."
             ),
         ]
         lines += [f"Problème : {problem}" for problem in self.problems]
@@ -220,7 +220,7 @@ def run_purge(now: datetime | None = None) -> int:
             Settings().tracker_url,
             telegram_state,
             periods,
-            now or datetime.now(timezone.utc),
+            now or datetime.now(UTC),
         )
     finally:
         catalog.dispose()

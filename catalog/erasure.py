@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import Engine, delete, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -48,34 +50,43 @@ class Erased:
     audit_entries: int = 0
 
 
+def _count(result: object) -> int:
+    # A DELETE or UPDATE gives a CursorResult, which the stubs of `Session.execute` do not say.
+    return cast("CursorResult[Any]", result).rowcount or 0
+
+
 def _moment(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def erase_data(session: Session, sender_id: str, until: float) -> Erased:
     """Delete the sender's leads and corrections, and redact the audit entries naming their
     conversation, up to the moment `until` (seconds since the epoch). Idempotent."""
     moment = _moment(until)
-    leads = session.execute(
-        delete(Lead).where(Lead.sender_id == sender_id, Lead.created_at <= moment)
-    ).rowcount
-    corrections = session.execute(
-        delete(NluCorrection).where(
-            NluCorrection.sender_id == sender_id, NluCorrection.message_at <= until
+    leads = _count(
+        session.execute(delete(Lead).where(Lead.sender_id == sender_id, Lead.created_at <= moment))
+    )
+    corrections = _count(
+        session.execute(
+            delete(NluCorrection).where(
+                NluCorrection.sender_id == sender_id, NluCorrection.message_at <= until
+            )
         )
-    ).rowcount
-    audit_entries = session.execute(
-        update(AuditEntry)
-        .where(
-            or_(
-                AuditEntry.target == sender_id,
-                AuditEntry.target.startswith(f"{sender_id}#", autoescape=True),
-            ),
-            AuditEntry.at <= moment,
+    )
+    audit_entries = _count(
+        session.execute(
+            update(AuditEntry)
+            .where(
+                or_(
+                    AuditEntry.target == sender_id,
+                    AuditEntry.target.startswith(f"{sender_id}#", autoescape=True),
+                ),
+                AuditEntry.at <= moment,
+            )
+            .values(target=REDACTED)
         )
-        .values(target=REDACTED)
-    ).rowcount
-    return Erased(leads or 0, corrections or 0, audit_entries or 0)
+    )
+    return Erased(leads, corrections, audit_entries)
 
 
 def request_erasure(engine: Engine, sender_id: str, requested_at: float) -> Outcome:
@@ -86,7 +97,7 @@ def request_erasure(engine: Engine, sender_id: str, requested_at: float) -> Outc
                 ErasureRequest(
                     sender_id=sender_id,
                     requested_at=requested_at,
-                    recorded_at=datetime.now(timezone.utc),
+                    recorded_at=datetime.now(UTC),
                     attempts=0,
                 )
             )
@@ -122,7 +133,7 @@ def retry_later(engine: Engine, request_id: int, reason: str) -> None:
             .where(ErasureRequest.id == request_id)
             .values(
                 attempts=ErasureRequest.attempts + 1,
-                last_attempt_at=datetime.now(timezone.utc),
+                last_attempt_at=datetime.now(UTC),
                 last_error=reason[:200],
             )
         )

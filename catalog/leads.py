@@ -16,7 +16,6 @@ from catalog import store
 from catalog.models import Lead
 from catalog.phones import first_valid_phone
 
-
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 

@@ -9,10 +9,13 @@ Every period can be set, in days, by an environment variable (QP_RETENTION_*_DAY
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import Engine, delete
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from catalog.models import AuditEntry, Lead, NluCorrection
@@ -34,12 +37,12 @@ class Periods:
     telegram_waiting: int = 1  # messages still waiting for Rasa, since they were received
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Periods":
-        environ = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Periods:
+        source: Mapping[str, str] = os.environ if environ is None else environ
         values = {}
         for item in fields(cls):
             name = f"QP_RETENTION_{item.name.upper()}_DAYS"
-            raw = (environ.get(name) or "").strip()
+            raw = (source.get(name) or "").strip()
             if not raw:
                 continue
             if not raw.isdigit() or int(raw) < 1:
@@ -61,16 +64,23 @@ class CatalogPurge:
 
 def purge_catalog(engine: Engine, periods: Periods, now: datetime) -> CatalogPurge:
     """Delete the leads, corrections and audit entries past their period, in one transaction."""
+
+    def count(result: object) -> int:
+        # A DELETE gives a CursorResult, which the stubs of `Session.execute` do not say.
+        return cast("CursorResult[Any]", result).rowcount or 0
+
     with Session(engine) as session, session.begin():
-        leads = session.execute(
-            delete(Lead).where(Lead.created_at < periods.cutoff("leads", now))
-        ).rowcount
-        corrections = session.execute(
-            delete(NluCorrection).where(
-                NluCorrection.created_at < periods.cutoff("corrections", now)
+        leads = count(
+            session.execute(delete(Lead).where(Lead.created_at < periods.cutoff("leads", now)))
+        )
+        corrections = count(
+            session.execute(
+                delete(NluCorrection).where(
+                    NluCorrection.created_at < periods.cutoff("corrections", now)
+                )
             )
-        ).rowcount
-        audit_entries = session.execute(
-            delete(AuditEntry).where(AuditEntry.at < periods.cutoff("audit", now))
-        ).rowcount
-    return CatalogPurge(leads or 0, corrections or 0, audit_entries or 0)
+        )
+        audit_entries = count(
+            session.execute(delete(AuditEntry).where(AuditEntry.at < periods.cutoff("audit", now)))
+        )
+    return CatalogPurge(leads, corrections, audit_entries)

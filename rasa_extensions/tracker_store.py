@@ -27,7 +27,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from typing import Any, Iterator, Optional, Text
+from collections.abc import Iterator
+from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event
@@ -45,7 +46,7 @@ _STORED = "_qp_stored_events"  # attribute set on the trackers this store read o
 _DRIVERS = {"postgresql+psycopg://": "postgresql+psycopg2://", "postgres://": "postgresql://"}
 
 
-def rasa_url(url: Text) -> Text:
+def rasa_url(url: str) -> str:
     """The same database in the dialect names Rasa's SQLAlchemy 1.4 knows."""
     for ours, theirs in _DRIVERS.items():
         if url.startswith(ours):
@@ -64,13 +65,13 @@ def is_erase_marker(event: Event) -> bool:
 class ErasingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that writes only each turn's own events and erases on the marker."""
 
-    def __init__(self, domain: Any = None, host: Optional[Text] = None, **kwargs: Any) -> None:
+    def __init__(self, domain: Any = None, host: str | None = None, **kwargs: Any) -> None:
         url = kwargs.pop("url", None) or host
         super().__init__(domain=domain, host=rasa_url(url) if url else None, **kwargs)
 
     async def _retrieve(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
         tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         if tracker is not None:
             setattr(tracker, _STORED, len(tracker.events))
@@ -102,7 +103,7 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
                 session.commit()
         setattr(tracker, _STORED, len(tracker.events))
 
-    def _row(self, sender_id: Text, event: Event) -> Any:
+    def _row(self, sender_id: str, event: Event) -> Any:
         data = event.as_dict()
         return self.SQLEvent(
             sender_id=sender_id,

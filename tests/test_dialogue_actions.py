@@ -66,8 +66,10 @@ async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():
     assert "conseillers de Roubaix" in texts[0]
     assert "06 12 34 56 78" in texts[0]
     lead = leads_of("test")[-1]
-    assert lead.territory_id == "roubaix" and lead.phone == "06 12 34 56 78"
-    assert lead.profile["statut"] == "demandeur_emploi" and lead.aids == ["acre"]
+    assert lead.territory_id == "roubaix"
+    assert lead.phone == "06 12 34 56 78"
+    assert lead.profile["statut"] == "demandeur_emploi"
+    assert lead.aids == ["acre"]
     erase = tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees")
     erase.events[0]["timestamp"] = time.time() + 1
     _, texts, messages = await run(ActionSupprimerDonnees(), erase)
@@ -86,7 +88,8 @@ async def test_finding2_the_person_is_told_the_truth_when_the_erasure_fails(monk
     monkeypatch.setattr(action_side, "request_erasure", recorded_only)
     erase = tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees")
     _, texts, messages = await run(ActionSupprimerDonnees(), erase)
-    assert texts == [message("donnees_supprimees_en_partie")] and "24 heures" in texts[0]
+    assert texts == [message("donnees_supprimees_en_partie")]
+    assert "24 heures" in texts[0]
     assert messages[0]["custom"] == {"data": {ERASE_MARKER: "en_partie"}}
 
     def nothing_recorded(engine, sender_id, requested_at):

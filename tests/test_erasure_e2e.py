@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from conftest import _postgresql
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,6 @@ from catalog.erasure import REDACTED
 from catalog.leads import database
 from catalog.models import Account, AuditEntry, ErasureRequest, Lead, NluCorrection
 from catalog.retention import Periods
-from conftest import _postgresql
 
 pytestmark = pytest.mark.rasa
 
@@ -94,13 +94,13 @@ def advisor_traces(sender: str) -> None:
                 role="advisor",
                 territory_id="roubaix",
                 active=True,
-                created_at=datetime.now(timezone.utc),
+                created_at=datetime.now(UTC),
             )
             session.add(account)
             session.flush()
         session.add(
             NluCorrection(
-                created_at=datetime.now(timezone.utc),
+                created_at=datetime.now(UTC),
                 account_id=account.id,
                 territory_id="roubaix",
                 sender_id=sender,
@@ -113,7 +113,7 @@ def advisor_traces(sender: str) -> None:
         for target in (sender, f"{sender}#3"):
             session.add(
                 AuditEntry(
-                    at=datetime.now(timezone.utc),
+                    at=datetime.now(UTC),
                     account_id=account.id,
                     account_email=account.email,
                     action="conversation_ouverte",
@@ -158,7 +158,7 @@ def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
 
     # The conversation: nothing from before; at most a new one begun after the erasure.
     left = user_texts(url, sender)
-    assert not set(left) & set(BEFORE + ["supprimer mes données"]), left
+    assert not set(left) & {*BEFORE, "supprimer mes données"}, left
     assert set(left) <= {"je cherche aussi un local", "bonjour"}
     with Session(database()) as session:
         assert session.scalars(select(Lead).where(Lead.sender_id == sender)).all() == []
@@ -167,15 +167,18 @@ def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
             == []
         )
         targets = session.scalars(select(AuditEntry.target)).all()
-        assert sender not in targets and f"{sender}#3" not in targets and REDACTED in targets
+        assert sender not in targets
+        assert f"{sender}#3" not in targets
+        assert REDACTED in targets
         request = session.scalars(
             select(ErasureRequest).where(ErasureRequest.sender_id == sender)
         ).one()
         assert request.attempts == 0
 
     # `qp purge` checks that nothing is left, then forgets the request itself.
-    report = purge(database(), url, None, Periods(), datetime.now(timezone.utc))
-    assert report.problems == [] and report.erasures_pending == 0
+    report = purge(database(), url, None, Periods(), datetime.now(UTC))
+    assert report.problems == []
+    assert report.erasures_pending == 0
     with Session(database()) as session:
         assert (
             session.scalars(select(ErasureRequest).where(ErasureRequest.sender_id == sender)).all()

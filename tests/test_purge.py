@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import DATABASES, PROJECT_DIR
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.orm import Session
 
@@ -18,9 +19,8 @@ from bot.telegram.state import open_state
 from catalog import erasure, store
 from catalog.models import Account, AuditEntry, ErasureRequest, Lead, NluCorrection
 from catalog.retention import Periods, RetentionError
-from conftest import DATABASES, PROJECT_DIR
 
-NOW = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
@@ -187,7 +187,8 @@ def test_finding2_an_unfinished_erasure_is_finished_by_the_purge_then_forgotten(
         )
 
     first = purge(catalog, tracker_url, None, Periods(), NOW)
-    assert first.problems == [] and (first.erasures_checked, first.erasures_pending) == (0, 1)
+    assert first.problems == []
+    assert (first.erasures_checked, first.erasures_pending) == (0, 1)
     assert senders(tracker) == {"moi": 1}
     with Session(catalog) as session:
         assert [lead.created_at.date() for lead in session.scalars(select(Lead))] == [
@@ -196,7 +197,8 @@ def test_finding2_an_unfinished_erasure_is_finished_by_the_purge_then_forgotten(
         assert session.scalars(select(NluCorrection)).all() == []
         assert set(session.scalars(select(AuditEntry.target))) == {erasure.REDACTED}
         kept = session.scalars(select(ErasureRequest)).one()
-        assert kept.attempts == 1 and kept.last_error == "conversation encore présente"
+        assert kept.attempts == 1
+        assert kept.last_error == "conversation encore présente"
 
     second = purge(catalog, tracker_url, None, Periods(), NOW)
     assert (second.erasures_checked, second.erasures_pending) == (1, 0)
@@ -210,8 +212,10 @@ def test_an_unreachable_conversation_store_keeps_the_erasure_for_later(stores):
     with Session(catalog) as session, session.begin():
         session.add(ErasureRequest(sender_id="moi", requested_at=NOW.timestamp(), recorded_at=NOW))
     report = purge(catalog, "postgresql+psycopg://nobody@127.0.0.1:1/none", None, Periods(), NOW)
-    assert report.erasures_pending == 1 and report.erasures_checked == 0
-    assert report.problems and "injoignable" in report.problems[0]
+    assert report.erasures_pending == 1
+    assert report.erasures_checked == 0
+    assert report.problems
+    assert "injoignable" in report.problems[0]
     assert len(erasure.pending(catalog)) == 1
 
 
@@ -235,6 +239,7 @@ def test_qp_purge_runs_from_the_command_line(tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Purge : 0 conversation(s)")
@@ -245,6 +250,8 @@ def test_qp_purge_runs_from_the_command_line(tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
-    assert wrong.returncode == 2 and "QP_RETENTION_CONVERSATIONS_DAYS" in wrong.stderr
+    assert wrong.returncode == 2
+    assert "QP_RETENTION_CONVERSATIONS_DAYS" in wrong.stderr
     assert "Traceback" not in wrong.stderr

@@ -10,10 +10,10 @@ import re
 import subprocess
 
 import pytest
+from conftest import DATABASES
 
 from bot.config import PROJECT_DIR, Settings
 from catalog.erasure import ERASE_MARKER
-from conftest import DATABASES
 
 pytestmark = pytest.mark.rasa
 
@@ -76,6 +76,7 @@ def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
@@ -89,4 +90,4 @@ def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
 
 def test_the_marker_is_the_same_on_both_sides():
     source = (PROJECT_DIR / "rasa_extensions" / "tracker_store.py").read_text(encoding="utf-8")
-    assert re.search(r'^ERASE_MARKER = "(\w+)"', source, re.M).group(1) == ERASE_MARKER
+    assert re.search(r'^ERASE_MARKER = "(\w+)"', source, re.MULTILINE).group(1) == ERASE_MARKER

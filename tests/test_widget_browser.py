@@ -287,7 +287,8 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
     chat.say(DESCRIPTION)
     state = stored_widget_state(page)
     session = state["sessionId"]
-    assert session and any(e["text"] == DESCRIPTION for e in state["history"])
+    assert session
+    assert any(e["text"] == DESCRIPTION for e in state["history"])
 
     def events_of(sender: str) -> int:
         with sqlite3.connect(servers.rasa.tracker_db) as db:
@@ -301,21 +302,25 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
     question = page.locator(".qp-question")
     question.get_by_text("C'est définitif").wait_for()
     question.get_by_role("button", name="Annuler").click()
-    assert question.is_hidden() and chat.user_texts() == [DESCRIPTION]
+    assert question.is_hidden()
+    assert chat.user_texts() == [DESCRIPTION]
     assert events_of(session) > 0
 
     bin_button.click()
     page.get_by_role("button", name="Effacer", exact=True).click()
     page.locator(".qp-status").get_by_text("dans ce navigateur et chez l'assistant").wait_for()
-    assert chat.user_texts() == [] and chat.bot_texts() == []
+    assert chat.user_texts() == []
+    assert chat.bot_texts() == []
     # socket.io delivers the confirmation during the turn, Rasa saves (and erases) just after
     deadline = time.monotonic() + 30
     while events_of(session) and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert events_of(session) == 0, "la conversation est effacée sur le serveur"
     kept = stored_widget_state(page)
-    assert kept.get("history") == [] and kept.get("sessionId") != session
+    assert kept.get("history") == []
+    assert kept.get("sessionId") != session
     page.reload()
     chat.input.wait_for()
-    assert chat.user_texts() == [] and chat.bot_texts() == []
+    assert chat.user_texts() == []
+    assert chat.bot_texts() == []
     assert_no_csp_violation(chat)
