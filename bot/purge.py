@@ -192,24 +192,27 @@ def purge(
 
 
 def run_purge(now: datetime | None = None) -> int:
-    """`qp purge` with the settings of the environment; 0 if every step ran, 1 otherwise,
-    2 if a retention period is set wrong."""
-    import os
-
-    from bot.config import PROJECT_DIR, Settings
+    """`qp purge` with the process's settings; 0 if every step ran, 1 otherwise, 2 if a
+    setting is wrong (a French message names the variable)."""
     from catalog import store
-    from catalog.retention import RetentionError
+    from settings import SettingsError, get_settings
 
     try:
-        periods = Periods.from_env()
-    except RetentionError as error:
+        settings = get_settings()
+    except SettingsError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2
-    telegram_state = Path(
-        os.environ.get("TELEGRAM_STATE_DB") or PROJECT_DIR / "var" / "telegram.sqlite"
+    kept = settings.retention
+    periods = Periods(
+        conversations=kept.conversations_days,
+        leads=kept.leads_days,
+        corrections=kept.corrections_days,
+        audit=kept.audit_days,
+        telegram_buttons=kept.telegram_buttons_days,
+        telegram_waiting=kept.telegram_waiting_days,
     )
     try:
-        catalog = store.make_engine(store.database_url())
+        catalog = store.make_engine(settings.catalog.database_url)
         store.migrate(catalog)
     except Exception as error:  # noqa: BLE001
         print(f"Erreur : base du catalogue injoignable ({type(error).__name__}).", file=sys.stderr)
@@ -217,8 +220,8 @@ def run_purge(now: datetime | None = None) -> int:
     try:
         report = purge(
             catalog,
-            Settings().tracker_url,
-            telegram_state,
+            settings.tracker.url,
+            settings.telegram.state_db,
             periods,
             now or datetime.now(UTC),
         )

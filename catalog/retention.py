@@ -3,14 +3,12 @@ holds past its period: leads, NLU corrections, audit entries. docs/donnees-perso
 why each period (purpose, retention, erase path); `qp purge` (bot/purge.py) applies them, with
 the conversations in Rasa's store and the Telegram bridge's state.
 
-Every period can be set, in days, by an environment variable (QP_RETENTION_*_DAYS).
+Every period can be set, in days (QP_RETENTION_*_DAYS, the `retention` section of settings/).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -19,10 +17,6 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from catalog.models import AuditEntry, Lead, NluCorrection
-
-
-class RetentionError(ValueError):
-    """A period set in the environment is not a whole number of days (French message)."""
 
 
 @dataclass(frozen=True)
@@ -35,20 +29,6 @@ class Periods:
     audit: int = 365  # since the action
     telegram_buttons: int = 30  # since the keyboard was sent
     telegram_waiting: int = 1  # messages still waiting for Rasa, since they were received
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Periods:
-        source: Mapping[str, str] = os.environ if environ is None else environ
-        values = {}
-        for item in fields(cls):
-            name = f"QP_RETENTION_{item.name.upper()}_DAYS"
-            raw = (source.get(name) or "").strip()
-            if not raw:
-                continue
-            if not raw.isdigit() or int(raw) < 1:
-                raise RetentionError(f"{name} doit être un nombre entier de jours (1 ou plus).")
-            values[item.name] = int(raw)
-        return cls(**values)
 
     def cutoff(self, kind: str, now: datetime) -> datetime:
         """What is older than this moment is past its period."""

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_e2e_rest import answer_until_recommendation, texts
 
-from bot.config import Settings
 from bot.console.tracker import EVENTS
 from bot.purge import purge, tracker_engine
 from bot.runner import Stack, free_port
@@ -27,6 +26,7 @@ from catalog.erasure import REDACTED
 from catalog.leads import database
 from catalog.models import Account, AuditEntry, ErasureRequest, Lead, NluCorrection
 from catalog.retention import Periods
+from settings import Settings, settings_with
 
 pytestmark = pytest.mark.rasa
 
@@ -41,13 +41,13 @@ def stack(request, tmp_path_factory):
         yield request.getfixturevalue("assistant")
         return
     tmp = tmp_path_factory.mktemp("assistant-postgresql")
-    settings = Settings(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        tracker_db=tmp / "unused.sqlite",
-        tracker_url_setting=_postgresql(tmp_path_factory),
-        log_dir=tmp / "log",
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        WEB_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "unused.sqlite"),
+        QP_TRACKER_URL=_postgresql(tmp_path_factory),
+        QP_LOG_DIR=str(tmp / "log"),
     )
     with Stack(settings) as running:
         yield running
@@ -55,7 +55,7 @@ def stack(request, tmp_path_factory):
 
 def say(settings: Settings, sender: str, text: str) -> list[dict]:
     response = httpx.post(
-        f"{settings.rasa_url}/webhooks/rest/webhook",
+        f"{settings.servers.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
         timeout=120,
     )
@@ -122,7 +122,7 @@ def advisor_traces(sender: str) -> None:
 
 def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
     settings = stack.settings
-    url = settings.tracker_url
+    url = settings.tracker.url
     sender = f"effacement-{url.split(':')[0]}-{time.time_ns()}"
     answer_until_recommendation(settings, say(settings, sender, DESCRIPTION), sender)
     assert "conseiller de Roubaix" in texts(

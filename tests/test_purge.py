@@ -18,7 +18,7 @@ from bot.purge import purge
 from bot.telegram.state import open_state
 from catalog import erasure, store
 from catalog.models import Account, AuditEntry, ErasureRequest, Lead, NluCorrection
-from catalog.retention import Periods, RetentionError
+from catalog.retention import Periods
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -219,10 +219,12 @@ def test_an_unreachable_conversation_store_keeps_the_erasure_for_later(stores):
     assert len(erasure.pending(catalog)) == 1
 
 
-def test_periods_are_set_in_days_and_a_wrong_value_is_refused_in_french():
-    assert Periods.from_env({"QP_RETENTION_LEADS_DAYS": "90"}).leads == 90
-    with pytest.raises(RetentionError, match="nombre entier de jours"):
-        Periods.from_env({"QP_RETENTION_AUDIT_DAYS": "un an"})
+def test_periods_come_from_the_settings_in_days():
+    from settings import Settings
+
+    kept = Settings.from_env({"QP_RETENTION_LEADS_DAYS": "90"}).retention
+    assert (kept.leads_days, kept.conversations_days, kept.audit_days) == (90, 180, 365)
+    assert Periods().cutoff("leads", NOW) == NOW - 365 * DAY
 
 
 def test_qp_purge_runs_from_the_command_line(tmp_path):

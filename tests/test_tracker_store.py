@@ -12,8 +12,8 @@ import subprocess
 import pytest
 from conftest import DATABASES
 
-from bot.config import PROJECT_DIR, Settings
 from catalog.erasure import ERASE_MARKER
+from settings import PROJECT_DIR, get_settings
 
 pytestmark = pytest.mark.rasa
 
@@ -69,7 +69,7 @@ def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
     database, tmp_path_factory
 ):
     url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")
-    python = Settings().rasa_bin.parent / "python"
+    python = get_settings().rasa.bin.parent / "python"
     done = subprocess.run(
         [str(python), "-c", PROBE, url],
         cwd=PROJECT_DIR,

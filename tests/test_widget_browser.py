@@ -18,9 +18,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 from widget_browser import DESCRIPTION, Chat, chromium
 
-from bot.config import Settings
-from bot.web.settings import WebSettings
 from catalog.files import read_files
+from settings import Settings, WebSettings
 
 pytestmark = pytest.mark.rasa
 
@@ -254,13 +253,13 @@ def test_an_unreachable_server_is_shown_and_retried_automatically(servers, deskt
 
 def test_the_channels_of_the_proposed_credentials_work(servers):
     reply = httpx.post(
-        f"{servers.rasa.rasa_url}/webhooks/rest/webhook",
+        f"{servers.rasa.servers.rasa_url}/webhooks/rest/webhook",
         timeout=60,
         json={"sender": "widget-rest", "message": "Bonjour"},
     ).json()
     assert any("assistant Quartiers productifs" in m.get("text", "") for m in reply)
     # socket.io: only the allowed origins (here the demo page's own)
-    url = f"ws://127.0.0.1:{servers.rasa.rasa_port}/socket.io/?EIO=4&transport=websocket"
+    url = f"ws://127.0.0.1:{servers.rasa.servers.rasa_port}/socket.io/?EIO=4&transport=websocket"
     with websocket_connect(url, origin=servers.url, open_timeout=10) as socket:
         assert socket.recv(timeout=10).startswith("0{")  # engine.io "open" packet
     with pytest.raises(InvalidStatus) as refused:
@@ -291,7 +290,7 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
     assert any(e["text"] == DESCRIPTION for e in state["history"])
 
     def events_of(sender: str) -> int:
-        with sqlite3.connect(servers.rasa.tracker_db) as db:
+        with sqlite3.connect(servers.rasa.tracker.db) as db:
             return db.execute(
                 "select count(*) from events where sender_id = ?", (sender,)
             ).fetchone()[0]
