@@ -12,8 +12,8 @@ QP        := $(APP_VENV)/bin/qp
 MODEL     := models/assistant.tar.gz
 WIDGET_NPM := bot/web/node_modules/.package-lock.json
 CATALOG_FILES := $(shell find catalog/data -name '*.yml')
-# The model depends on the NLU components of rasa_extensions/ (config.yml), not on its channels
-# (channels.py is loaded from credentials.yml when Rasa starts: no retraining when it changes).
+# Only what training reads: the NLU component of config.yml's pipeline (rasa_extensions/no_words.py);
+# the channels and the tracker store (credentials.yml, endpoints.yml) are not part of the model.
 RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml') rasa_extensions/no_words.py
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
