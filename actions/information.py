@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import ActiveLoop, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.address import check_in, usage_in, verdict_events
 from actions.slots import catalog
+from catalog.address import answer_text
 from catalog.dialogue import message
 from catalog.glossary import define
 
@@ -43,6 +45,19 @@ class ActionVerifierQpv(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        check = await check_in(text)
+        if check is not None:
+            # « 12 rue X, 59100 Roubaix, c'est en QPV ? »: the address itself is checked.
+            dispatcher.utter_message(text=answer_text(check))
+            texts, events = verdict_events(check, usage_in(text))
+            for line in texts:
+                dispatcher.utter_message(text=line)
+            if any(e.get("name") == "adresse_qpv" and e.get("value") for e in events):
+                # Whose address is it? The profile form asks (question `lieu_adresse`).
+                if tracker.active_loop_name != "profil_form":
+                    events.append(ActiveLoop("profil_form"))
+            return events
         said = next(tracker.get_latest_entity_values("commune"), None)
         code = next(tracker.get_latest_entity_values("code_postal"), None)
         if not said and not code:
