@@ -25,7 +25,7 @@ from actions.address import (
     usage_in,
     verdict_events,
 )
-from actions.information import qpv_answer
+from actions.information import named_place_agrees, qpv_answer, qpv_named_answer
 from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
 from catalog.address import answer_text
@@ -241,16 +241,9 @@ class ValidateProfilForm(FormValidationAction):
             return False
         place = catalog().places.qpv_named_in(text)
         commune = results.get("commune") or tracker.get_slot("commune")
-        if place is None or (commune and commune != place.commune_name):
+        if place is None or (commune and not named_place_agrees(str(commune), place)):
             return False
-        dispatcher.utter_message(
-            text=message(
-                "qpv_quartier_nomme",
-                nom=place.qpv_name,
-                code=place.qpv_code,
-                commune=place.commune_name,
-            )
-        )
+        dispatcher.utter_message(text=qpv_named_answer(place))
         return True
 
     def _enum(self, name: str, value: Any, tracker: Tracker | None = None) -> dict[str, Any]:

@@ -151,3 +151,16 @@ async def test_without_the_geocoder_the_answer_is_a_verifier_and_nothing_is_set(
     assert texts[0].startswith("À vérifier") and "sig.ville.gouv.fr" in texts[0]
     assert "Nouveau Roubaix (QN05981M)" in texts[0]  # the commune's official list
     assert slots == {}
+
+
+async def test_a_qpv_question_naming_a_neighbourhood_names_the_official_qpv():
+    _, texts, _ = await run(
+        ActionVerifierQpv(),
+        tracker(
+            text="j'habite aux Fourches à Laval, c'est en QPV ?",
+            intent="verifier_qpv",
+            entities=[{"entity": "commune", "value": "Laval"}],
+        ),
+    )
+    assert "Laval compte 3 quartiers prioritaires (QPV) : Les Fourches (QN05301M)" in texts[0]
+    assert "sig.ville.gouv.fr" in texts[0]
