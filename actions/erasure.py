@@ -79,7 +79,8 @@ async def erase_conversation_after_turn(sender_id: str, action_name: str) -> boo
             connection.execute(text("delete from events where sender_id = :s"), {"s": sender_id})
         logger.info("A conversation was erased at its owner's request.")
         return True
-    except Exception:  # noqa: BLE001 - never break the action server; say it in the logs
+    except Exception:
+        # Never break the action server; say it in the logs.
         logger.exception("Erasing a conversation failed.")
         return False
     finally:

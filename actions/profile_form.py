@@ -113,7 +113,7 @@ class ValidateProfilForm(FormValidationAction):
         if next_slot and next_slot not in asked and next_slot != USAGE_SLOT:
             # Only when a new question is asked: an unchanged slot here would stop Rasa from
             # rejecting the form on a digression (a message that is not an answer).
-            events.insert(0, SlotSet("champs_demandes", asked + [next_slot]))
+            events.insert(0, SlotSet("champs_demandes", [*asked, next_slot]))
         if tracker.get_slot("rappel_en_attente"):
             # The person went on with the questions: a callback offer no longer waits.
             events.append(SlotSet("rappel_en_attente", False))
@@ -134,7 +134,7 @@ class ValidateProfilForm(FormValidationAction):
             return self._usage_answer(dispatcher, tracker, text, intent)
         if is_dont_know(text):
             skipped = list(tracker.get_slot("champs_ignores") or [])
-            return [SlotSet(requested, None), SlotSet("champs_ignores", skipped + [requested])]
+            return [SlotSet(requested, None), SlotSet("champs_ignores", [*skipped, requested])]
         if requested in tracker.slots_to_validate():
             return []
         if FIELDS[requested] in ("int", "number") and is_bare_number(text):

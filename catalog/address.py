@@ -3,7 +3,7 @@
 
 The geocoder is given by the caller (adapters/ban.py in production, a local fake in tests):
 anything with `search(query, limit) -> list[GeocodedAddress]` that raises
-`GeocodingUnavailable` when it cannot answer. Without geocoder answer or without perimeters,
+`GeocodingUnavailableError` when it cannot answer. Without geocoder answer or without perimeters,
 the check falls back on place names (the commune's QPV of the official list) and says
 « à vérifier » with the official address checker's link.
 
@@ -29,7 +29,7 @@ MAX_ADDRESS_LENGTH = 200
 EN_QPV, HORS_QPV, A_VERIFIER = "en_qpv", "hors_qpv", "a_verifier"
 
 
-class GeocodingUnavailable(RuntimeError):
+class GeocodingUnavailableError(RuntimeError):
     """The geocoder could not be reached or gave no usable answer."""
 
 
@@ -116,19 +116,19 @@ def check_address(
         return _by_name(query, places, "geocodeur_indisponible")
     try:
         candidates = geocoder.search(query, limit=5)
-    except GeocodingUnavailable:
+    except GeocodingUnavailableError:
         return _by_name(query, places, "geocodeur_indisponible")
     best = max(candidates, key=lambda c: c.score, default=None)
     if best is None or best.score < MIN_SCORE:
         return _by_name(query, places, "introuvable")
     commune = places.communes.get(best.citycode or "")
     commune_qpv = tuple(places.qpv_of_commune(best.citycode)) if commune else ()
-    common = dict(
-        label=best.label,
-        commune_insee=best.citycode,
-        commune_name=(commune or {}).get("name") or best.city,
-        commune_qpv=commune_qpv,
-    )
+    common = {
+        "label": best.label,
+        "commune_insee": best.citycode,
+        "commune_name": (commune or {}).get("name") or best.city,
+        "commune_qpv": commune_qpv,
+    }
     if best.type not in PRECISE_TYPES:
         return AddressCheck(A_VERIFIER, "imprecise", **common)
     if commune is None:

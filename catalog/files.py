@@ -66,7 +66,7 @@ def _attach_qpv(files: CatalogFiles, path: Path) -> None:
             files.errors.append(f"{path.name}[{index}]: territoire inconnu")
             continue
         territory["qpv"] = record.get("qpv") or []
-        territory["qpv_official"] = {k: v for k, v in record.items() if k not in ("qpv",)}
+        territory["qpv_official"] = {k: v for k, v in record.items() if k != "qpv"}
 
 
 def _extend(files: CatalogFiles, kind: str, path: Path) -> None:

@@ -38,7 +38,7 @@ def check_territory_qpv(territory: dict[str, Any], where: str) -> list[str]:
     if not DATE.match(str(official.get("checked") or "")):
         errors.append(f"{where}: checked doit être une date AAAA-MM-JJ")
     if not isinstance(qpvs, list):
-        return errors + [f"{where}: qpv doit être une liste"]
+        return [*errors, f"{where}: qpv doit être une liste"]
     seen: set[str] = set()
     for index, qpv in enumerate(qpvs):
         if not isinstance(qpv, dict):

@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import shapely
@@ -129,7 +129,7 @@ def store_perimeters(engine: Engine, perimeters: list[Perimeter], source: str) -
     from catalog.store import migrate  # store imports the models; keep this module light
 
     migrate(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         session.execute(delete(QpvPerimeter))
         session.add_all(

@@ -7,13 +7,12 @@ SQLite by default (`var/catalog.sqlite` in the project); any SQLAlchemy URL thro
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from datetime import datetime, timezone
-
 from sqlalchemy import Engine, create_engine, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -67,10 +66,10 @@ def bump_revision(session: Session) -> None:
     changed = session.execute(
         update(CatalogRevision)
         .where(CatalogRevision.id == 1)
-        .values(revision=CatalogRevision.revision + 1, changed_at=datetime.now(timezone.utc))
+        .values(revision=CatalogRevision.revision + 1, changed_at=datetime.now(UTC))
     ).rowcount
     if not changed:
-        session.add(CatalogRevision(id=1, revision=1, changed_at=datetime.now(timezone.utc)))
+        session.add(CatalogRevision(id=1, revision=1, changed_at=datetime.now(UTC)))
 
 
 def revision(engine: Engine) -> int | None:

@@ -21,10 +21,11 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -50,7 +51,8 @@ PENDING, WRITTEN = "en_attente", "ecrite"
 
 STATUS_LABELS = AID_STATUS_LABELS
 CHOICES = {"status": STATUS_LABELS, "confidence": CONFIDENCE_LABELS}
-assert set(STATUS_LABELS) == set(STATUSES) and set(CONFIDENCE_LABELS) == set(CONFIDENCES)
+assert set(STATUS_LABELS) == set(STATUSES)
+assert set(CONFIDENCE_LABELS) == set(CONFIDENCES)
 
 MAX_TEXT = 300  # name, amount text
 MAX_LONG_TEXT = 2000  # summary
@@ -530,7 +532,7 @@ def save_edit(
         return None
     _set_model(aid, after)
     edit = CatalogEdit(
-        created_at=datetime.now(timezone.utc),
+        created_at=datetime.now(UTC),
         account_id=account_id,
         aid_id=aid_id,
         before=before,
@@ -838,8 +840,8 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
+        Path(temporary).chmod(path.stat().st_mode & 0o777)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -852,7 +854,7 @@ def apply_pending_edits(engine: Engine, directory: Path) -> WriteReport:
     with Session(engine) as session, session.begin():
         pending = pending_edits(session)
         report = write_edits(directory, [(e.id, e.aid_id, e.before, e.after) for e in pending])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         written = set(report.written)
         for edit in pending:
             if edit.id in written:

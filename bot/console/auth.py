@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Awaitable, Callable
 from urllib.parse import quote
 
 from sqlalchemy import select
