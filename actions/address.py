@@ -14,14 +14,15 @@ import re
 from functools import lru_cache
 
 from rasa_sdk.events import EventType, SlotSet
+from sqlalchemy import Engine
 
-from adapters.ban import BanGeocoder
 from actions.slots import catalog
+from adapters.ban import BanGeocoder
 from catalog import store
 from catalog.address import A_VERIFIER, EN_QPV, AddressCheck, check_address, find_address
 from catalog.dialogue import message
 from catalog.profile import normalize
-from catalog.qpv_perimeters import perimeter_index
+from catalog.qpv_perimeters import PerimeterIndex, perimeter_index
 
 PENDING_SLOT = "adresse_qpv"  # {"en_qpv": bool, "code": …, "nom": …} until the person says
 USAGE_SLOT = "lieu_adresse"  # the question « whose address is it? »: domicile, entreprise, les_deux
@@ -34,7 +35,8 @@ _BOTH = re.compile(r"\b(les deux|les 2|tous les deux|toutes les deux|(les )?deux
 _NEITHER = re.compile(r"\b(aucun|aucune|ni l un ni l autre|ni l une ni l autre|ni (mon|l un))\b")
 _HOME = re.compile(
     r"\b(domicile|chez moi|chez nous|ma maison|mon appartement|mon appart|mon logement|"
-    r"j habite|jhabite|je vis|je reside|on habite|on vit|ou j habite|ou je vis|perso|personnelle?)\b"
+    r"j habite|jhabite|je vis|je reside|on habite|on vit|ou j habite|ou je vis|perso|"
+    r"personnelle?)\b"
 )
 _BUSINESS = re.compile(
     r"\b(entreprise|societe|local|locaux|boutique|magasin|commerce|atelier|restaurant|bureau|"
@@ -43,11 +45,11 @@ _BUSINESS = re.compile(
 
 
 @lru_cache(maxsize=4)
-def _engine(url: str):
+def _engine(url: str) -> Engine:
     return store.make_engine(url)
 
 
-def perimeters():
+def perimeters() -> PerimeterIndex:
     return perimeter_index(_engine(store.database_url()))
 
 
@@ -93,4 +95,4 @@ def apply_usage(in_qpv: bool, usage: str) -> tuple[list[str], list[EventType]]:
     fields = FIELDS_OF_USAGE[usage]
     texts = [message(f"qpv_note_{field}_{'oui' if in_qpv else 'non'}") for field in fields]
     events: list[EventType] = [SlotSet(field, in_qpv) for field in fields]
-    return texts, events + [SlotSet(PENDING_SLOT, None), SlotSet(USAGE_SLOT, None)]
+    return texts, [*events, SlotSet(PENDING_SLOT, None), SlotSet(USAGE_SLOT, None)]

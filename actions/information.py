@@ -12,6 +12,7 @@ from actions.slots import catalog
 from catalog.address import answer_text
 from catalog.dialogue import message
 from catalog.glossary import define
+from catalog.places import Place
 
 
 class ActionDefinition(Action):
@@ -53,10 +54,10 @@ class ActionVerifierQpv(Action):
             texts, events = verdict_events(check, usage_in(text))
             for line in texts:
                 dispatcher.utter_message(text=line)
-            if any(e.get("name") == "adresse_qpv" and e.get("value") for e in events):
+            waits = any(e.get("name") == "adresse_qpv" and e.get("value") for e in events)
+            if waits and tracker.active_loop_name != "profil_form":
                 # Whose address is it? The profile form asks (question `lieu_adresse`).
-                if tracker.active_loop_name != "profil_form":
-                    events.append(ActiveLoop("profil_form"))
+                events.append(ActiveLoop("profil_form"))
             return events
         said = next(tracker.get_latest_entity_values("commune"), None)
         code = next(tracker.get_latest_entity_values("code_postal"), None)
@@ -70,17 +71,18 @@ class ActionVerifierQpv(Action):
             return []
         # « les Fourches à Laval c'est en QPV ? »: the named QPV comes first in the list.
         first = named.qpv_code if named else None
-        dispatcher.utter_message(text=qpv_answer(said or named.commune_name, code, first))
+        where = said or (named.commune_name if named else None)
+        dispatcher.utter_message(text=qpv_answer(where, code, first))
         return []
 
 
-def named_place_agrees(said: str, named) -> bool:
+def named_place_agrees(said: str, named: Place) -> bool:
     """Whether the commune the person wrote is the named QPV's (or names the QPV itself)."""
     place = catalog().places.resolve(said)
     return place is None or place.commune_insee in (None, named.commune_insee)
 
 
-def qpv_named_answer(named) -> str:
+def qpv_named_answer(named: Place) -> str:
     """A QPV named by the person: it is on the official list, but only an address settles
     whether one lives or works inside its perimeter."""
     return message(

@@ -33,10 +33,10 @@ from catalog.dialogue import message
 from catalog.engine import recommend
 from catalog.profile import (
     FIELDS,
-    normalize,
     OUTSIDE_TERRITORIES,
     is_bare_number,
     is_dont_know,
+    normalize,
     parse_number,
     parse_postal_code,
     parse_yes_no,

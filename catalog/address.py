@@ -15,8 +15,8 @@ perimeter would turn into a false « hors QPV ».
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from catalog.places import PlaceIndex
 from catalog.qpv_perimeters import BORDER_TOLERANCE_M, PerimeterIndex
@@ -64,7 +64,7 @@ class AddressCheck:
     qpv_code: str | None = None
     qpv_name: str | None = None
     # The official list of the commune's QPV (fallback and « à vérifier » answers).
-    commune_qpv: tuple[dict, ...] = field(default_factory=tuple)
+    commune_qpv: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
 # Street words that make a text an address (with a number before them, or alone after one).
@@ -122,32 +122,31 @@ def check_address(
     if best is None or best.score < MIN_SCORE:
         return _by_name(query, places, "introuvable")
     commune = places.communes.get(best.citycode or "")
-    commune_qpv = tuple(places.qpv_of_commune(best.citycode)) if commune else ()
-    common = {
-        "label": best.label,
-        "commune_insee": best.citycode,
-        "commune_name": (commune or {}).get("name") or best.city,
-        "commune_qpv": commune_qpv,
-    }
+    commune_qpv = tuple(places.qpv_of_commune(best.citycode or "")) if commune else ()
+    found_at = AddressCheck(
+        A_VERIFIER,
+        label=best.label,
+        commune_insee=best.citycode,
+        commune_name=(commune or {}).get("name") or best.city,
+        commune_qpv=commune_qpv,
+    )
     if best.type not in PRECISE_TYPES:
-        return AddressCheck(A_VERIFIER, "imprecise", **common)
+        return replace(found_at, reason="imprecise")
     if commune is None:
-        return AddressCheck(A_VERIFIER, "hors_territoires", **common)
+        return replace(found_at, reason="hors_territoires")
     if not commune_qpv:
         # The official list gives this commune no QPV: no address of it is in one.
-        return AddressCheck(HORS_QPV, **common)
+        return replace(found_at, status=HORS_QPV)
     if not perimeters or any(q.get("code") not in perimeters.codes for q in commune_qpv):
-        return AddressCheck(A_VERIFIER, "perimetres_absents", **common)
+        return replace(found_at, reason="perimetres_absents")
     found = perimeters.lookup(best.lon, best.lat, tolerance_m)
     if found.near_border:
         near = found.near_border[0]
-        return AddressCheck(
-            A_VERIFIER, "frontiere", qpv_code=near.code, qpv_name=near.name, **common
-        )
+        return replace(found_at, reason="frontiere", qpv_code=near.code, qpv_name=near.name)
     if found.inside:
         inside = found.inside[0]
-        return AddressCheck(EN_QPV, qpv_code=inside.code, qpv_name=inside.name, **common)
-    return AddressCheck(HORS_QPV, **common)
+        return replace(found_at, status=EN_QPV, qpv_code=inside.code, qpv_name=inside.name)
+    return replace(found_at, status=HORS_QPV)
 
 
 def _by_name(query: str, places: PlaceIndex, reason: str) -> AddressCheck:
@@ -169,7 +168,7 @@ def _by_name(query: str, places: PlaceIndex, reason: str) -> AddressCheck:
         commune_name=place.commune_name,
         qpv_code=place.qpv_code,
         qpv_name=place.qpv_name,
-        commune_qpv=tuple(places.qpv_of_commune(place.commune_insee)),
+        commune_qpv=tuple(places.qpv_of_commune(place.commune_insee or "")),
     )
 
 

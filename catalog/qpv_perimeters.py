@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import shapely
 from shapely.geometry import box, shape
@@ -107,8 +108,11 @@ def _perimeter(feature: object, number: int) -> Perimeter:
     communes = tuple(c for c in re.split(r"[;,\s]+", str(properties.get("insee_com") or "")) if c)
     if not communes:
         raise PerimeterFileError(f"{where} ({code}) : insee_com (communes) manquant")
+    data = feature.get("geometry")
+    if not isinstance(data, dict):
+        raise PerimeterFileError(f"{where} ({code}) : géométrie absente ou non surfacique")
     try:
-        geometry = shape(feature.get("geometry"))
+        geometry = shape(data)
     except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.ShapelyError):
         raise PerimeterFileError(f"{where} ({code}) : géométrie illisible") from None
     if geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
@@ -190,10 +194,10 @@ def border_distance_m(geometry: shapely.Geometry, lon: float, lat: float) -> flo
     projection: exact enough at the scale of a neighbourhood)."""
     scale_x = METRES_PER_DEGREE * math.cos(math.radians(lat))
 
-    def to_metres(coords):
+    def to_metres(coords: Any) -> Any:  # an (N, 2) numpy array of longitudes, latitudes
         return (coords - (lon, lat)) * (scale_x, METRES_PER_DEGREE)
 
-    local = shapely.transform(geometry.boundary, to_metres)
+    local = shapely.transform(shapely.boundary(geometry), to_metres)
     return float(local.distance(shapely.Point(0, 0)))
 
 

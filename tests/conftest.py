@@ -64,8 +64,9 @@ def pytest_sessionfinish(session, exitstatus):
 def fake_ban():
     """A local fake of the Base Adresse Nationale (real HTTP), shared by the session, and the
     fixture's QPV perimeters imported into the session's catalogue database."""
-    from catalog.qpv_perimeters import _cache, read_perimeters, store_perimeters
     from fake_ban import FakeBan
+
+    from catalog.qpv_perimeters import _cache, read_perimeters, store_perimeters
 
     store_perimeters(store.make_engine(), read_perimeters(QPV_FIXTURE), QPV_FIXTURE.name)
     _cache.clear()

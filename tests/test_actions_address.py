@@ -37,7 +37,8 @@ async def test_an_address_in_a_qpv_question_is_checked_then_whose_it_is_is_asked
     assert "est en QPV : quartier Nouveau Roubaix (QN05981M)" in texts[0]
     slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
     assert slots == {"adresse_qpv": {"en_qpv": True, "code": "QN05981M", "nom": "Nouveau Roubaix"}}
-    assert "habite_qpv" not in slots and "implante_qpv" not in slots  # not before confirming
+    assert "habite_qpv" not in slots
+    assert "implante_qpv" not in slots
     # The profile form takes over to ask whose address it is.
     assert {"event": "active_loop", "name": "profil_form", "timestamp": None} in events
 
@@ -47,7 +48,8 @@ async def test_a_qpv_question_that_says_whose_address_it_is_sets_the_profile_at_
         ActionVerifierQpv(),
         tracker(text="mon local au 12 rue X, 59100 Roubaix, c'est en QPV ?", intent="verifier_qpv"),
     )
-    assert slots["implante_qpv"] is True and "habite_qpv" not in slots
+    assert slots["implante_qpv"] is True
+    assert "habite_qpv" not in slots
     assert slots["adresse_qpv"] is None
     assert any(t.startswith("C'est noté : votre entreprise est (ou sera) implantée") for t in texts)
 
@@ -80,7 +82,8 @@ async def test_the_answer_sets_habite_qpv_or_implante_qpv(answer, expected):
         assert slots[field] is value
     for field in {"habite_qpv", "implante_qpv"} - set(expected):
         assert slots.get(field) is None
-    assert slots["adresse_qpv"] is None and slots["requested_slot"] != "lieu_adresse"
+    assert slots["adresse_qpv"] is None
+    assert slots["requested_slot"] != "lieu_adresse"
     assert any(t.startswith("C'est noté") for t in texts)
 
 
@@ -100,7 +103,8 @@ async def test_neither_or_dont_know_keeps_the_profile_unchanged():
         track = tracker({**ROUBAIX, "adresse_qpv": pending}, text=answer, requested="lieu_adresse")
         slots, texts, _ = await run(ValidateProfilForm(), track)
         assert slots["adresse_qpv"] is None
-        assert slots.get("habite_qpv") is None and slots.get("implante_qpv") is None
+        assert slots.get("habite_qpv") is None
+        assert slots.get("implante_qpv") is None
         assert "je ne retiens pas cette adresse" in texts[0]
 
 
@@ -113,7 +117,8 @@ async def test_a_digression_while_asked_whose_address_it_is_is_left_to_its_rule(
         requested="lieu_adresse",
     )
     slots, texts, _ = await run(ValidateProfilForm(), track)
-    assert "habite_qpv" not in slots and texts == []
+    assert "habite_qpv" not in slots
+    assert texts == []
 
 
 async def test_j_habite_aux_fourches_names_the_official_qpv_and_asks_for_the_address():
@@ -126,7 +131,8 @@ async def test_j_habite_aux_fourches_names_the_official_qpv_and_asks_for_the_add
     said = " ".join(texts)
     assert "Les Fourches (QN05301M) est un quartier prioritaire de Laval" in said
     assert "sig.ville.gouv.fr" in said
-    assert slots["commune"] == "Laval" and slots["territoire"] == "laval"
+    assert slots["commune"] == "Laval"
+    assert slots["territoire"] == "laval"
     assert "habite_qpv" not in slots  # a name is not an address: never guessed
 
 
@@ -139,7 +145,8 @@ async def test_an_address_given_while_describing_oneself_is_checked_and_kept_as_
     slots, texts, _ = await run(ValidateProfilForm(), track)
     said = " ".join(texts)
     assert "est en QPV : quartier Les Fourches (QN05301M)" in said
-    assert slots["habite_qpv"] is True and "implante_qpv" not in slots
+    assert slots["habite_qpv"] is True
+    assert "implante_qpv" not in slots
 
 
 async def test_without_the_geocoder_the_answer_is_a_verifier_and_nothing_is_set(monkeypatch):
@@ -148,7 +155,8 @@ async def test_without_the_geocoder_the_answer_is_a_verifier_and_nothing_is_set(
         ActionVerifierQpv(),
         tracker(text="12 rue X, 59100 Roubaix, c'est en QPV ?", intent="verifier_qpv"),
     )
-    assert texts[0].startswith("À vérifier") and "sig.ville.gouv.fr" in texts[0]
+    assert texts[0].startswith("À vérifier")
+    assert "sig.ville.gouv.fr" in texts[0]
     assert "Nouveau Roubaix (QN05981M)" in texts[0]  # the commune's official list
     assert slots == {}
 

@@ -34,7 +34,8 @@ def test_an_address_in_the_message_is_checked_and_kept_once_the_person_says_whos
     ]
     assert "12 rue X, 59100 Roubaix" in fake_ban.queries
     slots = stored_slots(settings, sender)
-    assert slots.get("implante_qpv") is None and slots.get("habite_qpv") is None
+    assert slots.get("implante_qpv") is None
+    assert slots.get("habite_qpv") is None
 
     payload = next(b["payload"] for b in asked["buttons"] if b["title"] == "Mon entreprise")
     answer = say(settings, payload, sender)
@@ -42,17 +43,21 @@ def test_an_address_in_the_message_is_checked_and_kept_once_the_person_says_whos
         texts(answer)
     )
     slots = stored_slots(settings, sender)
-    assert slots["implante_qpv"] is True and slots.get("habite_qpv") is None
+    assert slots["implante_qpv"] is True
+    assert slots.get("habite_qpv") is None
     assert slots["adresse_qpv"] is None
     # The questionnaire goes on with a profile question (not the same one again).
-    assert WHOSE_ADDRESS not in texts(answer) and answer[-1].get("text")
+    assert WHOSE_ADDRESS not in texts(answer)
+    assert answer[-1].get("text")
 
 
 def test_j_habite_aux_fourches_names_the_qpv_then_the_address_settles_it(settings):
     sender = "e2e-adresse-laval"
     said = texts(say(settings, "j'habite aux Fourches à Laval", sender))
     # As a description (informer) or as a question (verifier_qpv), the official QPV is named.
-    assert "Les Fourches (QN05301M)" in said and "Laval" in said and "sig.ville.gouv.fr" in said
+    assert "Les Fourches (QN05301M)" in said
+    assert "Laval" in said
+    assert "sig.ville.gouv.fr" in said
     assert stored_slots(settings, sender).get("habite_qpv") is None  # a name is not an address
 
     said = texts(say(settings, "j'habite au 3 rue des Fourches 53000 Laval", sender))
