@@ -53,14 +53,31 @@ def perimeters() -> PerimeterIndex:
     return perimeter_index(_engine(store.database_url()))
 
 
-async def check_in(text: str) -> AddressCheck | None:
-    """The check of the address written in `text`; None when the text holds no address."""
+async def check_in(text: str, with_place: bool = False) -> AddressCheck | None:
+    """The check of the address written in `text`; None when the text holds no address (with
+    `with_place`, one that names no postal code nor commune: « je donne 3 cours de cuisine »
+    in a description is not an address)."""
     address = find_address(text)
     if not address:
+        return None
+    if with_place and not _names_a_place(address):
         return None
     places = catalog().places
     index = perimeters()
     return await asyncio.to_thread(check_address, address, BanGeocoder.from_env(), places, index)
+
+
+def _names_a_place(address: str) -> bool:
+    """Whether an address ends with a postal code or a commune of the catalogue."""
+    if re.search(r"(?<!\d)\d{5}(?!\d)", address):
+        return True
+    words = address.split()
+    places = catalog().places
+    for start in range(max(0, len(words) - 4), len(words)):
+        place = places.resolve(" ".join(words[start:]))
+        if place is not None and place.commune_insee:
+            return True
+    return False
 
 
 def usage_in(text: str) -> str | None:

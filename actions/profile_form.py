@@ -227,7 +227,7 @@ class ValidateProfilForm(FormValidationAction):
     ) -> bool:
         """Check an address given in an answer or a description, or name the QPV the person
         says they live or work in. Returns whether something was said."""
-        check = await check_in(text)
+        check = await check_in(text, with_place=True)
         if check is not None:
             dispatcher.utter_message(text=answer_text(check))
             texts, events = verdict_events(check, usage_in(text))

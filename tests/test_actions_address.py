@@ -172,3 +172,13 @@ async def test_a_qpv_question_naming_a_neighbourhood_names_the_official_qpv():
     )
     assert "Laval compte 3 quartiers prioritaires (QPV) : Les Fourches (QN05301M)" in texts[0]
     assert "sig.ville.gouv.fr" in texts[0]
+
+
+async def test_a_number_and_a_street_word_without_a_place_is_not_taken_for_an_address(
+    geocoder,
+):
+    before = len(geocoder.queries)
+    track = tracker(text="je donne 3 cours de cuisine par semaine", requested="stade")
+    _, texts, _ = await run(ValidateProfilForm(), track)
+    assert len(geocoder.queries) == before  # nothing sent to the geocoder
+    assert not any("QPV" in t for t in texts)
