@@ -123,7 +123,8 @@ def check_address(
         return _by_name(query, places, "introuvable")
     commune = places.communes.get(best.citycode or "")
     commune_qpv = tuple(places.qpv_of_commune(best.citycode or "")) if commune else ()
-    found_at = AddressCheck(
+    # What every answer about this point says; each case below sets its status and reason.
+    located = AddressCheck(
         A_VERIFIER,
         label=best.label,
         commune_insee=best.citycode,
@@ -131,22 +132,22 @@ def check_address(
         commune_qpv=commune_qpv,
     )
     if best.type not in PRECISE_TYPES:
-        return replace(found_at, reason="imprecise")
+        return replace(located, reason="imprecise")
     if commune is None:
-        return replace(found_at, reason="hors_territoires")
+        return replace(located, reason="hors_territoires")
     if not commune_qpv:
         # The official list gives this commune no QPV: no address of it is in one.
-        return replace(found_at, status=HORS_QPV)
+        return replace(located, status=HORS_QPV)
     if not perimeters or any(q.get("code") not in perimeters.codes for q in commune_qpv):
-        return replace(found_at, reason="perimetres_absents")
+        return replace(located, reason="perimetres_absents")
     found = perimeters.lookup(best.lon, best.lat, tolerance_m)
     if found.near_border:
         near = found.near_border[0]
-        return replace(found_at, reason="frontiere", qpv_code=near.code, qpv_name=near.name)
+        return replace(located, reason="frontiere", qpv_code=near.code, qpv_name=near.name)
     if found.inside:
         inside = found.inside[0]
-        return replace(found_at, status=EN_QPV, qpv_code=inside.code, qpv_name=inside.name)
-    return replace(found_at, status=HORS_QPV)
+        return replace(located, status=EN_QPV, qpv_code=inside.code, qpv_name=inside.name)
+    return replace(located, status=HORS_QPV)
 
 
 def _by_name(query: str, places: PlaceIndex, reason: str) -> AddressCheck:

@@ -60,6 +60,17 @@ def pytest_sessionfinish(session, exitstatus):
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Each test reads the environment as it sets it: the process's settings (cached by
+    `get_settings`) are read again after any change a test makes with monkeypatch."""
+    from settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def fake_ban():
     """A local fake of the Base Adresse Nationale (real HTTP), shared by the session, and the
@@ -84,22 +95,22 @@ def assistant(tmp_path_factory, fake_ban):
     them), shared by every end-to-end module: each Rasa start loads TensorFlow, spaCy and the
     model, about a minute on two cores. Modules keep apart by their own sender ids; the
     conversations share one SQLite tracker store, the catalogue is the session's DATABASE_URL."""
-    from bot.config import Settings
     from bot.runner import Stack, free_port
     from catalog.engine import open_catalog
+    from settings import settings_with
 
     open_catalog()  # loads the catalogue database before three processes read it
     tmp = tmp_path_factory.mktemp("assistant")
-    settings = Settings(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        tracker_db=tmp / "tracker.sqlite",
-        log_dir=tmp / "log",
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        WEB_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite"),
+        QP_TRACKER_URL="",  # the console and the erasure read this tracker store
+        QP_LOG_DIR=str(tmp / "log"),
     )
     with pytest.MonkeyPatch.context() as env:
-        env.delenv("QP_TRACKER_URL", raising=False)  # the console reads this tracker store
-        env.setenv("QP_GEOCODER_URL", fake_ban.base_url)  # addresses go to the local fake
+        env.setenv("QP_GEOCODER_URL", fake_ban.base_url)  # the action server's geocoder: the fake
         with Stack(settings, with_web=True) as stack:
             yield stack
 

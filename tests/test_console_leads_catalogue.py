@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from bot.console.db import session
 from bot.runner import free_port
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
-from catalog import store, upkeep
+from catalog import aid_edits, aid_form, store
 from catalog.models import Aid, AuditEntry, CatalogEdit, Lead
+from settings import WebSettings
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 QP = [sys.executable, "-m", "bot.cli"]
@@ -348,14 +348,14 @@ def test_list_views_are_audited_without_personal_data(site, roubaix, admin):
 
 def edit_form(site: Site, aid_id: str, **changes: str) -> dict[str, str]:
     with session(site.database_url) as db:
-        form = upkeep.form_strings(upkeep.facts_of(store.aid_record(db.get(Aid, aid_id))))
+        form = aid_form.form_strings(aid_form.facts_of(store.aid_record(db.get(Aid, aid_id))))
     form.update(changes)
     return form
 
 
 def aid_facts(site: Site, aid_id: str) -> dict:
     with session(site.database_url) as db:
-        return upkeep.facts_of(store.aid_record(db.get(Aid, aid_id)))
+        return aid_form.facts_of(store.aid_record(db.get(Aid, aid_id)))
 
 
 def edit_count(site: Site) -> int:
@@ -470,7 +470,7 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
         edit = db.scalars(
             select(CatalogEdit).where(CatalogEdit.aid_id == "acre").order_by(CatalogEdit.id.desc())
         ).first()
-        assert edit.status == upkeep.PENDING
+        assert edit.status == aid_edits.PENDING
         assert set(edit.after) == {"amount_text", "amount_max", "sources", "last_checked"}
         assert edit.before["last_checked"] == "2020-01-15"
         assert edit.before["amount_max"] is None
@@ -543,8 +543,8 @@ def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admi
     creation = (site.data / "aids" / "creation.yml").read_text(encoding="utf-8")
     assert '    text: "Exonération de 25 % des cotisations (2026)"\n' in creation
     with session(site.database_url) as db:
-        assert not upkeep.pending_edits(db)
-        assert {e.status for e in db.scalars(select(CatalogEdit))} == {upkeep.WRITTEN}
+        assert not aid_edits.pending_edits(db)
+        assert {e.status for e in db.scalars(select(CatalogEdit))} == {aid_edits.WRITTEN}
     assert qp("catalog", "validate", "--data-dir", str(site.data), env=env).returncode == 0
     again = qp("catalog", "apply-edits", "--data-dir", str(site.data), env=env)
     assert again.returncode == 0
