@@ -64,7 +64,9 @@ async def check_in(text: str, with_place: bool = False) -> AddressCheck | None:
         return None
     places = catalog().places
     index = perimeters()
-    return await asyncio.to_thread(check_address, address, BanGeocoder.from_settings(), places, index)
+    return await asyncio.to_thread(
+        check_address, address, BanGeocoder.from_settings(), places, index
+    )
 
 
 def _names_a_place(address: str) -> bool:
