@@ -325,31 +325,37 @@ def read_aids(engine: Engine) -> list[StoredAid]:
 
 
 def aid_of_row(a: Aid) -> StoredAid:
-    """One aid of the database, typed (catalog/aid_schema.py)."""
-    return StoredAid(
-        id=a.id,
-        name=a.name,
-        family=a.family,  # type: ignore[arg-type]  # the column holds a checked value
-        provider=a.provider,
-        operator=a.operator,
-        type=a.type,  # type: ignore[arg-type]
-        summary=a.summary,
-        amount=Amount(text=a.amount_text, min=_euros(a.amount_min), max=_euros(a.amount_max)),
-        qpv_specific=a.qpv_specific,
-        needs=list(a.needs or []),  # type: ignore[arg-type]
-        scope=Scope(regions=list(a.regions or []), territories=list(a.territories or [])),
-        eligibility=a.eligibility,
-        checks=list(a.checks or []),
-        status=a.status,  # type: ignore[arg-type]
-        valid_from=a.valid_from,
-        valid_until=a.valid_until,
-        url=a.url,
-        sources=list(a.sources or []),
-        confidence=a.confidence,  # type: ignore[arg-type]
-        last_checked=a.last_checked,  # type: ignore[arg-type]
-        research_ref=a.research_ref,
-        origin=a.origin,  # type: ignore[arg-type]
-    )
+    """One aid of the database, typed (catalog/aid_schema.py). Rows were checked on their way
+    in (`load`, the importer, a console edit checked by the validator): not checked again."""
+    values: dict[str, Any] = {
+        "id": a.id,
+        "name": a.name,
+        "family": a.family,
+        "provider": a.provider,
+        "operator": a.operator,
+        "type": a.type,
+        "summary": a.summary,
+        "amount": Amount.model_construct(
+            text=a.amount_text, min=_euros(a.amount_min), max=_euros(a.amount_max)
+        ),
+        "qpv_specific": a.qpv_specific,
+        "needs": list(a.needs or []),
+        "scope": Scope.model_construct(
+            regions=list(a.regions or []), territories=list(a.territories or [])
+        ),
+        "eligibility": a.eligibility,
+        "checks": list(a.checks or []),
+        "status": a.status,
+        "valid_from": a.valid_from,
+        "valid_until": a.valid_until,
+        "url": a.url,
+        "sources": list(a.sources or []),
+        "confidence": a.confidence,
+        "last_checked": a.last_checked,
+        "research_ref": a.research_ref,
+        "origin": a.origin,
+    }
+    return StoredAid.model_construct(**values)
 
 
 def _euros(value: float | None) -> int | float | None:
