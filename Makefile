@@ -12,7 +12,9 @@ QP        := $(APP_VENV)/bin/qp
 MODEL     := models/assistant.tar.gz
 WIDGET_NPM := bot/web/node_modules/.package-lock.json
 CATALOG_FILES := $(shell find catalog/data -name '*.yml')
-RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard rasa_extensions/*.py)
+# Only what training reads: the NLU component of config.yml's pipeline (rasa_extensions/no_words.py);
+# the channels and the tracker store (credentials.yml, endpoints.yml) are not part of the model.
+RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml') rasa_extensions/no_words.py
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
