@@ -47,7 +47,7 @@ class ActionRecommander(Action):
             shown = remaining[:SHOWN_AIDS]
             dispatcher.utter_message(text=message("aides_intro" if shown else "aucune_aide"))
         for rank, match in enumerate(shown, start=len(already) + 1):
-            amount = (match.aid.get("amount") or {}).get("text") or "—"
+            amount = match.amount_text or "—"
             checks = match.to_check[:SHOWN_CHECKS]
             dispatcher.utter_message(
                 text=message(

@@ -177,6 +177,7 @@ def _apply_edits(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from catalog import store
+    from catalog.amounts import text_on
 
     files = store.read(store.make_engine())
     if args.format == "json":
@@ -203,7 +204,7 @@ def _export(args: argparse.Namespace) -> int:
     for aid in files.aids:
         row = dict(
             aid,
-            amount=(aid.get("amount") or {}).get("text"),
+            amount=text_on(aid.get("amount"), date.today()),
             sources=" ".join(aid.get("sources") or []),
         )
         writer.writerow({k: _jsonable(v) if isinstance(v, date) else v for k, v in row.items()})

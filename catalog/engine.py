@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog import store
+from catalog import amounts, store
 from catalog.files import CatalogFiles, labels
 from catalog.places import Place, PlaceIndex
 from catalog.profile import OUTSIDE_TERRITORIES, Profile
@@ -65,16 +65,21 @@ class AidMatch:
     reasons: list[str]
     to_check: list[str]
     unknown_fields: set[str]
+    day: date = field(default_factory=date.today)  # the date the amount is read for
+
+    @property
+    def amount_text(self) -> str | None:
+        """The amount in force on `day` (« …, en vigueur depuis le … » for a dated value)."""
+        return amounts.text_on(self.aid.get("amount"), self.day)
 
     def as_json(self) -> dict[str, Any]:
-        amount = self.aid.get("amount") or {}
         return {
             "id": self.aid["id"],
             "name": self.aid["name"],
             "score": self.score,
             "reasons": self.reasons,
             "to_check": self.to_check,
-            "amount": amount.get("text"),
+            "amount": self.amount_text,
             "url": self.aid["url"],
         }
 
@@ -263,11 +268,20 @@ def _match(
     if aid["confidence"] == "unconfirmed":
         to_check.append(wording["notes"]["unconfirmed"])
     eligible = None if (outcome.value is None or scope_unknown) else True
-    score = _score(aid, profile, eligible, len(unknown_fields), len(outcome.passed))
-    return AidMatch(aid, eligible, score, reasons, list(dict.fromkeys(to_check)), unknown_fields)
+    score = _score(aid, profile, eligible, len(unknown_fields), len(outcome.passed), today)
+    return AidMatch(
+        aid, eligible, score, reasons, list(dict.fromkeys(to_check)), unknown_fields, today
+    )
 
 
-def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int, passed: int) -> float:
+def _score(
+    aid: dict,
+    profile: Profile,
+    eligible: bool | None,
+    unknowns: int,
+    passed: int,
+    today: date | None = None,
+) -> float:
     """0–1. Weighted: certainty of eligibility, needs matched, QPV specificity, how many of
     its conditions the profile meets, amount, and the kind of aid (a right or a loan before a
     competition); then lowered for unconfirmed facts or an uncertain status."""
@@ -282,7 +296,7 @@ def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int, pa
         else (0.6 if aid.get("qpv_specific") and in_qpv is None else 0.3)
     )
     targeted = min(1.0, passed / 3)
-    top = (aid.get("amount") or {}).get("max") or 0
+    top = amounts.effective(aid.get("amount"), today or date.today())["max"] or 0
     # Without a sum in euros, an exemption or an allowance is still worth a lot.
     amount = (
         min(1.0, math.log10(1 + top) / 5)

@@ -66,6 +66,8 @@ class Aid(Base):
     amount_text: Mapped[Optional[str]] = mapped_column(Text)
     amount_min: Mapped[Optional[float]] = mapped_column(Float)
     amount_max: Mapped[Optional[float]] = mapped_column(Float)
+    # Dated values (catalog/amounts.py): [{depuis, min, max, texte, reference}], or null.
+    amount_values: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(JSON)
     qpv_specific: Mapped[bool] = mapped_column(Boolean, default=False)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from catalog import amounts
 from catalog.files import CatalogFiles
 from catalog.models import (
     Aid,
@@ -194,6 +195,7 @@ def _aid_model(aid: dict[str, Any], origin: str = "curated") -> Aid:
         amount_text=amount.get("text"),
         amount_min=amount.get("min"),
         amount_max=amount.get("max"),
+        amount_values=amounts.to_json(amount),
         qpv_specific=bool(aid.get("qpv_specific")),
         needs=aid.get("needs") or [],
         regions=scope.get("regions") or [],
@@ -313,6 +315,14 @@ def aid_record(a: Aid) -> dict[str, Any]:
     return _aid_record(a)
 
 
+def _amount(a: Aid) -> dict[str, Any]:
+    amount = {"text": a.amount_text, "min": a.amount_min, "max": a.amount_max}
+    dated = amounts.from_json(a.amount_values)
+    if dated:
+        amount["valeurs"] = dated
+    return amount
+
+
 def _aid_record(a: Aid) -> dict[str, Any]:
     scope = {
         key: value
@@ -327,7 +337,7 @@ def _aid_record(a: Aid) -> dict[str, Any]:
         "operator": a.operator,
         "type": a.type,
         "summary": a.summary,
-        "amount": {"text": a.amount_text, "min": a.amount_min, "max": a.amount_max},
+        "amount": _amount(a),
         "qpv_specific": a.qpv_specific,
         "needs": a.needs,
         "scope": scope,

@@ -6,6 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
+from catalog import amounts
 from catalog.files import CatalogFiles
 from catalog.profile import ENUMS, FIELDS, TERRITORY_IDS
 from catalog.rules import INNER, OPERATORS
@@ -225,6 +226,7 @@ def _aid(files, aid: dict, regions: set, territories: set, errors: list[str]) ->
                 errors.append(f"{where}: amount.{key} doit être un nombre positif ou null")
         if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low > high:
             errors.append(f"{where}: amount.min est supérieur à amount.max")
+        errors.extend(amounts.check(amount, where))
     for need in aid.get("needs") or []:
         _choice(need, ENUMS["besoins"], where, "needs", errors)
     scope = aid.get("scope") or {}

@@ -371,3 +371,15 @@ async def test_a_commune_given_after_a_qpv_question_gets_the_qpv_answer():
     track.events.insert(1, {"event": "action", "name": "action_listen"})
     _, texts, _ = await run(ValidateProfilForm(), track)
     assert any("Mosson" in t and "sig.ville.gouv.fr" in t for t in texts)
+
+
+async def test_an_aid_with_dated_amounts_says_since_when_its_amount_applies():
+    _, texts, _ = await run(
+        ActionDefinition(),
+        tracker(
+            text="c'est quoi le microcrédit de l'Adie ?",
+            intent="demander_definition",
+            entities=[{"entity": "aide", "value": "Microcrédit professionnel de l'Adie"}],
+        ),
+    )
+    assert "17 000 €" in texts[0] and "en vigueur depuis le 6 décembre 2024" in texts[0]

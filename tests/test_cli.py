@@ -119,9 +119,9 @@ def test_load_is_idempotent_and_export_gives_every_aid(kind, tmp_path_factory):
     env = {"DATABASE_URL": kind(tmp_path_factory)}
     first, second = qp("catalog", "load", env=env), qp("catalog", "load", env=env)
     assert first.returncode == 0 and second.returncode == 0
-    assert first.stdout == second.stdout and "42 aids" in first.stdout
+    assert first.stdout == second.stdout and "47 aids" in first.stdout
     exported = json.loads(qp("catalog", "export", "--format", "json", env=env).stdout)
-    assert len(exported) == 42 and {"acre", "emplois-francs"} <= {a["id"] for a in exported}
+    assert len(exported) == 47 and {"acre", "emplois-francs"} <= {a["id"] for a in exported}
     rows = list(
         csv.DictReader(io.StringIO(qp("catalog", "export", "--format", "csv", env=env).stdout))
     )
