@@ -9,7 +9,7 @@ from typing import Any
 from catalog import amounts
 from catalog.files import CatalogFiles
 from catalog.profile import ENUMS, FIELDS, TERRITORY_IDS
-from catalog.rules import INNER, OPERATORS
+from catalog.rules import CHECK, INNER, OPERATORS
 
 ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
@@ -259,6 +259,13 @@ def _rule(rule: Any, where: str, errors: list[str]) -> None:
             for index, child in enumerate(children):
                 _rule(child, f"{where}.{inner[0]}[{index}]", errors)
         return
+    if CHECK in rule:
+        text, likely = rule[CHECK], rule.get("likely", False)
+        if set(rule) - {CHECK, "likely"} or not isinstance(text, str) or not text.strip():
+            errors.append(f"{where}: une condition {CHECK} est une phrase (et likely: true/false)")
+        elif not isinstance(likely, bool):
+            errors.append(f"{where}: likely attend true ou false")
+        return
     field = rule.get("field")
     if field not in RULE_FIELDS:
         errors.append(f"{where}: champ de profil inconnu dans une règle : {field!r}")
@@ -304,5 +311,7 @@ def _contact(files, contact: dict, territories: set, errors: list[str]) -> None:
     for stage in contact.get("stages") or []:
         _choice(stage, ENUMS["stade"], where, "stages", errors)
     _date(contact.get("last_checked"), where, "last_checked", errors)
+    if contact.get("audience") is not None:
+        _rule(contact["audience"], f"{where} audience", errors)
     if not (contact.get("url") or contact.get("phone") or contact.get("email")):
         errors.append(f"{where}: un contact doit avoir au moins une URL, un téléphone ou un e-mail")
