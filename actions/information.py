@@ -55,13 +55,18 @@ class ActionVerifierQpv(Action):
 
 
 def qpv_answer(said: str | None, code: str | None) -> str:
-    """What we know of the QPV of a place, always with the official address checker."""
+    """The QPV of the official list in a place's commune, with the official address checker."""
     places = catalog().places
     place = places.resolve(said, code)
-    known = places.qpv_of_commune(place.commune_insee) if place and place.commune_insee else []
-    if not known:
+    if not place or not place.commune_insee:
         return message("qpv_inconnu")
-    names = ", ".join(q["name"] for q in known[:8])
+    known = places.qpv_of_commune(place.commune_insee)
+    if not known:
+        return message("qpv_aucun", commune=place.commune_name)
+    # The neighbourhood the person named comes first.
+    known = sorted(known, key=lambda q: q.get("code") != place.qpv_code)
+    names = ", ".join(f"{q['name']} ({q['code']})" for q in known[:8])
     if len(known) > 8:
-        names += f" (et {len(known) - 8} autres)"
-    return message("qpv_oui", commune=place.commune_name, quartiers=names)
+        names += message("qpv_et_autres", nombre=len(known) - 8)
+    count = message("qpv_un") if len(known) == 1 else message("qpv_plusieurs", nombre=len(known))
+    return message("qpv_oui", commune=place.commune_name, compte=count, quartiers=names)

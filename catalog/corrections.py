@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from catalog.labels import INTENT_LABELS
 from catalog.privacy import has_contact_details
 from catalog.profile import ENUMS
 
@@ -28,35 +29,7 @@ NLU_DIR = PROJECT_DIR / "data" / "nlu"
 MAX_LENGTH = 2000  # as the assistant: longer messages are not understood at all
 EXPORT_FILE_NAME = "corrections-nlu.yml"
 
-# French labels of the 15 intents (contract §2), in the contract's order.
-INTENT_LABELS: dict[str, str] = {
-    "saluer": "Salutation",
-    "au_revoir": "Au revoir",
-    "remercier": "Remerciement",
-    "affirmer": "Oui (accord)",
-    "nier": "Non (refus)",
-    "informer": "Donne une information sur son projet ou sa situation",
-    "chercher_aides": "Cherche des aides (argent, accompagnement, local, formation)",
-    "demander_contact": "Demande un contact (conseiller, organisme, adresse)",
-    "demander_definition": "Demande ce que veut dire un terme ou une aide",
-    "verifier_qpv": "Demande si un lieu est en quartier prioritaire (QPV)",
-    "recommencer": "Veut recommencer",
-    "supprimer_donnees": "Veut effacer ses données",
-    "capacites_bot": "Demande ce que sait faire l'assistant",
-    "hors_sujet": "Hors sujet",
-    "exprimer_insatisfaction": "Exprime son insatisfaction",
-}
-ENTITY_LABELS: dict[str, str] = {
-    "secteur": "secteur d'activité",
-    "stade": "étape du projet",
-    "statut": "situation de la personne",
-    "besoin": "besoin",
-    "commune": "commune",
-    "code_postal": "code postal",
-    "montant": "montant",
-    "age": "âge",
-    "aide": "aide ou terme",
-}
+# French labels of the intents and entities: catalog/data/labels.yml (catalog/labels.py).
 # Entities with a closed list of canonical values (contract §2), from the profile's enums.
 ENTITY_VALUES: dict[str, tuple[str, ...]] = {
     "secteur": ENUMS["secteur"],

@@ -44,7 +44,29 @@ def read_files(directory: Path | None = None) -> CatalogFiles:
             _extend(files, kind, path)
         else:
             files.errors.append(f"{path}: fichier manquant")
+    if (directory / "qpv_map.yml").exists():
+        _attach_qpv(files, directory / "qpv_map.yml")
     return files
+
+
+def _attach_qpv(files: CatalogFiles, path: Path) -> None:
+    """Give each territory its QPV map from qpv_map.yml: `qpv` (the list) and `qpv_official`."""
+    try:
+        records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as error:
+        files.errors.append(f"{path}: YAML invalide ({error})".replace("\n", " "))
+        return
+    if not isinstance(records, list):
+        files.errors.append(f"{path}: le fichier doit contenir une liste d'enregistrements")
+        return
+    territories = {t.get("id"): t for t in files.territories}
+    for index, record in enumerate(records):
+        territory = territories.get(record.get("territory")) if isinstance(record, dict) else None
+        if territory is None:
+            files.errors.append(f"{path.name}[{index}]: territoire inconnu")
+            continue
+        territory["qpv"] = record.get("qpv") or []
+        territory["qpv_official"] = {k: v for k, v in record.items() if k not in ("qpv",)}
 
 
 def _extend(files: CatalogFiles, kind: str, path: Path) -> None:

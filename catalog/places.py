@@ -18,6 +18,16 @@ ARTICLES = re.compile(
 FUZZY_THRESHOLD = 80
 MIN_FUZZY_LENGTH = 5
 SHORT_NAME_STOP = {"saint", "sainte", "port", "pont", "mont", "bois", "fontaine", "ville"}
+# QPV names are matched more strictly than communes: there are many, and many are short.
+QPV_FUZZY_THRESHOLD = 90
+QPV_MIN_FUZZY_LENGTH = 8
+# Words that do not name a neighbourhood by themselves (« Gare », « Centre Ville », « Quartier Est »).
+GENERIC_QPV_WORDS = {
+    "quartier", "quartiers", "prioritaire", "intercommunal", "intercommunale", "zone", "secteur",
+    "centre", "ville", "ancien", "historique", "gare", "nord", "sud", "est", "ouest", "bas",
+    "haut", "hauts", "cite", "residence", "multisites", "de", "du", "des", "la", "le", "les",
+    "l", "d", "et",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,13 +67,17 @@ class PlaceIndex:
                 self.by_name.setdefault(place_key(commune["name"]), []).append(commune["insee"])
                 for code in commune.get("postal_codes") or []:
                     self.by_postal.setdefault(str(code), []).append(commune["insee"])
+            ours = {c["insee"] for c in territory.get("communes") or []}
             for qpv in territory.get("qpv") or []:
-                self.qpv_by_commune.setdefault(qpv["commune"], []).append(qpv)
-                for part in [qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])]:
-                    if len(place_key(part)) >= 4:
-                        self.qpv_by_name.setdefault(place_key(part), []).append(
-                            (qpv["commune"], qpv)
-                        )
+                # An intercommunal QPV belongs to each of its communes in the territory.
+                inside = [insee for insee in qpv.get("communes") or [] if insee in ours]
+                for insee in inside:
+                    self.qpv_by_commune.setdefault(insee, []).append(qpv)
+                if not inside:
+                    continue
+                for part in {qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])}:
+                    if _distinctive(part):
+                        self.qpv_by_name.setdefault(place_key(part), []).append((inside[0], qpv))
         # The usual short name of a compound commune: « Évry » for Évry-Courcouronnes.
         self.by_short_name: dict[str, list[str]] = {}
         for insee, commune in self.communes.items():
@@ -163,12 +177,13 @@ class PlaceIndex:
 
     def _resolve_qpv(self, key: str) -> Place | None:
         matches = self.qpv_by_name.get(key)
-        if not matches and self._qpv_names and len(key) >= MIN_FUZZY_LENGTH:
+        if not matches and self._qpv_names and len(key) >= QPV_MIN_FUZZY_LENGTH:
+            # Stricter than for communes: « Rennes » must not become « Arènes » (Toulouse).
             best = process.extractOne(key, self._qpv_names, scorer=fuzz.ratio)
-            if best and best[1] >= FUZZY_THRESHOLD:
+            if best and best[1] >= QPV_FUZZY_THRESHOLD:
                 matches = self.qpv_by_name[best[0]]
-        if not matches:
-            return None
+        if not matches or len({insee for insee, _ in matches}) > 1:
+            return None  # unknown, or a name shared by QPV of several communes (« Centre Ville »)
         insee, qpv = matches[0]
         commune = self.communes[insee]
         return Place(
@@ -183,6 +198,12 @@ class PlaceIndex:
 
     def qpv_of_commune(self, insee: str) -> list[dict]:
         return self.qpv_by_commune.get(insee, [])
+
+
+def _distinctive(part: str) -> bool:
+    """Whether a QPV name (or part of it) can name a place: long enough, not only generic words."""
+    words = set(re.split(r"[\s'’()-]+", normalize(part))) - {""}
+    return len(place_key(part)) >= 5 and not words <= GENERIC_QPV_WORDS
 
 
 def _single(codes: list[str] | None) -> str | None:

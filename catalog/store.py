@@ -144,15 +144,20 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
             )
         session.flush()
         for t in files.territories:
+            # One row per QPV and commune of the territory (an intercommunal QPV has several).
+            ours = {c["insee"] for c in t.get("communes") or []}
+            source = (t.get("qpv_official") or {}).get("source")
             session.add_all(
                 Qpv(
                     code=q.get("code"),
                     name=q["name"],
-                    commune_insee=q["commune"],
-                    confidence=q.get("confidence", "unconfirmed"),
-                    source=q.get("source"),
+                    commune_insee=insee,
+                    confidence="confirmed",
+                    source=source,
                 )
                 for q in t.get("qpv") or []
+                for insee in q.get("communes") or []
+                if insee in ours
             )
         session.add_all(_aid_model(aid) for aid in files.aids)
         session.add_all(_contact_model(c) for c in files.contacts)
@@ -250,18 +255,14 @@ def read(engine: Engine) -> CatalogFiles:
             communes.setdefault(c.territory_id, []).append(
                 {"insee": c.insee, "name": c.name, "postal_codes": c.postal_codes}
             )
-        qpvs: dict[str, list[dict]] = {}
+        qpvs: dict[str, dict[str, dict]] = {}  # territory -> code -> QPV (rows regrouped)
         commune_territory = {c["insee"]: t for t, cs in communes.items() for c in cs}
         for q in session.scalars(select(Qpv).order_by(Qpv.id)):
-            qpvs.setdefault(commune_territory.get(q.commune_insee), []).append(
-                {
-                    "code": q.code,
-                    "name": q.name,
-                    "commune": q.commune_insee,
-                    "confidence": q.confidence,
-                    "source": q.source,
-                }
+            by_code = qpvs.setdefault(commune_territory.get(q.commune_insee), {})
+            record = by_code.setdefault(
+                q.code or q.name, {"code": q.code, "name": q.name, "communes": []}
             )
+            record["communes"].append(q.commune_insee)
         territories = [
             {
                 "id": t.id,
@@ -270,7 +271,7 @@ def read(engine: Engine) -> CatalogFiles:
                 "epci": {"siren": t.epci_siren, "name": t.epci_name},
                 "economic_service": t.economic_service,
                 "communes": communes.get(t.id, []),
-                "qpv": qpvs.get(t.id, []),
+                "qpv": list(qpvs.get(t.id, {}).values()),
             }
             for t in session.scalars(select(Territory))
         ]

@@ -41,24 +41,14 @@ from sqlalchemy.orm import Session
 from catalog import store
 from catalog.accounts import Viewer
 from catalog.files import CatalogFiles, read_files
+from catalog.labels import AID_STATUS_LABELS, CONFIDENCE_LABELS, FAMILY_LABELS
 from catalog.models import Aid, CatalogEdit
 from catalog.validate import CONFIDENCES, STATUSES, URL, validate
 
 STALE_MONTHS = 6
 PENDING, WRITTEN = "en_attente", "ecrite"
 
-FAMILY_LABELS = {
-    "qpv": "Quartiers prioritaires",
-    "creation": "Création et reprise",
-    "transition": "Transition numérique et écologique",
-    "regional": "Aides régionales",
-}
-STATUS_LABELS = {"open": "ouverte", "closed": "fermée", "uncertain": "incertaine"}
-CONFIDENCE_LABELS = {
-    "confirmed": "confirmée par une source officielle",
-    "secondary": "source secondaire",
-    "unconfirmed": "non confirmée",
-}
+STATUS_LABELS = AID_STATUS_LABELS
 CHOICES = {"status": STATUS_LABELS, "confidence": CONFIDENCE_LABELS}
 assert set(STATUS_LABELS) == set(STATUSES) and set(CONFIDENCE_LABELS) == set(CONFIDENCES)
 

@@ -9,6 +9,7 @@ from typing import Any
 from catalog import amounts
 from catalog.files import CatalogFiles
 from catalog.profile import ENUMS, FIELDS, TERRITORY_IDS
+from catalog.qpv_map import check_territory_qpv
 from catalog.rules import CHECK, INNER, OPERATORS
 
 ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -141,7 +142,6 @@ def _territory(files, territory: dict, regions: set, errors: list[str]) -> None:
     _required(territory, ("id", "name", "region", "communes"), where, errors)
     if territory.get("region") not in regions:
         errors.append(f"{where}: région inconnue : {territory.get('region')!r}")
-    communes = {c.get("insee") for c in territory.get("communes") or []}
     for commune in territory.get("communes") or []:
         cwhere = f"{where} commune {commune.get('insee')}"
         if not re.match(r"^\d[\dAB]\d{3}$", str(commune.get("insee"))):
@@ -154,16 +154,7 @@ def _territory(files, territory: dict, regions: set, errors: list[str]) -> None:
         for code in codes:
             if not re.match(r"^\d{5}$", str(code)):
                 errors.append(f"{cwhere}: code postal invalide {code!r}")
-    for qpv in territory.get("qpv") or []:
-        qwhere = f"{where} QPV {qpv.get('name')!r}"
-        if qpv.get("commune") not in communes:
-            errors.append(f"{qwhere}: commune {qpv.get('commune')!r} hors du territoire")
-        if qpv.get("code") is not None and not re.match(
-            r"^Q[NP]\d{3}\d{2}[A-Z0-9]?$|^Q[NP]\d{6}$", str(qpv["code"])
-        ):
-            errors.append(f"{qwhere}: code QPV invalide {qpv.get('code')!r}")
-        _choice(qpv.get("confidence"), CONFIDENCES, qwhere, "confidence", errors)
-        _url(qpv.get("source"), qwhere, "source", errors)
+    errors.extend(check_territory_qpv(territory, where))
     service = territory.get("economic_service") or {}
     _url(service.get("url"), where, "economic_service.url", errors)
 

@@ -268,6 +268,46 @@ async def test_qpv_check_names_known_neighbourhoods_and_the_official_checker():
     assert "dites-moi la commune" in texts[0]
 
 
+async def test_qpv_check_in_laval_names_the_three_official_qpv_with_their_codes():
+    _, texts, _ = await run(
+        ActionVerifierQpv(),
+        tracker(
+            text="Laval c'est en QPV ?",
+            intent="verifier_qpv",
+            entities=[{"entity": "commune", "value": "Laval"}],
+        ),
+    )
+    assert "Laval compte 3 quartiers prioritaires (QPV)" in texts[0]
+    for name in ("Les Fourches (QN05301M)", "Kellermann (QN05302M)", "Pavement"):
+        assert name in texts[0]
+    assert "Pommeraies" not in texts[0]  # a « veille » area, not a QPV
+
+
+async def test_qpv_check_in_a_commune_of_the_territory_without_qpv_says_so():
+    _, texts, _ = await run(
+        ActionVerifierQpv(),
+        tracker(
+            text="Bonchamp-lès-Laval c'est en QPV ?",
+            intent="verifier_qpv",
+            entities=[{"entity": "commune", "value": "Bonchamp-lès-Laval"}],
+        ),
+    )
+    assert "Bonchamp-lès-Laval ne compte aucun quartier prioritaire (QPV)" in texts[0]
+    assert "sig.ville.gouv.fr" in texts[0]
+
+
+async def test_qpv_check_of_a_neighbourhood_names_it_first():
+    _, texts, _ = await run(
+        ActionVerifierQpv(),
+        tracker(
+            text="la Mosson c'est en QPV ?",
+            intent="verifier_qpv",
+            entities=[{"entity": "commune", "value": "la Mosson"}],
+        ),
+    )
+    assert "Montpellier compte 10 quartiers prioritaires (QPV) : Mosson (QN03405M)" in texts[0]
+
+
 async def test_starting_over_resets_every_slot():
     track = tracker({"stade": "creation"})
     dispatcher = CollectingDispatcher()

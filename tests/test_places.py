@@ -34,6 +34,21 @@ def test_a_known_qpv_name_resolves_to_its_commune(catalog):
     assert place.qpv_name and "Mosson" in place.qpv_name
 
 
+@pytest.mark.parametrize("written", ["Rennes", "Gare", "Centre", "Nantes", "Reims"])
+def test_a_commune_elsewhere_or_a_generic_word_is_not_taken_for_a_qpv(catalog, written):
+    place = catalog.places.resolve(written)
+    assert place is None or place.qpv_name is None  # « Rennes » is not « Arènes » (Toulouse)
+
+
+def test_an_official_qpv_name_resolves_with_its_code(catalog):
+    place = catalog.places.resolve("aux Fourches")
+    assert (place.commune_name, place.qpv_name, place.qpv_code) == (
+        "Laval",
+        "Les Fourches",
+        "QN05301M",
+    )
+
+
 def test_nothing_matches_gibberish(catalog):
     assert catalog.places.resolve("zzqxw") is None
 

@@ -24,6 +24,7 @@ from bot.console.pages import error_page, render
 from catalog import audit
 from catalog.accounts import Viewer
 from catalog.files import labels
+from catalog.labels import LEAD_CHANNEL_LABELS, LEAD_STATUS_LABELS
 from catalog.models import Aid, Lead
 from catalog.privacy import mask_email, mask_phone
 
@@ -34,13 +35,8 @@ try:
 except Exception:  # noqa: BLE001 — no time zone database: show UTC
     LOCAL_TIME = timezone.utc
 
-# Stored value → French wording. « nouveau » is what the assistant stores (catalog/leads.py).
-STATUSES = {
-    "nouveau": "nouvelle",
-    "en_cours": "en cours",
-    "recontacte": "recontactée",
-    "close": "close",
-}
+# Stored value → French wording (catalog/data/labels.yml).
+STATUSES = LEAD_STATUS_LABELS
 NO_TERRITORY = "sans"  # the administrators' filter for requests without territory
 MAX_SHOWN = 500
 PROFILE_ORDER = (
@@ -61,7 +57,7 @@ PROFILE_ORDER = (
     "montant",
     "franchise",
 )
-CHANNELS = {"socketio": "site web (widget)", "rest": "API REST", "telegram": "Telegram"}
+CHANNELS = LEAD_CHANNEL_LABELS
 
 
 def status_label(status: str | None) -> str:

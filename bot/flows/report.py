@@ -1,12 +1,12 @@
 """The reports: readable French text on the console, and a self-contained HTML page.
 
-Every text that comes from a scenario file or from the assistant is escaped in the HTML
-(html.escape): a scenario or an answer may contain « <script> ».
+Every text that comes from a scenario file or from the assistant is escaped in the HTML (Jinja2
+template bot/flows/templates/report.html, autoescaped): a scenario or an answer may contain
+« <script> ».
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import TextIO
 
 from bot.flows.execute import ScenarioResult, StepResult, Turn
 from bot.flows.loader import display_path
+from bot.templating import environment
 
 MARK = {"passed": "✅", "failed": "❌", "known_bug": "⚠️", "bug_fixed": "✅"}
 # In the HTML page, signs that every font has (no emoji font needed), coloured by CSS.
@@ -168,150 +169,43 @@ class ConsoleReport:
 
 # --- HTML ------------------------------------------------------------------------------------
 
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#1e1e1e;padding:0 1rem}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin:0}
-table{border-collapse:collapse;width:100%;margin:1rem 0}
-td,th{border:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{background:#f0f0f0}
-details{border:1px solid #ccc;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
-details.failed{border-color:#c0392b;background:#fff7f6}
-details.known_bug{border-color:#d68910;background:#fffaf0}
-summary{cursor:pointer}
-.meta{color:#555;font-size:.9rem;margin:.3rem 0}
-.step{border-top:1px solid #e5e5e5;padding:.5rem 0}
-.persona{font-weight:600}
-.bot{white-space:pre-wrap;background:#f6f6f6;border-radius:6px;padding:.4rem .6rem;margin:.3rem 0;
-     font-size:.9rem}
-.button{display:inline-block;border:1px solid #888;border-radius:1rem;padding:0 .5rem;margin:.1rem;
-        font-size:.8rem}
-.ok{color:#1e7e34}.ko{color:#c0392b;font-weight:600}.skip{color:#777}.mark{font-weight:700}
-.passed .smark,.bug_fixed .smark{color:#1e7e34}.failed .smark{color:#c0392b}
-.known_bug .smark{color:#b9770e}.smark{font-weight:700}
-ul{margin:.2rem 0}
-"""
+TEMPLATES = environment(Path(__file__).resolve().parent / "templates")
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _turn_html(turn: Turn, show_said: bool) -> str:
-    who = f"{_e(turn.field)} → " if turn.field else ""
-    parts = [f'<div class="persona">{who}{_e(turn.said)}</div>'] if show_said else []
-    for message in turn.answer.messages:
-        text = message.get("text")
-        buttons = "".join(
-            f'<span class="button">{_e(b.get("title", ""))}</span>'
-            for b in message.get("buttons") or []
-        )
-        if text or buttons:
-            parts.append(
-                f'<div class="bot">{_e(text or "")}{"<br>" + buttons if buttons else ""}</div>'
-            )
-    if not turn.answer.messages:
-        parts.append('<div class="bot"><em>(aucune réponse)</em></div>')
-    return "\n".join(parts)
-
-
-def _step_html(step: StepResult) -> str:
-    number = step.step.number
-    if not step.played:
-        return (
-            f'<div class="step skip">– {number}. {_e(step_title(step))} — non jouée '
-            f"(une étape précédente a échoué)</div>"
-        )
-    mark = '<span class="ok mark">✓</span>' if step.passed else '<span class="ko mark">✗</span>'
-    parts = [
-        f'<div class="step"><div>{mark} <strong>{number}.</strong> '
-        f'{_e(step_title(step))} <span class="meta">(ligne {step.step.line})</span></div>'
-    ]
-    show_said = step.step.kind != "say"
-    parts += [_turn_html(turn, show_said) for turn in step.turns]
-    if step.step.kind == "answer_until_recommendation" and not step.turns:
-        parts.append('<div class="meta">(la recommandation était déjà présentée)</div>')
-    items = [
-        f'<li class="ok">✓ {_e(c.label)}</li>'
-        if c.ok
-        else f'<li class="ko">✗ {_e(c.label)} — {_e(c.reason)}</li>'
-        for c in step.checks
-    ]
-    if step.error:
-        items.append(f'<li class="ko">✗ {_e(step.error)}</li>')
-    if items:
-        parts.append("<ul>" + "".join(items) + "</ul>")
-    parts.append("</div>")
-    return "\n".join(parts)
-
-
-def _scenario_html(index: int, result: ScenarioResult) -> str:
-    s = result.scenario
+def _reason(result: ScenarioResult) -> str:
     failed = result.failed_step
-    where = f" à l'étape {failed.step.number}" if failed and not result.passed else ""
+    return failed.reasons[0] if failed and failed.reasons and not result.passed else ""
+
+
+def _where(result: ScenarioResult) -> str:
+    failed = result.failed_step
+    return f" à l'étape {failed.step.number}" if failed and not result.passed else ""
+
+
+def _meta(result: ScenarioResult) -> str:
+    s = result.scenario
     meta = [display_path(s.path)]
     if s.territory:
         meta.append(f"territoire : {s.territory}")
     meta += [f"conversation : {result.sender}", seconds_fr(result.seconds)]
-    parts = [
-        f'<details id="s{index}" class="{result.status}"'
-        f"{' open' if result.status != 'passed' else ''}>",
-        f'<summary><h2 style="display:inline"><span class="smark">'
-        f"{HTML_MARK[result.status]}</span> {_e(s.name)}</h2> — "
-        f"{_e(VERDICT[result.status])}{_e(where)}</summary>",
-        f'<div class="meta">{_e(" · ".join(meta))}</div>',
-    ]
-    if s.description:
-        parts.append(f"<p>{_e(s.description)}</p>")
-    if s.known_bug:
-        parts.append(f"<p>⚠️ Bug connu : {_e(s.known_bug)}</p>")
-    parts += [_step_html(step) for step in result.steps]
-    parts.append("</details>")
-    return "\n".join(parts)
+    return " · ".join(meta)
 
 
 def html_report(summary: Summary) -> str:
-    rows = []
-    for index, result in enumerate(summary.results):
-        failed = result.failed_step
-        reason = failed.reasons[0] if failed and failed.reasons and not result.passed else ""
-        rows.append(
-            f'<tr><td><a href="#s{index}">{_e(result.scenario.name)}</a></td>'
-            f"<td>{_e(result.scenario.territory or '—')}</td>"
-            f'<td class="{result.status}"><span class="smark">{HTML_MARK[result.status]}</span> '
-            f"{_e(VERDICT[result.status])}</td>"
-            f"<td>{_e(reason)}</td><td>{_e(seconds_fr(result.seconds))}</td></tr>"
-        )
-    invalid = ""
-    if summary.invalid:
-        invalid = (
-            "<h2>Fichiers invalides</h2><ul>"
-            + "".join(f'<li class="ko">{_e(line)}</li>' for line in summary.invalid)
-            + "</ul>"
-        )
-    total = len(summary.results)
-    ok = summary.count("passed") + summary.count("bug_fixed")
-    now = datetime.now().strftime("%d/%m/%Y à %H:%M")
-    known = summary.count("known_bug")
-    counts = f"{summary.failed} en échec" + (f", {known} bug(s) connu(s)" if known else "")
-    header = (
-        "<tr><th>Scénario</th><th>Territoire</th><th>Résultat</th><th>Raison</th>"
-        "<th>Durée</th></tr>"
+    """The self-contained HTML page (template bot/flows/templates/report.html)."""
+    return TEMPLATES.get_template("report.html").render(
+        summary=summary,
+        passed=summary.count("passed") + summary.count("bug_fixed"),
+        known=summary.count("known_bug"),
+        now=datetime.now().strftime("%d/%m/%Y à %H:%M"),
+        marks=HTML_MARK,
+        verdicts=VERDICT,
+        step_title=step_title,
+        seconds_fr=seconds_fr,
+        reason=_reason,
+        where=_where,
+        meta=_meta,
     )
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head><meta charset="utf-8"><title>Scénarios de conversation — rapport</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>{STYLE}</style></head>
-<body>
-<h1>Scénarios de conversation — {ok} / {total} réussi(s)</h1>
-<p class="meta">Joués le {_e(now)} contre {_e(summary.rasa_url)}
-en {_e(seconds_fr(summary.seconds))}. {counts}.</p>
-{invalid}
-<table><thead>{header}</thead>
-<tbody>{"".join(rows)}</tbody></table>
-{"".join(_scenario_html(i, r) for i, r in enumerate(summary.results))}
-</body></html>
-"""
 
 
 def write_html(summary: Summary, path: Path) -> None:

@@ -1,18 +1,18 @@
-"""The demo page: a fictitious territory website that embeds the widget with one script tag."""
+"""The demo page: a fictitious territory website that embeds the widget with one script tag
+(template bot/web/templates/demo.html, autoescaped)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from html import escape
 from pathlib import Path
-from string import Template
 
 import yaml
 
+from bot.templating import environment
 from bot.web.settings import WebSettings
 from catalog.files import data_dir
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+TEMPLATES = environment(Path(__file__).resolve().parent / "templates")
 
 
 @lru_cache(maxsize=None)
@@ -22,9 +22,8 @@ def territory_name(territory_id: str) -> str:
 
 
 def render_demo(settings: WebSettings) -> str:
-    template = Template((PAGES_DIR / "demo.html").read_text(encoding="utf-8"))
-    return template.substitute(
-        rasa_url=escape(settings.rasa_url, quote=True),
-        territory=escape(settings.demo_territory, quote=True),
-        territory_name=escape(territory_name(settings.demo_territory)),
+    return TEMPLATES.get_template("demo.html").render(
+        rasa_url=settings.rasa_url,
+        territory=settings.demo_territory,
+        territory_name=territory_name(settings.demo_territory),
     )
