@@ -29,6 +29,12 @@ from catalog.rules import evaluate, is_check, leaf_operator
 
 # Certainty of an aid that only a `likely` check keeps « à vérifier » (see _certainty).
 CHECK_CERTAINTY = 0.9
+# Needs that name a project (premises, digital, ecological, hiring) rather than a kind of help
+# (money, support, training). An aid whose purpose — its first need — is such a project serves
+# a person who did not state that project only as a side: its need match is multiplied by
+# SIDE_NEED_FACTOR (see need_fit).
+PROJECT_NEEDS = frozenset({"local", "numerique", "transition_ecologique", "recrutement"})
+SIDE_NEED_FACTOR = 0.5
 CONFIDENCE_WEIGHT = {"confirmed": 1.0, "secondary": 0.95, "unconfirmed": 0.85}
 # How much an aid of each type usually weighs in a project (rights and money first).
 TYPE_WEIGHT = {
@@ -343,7 +349,15 @@ def _match(
     )
     unknowns = len(unknown_fields) + len(unknown_checks) + int(uncertain)
     certainty = _certainty(eligible, likely, unknowns)
-    score = _score(aid, profile, certainty, len(outcome.passed), today)
+    # A `likely` check is a condition the person's situation most probably meets: it counts
+    # among the conditions met, so a right aimed at that situation (ACRE for a minimum income)
+    # is not ranked below an aid whose only written condition is the stage of the project.
+    met = len(outcome.passed) + (
+        sum(1 for leaf in outcome.unknown if is_check(leaf) and leaf.get("likely") is True)
+        if likely
+        else 0
+    )
+    score = _score(aid, profile, certainty, met, today)
     return AidMatch(
         aid, eligible, score, reasons, list(dict.fromkeys(to_check)), unknown_fields, today
     )
@@ -378,9 +392,7 @@ def _score(
     specificity, how many of its conditions the profile meets, amount, and the kind of aid (a
     right or a loan before a competition); then lowered for unconfirmed facts or an uncertain
     status."""
-    needs = set(profile.get("besoins") or [])
-    aid_needs = set(aid.get("needs") or [])
-    need_match = (len(needs & aid_needs) / len(needs)) if needs else 0.5
+    need_match = need_fit(aid, profile)
     in_qpv = qpv_link(profile)
     qpv = (
         1.0
@@ -412,6 +424,23 @@ def _score(
     if aid["status"] == "uncertain":
         score *= 0.85
     return round(score, 3)
+
+
+def need_fit(aid: dict, profile: Profile) -> float:
+    """0–1: how well the aid serves the needs the person stated (0.5 when none is stated).
+
+    The share of the person's needs the aid serves, halved when the aid's purpose — the first
+    need of its record — is a project the person did not state (PROJECT_NEEDS): a grant for a
+    digital or a shop-front project serves a « financement » need only if the person has that
+    project, so it comes after the aids that finance the project the person described."""
+    needs = set(profile.get("besoins") or [])
+    if not needs:
+        return 0.5
+    aid_needs = list(aid.get("needs") or [])
+    share = len(needs & set(aid_needs)) / len(needs)
+    if aid_needs and aid_needs[0] in PROJECT_NEEDS and aid_needs[0] not in needs:
+        share *= SIDE_NEED_FACTOR
+    return share
 
 
 def _questions(matches: list[AidMatch], profile: Profile, region: str | None) -> list[str]:

@@ -101,8 +101,26 @@ def test_student_without_scholarship_is_not_eligible_to_french_tech_tremplin(cat
         statut="etudiant",
         commune="Toulouse",
         habite_qpv=True,
+        secteur="numerique",
     )
-    assert in_qpv.eligible is True
+    # In a QPV the scholarship no longer matters; only the innovative project, probable for a
+    # digital start-up, is left to confirm.
+    assert in_qpv.eligible is None
+    assert not any("boursier" in text for text in in_qpv.to_check)
+    assert any("innovants" in text for text in in_qpv.to_check)
+
+
+def test_french_tech_tremplin_needs_an_innovative_project(catalog, profile):
+    """A start-up programme: a cleaning business in a QPV is « à vérifier », and ranked
+    below the same programme for a digital project."""
+    base = dict(
+        stade="creation", commune="Choisy-le-Roi", habite_qpv=True, besoins=["accompagnement"]
+    )
+    cleaning = match_of(catalog, profile, "french-tech-tremplin", **base, secteur="services")
+    digital = match_of(catalog, profile, "french-tech-tremplin", **base, secteur="numerique")
+    assert cleaning is not None and cleaning.eligible is None
+    assert any("innovants" in text for text in cleaning.to_check)
+    assert digital is not None and digital.score > cleaning.score
 
 
 def test_hdf_start_up_is_not_certain_for_every_service_business(catalog, profile):
@@ -112,6 +130,9 @@ def test_hdf_start_up_is_not_certain_for_every_service_business(catalog, profile
     assert any("haute valeur ajoutée" in text for text in services.to_check)
     digital = match_of(catalog, profile, "hdf-start-up", **base, secteur="numerique")
     assert digital is not None and digital.eligible is None
+    # A digital business is most often a high value-added service: probable, ranked above
+    # the same aid for any other service.
+    assert digital.score > services.score
     industry = match_of(catalog, profile, "hdf-start-up", **base, secteur="industrie")
     assert industry is not None and industry.eligible is True
     assert match_of(catalog, profile, "hdf-start-up", **base, secteur="commerce") is None
