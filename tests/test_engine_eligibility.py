@@ -179,3 +179,17 @@ def test_qpv_score_does_not_depend_on_argument_order(catalog, profile):
         result = recommend(catalog, values, TODAY)
         scores.append({m.aid["id"]: m.score for m in result.aids if m.aid["id"] in symmetric})
     assert set(scores[0]) == symmetric and scores[0] == scores[1]
+
+
+def test_zfang_is_a_verifier_for_a_restaurant_not_a_silent_yes(catalog, profile):
+    """The pages read list the excluded sectors without settling the restaurant trade."""
+    base = {"stade": "creation", "commune": "Saint-Louis", "code_postal": "97450", "effectif": 0}
+    restaurant = match_of(
+        catalog, profile, "zfang-abattement-benefices", **base, secteur="restauration"
+    )
+    assert restaurant is not None and restaurant.eligible is None
+    assert any("restauration" in text for text in restaurant.to_check)
+    digital = match_of(catalog, profile, "zfang-abattement-benefices", **base, secteur="numerique")
+    assert digital is not None and digital.eligible is True
+    shop = match_of(catalog, profile, "zfang-abattement-benefices", **base, secteur="commerce")
+    assert shop is None
