@@ -4,6 +4,7 @@ more than six months ago is shown « à revérifier »)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -23,7 +24,7 @@ def today() -> date:
 
 
 def utter_contacts(
-    dispatcher: CollectingDispatcher, contacts: list[dict], day: date | None = None
+    dispatcher: CollectingDispatcher, contacts: list[dict[str, Any]], day: date | None = None
 ) -> None:
     if not contacts:
         return

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import PROJECT_DIR, Settings
 from bot.runner import Stack, free_port
 from catalog.dialogue import question
+from settings import PROJECT_DIR, settings_with
 
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
 ANSWERS = {
@@ -70,7 +70,7 @@ async def conversation(
             message = ANSWERS[asked[0]]
         else:
             raise RuntimeError(f"conversation bloquée : {texts}")
-    raise RuntimeError("pas de recommandation après %d tours" % MAX_TURNS)
+    raise RuntimeError(f"pas de recommandation après {MAX_TURNS} tours")
 
 
 async def run_load(url: str, conversations: int, prefix: str) -> dict:
@@ -86,7 +86,7 @@ async def run_load(url: str, conversations: int, prefix: str) -> dict:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def rss_mb(pid: int) -> float:
@@ -144,13 +144,14 @@ def write_section(name: str, body: str) -> None:
 
 def bench() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="qp-bench-"))
-    settings = Settings(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=tmp / "tracker.sqlite",
-        log_dir=tmp / "log",
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite"),
+        QP_TRACKER_URL="",
+        QP_LOG_DIR=str(tmp / "log"),
     )
-    url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    url = f"{settings.servers.rasa_url}/webhooks/rest/webhook"
     print("Démarrage des serveurs…", flush=True)
     with Stack(settings) as stack:
         start_seconds = stack.rasa_ready_seconds
@@ -193,7 +194,7 @@ d'actions et le stockage des conversations SQLite.
 """
     write_section("rest", body)
     print(body)
-    bench_console(settings.tracker_db)
+    bench_console(settings.tracker.db)
     return 0
 
 
@@ -247,7 +248,8 @@ def bench_console(tracker_db: Path, copies: int = 2000, rounds: int = 20) -> Non
         f"| une conversation (transcription complète) | {statistics.median(timings):.0f} ms"
         f" | {percentile(timings, 0.95):.0f} ms |"
     )
-    body = f"""## Console des conseillers : lecture des conversations (`make bench`, {date.today().isoformat()})
+    today = date.today().isoformat()
+    body = f"""## Console des conseillers : lecture des conversations (`make bench`, {today})
 
 Machine : {machine()}.
 Le stockage SQLite des conversations de la mesure REST, recopiées jusqu'à {conversations}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 EXIT_BAD_INPUT = 2
 
@@ -58,6 +58,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     importer.set_defaults(handler=_import)
 
+    import_qpv = catalog_commands.add_parser(
+        "import-qpv",
+        help="importe les périmètres officiels des QPV (GeoJSON WGS84 de l'ANCT) dans la base",
+    )
+    import_qpv.add_argument("file", type=Path, help="fichier GeoJSON des périmètres")
+    import_qpv.set_defaults(handler=_import_qpv)
+
+    qpv = commands.add_parser("qpv", help="quartiers prioritaires (QPV)")
+    qpv_commands = qpv.add_subparsers(dest="qpv_command", required=True)
+    qpv_check = qpv_commands.add_parser(
+        "check",
+        help="dit si une adresse est en QPV, hors QPV ou à vérifier (code 0, 0, 1)",
+    )
+    qpv_check.add_argument("address", help="l'adresse, par exemple « 12 rue X, 59100 Roubaix »")
+    qpv_check.set_defaults(handler=_qpv_check)
+
     run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
     run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
     run.set_defaults(handler=_run)
@@ -69,9 +85,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_console_parser(commands)  # qp console add-account EMAIL … | accounts
 
+    settings = commands.add_parser("settings", help="la configuration (variables d'environnement)")
+    settings_commands = settings.add_subparsers(dest="settings_command", required=True)
+    check = settings_commands.add_parser(
+        "check", help="vérifie les variables d'environnement et affiche la configuration"
+    )
+    check.set_defaults(handler=_settings_check)
+    readme = settings_commands.add_parser(
+        "readme", help="récrit le tableau de configuration du README depuis les réglages"
+    )
+    readme.add_argument(
+        "--check", action="store_true", help="vérifie seulement (code 1 si le README diffère)"
+    )
+    readme.set_defaults(handler=_settings_readme)
+
     args = parser.parse_args(argv)
+    from settings import SettingsError
+
     try:
         return args.handler(args)
+    except SettingsError as error:  # a wrong environment variable, read by the command
+        return _fail(str(error))
     except KeyboardInterrupt:
         return 130
 
@@ -144,15 +178,15 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _apply_edits(args: argparse.Namespace) -> int:
-    from catalog import store, upkeep
+    from catalog import store, write_back
     from catalog.files import data_dir
 
     directory = args.data_dir or data_dir()
     if not (directory / "aids").is_dir():
         return _fail(f"dossier du catalogue introuvable : {directory / 'aids'}")
     try:
-        report = upkeep.apply_pending_edits(store.make_engine(), directory)
-    except upkeep.UpkeepError as error:
+        report = write_back.apply_pending_edits(store.make_engine(), directory)
+    except write_back.WriteBackError as error:
         return _fail(str(error))
     for warning in report.conflicts:
         print(f"attention : {warning}", file=sys.stderr)
@@ -251,8 +285,9 @@ def _import(args: argparse.Namespace) -> int:
         return _fail("indiquez soit un fichier JSON, soit --download")
     if args.download:
         from bot.aides_territoires import ENV_KEY, DownloadError, download
+        from settings import get_settings
 
-        key = os.environ.get(ENV_KEY)
+        key = get_settings().aides_territoires.api_key
         if not key:
             return _fail(f"clé d'API manquante : définissez la variable {ENV_KEY}")
         try:
@@ -271,6 +306,58 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_qpv(args: argparse.Namespace) -> int:
+    from catalog import store
+    from catalog.files import read_files
+    from catalog.qpv_perimeters import PerimeterFileError, read_perimeters, store_perimeters
+
+    try:
+        perimeters = read_perimeters(args.file)
+    except PerimeterFileError as error:
+        return _fail(f"{args.file} : {error}")
+    count = store_perimeters(store.make_engine(), perimeters, source=args.file.name)
+    print(f"{count} périmètres de QPV importés depuis {args.file.name}.")
+    imported = {p.code for p in perimeters}
+    listed = {
+        q["code"] for t in read_files().territories for q in t.get("qpv") or [] if q.get("code")
+    }
+    missing = sorted(listed - imported)
+    if missing:
+        print(
+            f"attention : {len(missing)} QPV des 14 territoires sans périmètre (leurs communes "
+            f"répondront « à vérifier ») : {', '.join(missing[:10])}"
+            + (" …" if len(missing) > 10 else ""),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _qpv_check(args: argparse.Namespace) -> int:
+    from adapters.ban import BanGeocoder
+    from catalog import store
+    from catalog.address import A_VERIFIER, EN_QPV, HORS_QPV, answer_text, check_address
+    from catalog.engine import open_catalog
+    from catalog.qpv_perimeters import perimeter_index
+
+    address = " ".join(args.address.split())
+    if not any(c.isalpha() for c in address):
+        return _fail('donnez une adresse, par exemple : qp qpv check "12 rue X, 59100 Roubaix"')
+    check = check_address(
+        address,
+        BanGeocoder.from_settings(),
+        open_catalog().places,
+        perimeter_index(store.make_engine()),
+    )
+    heading = {
+        EN_QPV: f"En QPV : {check.qpv_name} ({check.qpv_code})",
+        HORS_QPV: "Hors QPV",
+        A_VERIFIER: "À vérifier",
+    }[check.status]
+    print(heading)
+    print(answer_text(check))
+    return 1 if check.status == A_VERIFIER else 0
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
@@ -281,6 +368,36 @@ def _run(args: argparse.Namespace) -> int:
     from bot.runner import run
 
     return run(train=not args.no_train)
+
+
+def _settings_check(args: argparse.Namespace) -> int:
+    from settings import get_settings
+    from settings.table import effective_values
+
+    for name, value in effective_values(get_settings()):
+        print(f"{name}={value}")
+    print("Configuration valide.")
+    return 0
+
+
+def _settings_readme(args: argparse.Namespace) -> int:
+    from settings.table import README, ReadmeError, with_table, write_readme
+
+    try:
+        if args.check:
+            text = README.read_text(encoding="utf-8")
+            if with_table(text) != text:
+                return _fail(
+                    "le tableau de configuration du README diffère des réglages : "
+                    "lancez « qp settings readme »"
+                )
+            print("Le tableau de configuration du README est à jour.")
+            return 0
+        changed = write_readme()
+    except ReadmeError as error:
+        return _fail(str(error))
+    print("README.md récrit." if changed else "README.md déjà à jour.")
+    return 0
 
 
 if __name__ == "__main__":

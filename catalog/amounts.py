@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from catalog.problems import Problem
+
 MONTHS = (
     "janvier",
     "février",
@@ -99,26 +101,28 @@ def french_date(day: date) -> str:
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
 
-def check(amount: Any, where: str) -> list[str]:
-    """French error messages for `amount.valeurs` (empty when it is absent or well formed)."""
+def check(amount: Any, where: str) -> list[Problem]:
+    """The problems of `amount.valeurs` (empty when it is absent or well formed)."""
     if not isinstance(amount, dict) or amount.get("valeurs") is None:
         return []
     dated = amount["valeurs"]
     if not isinstance(dated, list) or not dated:
-        return [f"{where}: amount.valeurs doit être une liste non vide de valeurs datées"]
-    errors: list[str] = []
+        return [Problem(where, "amount.valeurs", "doit être une liste non vide de valeurs datées")]
+    errors: list[Problem] = []
     starts: list[date] = []
     for index, value in enumerate(dated):
-        at = f"{where}: amount.valeurs[{index}]"
+        at = f"amount.valeurs[{index}]"
         if not isinstance(value, dict):
-            errors.append(f"{at} doit être un objet {{depuis, max, reference…}}")
+            errors.append(Problem(where, at, "doit être un objet {depuis, max, reference…}"))
             continue
         extra = set(value) - VALUE_KEYS
         if extra:
-            errors.append(f"{at}: clés inconnues : {', '.join(sorted(extra))}")
+            errors.append(Problem(where, at, f"clés inconnues : {', '.join(sorted(extra))}"))
         start = value.get("depuis")
         if not isinstance(start, date):
-            errors.append(f"{at}: depuis doit être une date AAAA-MM-JJ : {start!r}")
+            errors.append(
+                Problem(where, f"{at}.depuis", f"doit être une date AAAA-MM-JJ : {start!r}")
+            )
         else:
             starts.append(start)
         for key in ("min", "max"):
@@ -126,23 +130,31 @@ def check(amount: Any, where: str) -> list[str]:
             if number is not None and (
                 isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0
             ):
-                errors.append(f"{at}: {key} doit être un nombre positif ou null")
+                errors.append(Problem(where, f"{at}.{key}", "doit être un nombre positif ou null"))
         low, high = value.get("min"), value.get("max")
         if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low > high:
-            errors.append(f"{at}: min est supérieur à max")
+            errors.append(Problem(where, f"{at}.min", "min est supérieur à max"))
         if low is None and high is None and not value.get("texte"):
-            errors.append(f"{at}: il faut un montant (min ou max) ou un texte")
+            errors.append(Problem(where, at, "il faut un montant (min ou max) ou un texte"))
         reference = value.get("reference")
         if not isinstance(reference, dict) or not reference.get("titre"):
-            errors.append(f"{at}: reference doit donner au moins un titre (texte ou page source)")
+            errors.append(
+                Problem(
+                    where,
+                    f"{at}.reference",
+                    "doit donner au moins un titre (texte ou page source)",
+                )
+            )
         else:
             if set(reference) - REFERENCE_KEYS:
-                errors.append(f"{at}: reference n'accepte que titre et url")
+                errors.append(Problem(where, f"{at}.reference", "n'accepte que titre et url"))
             url = reference.get("url")
             if url is not None and (not isinstance(url, str) or not url.startswith("http")):
-                errors.append(f"{at}: reference.url n'est pas une URL http(s) : {url!r}")
+                errors.append(
+                    Problem(where, f"{at}.reference.url", f"n'est pas une URL http(s) : {url!r}")
+                )
     if len(set(starts)) != len(starts):
-        errors.append(f"{where}: amount.valeurs a deux valeurs à la même date")
+        errors.append(Problem(where, "amount.valeurs", "deux valeurs à la même date"))
     return errors
 
 

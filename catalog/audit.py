@@ -5,7 +5,7 @@ personal data (no message text, e-mail or phone)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ def record(
 ) -> None:
     session.add(
         AuditEntry(
-            at=datetime.now(timezone.utc),
+            at=datetime.now(UTC),
             account_id=account_id,
             account_email=account_email,
             action=action,

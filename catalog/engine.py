@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import amounts, store
-from catalog.files import CatalogFiles, labels
+from catalog.files import CatalogFiles
 from catalog.freshness import age_text, date_text, is_stale
+from catalog.labels import wording as labels
 from catalog.places import Place, PlaceIndex
 from catalog.profile import OUTSIDE_TERRITORIES, Profile
 from catalog.rules import evaluate, is_check, leaf_operator
@@ -155,7 +156,7 @@ class Recommendation:
 class Catalog:
     files: CatalogFiles
     places: PlaceIndex = field(init=False)
-    aids_by_id: dict[str, dict] = field(init=False)
+    aids_by_id: dict[str, dict[str, Any]] = field(init=False)
     territory_region: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -163,10 +164,10 @@ class Catalog:
         self.aids_by_id = {aid["id"]: aid for aid in self.files.aids}
         self.territory_region = {t["id"]: t["region"] for t in self.files.territories}
 
-    def aid(self, aid_id: str) -> dict | None:
+    def aid(self, aid_id: str) -> dict[str, Any] | None:
         return self.aids_by_id.get(aid_id)
 
-    def territory(self, territory_id: str | None) -> dict | None:
+    def territory(self, territory_id: str | None) -> dict[str, Any] | None:
         return next((t for t in self.files.territories if t["id"] == territory_id), None)
 
 
@@ -285,7 +286,7 @@ def recommend(
     return Recommendation(matches, contacts, questions, place, profile)
 
 
-def is_open(aid: dict, today: date) -> bool:
+def is_open(aid: dict[str, Any], today: date) -> bool:
     if aid["status"] == "closed":
         return False
     if aid.get("valid_until") and aid["valid_until"] < today:
@@ -294,7 +295,7 @@ def is_open(aid: dict, today: date) -> bool:
 
 
 def _match(
-    aid: dict, profile: Profile, region: str | None, territory: str | None, today: date
+    aid: dict[str, Any], profile: Profile, region: str | None, territory: str | None, today: date
 ) -> AidMatch | None:
     if not is_open(aid, today):
         return None
@@ -382,7 +383,7 @@ def _certainty(eligible: bool | None, likely: bool, unknowns: int) -> float:
 
 
 def _score(
-    aid: dict,
+    aid: dict[str, Any],
     profile: Profile,
     certainty: float,
     passed: int,
@@ -411,7 +412,7 @@ def _score(
             else 0.5
         )
     )
-    kind = TYPE_WEIGHT.get(aid.get("type"), 0.8)
+    kind = TYPE_WEIGHT.get(aid.get("type") or "", 0.8)
     score = (
         0.35 * certainty
         + 0.20 * need_match
@@ -472,7 +473,9 @@ def _questions(matches: list[AidMatch], profile: Profile, region: str | None) ->
     return sorted(asked, key=lambda name: (-round(impact[name], 6), ASKABLE.index(name)))
 
 
-def rank_contacts(catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS) -> list[dict]:
+def rank_contacts(
+    catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS
+) -> list[dict[str, Any]]:
     """The organisations to contact, best first: those of the person's territory and national
     ones, for their stage; ranked by the needs they serve (a national service made for the
     need, such as France Num for digital, before a local generalist), then by locality; a
@@ -508,7 +511,7 @@ def rank_contacts(catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS)
             )
         if contact.get("kind") in ("citeslab", "bge") and stage in (None, "idee", "creation"):
             score += 0.5
-        score += CONFIDENCE_WEIGHT.get(contact.get("confidence"), 0.5) * 0.2
+        score += CONFIDENCE_WEIGHT.get(contact.get("confidence") or "", 0.5) * 0.2
         scored.append((score, contact))
     scored.sort(key=lambda item: (-item[0], item[1]["name"]))
     chosen, kinds = [], set()
@@ -522,32 +525,33 @@ def rank_contacts(catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS)
     return chosen[:limit]
 
 
-def audience_of(contact: dict, profile: Profile) -> bool | None:
+def audience_of(contact: dict[str, Any], profile: Profile) -> bool | None:
     """Is the contact made for this person? None when it serves everyone or the profile does
     not say enough."""
     rule = contact.get("audience") or KIND_AUDIENCE.get(contact.get("kind"))
     return evaluate(rule, profile).value if rule else None
 
 
-def _diversity_key(contact: dict) -> str:
-    """Contacts of one kind are one kind of help; each `other` contact is its own."""
-    return contact["id"] if contact["kind"] == "other" else contact["kind"]
+def _diversity_key(contact: dict[str, Any]) -> str:
+    """Contacts of one kind are one kind of help; each `autre` contact is its own."""
+    return contact["id"] if contact["kind"] == "autre" else contact["kind"]
 
 
-def _value_label(name: str, value: Any, wording: dict) -> str:
+def _value_label(name: str, value: Any, wording: dict[str, Any]) -> str:
     if isinstance(value, bool):
-        return wording["values"]["bool"][value]
+        return str(wording["values"]["bool"][value])
     return str(wording["values"].get(name, {}).get(value, value))
 
 
-def _reason(leaf: dict, profile: Profile, wording: dict) -> str | None:
-    if leaf.get("reason"):
-        return leaf["reason"]
+def _reason(leaf: dict[str, Any], profile: Profile, wording: dict[str, Any]) -> str | None:
+    reason: str | None = leaf.get("reason")
+    if reason:
+        return reason
     name = leaf["field"]
     actual = profile.get(name)
     if leaf_operator(leaf) == "contains":
         return None
-    sentence = wording["reasons"].get(name, {}).get(actual)
+    sentence: str | None = wording["reasons"].get(name, {}).get(actual)
     if sentence:
         return sentence
     spec = wording["fields"][name]
@@ -562,7 +566,7 @@ def _reason(leaf: dict, profile: Profile, wording: dict) -> str | None:
     return f"{spec['label']} : {shown}"
 
 
-def _condition(leaf: dict, wording: dict) -> str:
+def _condition(leaf: dict[str, Any], wording: dict[str, Any]) -> str:
     name = leaf["field"]
     operator = leaf_operator(leaf)
     expected = leaf[operator]
@@ -571,9 +575,7 @@ def _condition(leaf: dict, wording: dict) -> str:
     if operator in ("in", "not_in"):
         words = " ou ".join(_value_label(name, v, wording) for v in expected)
         text = words if operator == "in" else f"autre que {words}"
-    elif operator == "eq":
-        text = _value_label(name, expected, wording)
-    elif operator == "contains":
+    elif operator == "eq" or operator == "contains":
         text = _value_label(name, expected, wording)
     else:
         text = {

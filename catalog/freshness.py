@@ -1,7 +1,7 @@
-"""Freshness of the catalogue's facts: an aid or a contact last checked more than six months
-ago (or never) is « à revérifier ». The rule itself (six calendar months) is the console's
-(`is_stale`); this module lists the stale facts, oldest first, and words their age in French,
-for the answers, `qp catalog stale` and the console.
+"""How fresh a checked fact is: a fact last checked more than six months ago (or never) is
+« à revérifier ». The console's catalogue list, the upkeep commands, the answers and
+`qp catalog stale` use this one rule; this module also lists the stale facts, oldest first, and
+words their age in French.
 """
 
 from __future__ import annotations
@@ -12,11 +12,27 @@ from datetime import date
 from typing import Any
 
 from catalog.files import CatalogFiles
-from catalog.upkeep import STALE_MONTHS, is_stale, stale_before
 
-__all__ = ["STALE_MONTHS", "StaleFact", "age_text", "date_text", "is_stale", "stale_before"]
-
+STALE_MONTHS = 6
 AID, CONTACT = "aide", "contact"
+
+
+def stale_before(today: date, months: int = STALE_MONTHS) -> date:
+    """The date `months` calendar months before today (the day clamped to the month's end)."""
+    month_index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for day in range(today.day, 0, -1):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def is_stale(last_checked: date | None, today: date) -> bool:
+    """« À revérifier »: never checked, or last checked more than six months ago."""
+    return last_checked is None or last_checked < stale_before(today)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import yaml
 from rapidfuzz import fuzz, process
@@ -42,8 +43,11 @@ class Entry:
 
 
 @lru_cache(maxsize=1)
-def _glossary() -> list[dict]:
-    return yaml.safe_load((DATA_DIR / "glossary.yml").read_text(encoding="utf-8"))
+def _glossary() -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = yaml.safe_load(
+        (DATA_DIR / "glossary.yml").read_text(encoding="utf-8")
+    )
+    return entries
 
 
 def _clean(text: str) -> str:

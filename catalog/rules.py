@@ -13,8 +13,9 @@ alone »): the engine then ranks the aid close to a certain one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from catalog.profile import Profile
 
@@ -37,11 +38,11 @@ class Outcome:
     """Result of a rule: value is True, False or None (unknown)."""
 
     value: bool | None
-    passed: list[dict] = field(default_factory=list)  # leaves that passed (for reasons)
-    unknown: list[dict] = field(default_factory=list)  # leaves on unknown fields
+    passed: list[dict[str, Any]] = field(default_factory=list)  # leaves that passed (for reasons)
+    unknown: list[dict[str, Any]] = field(default_factory=list)  # leaves on unknown fields
 
 
-def evaluate(rule: dict | None, profile: Profile, assume_likely: bool = False) -> Outcome:
+def evaluate(rule: dict[str, Any] | None, profile: Profile, assume_likely: bool = False) -> Outcome:
     """The rule's value on the profile. With `assume_likely`, a check marked `likely: true`
     counts as met (the engine asks: is only such a detail left to confirm?)."""
     if not rule:
@@ -60,7 +61,7 @@ def evaluate(rule: dict | None, profile: Profile, assume_likely: bool = False) -
     return _leaf(rule, profile, assume_likely)
 
 
-def _leaf(rule: dict, profile: Profile, assume_likely: bool = False) -> Outcome:
+def _leaf(rule: dict[str, Any], profile: Profile, assume_likely: bool = False) -> Outcome:
     if is_check(rule):
         if assume_likely and rule.get("likely") is True:
             return Outcome(True)
@@ -78,7 +79,7 @@ def _leaf(rule: dict, profile: Profile, assume_likely: bool = False) -> Outcome:
 
 
 def _combine(children: list[Outcome], conjunction: bool) -> Outcome:
-    decisive = False if conjunction else True
+    decisive = not conjunction
     if any(child.value is decisive for child in children):
         # Decided: for `any`, keep the reasons of the branches that passed only.
         passed = [leaf for child in children if child.value is True for leaf in child.passed]
@@ -90,24 +91,26 @@ def _combine(children: list[Outcome], conjunction: bool) -> Outcome:
     return Outcome(not decisive, passed, [])
 
 
-def is_check(rule: dict) -> bool:
+def is_check(rule: dict[str, Any]) -> bool:
     """A leaf that no profile field decides (always unknown)."""
     return CHECK in rule
 
 
-def leaf_operator(rule: dict) -> str:
+def leaf_operator(rule: dict[str, Any]) -> str:
     operators = [key for key in rule if key in OPERATORS]
     if len(operators) != 1:
         raise ValueError(f"a rule leaf needs exactly one operator: {rule!r}")
     return operators[0]
 
 
-def fields_of(rule: dict | None) -> set[str]:
+def fields_of(rule: dict[str, Any] | None) -> set[str]:
     """Every profile field a rule reads."""
     if not rule:
         return set()
     if "all" in rule or "any" in rule:
-        return set().union(*(fields_of(child) for child in rule.get("all") or rule.get("any")))
+        return set().union(
+            *(fields_of(child) for child in rule.get("all") or rule.get("any") or [])
+        )
     if "not" in rule:
         return fields_of(rule["not"])
     if is_check(rule):

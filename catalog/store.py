@@ -6,14 +6,12 @@ SQLite by default (`var/catalog.sqlite` in the project); any SQLAlchemy URL thro
 
 from __future__ import annotations
 
-import os
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from alembic import command
 from alembic.config import Config
-from datetime import datetime, timezone
-
 from sqlalchemy import Engine, create_engine, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -30,13 +28,15 @@ from catalog.models import (
     Region,
     Territory,
 )
+from settings import get_settings
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_DB = PROJECT_DIR / "var" / "catalog.sqlite"
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB}"
+    """DATABASE_URL, else the SQLite file var/catalog.sqlite."""
+    return get_settings().catalog.database_url
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -65,13 +65,17 @@ def is_loaded(engine: Engine) -> bool:
 def bump_revision(session: Session) -> None:
     """Mark the catalogue as changed (in the caller's transaction): processes that hold it in
     memory reload it at their next check (catalog.engine.open_catalog)."""
-    changed = session.execute(
-        update(CatalogRevision)
-        .where(CatalogRevision.id == 1)
-        .values(revision=CatalogRevision.revision + 1, changed_at=datetime.now(timezone.utc))
+    # An UPDATE gives a CursorResult, which the stubs of `Session.execute` do not say.
+    changed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(CatalogRevision)
+            .where(CatalogRevision.id == 1)
+            .values(revision=CatalogRevision.revision + 1, changed_at=datetime.now(UTC))
+        ),
     ).rowcount
     if not changed:
-        session.add(CatalogRevision(id=1, revision=1, changed_at=datetime.now(timezone.utc)))
+        session.add(CatalogRevision(id=1, revision=1, changed_at=datetime.now(UTC)))
 
 
 def revision(engine: Engine) -> int | None:
@@ -92,10 +96,10 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
     """Replace the curated records by those of the files, in one transaction (idempotent).
 
     Imported aids (origin other than "curated") whose id is not curated are kept. The console
-    edits not yet written into the files (catalog/upkeep.py) are applied again on top, so that
+    edits not yet written into the files (catalog/aid_edits.py) are applied again on top, so that
     a reload never loses them.
     """
-    from catalog.upkeep import reapply_pending  # upkeep reads the database through this module
+    from catalog.aid_edits import reapply_pending  # aid_edits reads the database through here
 
     migrate(engine)
     with Session(engine) as session, session.begin():
@@ -250,15 +254,19 @@ def read(engine: Engine) -> CatalogFiles:
             {"id": r.id, "name": r.name, "insee_code": r.insee_code, "departments": r.departments}
             for r in session.scalars(select(Region))
         ]
-        communes: dict[str, list[dict]] = {}
+        communes: dict[str, list[dict[str, Any]]] = {}
         for c in session.scalars(select(Commune).order_by(Commune.insee)):
             communes.setdefault(c.territory_id, []).append(
                 {"insee": c.insee, "name": c.name, "postal_codes": c.postal_codes}
             )
-        qpvs: dict[str, dict[str, dict]] = {}  # territory -> code -> QPV (rows regrouped)
+        # territory -> code -> QPV (rows regrouped)
+        qpvs: dict[str, dict[str, dict[str, Any]]] = {}
         commune_territory = {c["insee"]: t for t, cs in communes.items() for c in cs}
         for q in session.scalars(select(Qpv).order_by(Qpv.id)):
-            by_code = qpvs.setdefault(commune_territory.get(q.commune_insee), {})
+            territory = commune_territory.get(q.commune_insee)
+            if territory is None:  # a commune of no territory: not part of the map
+                continue
+            by_code = qpvs.setdefault(territory, {})
             record = by_code.setdefault(
                 q.code or q.name, {"code": q.code, "name": q.name, "communes": []}
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,20 +13,22 @@ from fake_rasa import FakeRasa
 from fake_telegram import FakeTelegram
 
 from bot.telegram.app import Bridge
-from bot.telegram.settings import RetryPolicy, TelegramSettings
+from settings import RetryPolicy, TelegramSettings
 
 FAST_RETRY = RetryPolicy(initial_delay=0.05, max_delay=0.2, max_age=3600)
 
 
-@pytest.fixture
-def telegram():
+# The fixtures are named apart from their functions so that a test module can import them
+# and still take `telegram` and `rasa` as parameters without shadowing the imported names.
+@pytest.fixture(name="telegram")
+def telegram_fixture():
     """A fresh fake Telegram Bot API (import this fixture into a test module)."""
     with FakeTelegram() as fake:
         yield fake
 
 
-@pytest.fixture
-def rasa():
+@pytest.fixture(name="rasa")
+def rasa_fixture():
     """A fake Rasa REST channel, up (import this fixture into a test module)."""
     fake = FakeRasa().up()
     yield fake
@@ -37,15 +38,14 @@ def rasa():
 def settings_for(
     telegram: FakeTelegram, rasa_url: str, state_db: Path, **overrides: Any
 ) -> TelegramSettings:
-    settings = TelegramSettings(
+    return TelegramSettings(
         token=telegram.token,
         rasa_url=rasa_url,
         state_db=state_db,
         api_base_url=telegram.base_url,
         poll_timeout=1,
         retry=FAST_RETRY,
-    )
-    return dataclasses.replace(settings, **overrides)
+    ).model_copy(update=overrides)
 
 
 @contextlib.asynccontextmanager

@@ -84,7 +84,7 @@ def post_form(
     return client.post(path, data={"csrf": token, **data})
 
 
-def signed_in_fixture(server: str, person: Person):  # noqa: ANN201 (a pytest fixture)
+def signed_in_fixture(server: str, person: Person):
     """A module-scoped fixture: `person` signed in to the web server of fixture `server`
     (an object with a `url`)."""
     import pytest

@@ -12,21 +12,21 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import PROJECT_DIR
+from console_harness import ADMIN, ROUBAIX, TOULOUSE, create_people, post_form, signed_in_fixture
 from sqlalchemy import func, select
 
 from bot.console.db import session
 from bot.runner import free_port
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
-from catalog import store, upkeep
+from catalog import aid_edits, aid_form, store
 from catalog.models import Aid, AuditEntry, CatalogEdit, Lead
-from conftest import PROJECT_DIR
-from console_harness import ADMIN, ROUBAIX, TOULOUSE, create_people, post_form, signed_in_fixture
+from settings import WebSettings
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 QP = [sys.executable, "-m", "bot.cli"]
@@ -49,6 +49,7 @@ def qp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*QP, *args],
         capture_output=True,
+        check=False,
         text=True,
         cwd=PROJECT_DIR,
         env={**os.environ, **env},
@@ -65,7 +66,7 @@ def _fingerprint(directory: Path) -> dict[str, str]:
 
 
 def _add_leads(database_url: str) -> dict[str, int]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = {
         "roubaix_old": Lead(
             created_at=now - timedelta(days=3),
@@ -173,7 +174,7 @@ def page_text(response: httpx.Response) -> str:
 
 
 def row(text: str, row_id: str) -> str:
-    match = re.search(rf'<tr id="{re.escape(row_id)}">(.*?)</tr>', text, re.S)
+    match = re.search(rf'<tr id="{re.escape(row_id)}">(.*?)</tr>', text, re.DOTALL)
     assert match, f"ligne {row_id} absente"
     return match.group(1)
 
@@ -207,9 +208,12 @@ def test_an_advisor_sees_their_territorys_requests_with_contact_details(site, ro
     response = roubaix.get("/console/demandes")
     assert response.status_code == 200
     text = page_text(response)
-    assert ROUBAIX_EMAIL in text and ROUBAIX_PHONE in text
-    assert TOULOUSE_PHONE not in text and "06 •• •• •• 78" not in text
-    assert NOWHERE_EMAIL not in text and "s•••@•••.org" not in text
+    assert ROUBAIX_EMAIL in text
+    assert ROUBAIX_PHONE in text
+    assert TOULOUSE_PHONE not in text
+    assert "06 •• •• •• 78" not in text
+    assert NOWHERE_EMAIL not in text
+    assert "s•••@•••.org" not in text
     assert f'id="demande-{site.leads["toulouse"]}"' not in text
     assert f'id="demande-{site.leads["nowhere"]}"' not in text
     # Newest first.
@@ -233,14 +237,19 @@ def test_an_advisor_sees_their_territorys_requests_with_contact_details(site, ro
         "Roubaix",
     ):
         assert shown in lead, shown
-    assert "nouvelle" in lead and "(masqué)" not in lead
-    assert '<label for="statut-' in response.text and "<caption>" in response.text
+    assert "nouvelle" in lead
+    assert "(masqué)" not in lead
+    assert '<label for="statut-' in response.text
+    assert "<caption>" in response.text
 
 
 def test_the_other_territorys_advisor_sees_only_their_requests(site, toulouse):
     text = page_text(toulouse.get("/console/demandes"))
-    assert TOULOUSE_PHONE in text and "Telegram" in text
-    assert ROUBAIX_EMAIL not in text and ROUBAIX_PHONE not in text and NOWHERE_EMAIL not in text
+    assert TOULOUSE_PHONE in text
+    assert "Telegram" in text
+    assert ROUBAIX_EMAIL not in text
+    assert ROUBAIX_PHONE not in text
+    assert NOWHERE_EMAIL not in text
 
 
 def test_an_administrator_sees_every_territory_with_masked_contact_details(site, admin):
@@ -249,8 +258,11 @@ def test_an_administrator_sees_every_territory_with_masked_contact_details(site,
     text = page_text(response)
     for name in site.leads.values():
         assert f'id="demande-{name}"' in text
-    assert "j•••@•••.fr" in text and "06 •• •• •• 78" in text and "07 •• •• •• 32" in text
-    assert "s•••@•••.org" in text and "Sans territoire" in text
+    assert "j•••@•••.fr" in text
+    assert "06 •• •• •• 78" in text
+    assert "07 •• •• •• 32" in text
+    assert "s•••@•••.org" in text
+    assert "Sans territoire" in text
     for secret in (ROUBAIX_EMAIL, ROUBAIX_PHONE, TOULOUSE_PHONE, NOWHERE_EMAIL):
         assert secret not in text
     only = page_text(admin.get("/console/demandes", params={"territoire": "sans"}))
@@ -268,13 +280,15 @@ def test_an_advisor_cannot_change_another_territorys_request(site, roubaix):
         )
         assert response.status_code == 403
         text = page_text(response)
-        assert "ne relève pas de votre territoire" in text and "Traceback" not in text
+        assert "ne relève pas de votre territoire" in text
+        assert "Traceback" not in text
         assert lead_status(site, name) == "nouveau"
     assert audit_entries(site, "statut_demande_refuse")
     missing = post_form(
         roubaix, "/console/demandes/999999/statut", {"statut": "close"}, page="/console/demandes"
     )
-    assert missing.status_code == 404 and "Traceback" not in missing.text
+    assert missing.status_code == 404
+    assert "Traceback" not in missing.text
 
 
 def test_an_unknown_status_is_refused_in_french(site, roubaix):
@@ -284,7 +298,8 @@ def test_an_unknown_status_is_refused_in_french(site, roubaix):
         {"statut": "perdue"},
         page="/console/demandes",
     )
-    assert response.status_code == 400 and "Choisissez un statut" in page_text(response)
+    assert response.status_code == 400
+    assert "Choisissez un statut" in page_text(response)
     assert lead_status(site, "roubaix_old") == "nouveau"
 
 
@@ -302,7 +317,8 @@ def test_a_status_change_is_saved_audited_and_filterable(site, roubaix):
     text = page_text(roubaix.get("/console/demandes"))
     assert f"Demande n° {lead_id} : statut passé de « nouvelle » à « en cours »." in text
     entry = audit_entries(site, "statut_demande")[-1]
-    assert entry.account_email == ROUBAIX.email and entry.target == f"demande {lead_id}"
+    assert entry.account_email == ROUBAIX.email
+    assert entry.target == f"demande {lead_id}"
     assert entry.details == {"avant": "nouveau", "apres": "en_cours"}
     assert entry.at is not None
     filtered = page_text(roubaix.get("/console/demandes", params={"statut": "en_cours"}))
@@ -332,14 +348,14 @@ def test_list_views_are_audited_without_personal_data(site, roubaix, admin):
 
 def edit_form(site: Site, aid_id: str, **changes: str) -> dict[str, str]:
     with session(site.database_url) as db:
-        form = upkeep.form_strings(upkeep.facts_of(store.aid_record(db.get(Aid, aid_id))))
+        form = aid_form.form_strings(aid_form.facts_of(store.aid_record(db.get(Aid, aid_id))))
     form.update(changes)
     return form
 
 
 def aid_facts(site: Site, aid_id: str) -> dict:
     with session(site.database_url) as db:
-        return upkeep.facts_of(store.aid_record(db.get(Aid, aid_id)))
+        return aid_form.facts_of(store.aid_record(db.get(Aid, aid_id)))
 
 
 def edit_count(site: Site) -> int:
@@ -351,8 +367,10 @@ def test_the_catalogue_flags_the_aids_to_check_again(site, roubaix):
     response = roubaix.get("/console/catalogue")
     assert response.status_code == 200
     text = page_text(response)
-    assert "À revérifier" in row(text, "aide-acre") and "15/01/2020" in row(text, "aide-acre")
-    assert "jamais" in row(text, "aide-arce") and "À revérifier" in row(text, "aide-arce")
+    assert "À revérifier" in row(text, "aide-acre")
+    assert "15/01/2020" in row(text, "aide-acre")
+    assert "jamais" in row(text, "aide-arce")
+    assert "À revérifier" in row(text, "aide-arce")
     assert "À revérifier" not in row(text, "aide-citeslab")
     # Stale first: the never-checked aid, then the oldest check.
     assert (
@@ -362,9 +380,11 @@ def test_the_catalogue_flags_the_aids_to_check_again(site, roubaix):
     )
     assert "Réservée à : Toulouse" in row(text, "aide-occitanie-pass")
     stale_only = page_text(roubaix.get("/console/catalogue", params={"a_reverifier": "1"}))
-    assert 'id="aide-acre"' in stale_only and 'id="aide-citeslab"' not in stale_only
+    assert 'id="aide-acre"' in stale_only
+    assert 'id="aide-citeslab"' not in stale_only
     family = page_text(roubaix.get("/console/catalogue", params={"famille": "qpv"}))
-    assert 'id="aide-citeslab"' in family and 'id="aide-acre"' not in family
+    assert 'id="aide-citeslab"' in family
+    assert 'id="aide-acre"' not in family
 
 
 def test_an_invalid_edit_shows_french_errors_and_changes_nothing(site, roubaix):
@@ -404,7 +424,8 @@ def test_an_invalid_edit_shows_french_errors_and_changes_nothing(site, roubaix):
     assert 'aria-describedby="url-erreur" aria-invalid="true"' in response.text
     assert 'value="ACRE qu&#39;on ne doit pas voir"' in response.text  # what was typed
     assert "Traceback" not in text
-    assert aid_facts(site, "acre") == before and edit_count(site) == edits
+    assert aid_facts(site, "acre") == before
+    assert edit_count(site) == edits
     assert store.revision(store.make_engine(site.database_url)) == revision
 
 
@@ -421,7 +442,8 @@ def test_the_catalogues_own_validator_refuses_a_closed_aid_without_end_date(site
         r'id="valid_until-erreur">[^<]*une aide fermée doit avoir une date de fin',
         page_text(response),
     )
-    assert aid_facts(site, "arce") == before and edit_count(site) == edits
+    assert aid_facts(site, "arce") == before
+    assert edit_count(site) == edits
 
 
 def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, roubaix):
@@ -448,36 +470,42 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
         edit = db.scalars(
             select(CatalogEdit).where(CatalogEdit.aid_id == "acre").order_by(CatalogEdit.id.desc())
         ).first()
-        assert edit.status == upkeep.PENDING
+        assert edit.status == aid_edits.PENDING
         assert set(edit.after) == {"amount_text", "amount_max", "sources", "last_checked"}
-        assert edit.before["last_checked"] == "2020-01-15" and edit.before["amount_max"] is None
+        assert edit.before["last_checked"] == "2020-01-15"
+        assert edit.before["amount_max"] is None
         edit_id = edit.id
     edits = edit_count(site)
     entry = audit_entries(site, "modification_aide")[-1]
-    assert entry.account_email == ROUBAIX.email and entry.target == "acre"
+    assert entry.account_email == ROUBAIX.email
+    assert entry.target == "acre"
     assert entry.details["modification"] == edit_id
     assert store.revision(engine) == revision + 1  # the assistant reloads the catalogue
     text = page_text(roubaix.get("/console/catalogue/acre"))
-    assert "Modifications enregistrées" in text and "en attente" in text
+    assert "Modifications enregistrées" in text
+    assert "en attente" in text
     assert "À revérifier" not in row(page_text(roubaix.get("/console/catalogue")), "aide-acre")
     # The same form again changes nothing and records nothing.
     again = post_form(
         roubaix, "/console/catalogue/acre", edit_form(site, "acre"), page="/console/catalogue/acre"
     )
-    assert again.status_code == 303 and edit_count(site) == edits
+    assert again.status_code == 303
+    assert edit_count(site) == edits
     assert "Aucune modification" in page_text(roubaix.get("/console/catalogue/acre"))
 
 
 def test_an_aid_restricted_to_a_territory_is_edited_by_its_advisors_only(site, roubaix, toulouse):
     before = aid_facts(site, "occitanie-pass")
     page = page_text(roubaix.get("/console/catalogue/occitanie-pass"))
-    assert "réservée à certains territoires" in page and 'name="amount_text"' not in page
+    assert "réservée à certains territoires" in page
+    assert 'name="amount_text"' not in page
     refused = post_form(
         roubaix,
         "/console/catalogue/occitanie-pass",
         edit_form(site, "occitanie-pass", amount_text="Non autorisé"),
     )
-    assert refused.status_code == 403 and "Rien n'a été modifié" in page_text(refused)
+    assert refused.status_code == 403
+    assert "Rien n'a été modifié" in page_text(refused)
     assert aid_facts(site, "occitanie-pass") == before
     accepted = post_form(
         toulouse,
@@ -491,7 +519,8 @@ def test_an_aid_restricted_to_a_territory_is_edited_by_its_advisors_only(site, r
 
 def test_an_unknown_aid_is_a_french_404(site, roubaix):
     response = roubaix.get("/console/catalogue/aide-qui-n-existe-pas")
-    assert response.status_code == 404 and "Cette aide n'existe pas" in page_text(response)
+    assert response.status_code == 404
+    assert "Cette aide n'existe pas" in page_text(response)
 
 
 def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admin):
@@ -506,18 +535,20 @@ def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admi
     header = (site.data / "aids" / "qpv.yml").read_text(encoding="utf-8").split("- id:")[0]
     result = qp("catalog", "apply-edits", "--data-dir", str(site.data), env=env)
     assert result.returncode == 0, result.stderr
-    assert "modification(s) écrite(s)" in result.stdout and "git diff" in result.stdout
+    assert "modification(s) écrite(s)" in result.stdout
+    assert "git diff" in result.stdout
     qpv = (site.data / "aids" / "qpv.yml").read_text(encoding="utf-8")
     assert qpv.startswith(header)  # the comments at the top are kept
     assert '    text: "Gratuit (information et orientation)"\n' in qpv
     creation = (site.data / "aids" / "creation.yml").read_text(encoding="utf-8")
     assert '    text: "Exonération de 25 % des cotisations (2026)"\n' in creation
     with session(site.database_url) as db:
-        assert not upkeep.pending_edits(db)
-        assert {e.status for e in db.scalars(select(CatalogEdit))} == {upkeep.WRITTEN}
+        assert not aid_edits.pending_edits(db)
+        assert {e.status for e in db.scalars(select(CatalogEdit))} == {aid_edits.WRITTEN}
     assert qp("catalog", "validate", "--data-dir", str(site.data), env=env).returncode == 0
     again = qp("catalog", "apply-edits", "--data-dir", str(site.data), env=env)
-    assert again.returncode == 0 and "Aucune modification en attente" in again.stdout
+    assert again.returncode == 0
+    assert "Aucune modification en attente" in again.stdout
     # Reloading the written files keeps what was edited in the console.
     assert qp("catalog", "load", "--data-dir", str(site.data), env=env).returncode == 0
     assert aid_facts(site, "citeslab")["amount_text"] == "Gratuit (information et orientation)"

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from fake_telegram import FakeTelegram
 
-from bot.config import PROJECT_DIR, Settings
 from catalog.dialogue import buttons, message, question
 from catalog.engine import open_catalog
+from settings import PROJECT_DIR, Settings
 
 pytestmark = pytest.mark.rasa
 
@@ -63,29 +63,30 @@ def bridge(settings, telegram):
         {
             "TELEGRAM_BOT_TOKEN": telegram.token,
             "TELEGRAM_API_BASE_URL": telegram.base_url,
-            "TELEGRAM_STATE_DB": str(settings.log_dir.parent / "telegram.sqlite"),
-            "RASA_URL": settings.rasa_url,
+            "TELEGRAM_STATE_DB": str(settings.servers.log_dir.parent / "telegram.sqlite"),
+            "RASA_URL": settings.servers.rasa_url,
         }
     )
-    log = open(settings.log_dir / "telegram.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.telegram"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (settings.servers.log_dir / "telegram.log").open(
+        "ab"
+    ) as log:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.telegram"],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         telegram.wait_for(
             lambda: telegram.calls_to("deleteWebhook") or process.poll() is not None,
             timeout=TIMEOUT,
         )  # polling starts by removing any webhook
-        assert process.poll() is None, (settings.log_dir / "telegram.log").read_text()
+        assert process.poll() is None, (settings.servers.log_dir / "telegram.log").read_text()
         yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
-        log.close()
 
 
 def shown(params: dict) -> str:
@@ -143,7 +144,7 @@ class Conversation:
 
 def rest(settings: Settings, sender: str, text: str) -> str:
     response = httpx.post(
-        f"{settings.rasa_url}/webhooks/rest/webhook",
+        f"{settings.servers.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
         timeout=TIMEOUT,
     )
@@ -188,7 +189,8 @@ def test_a_job_seeker_gets_through_telegram_the_same_aids_as_on_the_web(settings
     catalog = open_catalog()
     for aid_id in ("acre", "pret-honneur-quartier"):
         aid = catalog.aid(aid_id)
-        assert aid["name"] in recommendation and aid["url"] in recommendation
+        assert aid["name"] in recommendation
+        assert aid["url"] in recommendation
     assert "organismes à contacter" in recommendation
     follow_ups = [k["text"] for k in keys(new[-1])]
     assert {b["title"] for b in buttons("suite")} <= set(follow_ups), "the next steps are buttons"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -13,18 +15,32 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.console import auth, conversations, corrections, debug_chat, home
-from bot.console import catalogue, leads
+from bot.console import auth, catalogue, conversations, corrections, debug_chat, home, leads
 from bot.console.pages import error_page
-from bot.console.settings import ConsoleSettings
+from settings import PROJECT_DIR, ConsoleSettings, get_settings
 
+SECRET_FILE = PROJECT_DIR / "var" / "console-secret"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Order matters: a correction's address extends a conversation's, matched first.
 SECTIONS = (auth, home, debug_chat, corrections, conversations, leads, catalogue)
 
 
+def session_secret(settings: ConsoleSettings) -> str:
+    """QP_CONSOLE_SECRET signs the session cookies; without it, a random secret is created
+    once in var/console-secret (readable by its owner only) so that sessions survive restarts."""
+    if settings.secret:
+        return settings.secret
+    if not SECRET_FILE.exists():
+        SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return SECRET_FILE.read_text().strip()
+
+
 def create_console(settings: ConsoleSettings | None = None) -> Starlette:
-    settings = settings or ConsoleSettings()
+    """The console for `settings` (by default the process's, `get_settings().console`)."""
+    settings = settings or get_settings().console
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -50,7 +66,7 @@ def create_console(settings: ConsoleSettings | None = None) -> Starlette:
         middleware=[
             Middleware(
                 SessionMiddleware,
-                secret_key=settings.secret,
+                secret_key=session_secret(settings),
                 session_cookie="qp_console",
                 path="/console",
                 max_age=settings.session_hours * 3600,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Awaitable, Callable
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -17,10 +17,10 @@ from starlette.routing import Route
 
 from bot.console.db import session
 from bot.console.pages import error_page, render
-from bot.console.settings import ConsoleSettings
 from catalog import audit
 from catalog.accounts import Viewer, authenticate, viewer_of
 from catalog.models import Account
+from settings import ConsoleSettings
 
 MAX_FAILURES = 5  # failed sign-ins for one e-mail address …
 LOCK_SECONDS = 300  # … lock it for five minutes

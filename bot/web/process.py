@@ -11,12 +11,11 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import PROJECT_DIR
-from bot.web.settings import WebSettings
+from settings import PROJECT_DIR, WebSettings, child_environment
 
 
 def web_env(settings: WebSettings) -> dict[str, str]:
-    """The environment that makes the child's WebSettings() equal to `settings`."""
+    """The environment that makes the child's `get_settings().web` equal to `settings`."""
     return {
         "QP_HOST": settings.host,
         "WEB_PORT": str(settings.port),
@@ -57,13 +56,13 @@ class WebServer:
     def url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.port}"
 
-    def __enter__(self) -> "WebServer":
+    def __enter__(self) -> WebServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_file, "ab") as log:
+        with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
                 web_command(),
                 cwd=PROJECT_DIR,
-                env={**os.environ, **web_env(self.settings)},
+                env=child_environment(web_env(self.settings)),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
