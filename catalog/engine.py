@@ -98,6 +98,8 @@ class AidMatch:
     to_check: list[str]
     unknown_fields: set[str]
     day: date = field(default_factory=date.today)  # the date the amount is read for
+    likely: bool = False  # only `likely` checks are left to confirm (see _certainty)
+    open_checks: bool = False  # a `check` no answer can settle is still unknown
 
     @property
     def amount_text(self) -> str | None:
@@ -360,7 +362,15 @@ def _match(
     )
     score = _score(aid, profile, certainty, met, today)
     return AidMatch(
-        aid, eligible, score, reasons, list(dict.fromkeys(to_check)), unknown_fields, today
+        aid,
+        eligible,
+        score,
+        reasons,
+        list(dict.fromkeys(to_check)),
+        unknown_fields,
+        today,
+        likely,
+        bool(unknown_checks),
     )
 
 
@@ -445,11 +455,28 @@ def need_fit(aid: dict, profile: Profile) -> float:
 
 
 def _questions(matches: list[AidMatch], profile: Profile, region: str | None) -> list[str]:
-    """Unknown askable fields, by how many candidate aids (weighted by score) they decide."""
+    """Unknown askable fields, by how many candidate aids (weighted by score) they decide. An
+    aid left with only `likely` checks is as good as decided: its other unknown fields (the age
+    of an RSA beneficiary for ACRE) would not change the answer, so they do not count. An aid
+    with a `check` no answer settles stays « à vérifier » whatever the person says: its fields
+    count half."""
     impact: dict[str, float] = {}
+    # Aids kept for one region or territory: the place decides them all at once, but only those
+    # of one place can remain, so the place weighs as much as the best-scored place, not all.
+    by_place: dict[tuple[str, ...], float] = {}
     for match in matches:
+        if match.likely:
+            continue
+        weight = match.score * (0.5 if match.open_checks else 1.0)
+        scope = match.aid.get("scope") or {}
+        place = tuple(sorted(scope.get("regions") or scope.get("territories") or []))
         for name in match.unknown_fields:
-            impact[name] = impact.get(name, 0.0) + match.score
+            if name == "commune" and place:
+                by_place[place] = by_place.get(place, 0.0) + weight
+            else:
+                impact[name] = impact.get(name, 0.0) + weight
+    if by_place:
+        impact["commune"] = impact.get("commune", 0.0) + max(by_place.values())
     if (
         not profile.known("commune")
         and not profile.known("code_postal")
@@ -470,7 +497,14 @@ def _questions(matches: list[AidMatch], profile: Profile, region: str | None) ->
         # A commune outside the pilots that we cannot place: its postal code gives the region.
         impact["code_postal"] = 1.0
     asked = [name for name in ASKABLE if impact.get(name, 0) > 0 and not profile.known(name)]
-    return sorted(asked, key=lambda name: (-round(impact[name], 6), ASKABLE.index(name)))
+    ordered = sorted(asked, key=lambda name: (-round(impact[name], 6), ASKABLE.index(name)))
+    if "commune" in ordered:
+        # Where, right after the stage and the QPV question: the place decides the local
+        # contacts and every regional aid, whatever the other fields weigh.
+        first = [name for name in ("stade", "implante_qpv") if name in ordered]
+        rest = [name for name in ordered if name not in first and name != "commune"]
+        ordered = first + ["commune"] + rest
+    return ordered
 
 
 def rank_contacts(

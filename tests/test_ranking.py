@@ -101,3 +101,47 @@ def test_maubeuge_digital_start_up_sees_hdf_start_up_in_the_first_answer(catalog
         montant=50000,
     )
     assert "hdf-start-up" in shown
+
+
+def test_place_is_asked_right_after_the_qpv_question(catalog, profile):
+    """« je veux créer une entreprise »: the QPV question, then where — the place decides the
+    local contacts and every regional aid, however many regions have aids."""
+    first = recommend(catalog, profile(stade="creation"), TODAY).questions
+    assert first[:2] == ["implante_qpv", "commune"]
+    then = recommend(catalog, profile(stade="creation", implante_qpv=True), TODAY).questions
+    assert then[0] == "commune"
+
+
+def test_rsa_creator_is_not_asked_her_age_for_rights_already_likely(catalog, profile):
+    """ACRE and the prêt d'honneur solidaire are likely for an RSA beneficiary: her age would
+    not change them, so the questions go to what does (her needs)."""
+    values = {
+        "stade": "creation",
+        "secteur": "restauration",
+        "statut": "rsa",
+        "commune": "Saint-Louis",
+        "code_postal": "97450",
+        "implante_qpv": False,
+        "habite_qpv": True,
+        "indemnise_are": False,
+    }
+    questions = recommend(catalog, profile(**values), TODAY).questions
+    assert "besoins" in questions
+    assert "age" not in questions or questions.index("besoins") < questions.index("age")
+
+
+def test_arras_baker_is_asked_whether_she_is_a_woman_within_seven_questions(catalog, profile):
+    """Fields that only decide aids left « à vérifier » anyway (a shop-front or digital grant
+    with its own condition to check) weigh half: the Garantie Égalité Femmes' question, which
+    can make it certain, is asked within the seven questions."""
+    values = {
+        "stade": "creation",
+        "secteur": "artisanat",
+        "commune": "Arras",
+        "implante_qpv": False,
+        "habite_qpv": False,
+        "indemnise_are": False,
+        "statut": "salarie",
+    }
+    questions = recommend(catalog, profile(**values), TODAY).questions
+    assert "femme" in questions[:4]  # three questions asked, four left of the seven
