@@ -67,8 +67,8 @@ def test_the_wording_says_since_when_the_value_is_in_force():
     "valeurs, message",
     [
         ([], "liste non vide"),
-        ([{"depuis": "hier", "max": 1, "reference": DECREE_2024}], "depuis doit être une date"),
-        ([{"depuis": date(2024, 1, 1), "max": 1}], "reference doit donner au moins un titre"),
+        ([{"depuis": "hier", "max": 1, "reference": DECREE_2024}], "depuis : doit être une date"),
+        ([{"depuis": date(2024, 1, 1), "max": 1}], "reference : doit donner au moins un titre"),
         ([{"depuis": date(2024, 1, 1), "reference": DECREE_2024}], "il faut un montant"),
         ([{"depuis": date(2024, 1, 1), "max": -5, "reference": DECREE_2024}], "nombre positif"),
         (

@@ -112,7 +112,7 @@ def test_the_validator_accepts_checks_and_audiences_and_names_bad_ones():
     aid["eligibility"] = {"any": [{"check": ""}, {"check": "ok", "likely": "oui"}]}
     contact = next(c for c in broken.contacts if c["kind"] == "citeslab")
     contact["audience"] = {"field": "habite_qpv", "eq": "oui"}
-    errors = validate(broken)
+    errors = [str(problem) for problem in validate(broken)]
     assert any("(acre)" in e and "condition check est une phrase" in e for e in errors)
-    assert any("(acre)" in e and "likely attend true ou false" in e for e in errors)
-    assert any(f"({contact['id']}) audience" in e and "habite_qpv" in e for e in errors)
+    assert any("(acre)" in e and "likely : attend true ou false" in e for e in errors)
+    assert any(f"({contact['id']}): audience" in e and "habite_qpv" in e for e in errors), errors
