@@ -71,7 +71,8 @@ def effective(amount: dict[str, Any] | None, day: date) -> dict[str, Any]:
 
 def text_on(amount: dict[str, Any] | None, day: date) -> str | None:
     """What users read about the amount on `day`."""
-    return effective(amount, day)["text"]
+    text = effective(amount, day)["text"]
+    return str(text) if text is not None else None
 
 
 def wording(value: dict[str, Any]) -> str:

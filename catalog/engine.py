@@ -75,7 +75,7 @@ MAX_CONTACTS = 5
 # Whom each kind of organisation serves, as a rule on the profile (a contact record may give
 # its own `audience`). False: the contact is left out; True: it comes first; unknown: it stays.
 QPV_LINK = {"any": [{"field": "habite_qpv", "eq": True}, {"field": "implante_qpv", "eq": True}]}
-KIND_AUDIENCE: dict[str, dict] = {
+KIND_AUDIENCE: dict[str, dict[str, Any]] = {
     # CitésLab: first welcome for the residents and the businesses of the priority areas.
     "citeslab": QPV_LINK,
     # France Travail: the job seeker's rights when creating (ARE, ARCE), or an employer hiring.
@@ -247,14 +247,15 @@ def region_of(catalog: Catalog, profile: Profile, place: Place | None) -> str | 
 
 def stale_note(last_checked: date | None, today: date) -> str:
     """The sentence that flags a fact last checked more than six months ago."""
+    notes = labels()["notes"]
     if last_checked is None:
-        return labels()["notes"]["never_checked"]
-    return labels()["notes"]["stale"].format(
+        return str(notes["never_checked"])
+    return str(notes["stale"]).format(
         date=date_text(last_checked), age=age_text(last_checked, today)
     )
 
 
-def contact_stale_note(contact: dict, today: date) -> str | None:
+def contact_stale_note(contact: dict[str, Any], today: date) -> str | None:
     """« (coordonnées vérifiées le … : à revérifier) » for a contact last checked more than six
     months ago, else None."""
     checked = contact.get("last_checked")
@@ -262,8 +263,8 @@ def contact_stale_note(contact: dict, today: date) -> str | None:
         return None
     notes = labels()["notes"]
     if checked is None:
-        return notes["contact_never_checked"]
-    return notes["contact_stale"].format(date=date_text(checked))
+        return str(notes["contact_never_checked"])
+    return str(notes["contact_stale"]).format(date=date_text(checked))
 
 
 def recommend(
@@ -319,8 +320,9 @@ def _match(
     if outcome.value is False:
         return None
     wording = labels()
-    reasons = list(dict.fromkeys(_reason(leaf, profile, wording) for leaf in outcome.passed))
-    reasons = [r for r in reasons if r]
+    reasons = [
+        r for r in dict.fromkeys(_reason(leaf, profile, wording) for leaf in outcome.passed) if r
+    ]
     # Unknown leaves: a field the dialogue can ask, or a condition no field decides (`check`).
     unknown_fields = {leaf["field"] for leaf in outcome.unknown if not is_check(leaf)}
     unknown_checks = list(
@@ -437,7 +439,7 @@ def _score(
     return round(score, 3)
 
 
-def need_fit(aid: dict, profile: Profile) -> float:
+def need_fit(aid: dict[str, Any], profile: Profile) -> float:
     """0–1: how well the aid serves the needs the person stated (0.5 when none is stated).
 
     The share of the person's needs the aid serves, halved when the aid's purpose — the first
@@ -503,7 +505,7 @@ def _questions(matches: list[AidMatch], profile: Profile, region: str | None) ->
         # contacts and every regional aid, whatever the other fields weigh.
         first = [name for name in ("stade", "implante_qpv") if name in ordered]
         rest = [name for name in ordered if name not in first and name != "commune"]
-        ordered = first + ["commune"] + rest
+        ordered = [*first, "commune", *rest]
     return ordered
 
 
@@ -562,13 +564,13 @@ def rank_contacts(
 def audience_of(contact: dict[str, Any], profile: Profile) -> bool | None:
     """Is the contact made for this person? None when it serves everyone or the profile does
     not say enough."""
-    rule = contact.get("audience") or KIND_AUDIENCE.get(contact.get("kind"))
+    rule = contact.get("audience") or KIND_AUDIENCE.get(str(contact.get("kind")))
     return evaluate(rule, profile).value if rule else None
 
 
 def _diversity_key(contact: dict[str, Any]) -> str:
     """Contacts of one kind are one kind of help; each `autre` contact is its own."""
-    return contact["id"] if contact["kind"] == "autre" else contact["kind"]
+    return str(contact["id"] if contact["kind"] == "autre" else contact["kind"])
 
 
 def _value_label(name: str, value: Any, wording: dict[str, Any]) -> str:

@@ -325,7 +325,7 @@ def aid_record(a: Aid) -> dict[str, Any]:
 
 
 def _amount(a: Aid) -> dict[str, Any]:
-    amount = {"text": a.amount_text, "min": a.amount_min, "max": a.amount_max}
+    amount: dict[str, Any] = {"text": a.amount_text, "min": a.amount_min, "max": a.amount_max}
     dated = amounts.from_json(a.amount_values)
     if dated:
         amount["valeurs"] = dated

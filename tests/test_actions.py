@@ -222,9 +222,11 @@ async def test_facts_older_than_six_months_are_said_a_reverifier(monkeypatch):
     monkeypatch.setattr(actions.contacts, "today", lambda: datetime.date(2027, 12, 31))
     _, texts, _ = await run(ActionRecommander(), tracker(profile))
     aids = [t for t in texts if t[:2] in {f"{n}." for n in range(1, 6)}]
-    assert aids and all("\nÀ revérifier : ces informations ont été vérifiées" in t for t in aids)
+    assert aids
+    assert all("\nÀ revérifier : ces informations ont été vérifiées" in t for t in aids)
     contacts = [t for t in texts if t.startswith("• ")]
-    assert contacts and all(t.endswith(": à revérifier)") for t in contacts)
+    assert contacts
+    assert all(t.endswith(": à revérifier)") for t in contacts)
     # On a date less than six months after every check: nothing is flagged.
     monkeypatch.setattr(actions.contacts, "today", lambda: datetime.date(2026, 3, 1))
     _, texts, _ = await run(ActionRecommander(), tracker(profile))
@@ -462,4 +464,5 @@ async def test_an_aid_with_dated_amounts_says_since_when_its_amount_applies():
             entities=[{"entity": "aide", "value": "Microcrédit professionnel de l'Adie"}],
         ),
     )
-    assert "17 000 €" in texts[0] and "en vigueur depuis le 6 décembre 2024" in texts[0]
+    assert "17 000 €" in texts[0]
+    assert "en vigueur depuis le 6 décembre 2024" in texts[0]

@@ -64,7 +64,7 @@ def test_the_wording_says_since_when_the_value_is_in_force():
 
 
 @pytest.mark.parametrize(
-    "valeurs, message",
+    ("valeurs", "message"),
     [
         ([], "liste non vide"),
         ([{"depuis": "hier", "max": 1, "reference": DECREE_2024}], "depuis : doit être une date"),
@@ -108,7 +108,8 @@ def test_the_validator_checks_the_dated_values_of_the_catalogue():
 def test_the_catalogue_dates_the_adie_ceiling_raised_by_the_2024_decree():
     aid = next(a for a in read_files().aids if a["id"] == "microcredit-adie")
     current = amounts.effective(aid["amount"], date(2026, 12, 2))
-    assert current["max"] == 17000 and current["depuis"] == date(2024, 12, 6)
+    assert current["max"] == 17000
+    assert current["depuis"] == date(2024, 12, 6)
     assert "2024-1123" in current["reference"]["titre"]
     assert current["text"].endswith("en vigueur depuis le 6 décembre 2024")
 

@@ -172,6 +172,8 @@ def test_stale_lists_old_aids_and_contacts_in_a_french_table(tmp_path):
     ]
     assert lines[3].split() == ["aide", "acre", "06/02/2026", "9", "mois"]
     fresh = qp("catalog", "stale", "--date", "2025-03-01", env=env)
-    assert fresh.returncode == 0 and fresh.stdout.startswith("Rien à revérifier le 01/03/2025")
+    assert fresh.returncode == 0
+    assert fresh.stdout.startswith("Rien à revérifier le 01/03/2025")
     wrong = qp("catalog", "stale", "--date", "hier", env=env)
-    assert wrong.returncode == 2 and "date invalide" in wrong.stderr
+    assert wrong.returncode == 2
+    assert "date invalide" in wrong.stderr

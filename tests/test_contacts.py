@@ -15,7 +15,7 @@ def ids(contacts):
 
 
 def test_contacts_citeslab_only_for_people_with_a_qpv_link(catalog, profile):
-    base = dict(stade="idee", commune="Toulouse", territoire="toulouse")
+    base = {"stade": "idee", "commune": "Toulouse", "territoire": "toulouse"}
     outside = rank_contacts(catalog, profile(**base, habite_qpv=False, implante_qpv=False))
     assert "citeslab" not in kinds(outside)
     inside = rank_contacts(catalog, profile(**base, habite_qpv=True))
@@ -25,13 +25,18 @@ def test_contacts_citeslab_only_for_people_with_a_qpv_link(catalog, profile):
 
 
 def test_contacts_france_travail_only_for_job_seekers_or_employers_who_hire(catalog, profile):
-    base = dict(stade="creation", commune="Laval", territoire="laval", besoins=["financement"])
+    base = {
+        "stade": "creation",
+        "commune": "Laval",
+        "territoire": "laval",
+        "besoins": ["financement"],
+    }
     salaried = rank_contacts(catalog, profile(**base, statut="salarie", indemnise_are=False))
     assert "france_travail" not in kinds(salaried)
     for values in (
-        dict(statut="demandeur_emploi"),
-        dict(statut="rsa"),
-        dict(statut="salarie", indemnise_are=True),
+        {"statut": "demandeur_emploi"},
+        {"statut": "rsa"},
+        {"statut": "salarie", "indemnise_are": True},
     ):
         assert rank_contacts(catalog, profile(**base, **values))[0]["kind"] == "france_travail"
     hiring = dict(base, besoins=["recrutement"])
@@ -41,9 +46,12 @@ def test_contacts_france_travail_only_for_job_seekers_or_employers_who_hire(cata
 
 
 def test_contacts_digital_need_keeps_france_num_and_conseillers_entreprises(catalog, profile):
-    values = dict(
-        stade="developpement", commune="Toulouse", territoire="toulouse", besoins=["numerique"]
-    )
+    values = {
+        "stade": "developpement",
+        "commune": "Toulouse",
+        "territoire": "toulouse",
+        "besoins": ["numerique"],
+    }
     found = ids(rank_contacts(catalog, profile(**values)))
     assert {"france-num", "conseillers-entreprises"} <= set(found)
     # Without a digital need, the territory's own organisations come first.
@@ -53,8 +61,8 @@ def test_contacts_digital_need_keeps_france_num_and_conseillers_entreprises(cata
 
 def test_contacts_of_another_territory_are_never_proposed(catalog, profile):
     for values in (
-        dict(commune="Roubaix", territoire="roubaix", besoins=["numerique"]),
-        dict(territoire="hors_territoire", statut="demandeur_emploi"),
+        {"commune": "Roubaix", "territoire": "roubaix", "besoins": ["numerique"]},
+        {"territoire": "hors_territoire", "statut": "demandeur_emploi"},
     ):
         contacts = rank_contacts(catalog, profile(**values))
         assert contacts

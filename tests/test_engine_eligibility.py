@@ -16,7 +16,7 @@ def match_of(catalog, profile, aid_id, **values):
 
 
 def test_garantie_egalite_territoires_requires_a_qpv_link(catalog, profile):
-    toulouse = dict(stade="creation", secteur="commerce", commune="Toulouse")
+    toulouse = {"stade": "creation", "secteur": "commerce", "commune": "Toulouse"}
     outside = match_of(
         catalog,
         profile,
@@ -29,9 +29,11 @@ def test_garantie_egalite_territoires_requires_a_qpv_link(catalog, profile):
     lives_there = match_of(
         catalog, profile, "garantie-egalite-territoires", **toulouse, habite_qpv=True
     )
-    assert lives_there is not None and lives_there.eligible is True
+    assert lives_there is not None
+    assert lives_there.eligible is True
     unknown = match_of(catalog, profile, "garantie-egalite-territoires", **toulouse)
-    assert unknown is not None and unknown.eligible is None
+    assert unknown is not None
+    assert unknown.eligible is None
     assert {"habite_qpv", "implante_qpv"} <= unknown.unknown_fields
 
 
@@ -39,15 +41,15 @@ def test_acre_unknown_category_is_a_verifier_not_a_silent_no(catalog, profile):
     # A salaried hairdresser of 35 taking over a salon outside the QPV, without the ARE: none
     # of the categories the profile can decide, but she may be in another one (her employer
     # in receivership, a CAPE, the PreParE, a rural ZFRR…).
-    values = dict(
-        stade="reprise",
-        secteur="artisanat",
-        statut="salarie",
-        commune="Laval",
-        age=35,
-        implante_qpv=False,
-        indemnise_are=False,
-    )
+    values = {
+        "stade": "reprise",
+        "secteur": "artisanat",
+        "statut": "salarie",
+        "commune": "Laval",
+        "age": 35,
+        "implante_qpv": False,
+        "indemnise_are": False,
+    }
     for aid_id in ("acre", "pret-honneur-solidaire"):
         match = match_of(catalog, profile, aid_id, **values)
         assert match is not None, aid_id
@@ -58,18 +60,19 @@ def test_acre_unknown_category_is_a_verifier_not_a_silent_no(catalog, profile):
 
 
 def test_rsa_status_does_not_open_acre_for_aah(catalog, profile):
-    values = dict(
-        stade="creation",
-        secteur="commerce",
-        statut="rsa",
-        commune="Laval",
-        age=44,
-        implante_qpv=False,
-        indemnise_are=False,
-    )
+    values = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "statut": "rsa",
+        "commune": "Laval",
+        "age": 44,
+        "implante_qpv": False,
+        "indemnise_are": False,
+    }
     for aid_id in ("acre", "pret-honneur-solidaire"):
         match = match_of(catalog, profile, aid_id, **values)
-        assert match is not None and match.eligible is None, aid_id
+        assert match is not None, aid_id
+        assert match.eligible is None, aid_id
         assert any("l'AAH seule n'y ouvre pas droit" in text for text in match.to_check)
         assert "Vous percevez un minimum social" in match.reasons
     # Another category the profile decides makes it certain: under 26.
@@ -91,7 +94,8 @@ def test_student_without_scholarship_is_not_eligible_to_french_tech_tremplin(cat
         commune="Toulouse",
         habite_qpv=False,
     )
-    assert match is not None and match.eligible is None
+    assert match is not None
+    assert match.eligible is None
     assert any("boursier" in text for text in match.to_check)
     in_qpv = match_of(
         catalog,
@@ -113,28 +117,36 @@ def test_student_without_scholarship_is_not_eligible_to_french_tech_tremplin(cat
 def test_french_tech_tremplin_needs_an_innovative_project(catalog, profile):
     """A start-up programme: a cleaning business in a QPV is « à vérifier », and ranked
     below the same programme for a digital project."""
-    base = dict(
-        stade="creation", commune="Choisy-le-Roi", habite_qpv=True, besoins=["accompagnement"]
-    )
+    base = {
+        "stade": "creation",
+        "commune": "Choisy-le-Roi",
+        "habite_qpv": True,
+        "besoins": ["accompagnement"],
+    }
     cleaning = match_of(catalog, profile, "french-tech-tremplin", **base, secteur="services")
     digital = match_of(catalog, profile, "french-tech-tremplin", **base, secteur="numerique")
-    assert cleaning is not None and cleaning.eligible is None
+    assert cleaning is not None
+    assert cleaning.eligible is None
     assert any("innovants" in text for text in cleaning.to_check)
-    assert digital is not None and digital.score > cleaning.score
+    assert digital is not None
+    assert digital.score > cleaning.score
 
 
 def test_hdf_start_up_is_not_certain_for_every_service_business(catalog, profile):
-    base = dict(stade="creation", commune="Roubaix")
+    base = {"stade": "creation", "commune": "Roubaix"}
     services = match_of(catalog, profile, "hdf-start-up", **base, secteur="services")
-    assert services is not None and services.eligible is None
+    assert services is not None
+    assert services.eligible is None
     assert any("haute valeur ajoutée" in text for text in services.to_check)
     digital = match_of(catalog, profile, "hdf-start-up", **base, secteur="numerique")
-    assert digital is not None and digital.eligible is None
+    assert digital is not None
+    assert digital.eligible is None
     # A digital business is most often a high value-added service: probable, ranked above
     # the same aid for any other service.
     assert digital.score > services.score
     industry = match_of(catalog, profile, "hdf-start-up", **base, secteur="industrie")
-    assert industry is not None and industry.eligible is True
+    assert industry is not None
+    assert industry.eligible is True
     assert match_of(catalog, profile, "hdf-start-up", **base, secteur="commerce") is None
 
 
@@ -148,27 +160,31 @@ def test_apprentice_aid_is_not_eligible_for_every_creator(catalog, profile):
         commune="Nancy",
         besoins=["financement"],
     )
-    assert match is not None and match.eligible is None
+    assert match is not None
+    assert match.eligible is None
     assert any("apprenti" in text for text in match.to_check)
 
 
 def test_digitalisation_aid_is_certain_only_with_a_digital_need(catalog, profile):
-    base = dict(stade="developpement", secteur="commerce", commune="Arras", effectif=2)
+    base = {"stade": "developpement", "secteur": "commerce", "commune": "Arras", "effectif": 2}
     without = match_of(
         catalog, profile, "hdf-digitalisation-entreprises", **base, besoins=["financement"]
     )
-    assert without is not None and without.eligible is None
+    assert without is not None
+    assert without.eligible is None
     digital = match_of(
         catalog, profile, "hdf-digitalisation-entreprises", **base, besoins=["numerique"]
     )
-    assert digital is not None and digital.eligible is True
+    assert digital is not None
+    assert digital.eligible is True
 
 
 def test_qpv_score_does_not_depend_on_argument_order(catalog, profile):
-    base = dict(stade="creation", secteur="commerce", commune="Roubaix")
+    base = {"stade": "creation", "secteur": "commerce", "commune": "Roubaix"}
     lives_unknown = profile(**base, habite_qpv=None, implante_qpv=False)
     works_unknown = profile(**base, habite_qpv=False, implante_qpv=None)
-    assert qpv_link(lives_unknown) is None and qpv_link(works_unknown) is None
+    assert qpv_link(lives_unknown) is None
+    assert qpv_link(works_unknown) is None
     assert qpv_link(profile(habite_qpv=False, implante_qpv=False)) is False
     assert qpv_link(profile(habite_qpv=False, implante_qpv=True)) is True
     assert qpv_link(profile(habite_qpv=True, implante_qpv=None)) is True
@@ -178,7 +194,8 @@ def test_qpv_score_does_not_depend_on_argument_order(catalog, profile):
     for values in (lives_unknown, works_unknown):
         result = recommend(catalog, values, TODAY)
         scores.append({m.aid["id"]: m.score for m in result.aids if m.aid["id"] in symmetric})
-    assert set(scores[0]) == symmetric and scores[0] == scores[1]
+    assert set(scores[0]) == symmetric
+    assert scores[0] == scores[1]
 
 
 def test_zfang_is_a_verifier_for_a_restaurant_not_a_silent_yes(catalog, profile):
@@ -187,9 +204,11 @@ def test_zfang_is_a_verifier_for_a_restaurant_not_a_silent_yes(catalog, profile)
     restaurant = match_of(
         catalog, profile, "zfang-abattement-benefices", **base, secteur="restauration"
     )
-    assert restaurant is not None and restaurant.eligible is None
+    assert restaurant is not None
+    assert restaurant.eligible is None
     assert any("restauration" in text for text in restaurant.to_check)
     digital = match_of(catalog, profile, "zfang-abattement-benefices", **base, secteur="numerique")
-    assert digital is not None and digital.eligible is True
+    assert digital is not None
+    assert digital.eligible is True
     shop = match_of(catalog, profile, "zfang-abattement-benefices", **base, secteur="commerce")
     assert shop is None

@@ -36,7 +36,7 @@ def test_arras_shop_in_qpv_sees_cfe_exemption_before_digital_and_shopfront_grant
 
 
 def test_digital_need_brings_the_digitalisation_grant_forward(catalog, profile):
-    base = dict(stade="developpement", secteur="commerce", commune="Arras", effectif=1)
+    base = {"stade": "developpement", "secteur": "commerce", "commune": "Arras", "effectif": 1}
     money = profile(**base, besoins=["financement"])
     digital = profile(**base, besoins=["financement", "numerique"])
     aid = catalog.aid("hdf-digitalisation-entreprises")
