@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -163,6 +163,35 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[Optional[str]] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Repeated unauthenticated events (refused or limited sign-ins) are counted in one entry
+    # per quarter of an hour instead of one row each (catalog/audit.py, `record_repeated`).
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSession(Base):
+    """A signed-in console session, kept on the server: the cookie only carries a random
+    token whose SHA-256 is the id here. Signing out, a password change or a deactivation
+    deletes the rows, so a copied cookie stops working at once (catalog/sessions.py)."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter of the rate limits (catalog/ratelimit.py), shared by every
+    process that uses the catalogue database; expired rows are purged as new ones come."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # Unix time
 
 
 class NluCorrection(Base):

@@ -14,6 +14,8 @@ _tmp = tempfile.mkdtemp(prefix="qp-tests-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/catalog.sqlite")
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("QP_CONSOLE_SECRET", "tests-only-console-secret")
+# The tests talk plain HTTP to servers on 127.0.0.1: the console's cookie may not be Secure.
+os.environ.setdefault("QP_CONSOLE_HTTP_LOCAL", "1")
 
 from catalog import store  # noqa: E402  (after DATABASE_URL is set)
 from catalog.engine import Catalog  # noqa: E402

@@ -1,7 +1,10 @@
-"""The console application, mounted at /console by the web server."""
+"""The console application, mounted at /console by the web server: its sections, the signed
+session cookie (HttpOnly, SameSite=Strict, Secure unless explicitly served in plain HTTP on
+this machine for development) and the French error pages."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -15,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.console import auth, conversations, corrections, debug_chat, home
 from bot.console import catalogue, leads
+from bot.console.auth import SignInGuard
 from bot.console.pages import error_page
 from bot.console.settings import ConsoleSettings
 
@@ -61,4 +65,10 @@ def create_console(settings: ConsoleSettings | None = None) -> Starlette:
         exception_handlers={HTTPException: not_found, 500: server_error},
     )
     app.state.console_settings = settings
+    app.state.signin_guard = SignInGuard(settings)
+    if not settings.secure_cookie:
+        logging.getLogger(__name__).warning(
+            "console: cookie de session sans « Secure » (QP_CONSOLE_HTTP_LOCAL=1) : "
+            "développement en HTTP local seulement"
+        )
     return app

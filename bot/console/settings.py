@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from bot.config import PROJECT_DIR
 from catalog import store
@@ -43,18 +45,67 @@ def _internal_rasa_url() -> str:
     return f"http://{host}:{os.environ.get('RASA_PORT', '5005')}"
 
 
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+HTTP_LOCAL_ENV = "QP_CONSOLE_HTTP_LOCAL"
+
+
+class ConsoleConfigError(ValueError):
+    """The console's configuration is unsafe or invalid (French message)."""
+
+
+def _secure_cookie() -> bool:
+    """The session cookie is `Secure` (sent over HTTPS only) unless QP_CONSOLE_HTTP_LOCAL=1
+    says that the console is served in plain HTTP on this machine for development; that is
+    refused when the server listens beyond the loopback interface (QP_HOST)."""
+    if os.environ.get(HTTP_LOCAL_ENV, "").strip().lower() not in {"1", "true", "oui"}:
+        return True
+    host = os.environ.get("QP_HOST", "127.0.0.1").strip()
+    if host not in LOOPBACK_HOSTS:
+        raise ConsoleConfigError(
+            f"{HTTP_LOCAL_ENV}=1 (console en HTTP simple, cookie de session sans « Secure ») "
+            f"n'est permis que pour un serveur qui n'écoute que sur cette machine ; or "
+            f"QP_HOST={host}. Servez la console derrière HTTPS et retirez {HTTP_LOCAL_ENV}."
+        )
+    return False
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConsoleConfigError(f"{name} doit être un nombre entier (reçu : {value!r})") from None
+    if number <= 0:
+        raise ConsoleConfigError(f"{name} doit être un nombre positif (reçu : {number})")
+    return number
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 @dataclass(frozen=True)
 class ConsoleSettings:
     database_url: str = field(default_factory=store.database_url)
     tracker_url: str = field(default_factory=_tracker_url)
     rasa_url: str = field(default_factory=_internal_rasa_url)
     secret: str = field(default_factory=_secret, repr=False)
-    # Set QP_CONSOLE_SECURE_COOKIE=1 behind HTTPS: the session cookie is then sent over HTTPS only.
-    secure_cookie: bool = field(
-        default_factory=lambda: (
-            os.environ.get("QP_CONSOLE_SECURE_COOKIE", "") in {"1", "true", "oui"}
-        )
-    )
-    session_hours: int = field(
-        default_factory=lambda: int(os.environ.get("QP_CONSOLE_SESSION_HOURS", "8"))
-    )
+    # The session cookie is sent over HTTPS only, except in explicit local development.
+    secure_cookie: bool = field(default_factory=_secure_cookie)
+    # A session ends this long after signing in, whatever the activity …
+    session_hours: int = field(default_factory=lambda: _env_int("QP_CONSOLE_SESSION_HOURS", 8))
+    # … or after this long without any request.
+    idle_minutes: int = field(default_factory=lambda: _env_int("QP_CONSOLE_IDLE_MINUTES", 60))
+    # Where the sign-in limits count (shared by every process): Redis, else the catalogue.
+    rate_limit_url: str = field(default_factory=lambda: os.environ.get("QP_RATE_LIMIT_URL", ""))
+    # Sign-in attempts allowed per window of 15 minutes: per address (IP, or IPv6 /64), per
+    # account e-mail, and for the whole console.
+    signin_per_ip: int = field(default_factory=lambda: _env_int("QP_SIGNIN_LIMIT_IP", 20))
+    signin_per_account: int = field(default_factory=lambda: _env_int("QP_SIGNIN_LIMIT_ACCOUNT", 5))
+    signin_global: int = field(default_factory=lambda: _env_int("QP_SIGNIN_LIMIT_GLOBAL", 300))
+    # Password checks (Argon2: 64 MiB and ~50 ms each) running at once in this process.
+    concurrent_hashes: int = 2
+    # The time (UTC); tests give a clock they control.
+    clock: Callable[[], datetime] = field(default=utc_now, repr=False, compare=False)
