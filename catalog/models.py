@@ -81,6 +81,9 @@ class Aid(Base):
     last_checked: Mapped[Optional[date]] = mapped_column(Date)
     research_ref: Mapped[Optional[str]] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(32), default="curated")
+    # Raised by every change (console edit, approved proposal, reload of the files): the
+    # console's edit form carries it, and a save made on an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Contact(Base):
@@ -225,8 +228,14 @@ class CatalogEdit(Base):
     aid_id: Mapped[str] = mapped_column(String(100), index=True)
     before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="en_attente")  # or "ecrite"
+    # "a_valider" (a change to a national aid, waiting for another account's approval),
+    # "en_attente" (applied, not yet written into the files), "ecrite", or "refusee".
+    status: Mapped[str] = mapped_column(String(16), default="en_attente")
     written_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    version: Mapped[Optional[int]] = mapped_column(Integer)  # the aid's version it produced
+    base_version: Mapped[Optional[int]] = mapped_column(Integer)  # the version it was made on
+    reviewer_id: Mapped[Optional[int]] = mapped_column(Integer)  # who approved or refused it
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
 
 class CatalogRevision(Base):

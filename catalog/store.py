@@ -98,6 +98,9 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
 
     migrate(engine)
     with Session(engine) as session, session.begin():
+        # A reload may change any fact: every curated aid gets a new version, so that an edit
+        # form opened before it cannot overwrite what the files now say.
+        versions = dict(session.execute(select(Aid.id, Aid.version)).all())
         session.execute(delete(Contact))
         session.execute(delete(CommuneElsewhere))
         session.execute(delete(Qpv))
@@ -158,7 +161,10 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
                 for insee in q.get("communes") or []
                 if insee in ours
             )
-        session.add_all(_aid_model(aid) for aid in files.aids)
+        for aid in files.aids:
+            model = _aid_model(aid)
+            model.version = (versions.get(model.id) or 0) + 1
+            session.add(model)
         session.add_all(_contact_model(c) for c in files.contacts)
         session.add_all(
             CommuneElsewhere(

@@ -5,7 +5,11 @@ The logic is in catalog/upkeep.py: field checks, the catalogue's validator on th
 catalogue with the change applied, the pending edit (written into catalog/data/ later by
 `qp catalog apply-edits`) and the revision bump that makes the running assistant reload.
 Who may edit: any signed-in advisor or administrator, except an aid restricted to some
-territories (its advisors and the administrators only)."""
+territories (its advisors and the administrators only).
+
+The form carries the aid's version: a save made while someone else saved first is refused
+with the other's change shown (HTTP 409), what was typed kept. A change to a national aid is
+only proposed: it waits on the « Validations » page for another advisor or an administrator."""
 
 from __future__ import annotations
 
@@ -28,7 +32,50 @@ from catalog.models import Account, Aid
 
 def _record(db: Any, aid_id: str) -> dict[str, Any] | None:
     aid = db.get(Aid, aid_id)
-    return store.aid_record(aid) if aid is not None else None
+    return {**store.aid_record(aid), "version": aid.version} if aid is not None else None
+
+
+def _names(db: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.execute(select(Account.id, Account.email).where(Account.id.in_(ids))).all())
+
+
+def _field_label(key: str) -> str:
+    return upkeep.FIELDS_BY_KEY[key].label if key in upkeep.FIELDS_BY_KEY else key
+
+
+def _shown_value(key: str, value: Any) -> str:
+    if value is None or value == []:
+        return "(vide)"
+    if isinstance(value, list):
+        return " ; ".join(str(v) for v in value)
+    if key in upkeep.CHOICES:
+        return str(upkeep.CHOICES[key].get(value, value))
+    return str(value)
+
+
+def _described(db: Any, edits: list) -> list[dict[str, Any]]:
+    """Edits as the pages show them: who, when, each field's value before and after."""
+    who = _names(db, {e.account_id for e in edits})
+    return [
+        {
+            "id": e.id,
+            "aid_id": e.aid_id,
+            "at": e.created_at,
+            "who": who.get(e.account_id, "?"),
+            "account_id": e.account_id,
+            "changes": [
+                (
+                    _field_label(k),
+                    _shown_value(k, e.before.get(k)),
+                    _shown_value(k, e.after[k]),
+                )
+                for k in e.after
+            ],
+        }
+        for e in edits
+    ]
 
 
 @page()
@@ -42,6 +89,7 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
     with session(settings_of(request).database_url) as db:
         aids = [store.aid_record(a) for a in db.scalars(select(Aid))]
         pending = {e.aid_id for e in upkeep.pending_edits(db)}
+        proposed = len(upkeep.proposals(db))
     rows = upkeep.overview(aids, today, pending, sort, family or None, only_stale)
     stale = sum(1 for a in aids if upkeep.is_stale(a.get("last_checked"), today))
     return render(
@@ -56,6 +104,7 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
         total=len(aids),
         stale=stale,
         pending=len(pending),
+        proposed=proposed,
         since=upkeep.stale_before(today),
         names=territory_names(),
     )
@@ -63,24 +112,14 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
 
 def _history(db: Any, aid_id: str) -> list[dict[str, Any]]:
     edits = upkeep.edits_of(db, aid_id)
-    emails = (
-        dict(
-            db.execute(
-                select(Account.id, Account.email).where(
-                    Account.id.in_({e.account_id for e in edits})
-                )
-            ).all()
-        )
-        if edits
-        else {}
-    )
+    emails = _names(db, {e.account_id for e in edits})
     return [
         {
             "at": e.created_at,
             "who": emails.get(e.account_id, "?"),
-            "fields": [
-                upkeep.FIELDS_BY_KEY[k].label if k in upkeep.FIELDS_BY_KEY else k for k in e.after
-            ],
+            "fields": [_field_label(k) for k in e.after],
+            "status": e.status,
+            "status_label": upkeep.EDIT_STATUS_LABELS.get(e.status, e.status),
             "written": e.status == upkeep.WRITTEN,
             "written_at": e.written_at,
         }
@@ -97,6 +136,7 @@ def _page(
     errors: dict[str, list[str]],
     today_checked: bool,
     status: int = 200,
+    conflict: list[dict[str, Any]] | None = None,
 ) -> Response:
     return render(
         request,
@@ -116,6 +156,9 @@ def _page(
         names=territory_names(),
         today_field=upkeep.TODAY_FIELD,
         notice=request.session.pop("notice", None),
+        needs_review=upkeep.needs_review(record),
+        version=record["version"],
+        conflict=conflict,
     )
 
 
@@ -163,29 +206,123 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
             bool(form.get(upkeep.TODAY_FIELD)),
             status=400,
         )
-    with session(url) as db:
-        edit = upkeep.save_edit(db, viewer.id, aid_id, values)
-        if edit is not None:
-            # Same transaction as the change: no edit without its audit entry.
-            audit.record(
-                db,
-                viewer.id,
-                viewer.email,
-                "modification_aide",
-                aid_id,
-                modification=edit.id,
-                champs=sorted(edit.after),
-            )
-    request.session["notice"] = (
-        "Modifications enregistrées : l'assistant les utilise dans quelques secondes. Elles "
-        "seront reportées dans les fichiers du catalogue (qp catalog apply-edits)."
-        if edit is not None
-        else "Aucune modification : la fiche est inchangée."
-    )
+    try:
+        expected = int(form.get("version", ""))
+    except ValueError:
+        expected = -1  # a form without version (or forged): treated as out of date
+    try:
+        with session(url) as db:
+            edit = upkeep.save_edit(db, viewer.id, aid_id, values, expected)
+            if edit is not None:
+                # Same transaction as the change: no edit without its audit entry.
+                audit.record(
+                    db,
+                    viewer.id,
+                    viewer.email,
+                    "proposition_modification_aide"
+                    if edit.status == upkeep.PROPOSED
+                    else "modification_aide",
+                    aid_id,
+                    modification=edit.id,
+                    champs=sorted(edit.after),
+                )
+                proposed = edit.status == upkeep.PROPOSED
+    except upkeep.EditConflict as conflict:
+        with session(url) as db:
+            record = _record(db, aid_id)
+            since = _described(db, list(conflict.since))
+            history = _history(db, aid_id)
+        typed = {spec.key: form.get(spec.key, "") for spec in upkeep.FIELDS}
+        return _page(
+            request,
+            viewer,
+            record,
+            history,
+            typed,
+            {},
+            bool(form.get(upkeep.TODAY_FIELD)),
+            status=409,
+            conflict=since,
+        )
+    if edit is None:
+        notice = "Aucune modification : la fiche est inchangée."
+    elif proposed:
+        notice = (
+            "Modification proposée : cette aide est nationale, elle concerne tous les "
+            "territoires. Un autre conseiller ou un administrateur doit la valider (page "
+            "« Validations ») avant que l'assistant ne l'utilise."
+        )
+    else:
+        notice = (
+            "Modifications enregistrées : l'assistant les utilise dans quelques secondes. Elles "
+            "seront reportées dans les fichiers du catalogue (qp catalog apply-edits)."
+        )
+    request.session["notice"] = notice
     return RedirectResponse(f"/console/catalogue/{aid_id}", status_code=303)
+
+
+@page()
+def reviews(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+    """The changes to national aids waiting for approval; POST approves or refuses one."""
+    url = settings_of(request).database_url
+    if request.method == "POST":
+        decision = form.get("decision", "")
+        try:
+            edit_id = int(form.get("modification", ""))
+        except ValueError:
+            edit_id = -1
+        if decision not in ("valider", "refuser"):
+            return error_page(
+                request, 400, "Décision inconnue", "Choisissez « Valider » ou « Refuser »."
+            )
+        try:
+            with session(url) as db:
+                edit = upkeep.review(db, edit_id, viewer, approve=decision == "valider")
+                audit.record(
+                    db,
+                    viewer.id,
+                    viewer.email,
+                    "validation_modification_aide"
+                    if decision == "valider"
+                    else "refus_modification_aide",
+                    edit.aid_id,
+                    modification=edit.id,
+                    auteur=edit.account_id,
+                )
+                aid_id = edit.aid_id
+        except upkeep.ReviewError as error:
+            request.session["notice"] = f"Rien n'a été fait : {error}"
+            return RedirectResponse("/console/catalogue/validations", status_code=303)
+        request.session["notice"] = (
+            f"Modification n° {edit_id} de « {aid_id} » validée : l'assistant l'utilise dans "
+            "quelques secondes."
+            if decision == "valider"
+            else f"Modification n° {edit_id} de « {aid_id} » refusée : la fiche est inchangée."
+        )
+        return RedirectResponse("/console/catalogue/validations", status_code=303)
+    with session(url) as db:
+        waiting = upkeep.proposals(db)
+        shown = _described(db, waiting)
+        current = {
+            a.id: (a.name, a.version)
+            for a in db.scalars(select(Aid).where(Aid.id.in_({e.aid_id for e in waiting})))
+        }
+        bases = {e.id: e.base_version for e in waiting}
+    for item in shown:
+        name, version = current.get(item["aid_id"], (item["aid_id"], None))
+        item["aid_name"] = name
+        item["outdated"] = version != bases[item["id"]]
+        item["own"] = item["account_id"] == viewer.id
+    return render(
+        request,
+        "validations.html",
+        proposals=shown,
+        notice=request.session.pop("notice", None),
+    )
 
 
 routes = [
     Route("/catalogue", catalogue_list),
+    Route("/catalogue/validations", reviews, methods=["GET", "POST"]),
     Route("/catalogue/{aid_id:str}", aid_page, methods=["GET", "POST"]),
 ]
