@@ -45,10 +45,11 @@ $(APP_VENV)/.installed: requirements/app.lock pyproject.toml scripts/find-python
 	@touch $@
 
 # The catalogue database (SQLite by default, DATABASE_URL otherwise), reloaded when data change.
-var/catalog.stamp: $(APP_VENV)/.installed $(CATALOG_FILES)
+var/catalog.stamp: $(APP_VENV)/.installed $(CATALOG_FILES) catalog/data/qpv_perimeters.geojson
 	@mkdir -p var
 	$(QP) catalog validate
 	$(QP) catalog load
+	$(QP) catalog import-qpv catalog/data/qpv_perimeters.geojson
 	@touch $@
 
 # Retrain when config, domain or data changed; Rasa then retrains only the parts that

@@ -53,6 +53,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     importer.set_defaults(handler=_import)
 
+    import_qpv = catalog_commands.add_parser(
+        "import-qpv",
+        help="importe les périmètres officiels des QPV (GeoJSON WGS84 de l'ANCT) dans la base",
+    )
+    import_qpv.add_argument("file", type=Path, help="fichier GeoJSON des périmètres")
+    import_qpv.set_defaults(handler=_import_qpv)
+
+    qpv = commands.add_parser("qpv", help="quartiers prioritaires (QPV)")
+    qpv_commands = qpv.add_subparsers(dest="qpv_command", required=True)
+    qpv_check = qpv_commands.add_parser(
+        "check",
+        help="dit si une adresse est en QPV, hors QPV ou à vérifier (code 0, 0, 1)",
+    )
+    qpv_check.add_argument("address", help="l'adresse, par exemple « 12 rue X, 59100 Roubaix »")
+    qpv_check.set_defaults(handler=_qpv_check)
+
     run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
     run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
     run.set_defaults(handler=_run)
@@ -236,6 +252,58 @@ def _import(args: argparse.Namespace) -> int:
     for _, errors in report.invalid:
         print(f"  refusée : {'; '.join(errors)}")
     return 0
+
+
+def _import_qpv(args: argparse.Namespace) -> int:
+    from catalog import store
+    from catalog.files import read_files
+    from catalog.qpv_perimeters import PerimeterFileError, read_perimeters, store_perimeters
+
+    try:
+        perimeters = read_perimeters(args.file)
+    except PerimeterFileError as error:
+        return _fail(f"{args.file} : {error}")
+    count = store_perimeters(store.make_engine(), perimeters, source=args.file.name)
+    print(f"{count} périmètres de QPV importés depuis {args.file.name}.")
+    imported = {p.code for p in perimeters}
+    listed = {
+        q["code"] for t in read_files().territories for q in t.get("qpv") or [] if q.get("code")
+    }
+    missing = sorted(listed - imported)
+    if missing:
+        print(
+            f"attention : {len(missing)} QPV des 14 territoires sans périmètre (leurs communes "
+            f"répondront « à vérifier ») : {', '.join(missing[:10])}"
+            + (" …" if len(missing) > 10 else ""),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _qpv_check(args: argparse.Namespace) -> int:
+    from adapters.ban import BanGeocoder
+    from catalog import store
+    from catalog.address import A_VERIFIER, EN_QPV, HORS_QPV, answer_text, check_address
+    from catalog.engine import open_catalog
+    from catalog.qpv_perimeters import perimeter_index
+
+    address = " ".join(args.address.split())
+    if not any(c.isalpha() for c in address):
+        return _fail('donnez une adresse, par exemple : qp qpv check "12 rue X, 59100 Roubaix"')
+    check = check_address(
+        address,
+        BanGeocoder.from_env(),
+        open_catalog().places,
+        perimeter_index(store.make_engine()),
+    )
+    heading = {
+        EN_QPV: f"En QPV : {check.qpv_name} ({check.qpv_code})",
+        HORS_QPV: "Hors QPV",
+        A_VERIFIER: "À vérifier",
+    }[check.status]
+    print(heading)
+    print(answer_text(check))
+    return 1 if check.status == A_VERIFIER else 0
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from catalog import store
 from catalog.models import Lead
+from catalog.phones import first_valid_phone
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-PHONE_DIGITS = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,14 @@ class ContactDetails:
 
 
 def parse_contact(text: str) -> ContactDetails | None:
-    """An e-mail address or a French phone number found in the text, normalised; else None."""
+    """An e-mail address or a phone number found in the text, normalised; else None. Phone
+    numbers are read by catalog/phones.py, as the console's masking reads them."""
     for word in re.split(r"[\s,;]+", text.strip()):
         word = word.strip("<>()[]\"'.")
         if EMAIL.match(word) and len(word) <= 200:
             return ContactDetails(email=word.lower())
-    candidate = re.sub(r"[\s.\-()]", "", text)
-    match = re.search(r"(?:\+33|0033|0)([1-9]\d{8})(?!\d)", candidate)
-    if match and len(PHONE_DIGITS.findall(text)) <= 14:
-        digits = "0" + match.group(1)
-        return ContactDetails(phone=" ".join(digits[i : i + 2] for i in range(0, 10, 2)))
-    match = re.search(r"\+262(\d{9})(?!\d)|\+(?:590|594|596)(\d{9})(?!\d)", candidate)
-    if match:
-        return ContactDetails(phone=candidate[match.start() : match.end()])
-    return None
+    phone = first_valid_phone(text)
+    return ContactDetails(phone=phone.shown) if phone else None
 
 
 @lru_cache(maxsize=4)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -248,3 +259,18 @@ class CatalogRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     revision: Mapped[int] = mapped_column(default=0)
     changed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class QpvPerimeter(Base):
+    """The official perimeter of one QPV (ANCT's GeoJSON on data.gouv.fr), imported by
+    `qp catalog import-qpv FILE` and read by catalog/qpv_perimeters.py for the address check.
+    Not part of the catalogue files: `qp catalog load` leaves this table alone."""
+
+    __tablename__ = "qpv_perimeters"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    communes: Mapped[list[str]] = mapped_column(JSON, default=list)  # INSEE codes
+    geometry: Mapped[bytes] = mapped_column(LargeBinary)  # WKB, WGS84 longitude/latitude
+    source: Mapped[str] = mapped_column(Text)  # the imported file, as given
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

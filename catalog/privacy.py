@@ -1,41 +1,32 @@
 """Masking personal contact details (e-mail addresses, phone numbers) in what the console shows
 to people who may not see them (administrators; anyone, for a conversation not placed in a
 territory): whole mentions in free text, partial masks for a lead's own e-mail and phone
-fields. Also used to keep such details out of NLU training examples."""
+fields. Also used to keep such details out of NLU training examples. Phone numbers are found
+by catalog/phones.py, the parser that also reads a lead's phone: what a lead may hold is masked."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from catalog.phones import find_phones
+
 EMAIL_MASK = "[adresse e-mail masquée]"
 PHONE_MASK = "[téléphone masqué]"
 
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}")
-# French numbers as people write them: 06 12 34 56 78, 06.12.34.56.78, 0612345678,
-# 06 1234 5678, +33 6 12 34 56 78, +33 (0)6…, 0033 6…, overseas +262 692 12 34 56; and other
-# international numbers (+32 …). Amounts (15 000 €) and postal codes (59100) do not match:
-# a national number starts with 0 then 1-9 and has exactly ten digits.
-_SEP = r"[\s.\-\u00a0\u202f]?"
-PHONE = re.compile(
-    r"(?<![\w+])(?:"
-    r"(?:(?:\+|00)(?:33|262|269|508|590|594|596|681|687|689)"
-    + _SEP
-    + r"(?:\(0\)"
-    + _SEP
-    + r")?|0)[1-9](?:"
-    + _SEP
-    + r"\d){8}"
-    r"|(?:\+|00)[1-9]\d{0,2}(?:" + _SEP + r"\d){6,12}"
-    r")(?!\d)"
-)
 
 
 def mask_text(text: str) -> str:
     """The text with every e-mail address and phone number replaced by a French mention."""
     if not text:
         return text
-    return PHONE.sub(PHONE_MASK, EMAIL.sub(EMAIL_MASK, text))
+    text = EMAIL.sub(EMAIL_MASK, text)
+    parts, position = [], 0
+    for phone in find_phones(text):
+        parts += [text[position : phone.start], PHONE_MASK]
+        position = phone.end
+    return "".join(parts) + text[position:]
 
 
 def mask_value(value: Any) -> Any:
@@ -52,7 +43,7 @@ def mask_value(value: Any) -> Any:
 
 
 def has_contact_details(text: str) -> bool:
-    return bool(text and (EMAIL.search(text) or PHONE.search(text)))
+    return bool(text and (EMAIL.search(text) or find_phones(text)))
 
 
 def mask_email(email: str) -> str:

@@ -4,7 +4,7 @@ import ast
 
 from conftest import PROJECT_DIR
 
-OUR_PACKAGES = ("bot", "catalog", "actions", "tests", "scripts")
+OUR_PACKAGES = ("bot", "catalog", "actions", "adapters", "tests", "scripts")
 
 
 def imports_of(package: str) -> dict[str, set[str]]:
@@ -29,7 +29,7 @@ def test_only_the_rasa_extensions_import_rasa():
 
 def test_the_catalogue_knows_nothing_of_rasa_channels_or_edges():
     for path, names in imports_of("catalog").items():
-        assert not names & {"rasa_sdk", "bot", "actions", "telegram", "httpx"}, path
+        assert not names & {"rasa_sdk", "bot", "actions", "adapters", "telegram", "httpx"}, path
 
 
 def test_actions_do_not_depend_on_the_edges():
@@ -41,3 +41,9 @@ def test_nothing_imports_the_rasa_extensions():
     for package in OUR_PACKAGES:
         for path, names in imports_of(package).items():
             assert "rasa_extensions" not in names, path
+
+
+def test_the_adapters_wrap_outside_systems_and_know_no_edge():
+    """adapters/ (one module per outside system) serve actions/ and bot/, never the reverse."""
+    for path, names in imports_of("adapters").items():
+        assert not names & {"rasa_sdk", "bot", "actions", "telegram"}, path

@@ -1,0 +1,88 @@
+"""The Base Adresse Nationale geocoder (api-adresse.data.gouv.fr, `GET /search/?q=…&limit=…`,
+documented at https://adresse.data.gouv.fr/api-doc/adresse): a free-text French address in, a
+few candidate points out, each with the geocoder's score.
+
+`BanGeocoder.search` raises `catalog.address.GeocodingUnavailable` for anything that is not a
+usable answer (network error, timeout, HTTP error, malformed JSON): callers then answer
+« à vérifier », never guess. The base URL and the timeout are settings (QP_GEOCODER_URL,
+QP_GEOCODER_TIMEOUT) so that tests point the assistant at a local fake; QP_GEOCODER_URL=off
+turns geocoding off (every address check then falls back on place names).
+Only the address text is sent; nothing is logged.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+
+from catalog.address import GeocodedAddress, GeocodingUnavailable
+
+DEFAULT_BASE_URL = "https://api-adresse.data.gouv.fr"
+DEFAULT_TIMEOUT = 3.0  # seconds, for connecting and for reading
+MAX_QUERY_LENGTH = 200  # the API refuses longer queries (HTTP 400)
+USER_AGENT = "quartiers-productifs-assistant (verification QPV)"
+
+
+class BanGeocoder:
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, timeout: float = DEFAULT_TIMEOUT):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    @classmethod
+    def from_env(cls) -> "BanGeocoder | None":
+        """The geocoder the settings name; None when QP_GEOCODER_URL is « off »."""
+        base_url = os.environ.get("QP_GEOCODER_URL") or DEFAULT_BASE_URL
+        if base_url.strip().lower() in ("off", "0", "none"):
+            return None
+        try:
+            timeout = float(os.environ.get("QP_GEOCODER_TIMEOUT") or DEFAULT_TIMEOUT)
+        except ValueError:
+            timeout = DEFAULT_TIMEOUT
+        return cls(base_url, timeout if timeout > 0 else DEFAULT_TIMEOUT)
+
+    def search(self, query: str, limit: int = 5) -> list[GeocodedAddress]:
+        """Candidates for `query`, best first (an empty list when nothing matches)."""
+        query = " ".join(query.split())[:MAX_QUERY_LENGTH]
+        if len(query) < 3 or not any(c.isalnum() for c in query):  # the API needs 3 characters
+            return []
+        params = {"q": query, "limit": str(limit), "autocomplete": "0"}
+        try:
+            response = httpx.get(
+                f"{self.base_url}/search/",
+                params=params,
+                timeout=self.timeout,
+                headers={"User-Agent": USER_AGENT},
+            )
+            response.raise_for_status()
+            payload = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise GeocodingUnavailable(type(error).__name__) from error
+        return parse_features(payload)
+
+
+def parse_features(payload: object) -> list[GeocodedAddress]:
+    """The candidates of a GeoCodeJSON FeatureCollection; raises GeocodingUnavailable when the
+    answer does not have that shape."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("features"), list):
+        raise GeocodingUnavailable("réponse sans « features »")
+    found = []
+    for feature in payload["features"]:
+        try:
+            properties = feature["properties"]
+            lon, lat = feature["geometry"]["coordinates"][:2]
+            found.append(
+                GeocodedAddress(
+                    label=str(properties["label"]),
+                    score=float(properties["score"]),
+                    type=str(properties.get("type") or ""),
+                    lon=float(lon),
+                    lat=float(lat),
+                    citycode=properties.get("citycode"),
+                    postcode=properties.get("postcode"),
+                    city=properties.get("city"),
+                )
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise GeocodingUnavailable("candidat mal formé") from error
+    return sorted(found, key=lambda a: a.score, reverse=True)
