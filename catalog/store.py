@@ -32,6 +32,7 @@ from catalog.models import (
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "var" / "catalog.sqlite"
+SQLITE_BUSY_SECONDS = 30
 
 
 def database_url() -> str:
@@ -42,6 +43,10 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # Several processes write to the file (action server, web server, qp): a writer waits
+        # up to 30 s for another's transaction instead of failing with « database is locked »
+        # (the driver's default, 5 s, is too short on two busy cores).
+        return create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
     return create_engine(url)
 
 
