@@ -1,6 +1,7 @@
 # Quartiers productifs assistant — every command a newcomer needs.
 #   make run     set up, train if needed, start the assistant (Ctrl-C stops everything)
 #   make test    set up, train if needed, run every test
+#   make lint    ruff (lint and format), mypy strict on catalog/ and actions/, yamllint
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -16,11 +17,12 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test system-deps bench nlu-report flows lock clean
+.PHONY: help setup train run test lint system-deps bench nlu-report flows lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
 	@echo "make test   — lance tous les tests"
+	@echo "make lint   — vérifie le style et les types du code et la syntaxe des YAML"
 	@echo "make setup  — installe les deux environnements Python et charge le catalogue"
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
 	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
@@ -66,6 +68,14 @@ run: setup train
 # system-deps first: it installs npm, which the widget's npm packages need.
 test: system-deps setup train $(WIDGET_NPM)
 	$(APP_VENV)/bin/pytest
+
+# Static checks: ruff (lint rules and formatting, pyproject.toml), mypy in strict mode on the
+# core and the actions, yamllint on the Rasa data and the catalogue (.yamllint.yml).
+lint: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/ruff format --check .
+	$(APP_VENV)/bin/mypy catalog actions
+	$(APP_VENV)/bin/yamllint --strict data domain.yml catalog/data
 
 # Debian's Chromium and npm, and a running PostgreSQL: installed or started when missing, or one
 # French sentence saying why not (scripts/system-deps.sh).

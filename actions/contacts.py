@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,7 +16,7 @@ from catalog.engine import locate, rank_contacts
 SHOWN_CONTACTS = 4
 
 
-def utter_contacts(dispatcher: CollectingDispatcher, contacts: list[dict]) -> None:
+def utter_contacts(dispatcher: CollectingDispatcher, contacts: list[dict[str, Any]]) -> None:
     if not contacts:
         return
     dispatcher.utter_message(text=message("contacts_intro"))

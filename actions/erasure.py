@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.3
@@ -27,23 +27,21 @@ def tracker_url() -> str | None:
     return None
 
 
-def _turn_saved(connection, sender_id: str, action_name: str) -> bool:
+def _turn_saved(connection: Connection, sender_id: str, action_name: str) -> bool:
     last_request = connection.execute(
         text("select max(id) from events where sender_id = :s and action_name = :a"),
         {"s": sender_id, "a": action_name},
     ).scalar()
     if last_request is None:
         return False
-    return (
-        connection.execute(
-            text(
-                "select count(*) from events where sender_id = :s and id > :i "
-                "and action_name = 'action_listen'"
-            ),
-            {"s": sender_id, "i": last_request},
-        ).scalar()
-        > 0
-    )
+    listens_after = connection.execute(
+        text(
+            "select count(*) from events where sender_id = :s and id > :i "
+            "and action_name = 'action_listen'"
+        ),
+        {"s": sender_id, "i": last_request},
+    ).scalar_one()
+    return int(listens_after) > 0
 
 
 def erase_conversation_now(url: str, sender_id: str) -> int:
@@ -79,14 +77,15 @@ async def erase_conversation_after_turn(sender_id: str, action_name: str) -> boo
             connection.execute(text("delete from events where sender_id = :s"), {"s": sender_id})
         logger.info("A conversation was erased at its owner's request.")
         return True
-    except Exception:  # noqa: BLE001 - never break the action server; say it in the logs
+    except Exception:
+        # Never break the action server; say it in the logs.
         logger.exception("Erasing a conversation failed.")
         return False
     finally:
         engine.dispose()
 
 
-def schedule_erasure(sender_id: str, action_name: str) -> asyncio.Task | None:
+def schedule_erasure(sender_id: str, action_name: str) -> asyncio.Task[bool] | None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

@@ -17,7 +17,7 @@ from catalog.leads import parse_contact, save_lead
 from catalog.profile import TERRITORY_IDS
 
 
-def _territory(tracker: Tracker) -> dict | None:
+def _territory(tracker: Tracker) -> dict[str, Any] | None:
     """The pilot territory of the conversation, if the place is known and is one."""
     profile, _ = locate(catalog(), profile_from_slots(tracker.slots))
     territory = profile.get("territoire")

@@ -88,7 +88,7 @@ class ValidateProfilForm(FormValidationAction):
         if next_slot and next_slot not in asked:
             # Only when a new question is asked: an unchanged slot here would stop Rasa from
             # rejecting the form on a digression (a message that is not an answer).
-            events.insert(0, SlotSet("champs_demandes", asked + [next_slot]))
+            events.insert(0, SlotSet("champs_demandes", [*asked, next_slot]))
         if tracker.get_slot("rappel_en_attente"):
             # The person went on with the questions: a callback offer no longer waits.
             events.append(SlotSet("rappel_en_attente", False))
@@ -107,7 +107,7 @@ class ValidateProfilForm(FormValidationAction):
             return []
         if is_dont_know(text):
             skipped = list(tracker.get_slot("champs_ignores") or [])
-            return [SlotSet(requested, None), SlotSet("champs_ignores", skipped + [requested])]
+            return [SlotSet(requested, None), SlotSet("champs_ignores", [*skipped, requested])]
         if requested in tracker.slots_to_validate():
             return []
         if FIELDS[requested] in ("int", "number") and is_bare_number(text):
@@ -169,19 +169,27 @@ class ValidateProfilForm(FormValidationAction):
             ) or _previous_value(tracker, name)
         return {name: known}
 
-    def validate_stade(self, value, dispatcher, tracker, domain):
+    def validate_stade(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._enum("stade", value, tracker)
 
-    def validate_secteur(self, value, dispatcher, tracker, domain):
+    def validate_secteur(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._enum("secteur", value, tracker)
 
-    def validate_statut(self, value, dispatcher, tracker, domain):
+    def validate_statut(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot(REQUESTED_SLOT) == "effectif":
             # « 2 salariés » answers the headcount; it does not make the person an employee.
             return {"statut": _previous_value(tracker, "statut")}
         return self._enum("statut", value, tracker)
 
-    def validate_besoins(self, value, dispatcher, tracker, domain):
+    def validate_besoins(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         values = value if isinstance(value, list) else [value]
         known = [canonical("besoins", v) for v in values]
         return {"besoins": list(dict.fromkeys(v for v in known if v)) or None}
@@ -200,7 +208,9 @@ class ValidateProfilForm(FormValidationAction):
             number = int(number)
         return {name: number}
 
-    def _numeric_entity(self, name: str, value: Any, dispatcher, tracker) -> dict[str, Any]:
+    def _numeric_entity(
+        self, name: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
         """`age` and `montant` come from entities; a number answering another question
         (« 3 ans » of age of the business, « 2 salariés ») must not be read as them."""
         requested = tracker.get_slot(REQUESTED_SLOT)
@@ -208,19 +218,29 @@ class ValidateProfilForm(FormValidationAction):
             return {name: _previous_value(tracker, name)}
         return self._number(name, value, dispatcher)
 
-    def validate_age(self, value, dispatcher, tracker, domain):
+    def validate_age(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._numeric_entity("age", value, dispatcher, tracker)
 
-    def validate_effectif(self, value, dispatcher, tracker, domain):
+    def validate_effectif(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._number("effectif", value, dispatcher)
 
-    def validate_anciennete_annees(self, value, dispatcher, tracker, domain):
+    def validate_anciennete_annees(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._number("anciennete_annees", value, dispatcher)
 
-    def validate_montant(self, value, dispatcher, tracker, domain):
+    def validate_montant(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._numeric_entity("montant", value, dispatcher, tracker)
 
-    def validate_code_postal(self, value, dispatcher, tracker, domain):
+    def validate_code_postal(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         code = parse_postal_code(str(value))
         if not code:  # a stray number (« 0 salarié », a phone number): keep what we had
             return {"code_postal": _previous_value(tracker, "code_postal")}
@@ -228,11 +248,15 @@ class ValidateProfilForm(FormValidationAction):
             return {"code_postal": code}  # validate_commune resolves both together
         return self._place(tracker.get_slot("commune") or "", code, dispatcher)
 
-    def validate_commune(self, value, dispatcher, tracker, domain):
+    def validate_commune(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         code = parse_postal_code(str(tracker.slots_to_validate().get("code_postal") or ""))
         return self._place(str(value), code, dispatcher)
 
-    def _place(self, text: str, code: str | None, dispatcher: CollectingDispatcher) -> dict:
+    def _place(
+        self, text: str, code: str | None, dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
         text = text.strip()[:MAX_PLACE_LENGTH]
         place = catalog().places.resolve(text, code)
         if place and place.candidates:
@@ -256,7 +280,7 @@ class ValidateProfilForm(FormValidationAction):
         }
 
 
-def _before_latest_user(tracker: Tracker) -> list[dict]:
+def _before_latest_user(tracker: Tracker) -> list[dict[str, Any]]:
     """The events before the latest user message."""
     users = [i for i, event in enumerate(tracker.events) if event.get("event") == "user"]
     return tracker.events[: users[-1]] if users else list(tracker.events)

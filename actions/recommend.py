@@ -64,6 +64,6 @@ class ActionRecommander(Action):
         utter_contacts(dispatcher, result.contacts)
         follow_ups = buttons("suite")
         if len(remaining) > len(shown):
-            follow_ups = [{"title": message("voir_plus"), "payload": MORE_PAYLOAD}] + follow_ups
+            follow_ups = [{"title": message("voir_plus"), "payload": MORE_PAYLOAD}, *follow_ups]
         dispatcher.utter_message(text=message("suite"), buttons=follow_ups)
         return [SlotSet("aides_recommandees", already + [m.aid["id"] for m in shown])]

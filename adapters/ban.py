@@ -2,7 +2,7 @@
 documented at https://adresse.data.gouv.fr/api-doc/adresse): a free-text French address in, a
 few candidate points out, each with the geocoder's score.
 
-`BanGeocoder.search` raises `catalog.address.GeocodingUnavailable` for anything that is not a
+`BanGeocoder.search` raises `catalog.address.GeocodingUnavailableError` for anything that is not a
 usable answer (network error, timeout, HTTP error, malformed JSON): callers then answer
 « à vérifier », never guess. The base URL and the timeout are settings (QP_GEOCODER_URL,
 QP_GEOCODER_TIMEOUT) so that tests point the assistant at a local fake; QP_GEOCODER_URL=off
@@ -16,7 +16,7 @@ import os
 
 import httpx
 
-from catalog.address import GeocodedAddress, GeocodingUnavailable
+from catalog.address import GeocodedAddress, GeocodingUnavailableError
 
 DEFAULT_BASE_URL = "https://api-adresse.data.gouv.fr"
 DEFAULT_TIMEOUT = 3.0  # seconds, for connecting and for reading
@@ -30,7 +30,7 @@ class BanGeocoder:
         self.timeout = timeout
 
     @classmethod
-    def from_env(cls) -> "BanGeocoder | None":
+    def from_env(cls) -> BanGeocoder | None:
         """The geocoder the settings name; None when QP_GEOCODER_URL is « off »."""
         base_url = os.environ.get("QP_GEOCODER_URL") or DEFAULT_BASE_URL
         if base_url.strip().lower() in ("off", "0", "none"):
@@ -57,15 +57,15 @@ class BanGeocoder:
             response.raise_for_status()
             payload = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            raise GeocodingUnavailable(type(error).__name__) from error
+            raise GeocodingUnavailableError(type(error).__name__) from error
         return parse_features(payload)
 
 
 def parse_features(payload: object) -> list[GeocodedAddress]:
-    """The candidates of a GeoCodeJSON FeatureCollection; raises GeocodingUnavailable when the
+    """The candidates of a GeoCodeJSON FeatureCollection; raises GeocodingUnavailableError when the
     answer does not have that shape."""
     if not isinstance(payload, dict) or not isinstance(payload.get("features"), list):
-        raise GeocodingUnavailable("réponse sans « features »")
+        raise GeocodingUnavailableError("réponse sans « features »")
     found = []
     for feature in payload["features"]:
         try:
@@ -84,5 +84,5 @@ def parse_features(payload: object) -> list[GeocodedAddress]:
                 )
             )
         except (KeyError, TypeError, ValueError, IndexError) as error:
-            raise GeocodingUnavailable("candidat mal formé") from error
+            raise GeocodingUnavailableError("candidat mal formé") from error
     return sorted(found, key=lambda a: a.score, reverse=True)

@@ -70,7 +70,7 @@ async def conversation(
             message = ANSWERS[asked[0]]
         else:
             raise RuntimeError(f"conversation bloquée : {texts}")
-    raise RuntimeError("pas de recommandation après %d tours" % MAX_TURNS)
+    raise RuntimeError(f"pas de recommandation après {MAX_TURNS} tours")
 
 
 async def run_load(url: str, conversations: int, prefix: str) -> dict:
@@ -86,7 +86,7 @@ async def run_load(url: str, conversations: int, prefix: str) -> dict:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def rss_mb(pid: int) -> float:
@@ -247,7 +247,8 @@ def bench_console(tracker_db: Path, copies: int = 2000, rounds: int = 20) -> Non
         f"| une conversation (transcription complète) | {statistics.median(timings):.0f} ms"
         f" | {percentile(timings, 0.95):.0f} ms |"
     )
-    body = f"""## Console des conseillers : lecture des conversations (`make bench`, {date.today().isoformat()})
+    today = date.today().isoformat()
+    body = f"""## Console des conseillers : lecture des conversations (`make bench`, {today})
 
 Machine : {machine()}.
 Le stockage SQLite des conversations de la mesure REST, recopiées jusqu'à {conversations}

@@ -72,15 +72,29 @@ def main(results: str, docs: str) -> int:
     def verdict(value: float, target: float) -> str:
         return "atteint" if value >= target else "**non atteint**"
 
+    today = date.today().isoformat()
+    intent_header = (
+        "| intention | précision (VC) | rappel (VC) | F1 (VC) | exemples"
+        " | F1 (test séparé) | exemples (test) |"
+    )
+    intents_cv = f"{cv_f1:.3f} | ≥ {INTENT_TARGET} ({verdict(cv_f1, INTENT_TARGET)})"
+    intents_held = (
+        f"{held_accuracy:.3f} | ≥ {HELD_OUT_INTENT_TARGET}"
+        f" ({verdict(held_accuracy, HELD_OUT_INTENT_TARGET)})"
+    )
+    entities_held = (
+        f"{held_entity_f1:.3f} | ≥ {HELD_OUT_ENTITY_TARGET}"
+        f" ({verdict(held_entity_f1, HELD_OUT_ENTITY_TARGET)})"
+    )
     text = f"""# Qualité de la compréhension (NLU)
 
-Mesurée le {date.today().isoformat()} avec `make nlu-report` sur : {machine()}.
+Mesurée le {today} avec `make nlu-report` sur : {machine()}.
 
 | mesure | valeur | objectif |
 |---|---|---|
-| validation croisée 5 plis, F1 macro des intentions | {cv_f1:.3f} | ≥ {INTENT_TARGET} ({verdict(cv_f1, INTENT_TARGET)}) |
-| fichier de test séparé, exactitude des intentions | {held_accuracy:.3f} | ≥ {HELD_OUT_INTENT_TARGET} ({verdict(held_accuracy, HELD_OUT_INTENT_TARGET)}) |
-| fichier de test séparé, F1 des entités (DIET) | {held_entity_f1:.3f} | ≥ {HELD_OUT_ENTITY_TARGET} ({verdict(held_entity_f1, HELD_OUT_ENTITY_TARGET)}) |
+| validation croisée 5 plis, F1 macro des intentions | {intents_cv} |
+| fichier de test séparé, exactitude des intentions | {intents_held} |
+| fichier de test séparé, F1 des entités (DIET) | {entities_held} |
 | validation croisée 5 plis, F1 des entités (DIET, pour information) | {cv_entity_f1:.3f} | — |
 
 Le fichier de test séparé (`tests/nlu_heldout.yml`) a été écrit à part des données
@@ -88,8 +102,8 @@ d'entraînement (`data/nlu/`) et n'est jamais utilisé pour entraîner.
 
 ## Par intention
 
-| intention | précision (VC) | rappel (VC) | F1 (VC) | exemples | F1 (test séparé) | exemples (test) |
-|---|---|---|---|---|---|---|
+{intent_header}
+|------|---|---|---|---|---|
 {chr(10).join(rows)}
 
 Matrices de confusion : `cv_intent_confusion_matrix.png` (validation croisée) et

@@ -5,6 +5,7 @@ Used by `qp run` (and so `make run`), by the end-to-end tests and by the benchma
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -71,15 +72,16 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str]) -> None:
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.settings.log_dir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            command,
-            cwd=PROJECT_DIR,
-            env=self._env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # own process group: stopped together with its children
+        # The child keeps its own copy of the log file; the parent's is closed once it started.
+        with (self.settings.log_dir / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                command,
+                cwd=PROJECT_DIR,
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # own process group: stopped together with its children
 
     def start(self) -> None:
         s = self.settings
@@ -165,10 +167,8 @@ class Stack:
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + 20
         for process in self.processes.values():
             try:
@@ -178,7 +178,7 @@ class Stack:
                 process.wait()
         self.processes.clear()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         try:
             self.start()
             self.wait_ready()

@@ -10,9 +10,10 @@ contact details (e-mail, phone) that people left for a territory's advisors.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -106,7 +107,7 @@ def create_account(
         territory_id=territory,
         password_hash=_hasher.hash(password),
         active=True,
-        created_at=datetime.now(timezone.utc),
+        created_at=datetime.now(UTC),
     )
     session.add(account)
     session.flush()
@@ -154,10 +155,8 @@ def authenticate(session: Session, email: str, password: str) -> Account | None:
         return None
     account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
     if account is None or not account.active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return None
     try:
         _hasher.verify(account.password_hash, password)

@@ -3,7 +3,7 @@
 
 The geocoder is given by the caller (adapters/ban.py in production, a local fake in tests):
 anything with `search(query, limit) -> list[GeocodedAddress]` that raises
-`GeocodingUnavailable` when it cannot answer. Without geocoder answer or without perimeters,
+`GeocodingUnavailableError` when it cannot answer. Without geocoder answer or without perimeters,
 the check falls back on place names (the commune's QPV of the official list) and says
 « à vérifier » with the official address checker's link.
 
@@ -15,8 +15,8 @@ perimeter would turn into a false « hors QPV ».
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from catalog.places import PlaceIndex
 from catalog.qpv_perimeters import BORDER_TOLERANCE_M, PerimeterIndex
@@ -29,7 +29,7 @@ MAX_ADDRESS_LENGTH = 200
 EN_QPV, HORS_QPV, A_VERIFIER = "en_qpv", "hors_qpv", "a_verifier"
 
 
-class GeocodingUnavailable(RuntimeError):
+class GeocodingUnavailableError(RuntimeError):
     """The geocoder could not be reached or gave no usable answer."""
 
 
@@ -64,7 +64,7 @@ class AddressCheck:
     qpv_code: str | None = None
     qpv_name: str | None = None
     # The official list of the commune's QPV (fallback and « à vérifier » answers).
-    commune_qpv: tuple[dict, ...] = field(default_factory=tuple)
+    commune_qpv: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
 # Street words that make a text an address (with a number before them, or alone after one).
@@ -116,38 +116,38 @@ def check_address(
         return _by_name(query, places, "geocodeur_indisponible")
     try:
         candidates = geocoder.search(query, limit=5)
-    except GeocodingUnavailable:
+    except GeocodingUnavailableError:
         return _by_name(query, places, "geocodeur_indisponible")
     best = max(candidates, key=lambda c: c.score, default=None)
     if best is None or best.score < MIN_SCORE:
         return _by_name(query, places, "introuvable")
     commune = places.communes.get(best.citycode or "")
-    commune_qpv = tuple(places.qpv_of_commune(best.citycode)) if commune else ()
-    common = dict(
+    commune_qpv = tuple(places.qpv_of_commune(best.citycode or "")) if commune else ()
+    # What every answer about this point says; each case below sets its status and reason.
+    located = AddressCheck(
+        A_VERIFIER,
         label=best.label,
         commune_insee=best.citycode,
         commune_name=(commune or {}).get("name") or best.city,
         commune_qpv=commune_qpv,
     )
     if best.type not in PRECISE_TYPES:
-        return AddressCheck(A_VERIFIER, "imprecise", **common)
+        return replace(located, reason="imprecise")
     if commune is None:
-        return AddressCheck(A_VERIFIER, "hors_territoires", **common)
+        return replace(located, reason="hors_territoires")
     if not commune_qpv:
         # The official list gives this commune no QPV: no address of it is in one.
-        return AddressCheck(HORS_QPV, **common)
+        return replace(located, status=HORS_QPV)
     if not perimeters or any(q.get("code") not in perimeters.codes for q in commune_qpv):
-        return AddressCheck(A_VERIFIER, "perimetres_absents", **common)
+        return replace(located, reason="perimetres_absents")
     found = perimeters.lookup(best.lon, best.lat, tolerance_m)
     if found.near_border:
         near = found.near_border[0]
-        return AddressCheck(
-            A_VERIFIER, "frontiere", qpv_code=near.code, qpv_name=near.name, **common
-        )
+        return replace(located, reason="frontiere", qpv_code=near.code, qpv_name=near.name)
     if found.inside:
         inside = found.inside[0]
-        return AddressCheck(EN_QPV, qpv_code=inside.code, qpv_name=inside.name, **common)
-    return AddressCheck(HORS_QPV, **common)
+        return replace(located, status=EN_QPV, qpv_code=inside.code, qpv_name=inside.name)
+    return replace(located, status=HORS_QPV)
 
 
 def _by_name(query: str, places: PlaceIndex, reason: str) -> AddressCheck:
@@ -169,7 +169,7 @@ def _by_name(query: str, places: PlaceIndex, reason: str) -> AddressCheck:
         commune_name=place.commune_name,
         qpv_code=place.qpv_code,
         qpv_name=place.qpv_name,
-        commune_qpv=tuple(places.qpv_of_commune(place.commune_insee)),
+        commune_qpv=tuple(places.qpv_of_commune(place.commune_insee or "")),
     )
 
 

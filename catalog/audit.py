@@ -9,13 +9,14 @@ of an hour, so that no flood of attempts can push the real entries off the journ
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalog.models import AuditEntry
+from catalog.store import rows_touched
 
 
 def record(
@@ -28,7 +29,7 @@ def record(
 ) -> None:
     session.add(
         AuditEntry(
-            at=datetime.now(timezone.utc),
+            at=datetime.now(UTC),
             account_id=account_id,
             account_email=account_email,
             action=action,
@@ -75,11 +76,13 @@ def record_repeated(
         .limit(1)
     )
     if latest is not None:
-        counted = session.execute(
-            update(AuditEntry)
-            .where(AuditEntry.id == latest)
-            .values(count=AuditEntry.count + 1, last_at=now)
-        ).rowcount
+        counted = rows_touched(
+            session.execute(
+                update(AuditEntry)
+                .where(AuditEntry.id == latest)
+                .values(count=AuditEntry.count + 1, last_at=now)
+            )
+        )
         if counted:
             return
     session.add(

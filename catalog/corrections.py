@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -102,8 +103,8 @@ def synonyms() -> dict[str, str]:
         content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in content.get("nlu") or ():
             if isinstance(block, dict) and "synonym" in block:
-                for line in str(block.get("examples") or "").splitlines():
-                    line = line.strip()
+                for raw in str(block.get("examples") or "").splitlines():
+                    line = raw.strip()
                     if line.startswith("-"):
                         mapping[line[1:].strip().lower()] = str(block["synonym"])
     return mapping
@@ -271,15 +272,19 @@ def validate_correction(message: str, intent: str, annotated: str) -> Annotation
     if len(original) > MAX_LENGTH:
         raise CorrectionError(
             [
-                f"Ce message dépasse {MAX_LENGTH} caractères : l'assistant ne "
-                f"l'analyse pas, il ne peut pas servir d'exemple."
+                (
+                    f"Ce message dépasse {MAX_LENGTH} caractères : l'assistant ne "
+                    f"l'analyse pas, il ne peut pas servir d'exemple."
+                )
             ]
         )
     if has_contact_details(original):
         raise CorrectionError(
             [
-                "Ce message contient une adresse e-mail ou un numéro de "
-                "téléphone : il ne peut pas devenir un exemple d'entraînement."
+                (
+                    "Ce message contient une adresse e-mail ou un numéro de "
+                    "téléphone : il ne peut pas devenir un exemple d'entraînement."
+                )
             ]
         )
     if intent not in contract_intents():
@@ -326,13 +331,15 @@ def export_yaml(corrections: Iterable[tuple[str, str]]) -> str:
             examples.append(example)
     count = sum(len(examples) for examples in by_intent.values())
     lines = [
-        "# Exemples corrigés dans la console des conseillers "
-        f"({count} exemple{'s' if count != 1 else ''}).",
+        (
+            "# Exemples corrigés dans la console des conseillers "
+            f"({count} exemple{'s' if count != 1 else ''})."
+        ),
         "# À ajouter dans data/nlu/ (par exemple data/nlu/corrections.yml), puis : make train",
         'version: "3.1"',
     ]
     if not by_intent:
-        return "\n".join(lines + ["nlu: []", ""])
+        return "\n".join([*lines, "nlu: []", ""])
     lines.append("nlu:")
     for intent in contract_intents():
         if intent not in by_intent:

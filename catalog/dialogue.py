@@ -15,7 +15,10 @@ ENTITY_OF_FIELD = {"besoins": "besoin"}  # the NLU entity that fills a profile f
 
 @lru_cache(maxsize=1)
 def _wording() -> dict[str, Any]:
-    return yaml.safe_load((DATA_DIR / "dialogue.yml").read_text(encoding="utf-8"))
+    wording: dict[str, Any] = yaml.safe_load(
+        (DATA_DIR / "dialogue.yml").read_text(encoding="utf-8")
+    )
+    return wording
 
 
 def of(name: str) -> str:
@@ -25,7 +28,7 @@ def of(name: str) -> str:
 
 def message(key: str, **values: Any) -> str:
     template = _wording()["messages"][key]
-    text = template["text"] if isinstance(template, dict) else template
+    text: str = template["text"] if isinstance(template, dict) else template
     return text.format(**values)
 
 

@@ -109,7 +109,7 @@ class Recommendation:
 class Catalog:
     files: CatalogFiles
     places: PlaceIndex = field(init=False)
-    aids_by_id: dict[str, dict] = field(init=False)
+    aids_by_id: dict[str, dict[str, Any]] = field(init=False)
     territory_region: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -117,10 +117,10 @@ class Catalog:
         self.aids_by_id = {aid["id"]: aid for aid in self.files.aids}
         self.territory_region = {t["id"]: t["region"] for t in self.files.territories}
 
-    def aid(self, aid_id: str) -> dict | None:
+    def aid(self, aid_id: str) -> dict[str, Any] | None:
         return self.aids_by_id.get(aid_id)
 
-    def territory(self, territory_id: str | None) -> dict | None:
+    def territory(self, territory_id: str | None) -> dict[str, Any] | None:
         return next((t for t in self.files.territories if t["id"] == territory_id), None)
 
 
@@ -216,7 +216,7 @@ def recommend(
     return Recommendation(matches, contacts, questions, place, profile)
 
 
-def is_open(aid: dict, today: date) -> bool:
+def is_open(aid: dict[str, Any], today: date) -> bool:
     if aid["status"] == "closed":
         return False
     if aid.get("valid_until") and aid["valid_until"] < today:
@@ -225,7 +225,7 @@ def is_open(aid: dict, today: date) -> bool:
 
 
 def _match(
-    aid: dict, profile: Profile, region: str | None, territory: str | None, today: date
+    aid: dict[str, Any], profile: Profile, region: str | None, territory: str | None, today: date
 ) -> AidMatch | None:
     if not is_open(aid, today):
         return None
@@ -247,8 +247,9 @@ def _match(
     if outcome.value is False:
         return None
     wording = labels()
-    reasons = list(dict.fromkeys(_reason(leaf, profile, wording) for leaf in outcome.passed))
-    reasons = [r for r in reasons if r]
+    reasons = [
+        r for r in dict.fromkeys(_reason(leaf, profile, wording) for leaf in outcome.passed) if r
+    ]
     unknown_fields = {leaf["field"] for leaf in outcome.unknown}
     to_check = [
         leaf.get("ask") or wording["notes"]["unknown"].format(condition=_condition(leaf, wording))
@@ -267,7 +268,9 @@ def _match(
     return AidMatch(aid, eligible, score, reasons, list(dict.fromkeys(to_check)), unknown_fields)
 
 
-def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int, passed: int) -> float:
+def _score(
+    aid: dict[str, Any], profile: Profile, eligible: bool | None, unknowns: int, passed: int
+) -> float:
     """0–1. Weighted: certainty of eligibility, needs matched, QPV specificity, how many of
     its conditions the profile meets, amount, and the kind of aid (a right or a loan before a
     competition); then lowered for unconfirmed facts or an uncertain status."""
@@ -293,7 +296,7 @@ def _score(aid: dict, profile: Profile, eligible: bool | None, unknowns: int, pa
             else 0.5
         )
     )
-    kind = TYPE_WEIGHT.get(aid.get("type"), 0.8)
+    kind = TYPE_WEIGHT.get(aid.get("type") or "", 0.8)
     score = (
         0.35 * certainty
         + 0.20 * need_match
@@ -337,7 +340,9 @@ def _questions(matches: list[AidMatch], profile: Profile, region: str | None) ->
     return sorted(asked, key=lambda name: (-round(impact[name], 6), ASKABLE.index(name)))
 
 
-def rank_contacts(catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS) -> list[dict]:
+def rank_contacts(
+    catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS
+) -> list[dict[str, Any]]:
     territory = profile.get("territoire")
     needs = set(profile.get("besoins") or [])
     stage = profile.get("stade")
@@ -356,7 +361,7 @@ def rank_contacts(catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS)
             score += 0.5
         if contact.get("kind") in ("citeslab", "bge") and stage in (None, "idee", "creation"):
             score += 0.5
-        score += CONFIDENCE_WEIGHT.get(contact.get("confidence"), 0.5) * 0.2
+        score += CONFIDENCE_WEIGHT.get(contact.get("confidence") or "", 0.5) * 0.2
         scored.append((score, contact))
     scored.sort(key=lambda item: (-item[0], item[1]["name"]))
     # One contact per kind first, so the list covers different kinds of help.
@@ -371,20 +376,21 @@ def rank_contacts(catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS)
     return chosen[:limit]
 
 
-def _value_label(name: str, value: Any, wording: dict) -> str:
+def _value_label(name: str, value: Any, wording: dict[str, Any]) -> str:
     if isinstance(value, bool):
-        return wording["values"]["bool"][value]
+        return str(wording["values"]["bool"][value])
     return str(wording["values"].get(name, {}).get(value, value))
 
 
-def _reason(leaf: dict, profile: Profile, wording: dict) -> str | None:
-    if leaf.get("reason"):
-        return leaf["reason"]
+def _reason(leaf: dict[str, Any], profile: Profile, wording: dict[str, Any]) -> str | None:
+    reason: str | None = leaf.get("reason")
+    if reason:
+        return reason
     name = leaf["field"]
     actual = profile.get(name)
     if leaf_operator(leaf) == "contains":
         return None
-    sentence = wording["reasons"].get(name, {}).get(actual)
+    sentence: str | None = wording["reasons"].get(name, {}).get(actual)
     if sentence:
         return sentence
     spec = wording["fields"][name]
@@ -399,7 +405,7 @@ def _reason(leaf: dict, profile: Profile, wording: dict) -> str | None:
     return f"{spec['label']} : {shown}"
 
 
-def _condition(leaf: dict, wording: dict) -> str:
+def _condition(leaf: dict[str, Any], wording: dict[str, Any]) -> str:
     name = leaf["field"]
     operator = leaf_operator(leaf)
     expected = leaf[operator]
@@ -408,9 +414,7 @@ def _condition(leaf: dict, wording: dict) -> str:
     if operator in ("in", "not_in"):
         words = " ou ".join(_value_label(name, v, wording) for v in expected)
         text = words if operator == "in" else f"autre que {words}"
-    elif operator == "eq":
-        text = _value_label(name, expected, wording)
-    elif operator == "contains":
+    elif operator == "eq" or operator == "contains":
         text = _value_label(name, expected, wording)
     else:
         text = {

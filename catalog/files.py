@@ -66,7 +66,7 @@ def _attach_qpv(files: CatalogFiles, path: Path) -> None:
             files.errors.append(f"{path.name}[{index}]: territoire inconnu")
             continue
         territory["qpv"] = record.get("qpv") or []
-        territory["qpv_official"] = {k: v for k, v in record.items() if k not in ("qpv",)}
+        territory["qpv_official"] = {k: v for k, v in record.items() if k != "qpv"}
 
 
 def _extend(files: CatalogFiles, kind: str, path: Path) -> None:
@@ -89,4 +89,7 @@ def _extend(files: CatalogFiles, kind: str, path: Path) -> None:
 @lru_cache(maxsize=1)
 def labels() -> dict[str, Any]:
     """French wording of profile fields and values (labels.yml)."""
-    return yaml.safe_load((DATA_DIR / "labels.yml").read_text(encoding="utf-8"))
+    content = yaml.safe_load((DATA_DIR / "labels.yml").read_text(encoding="utf-8"))
+    if not isinstance(content, dict):
+        raise ValueError("labels.yml: a mapping of fields to labels was expected")
+    return content

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import yaml
 from rapidfuzz import fuzz, process
@@ -40,8 +41,11 @@ class Entry:
 
 
 @lru_cache(maxsize=1)
-def _glossary() -> list[dict]:
-    return yaml.safe_load((DATA_DIR / "glossary.yml").read_text(encoding="utf-8"))
+def _glossary() -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = yaml.safe_load(
+        (DATA_DIR / "glossary.yml").read_text(encoding="utf-8")
+    )
+    return entries
 
 
 def _clean(text: str) -> str:

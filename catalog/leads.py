@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from catalog import store
 from catalog.models import Lead
 from catalog.phones import first_valid_phone
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
@@ -31,8 +34,8 @@ class ContactDetails:
 def parse_contact(text: str) -> ContactDetails | None:
     """An e-mail address or a phone number found in the text, normalised; else None. Phone
     numbers are read by catalog/phones.py, as the console's masking reads them."""
-    for word in re.split(r"[\s,;]+", text.strip()):
-        word = word.strip("<>()[]\"'.")
+    for raw in re.split(r"[\s,;]+", text.strip()):
+        word = raw.strip("<>()[]\"'.")
         if EMAIL.match(word) and len(word) <= 200:
             return ContactDetails(email=word.lower())
     phone = first_valid_phone(text)
@@ -57,7 +60,7 @@ def save_lead(
 ) -> int:
     with Session(_database(store.database_url())) as session, session.begin():
         lead = Lead(
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
             sender_id=sender_id,
             channel=channel,
             territory_id=territory,
@@ -75,7 +78,11 @@ def save_lead(
 def erase_sender(sender_id: str) -> int:
     """Delete every lead of a sender; returns how many."""
     with Session(_database(store.database_url())) as session, session.begin():
-        return session.execute(delete(Lead).where(Lead.sender_id == sender_id)).rowcount or 0
+        # A DELETE gives a CursorResult, which the stubs of `Session.execute` do not say.
+        result = cast(
+            "CursorResult[Any]", session.execute(delete(Lead).where(Lead.sender_id == sender_id))
+        )
+        return result.rowcount or 0
 
 
 def leads_of(sender_id: str) -> list[Lead]:

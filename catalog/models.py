@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
 
 
 class Region(Base):
@@ -29,7 +29,7 @@ class Region(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    insee_code: Mapped[Optional[str]] = mapped_column(String(8))
+    insee_code: Mapped[str | None] = mapped_column(String(8))
     departments: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
@@ -39,9 +39,9 @@ class Territory(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     region_id: Mapped[str] = mapped_column(ForeignKey("regions.id"))
-    epci_siren: Mapped[Optional[str]] = mapped_column(String(9))
-    epci_name: Mapped[Optional[str]] = mapped_column(String(200))
-    economic_service: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    epci_siren: Mapped[str | None] = mapped_column(String(9))
+    epci_name: Mapped[str | None] = mapped_column(String(200))
+    economic_service: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Commune(Base):
@@ -57,11 +57,11 @@ class Qpv(Base):
     __tablename__ = "qpv"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    code: Mapped[Optional[str]] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(300))
     commune_insee: Mapped[str] = mapped_column(ForeignKey("communes.insee"), index=True)
     confidence: Mapped[str] = mapped_column(String(16))
-    source: Mapped[Optional[str]] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
 
 
 class Aid(Base):
@@ -71,26 +71,26 @@ class Aid(Base):
     name: Mapped[str] = mapped_column(String(300))
     family: Mapped[str] = mapped_column(String(32))
     provider: Mapped[str] = mapped_column(String(300))
-    operator: Mapped[Optional[str]] = mapped_column(String(300))
+    operator: Mapped[str | None] = mapped_column(String(300))
     type: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text)
-    amount_text: Mapped[Optional[str]] = mapped_column(Text)
-    amount_min: Mapped[Optional[float]] = mapped_column(Float)
-    amount_max: Mapped[Optional[float]] = mapped_column(Float)
+    amount_text: Mapped[str | None] = mapped_column(Text)
+    amount_min: Mapped[float | None] = mapped_column(Float)
+    amount_max: Mapped[float | None] = mapped_column(Float)
     qpv_specific: Mapped[bool] = mapped_column(Boolean, default=False)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     territories: Mapped[list[str]] = mapped_column(JSON, default=list)
-    eligibility: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     checks: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16))
-    valid_from: Mapped[Optional[date]] = mapped_column(Date)
-    valid_until: Mapped[Optional[date]] = mapped_column(Date)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
     url: Mapped[str] = mapped_column(Text)
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
     confidence: Mapped[str] = mapped_column(String(16))
-    last_checked: Mapped[Optional[date]] = mapped_column(Date)
-    research_ref: Mapped[Optional[str]] = mapped_column(String(16))
+    last_checked: Mapped[date | None] = mapped_column(Date)
+    research_ref: Mapped[str | None] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(32), default="curated")
     # Raised by every change (console edit, approved proposal, reload of the files): the
     # console's edit form carries it, and a save made on an older version is refused.
@@ -103,18 +103,18 @@ class Contact(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(32))
-    territory_id: Mapped[Optional[str]] = mapped_column(ForeignKey("territories.id"), index=True)
+    territory_id: Mapped[str | None] = mapped_column(ForeignKey("territories.id"), index=True)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     stages: Mapped[list[str]] = mapped_column(JSON, default=list)
-    description: Mapped[Optional[str]] = mapped_column(Text)
-    url: Mapped[Optional[str]] = mapped_column(Text)
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
-    email: Mapped[Optional[str]] = mapped_column(String(200))
-    address: Mapped[Optional[str]] = mapped_column(Text)
-    hours: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    hours: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[str] = mapped_column(String(16))
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
-    last_checked: Mapped[Optional[date]] = mapped_column(Date)
+    last_checked: Mapped[date | None] = mapped_column(Date)
 
 
 class CommuneElsewhere(Base):
@@ -125,7 +125,7 @@ class CommuneElsewhere(Base):
     insee: Mapped[str] = mapped_column(String(5), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str] = mapped_column(String(3))
-    department_name: Mapped[Optional[str]] = mapped_column(String(100))
+    department_name: Mapped[str | None] = mapped_column(String(100))
     postal_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
@@ -140,10 +140,10 @@ class Lead(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sender_id: Mapped[str] = mapped_column(String(200), index=True)
-    channel: Mapped[Optional[str]] = mapped_column(String(40))
-    territory_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
-    email: Mapped[Optional[str]] = mapped_column(String(200))
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(40))
+    territory_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     aids: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="nouveau")
@@ -160,7 +160,7 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))  # "advisor" or "admin"
-    territory_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    territory_id: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -172,15 +172,15 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     account_email: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[Optional[str]] = mapped_column(String(300))
+    target: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Repeated unauthenticated events (refused or limited sign-ins) are counted in one entry
     # per quarter of an hour instead of one row each (catalog/audit.py, `record_repeated`).
     count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    last_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ConsoleSession(Base):
@@ -217,12 +217,12 @@ class NluCorrection(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    territory_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    territory_id: Mapped[str | None] = mapped_column(String(64), index=True)
     sender_id: Mapped[str] = mapped_column(String(200), index=True)
     message_at: Mapped[float] = mapped_column(Float)  # the user event's Rasa timestamp
     text: Mapped[str] = mapped_column(Text)
-    predicted_intent: Mapped[Optional[str]] = mapped_column(String(64))
-    predicted_confidence: Mapped[Optional[float]] = mapped_column(Float)
+    predicted_intent: Mapped[str | None] = mapped_column(String(64))
+    predicted_confidence: Mapped[float | None] = mapped_column(Float)
     intent: Mapped[str] = mapped_column(String(64))
     annotated: Mapped[str] = mapped_column(Text)
 
@@ -242,11 +242,11 @@ class CatalogEdit(Base):
     # "a_valider" (a change to a national aid, waiting for another account's approval),
     # "en_attente" (applied, not yet written into the files), "ecrite", or "refusee".
     status: Mapped[str] = mapped_column(String(16), default="en_attente")
-    written_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    version: Mapped[Optional[int]] = mapped_column(Integer)  # the aid's version it produced
-    base_version: Mapped[Optional[int]] = mapped_column(Integer)  # the version it was made on
-    reviewer_id: Mapped[Optional[int]] = mapped_column(Integer)  # who approved or refused it
-    reviewed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    written_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int | None] = mapped_column(Integer)  # the aid's version it produced
+    base_version: Mapped[int | None] = mapped_column(Integer)  # the version it was made on
+    reviewer_id: Mapped[int | None] = mapped_column(Integer)  # who approved or refused it
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CatalogRevision(Base):
@@ -258,7 +258,7 @@ class CatalogRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     revision: Mapped[int] = mapped_column(default=0)
-    changed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class QpvPerimeter(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -21,7 +22,8 @@ SHORT_NAME_STOP = {"saint", "sainte", "port", "pont", "mont", "bois", "fontaine"
 # QPV names are matched more strictly than communes: there are many, and many are short.
 QPV_FUZZY_THRESHOLD = 90
 QPV_MIN_FUZZY_LENGTH = 8
-# Words that do not name a neighbourhood by themselves (« Gare », « Centre Ville », « Quartier Est »).
+# Words that do not name a neighbourhood by themselves (« Gare », « Centre Ville »,
+# « Quartier Est »).
 GENERIC_QPV_WORDS = {
     "quartier", "quartiers", "prioritaire", "intercommunal", "intercommunale", "zone", "secteur",
     "centre", "ville", "ancien", "historique", "gare", "nord", "sud", "est", "ouest", "bas",
@@ -55,11 +57,11 @@ class PlaceIndex:
         self.regions_by_department = {
             dep: r["id"] for r in files.regions for dep in r.get("departments") or []
         }
-        self.communes: dict[str, dict] = {}
+        self.communes: dict[str, dict[str, Any]] = {}
         self.by_name: dict[str, list[str]] = {}
         self.by_postal: dict[str, list[str]] = {}
-        self.qpv_by_name: dict[str, list[tuple[str, dict]]] = {}
-        self.qpv_by_commune: dict[str, list[dict]] = {}
+        self.qpv_by_name: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self.qpv_by_commune: dict[str, list[dict[str, Any]]] = {}
         for territory in files.territories:
             for commune in territory.get("communes") or []:
                 record = dict(commune, territory=territory["id"], region=territory["region"])
@@ -86,7 +88,7 @@ class PlaceIndex:
             if "-" in commune["name"] and len(key) >= 4 and key not in SHORT_NAME_STOP:
                 self.by_short_name.setdefault(key, []).append(insee)
         # Communes elsewhere in France named like one of ours: "Saint-Louis" must be asked.
-        self.elsewhere: dict[str, list[dict]] = {}
+        self.elsewhere: dict[str, list[dict[str, Any]]] = {}
         for commune in files.homonyms:
             self.elsewhere.setdefault(place_key(commune["name"]), []).append(commune)
         self._names = list(self.by_name)
@@ -170,7 +172,7 @@ class PlaceIndex:
             )
         return None
 
-    def _label(self, commune: dict) -> str:
+    def _label(self, commune: dict[str, Any]) -> str:
         """« Saint-Louis (97450) »: a name with its postal code, which settles the choice."""
         codes = commune.get("postal_codes") or []
         return f"{commune['name']} ({codes[0]})" if codes else commune["name"]
@@ -196,7 +198,7 @@ class PlaceIndex:
             qpv_code=qpv.get("code"),
         )
 
-    def qpv_of_commune(self, insee: str) -> list[dict]:
+    def qpv_of_commune(self, insee: str) -> list[dict[str, Any]]:
         return self.qpv_by_commune.get(insee, [])
 
 

@@ -49,7 +49,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
         "transition_ecologique",
         "recrutement",
     ),
-    "territoire": TERRITORY_IDS + (OUTSIDE_TERRITORIES,),
+    "territoire": (*TERRITORY_IDS, OUTSIDE_TERRITORIES),
 }
 
 # field -> kind: enum | enum_list | bool | int | number | text | postal_code
@@ -93,7 +93,7 @@ class Profile:
         value = self.values.get(field)
         return value is not None and value != []
 
-    def with_values(self, **changes: Any) -> "Profile":
+    def with_values(self, **changes: Any) -> Profile:
         merged = dict(self.values)
         merged.update(changes)
         return Profile(merged)
@@ -103,7 +103,7 @@ def parse_profile(raw: Any) -> Profile:
     """Validate a profile mapping (absent or null fields are unknown)."""
     if not isinstance(raw, dict):
         raise ProfileError("le profil doit être un objet JSON")
-    values: dict[str, Any] = {field: None for field in FIELDS}
+    values: dict[str, Any] = dict.fromkeys(FIELDS)
     for field, value in raw.items():
         if field not in FIELDS:
             raise ProfileError(f"champ inconnu : {field!r}")

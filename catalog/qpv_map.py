@@ -9,7 +9,7 @@ list of another length is rejected, so a QPV cannot be lost or added silently.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 # Departments: 001–095, 02A, 02B, 971–976, 978 (Saint-Martin), 987 (Polynésie française).
 CODE = re.compile(r"^QN(?:0(?:0[1-9]|[1-8]\d|9[0-5])|02[AB]|97[1-68]|987)\d{2}[MNI]$")
@@ -18,7 +18,7 @@ URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def valid_code(code: Any) -> bool:
+def valid_code(code: Any) -> TypeGuard[str]:
     return isinstance(code, str) and bool(CODE.match(code))
 
 
@@ -38,7 +38,7 @@ def check_territory_qpv(territory: dict[str, Any], where: str) -> list[str]:
     if not DATE.match(str(official.get("checked") or "")):
         errors.append(f"{where}: checked doit être une date AAAA-MM-JJ")
     if not isinstance(qpvs, list):
-        return errors + [f"{where}: qpv doit être une liste"]
+        return [*errors, f"{where}: qpv doit être une liste"]
     seen: set[str] = set()
     for index, qpv in enumerate(qpvs):
         if not isinstance(qpv, dict):

@@ -21,17 +21,23 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shapely
 from shapely.geometry import box, shape
+from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from catalog.models import QpvPerimeter
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 from catalog.qpv_map import valid_code
 
 SHIPPED_FILE = Path(__file__).parent / "data" / "qpv_perimeters.geojson"
@@ -51,7 +57,7 @@ class Perimeter:
     code: str
     name: str
     communes: tuple[str, ...]
-    geometry: shapely.Geometry = field(compare=False, repr=False)
+    geometry: BaseGeometry = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,11 @@ def _perimeter(feature: object, number: int) -> Perimeter:
     communes = tuple(c for c in re.split(r"[;,\s]+", str(properties.get("insee_com") or "")) if c)
     if not communes:
         raise PerimeterFileError(f"{where} ({code}) : insee_com (communes) manquant")
+    raw_geometry = feature.get("geometry")
+    if not isinstance(raw_geometry, dict):
+        raise PerimeterFileError(f"{where} ({code}) : géométrie illisible")
     try:
-        geometry = shape(feature.get("geometry"))
+        geometry = shape(raw_geometry)
     except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.ShapelyError):
         raise PerimeterFileError(f"{where} ({code}) : géométrie illisible") from None
     if geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
@@ -129,7 +138,7 @@ def store_perimeters(engine: Engine, perimeters: list[Perimeter], source: str) -
     from catalog.store import migrate  # store imports the models; keep this module light
 
     migrate(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         session.execute(delete(QpvPerimeter))
         session.add_all(
@@ -185,12 +194,12 @@ class PerimeterIndex:
         return PointLookup(tuple(inside), tuple(near))
 
 
-def border_distance_m(geometry: shapely.Geometry, lon: float, lat: float) -> float:
+def border_distance_m(geometry: BaseGeometry, lon: float, lat: float) -> float:
     """Distance in metres from the point to the geometry's border (a local equirectangular
     projection: exact enough at the scale of a neighbourhood)."""
     scale_x = METRES_PER_DEGREE * math.cos(math.radians(lat))
 
-    def to_metres(coords):
+    def to_metres(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         return (coords - (lon, lat)) * (scale_x, METRES_PER_DEGREE)
 
     local = shapely.transform(geometry.boundary, to_metres)

@@ -13,18 +13,20 @@ Plain code: no web, no Rasa.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import cast
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import Engine, case, delete, select
+from sqlalchemy import Engine, Table, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog.models import RateLimitCounter
+from catalog.store import rows_touched
 
 PURGE_EVERY = 60.0  # seconds between two purges of expired counters, per process
 
@@ -55,7 +57,7 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = self.clock()
-        table = RateLimitCounter.__table__
+        table = cast(Table, RateLimitCounter.__table__)
         expired = table.c.expires_at <= now
         statement = (
             self._insert(table)
@@ -100,7 +102,7 @@ class DatabaseStorage(Storage):
 
     def reset(self) -> int | None:
         with Session(self.engine) as session, session.begin():
-            return session.execute(delete(RateLimitCounter)).rowcount
+            return rows_touched(session.execute(delete(RateLimitCounter)))
 
     def clear(self, key: str) -> None:
         with Session(self.engine) as session, session.begin():
@@ -112,7 +114,7 @@ def make_storage(
 ) -> Storage:
     """Redis when `url` is a redis:// (or rediss://) URL, else the catalogue database."""
     if url and url.startswith(("redis://", "rediss://")):
-        return storage_from_string(url)
+        return cast(Storage, storage_from_string(url))
     if url:
         raise ValueError(
             f"adresse de stockage des limites non prise en charge : {url.split(':', 1)[0]}:// "

@@ -7,8 +7,9 @@ the reasons of the leaves that passed and the unknown leaves, so the engine can 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from catalog.profile import Profile
 
@@ -30,11 +31,11 @@ class Outcome:
     """Result of a rule: value is True, False or None (unknown)."""
 
     value: bool | None
-    passed: list[dict] = field(default_factory=list)  # leaves that passed (for reasons)
-    unknown: list[dict] = field(default_factory=list)  # leaves on unknown fields
+    passed: list[dict[str, Any]] = field(default_factory=list)  # leaves that passed (for reasons)
+    unknown: list[dict[str, Any]] = field(default_factory=list)  # leaves on unknown fields
 
 
-def evaluate(rule: dict | None, profile: Profile) -> Outcome:
+def evaluate(rule: dict[str, Any] | None, profile: Profile) -> Outcome:
     if not rule:
         return Outcome(True)
     if "all" in rule:
@@ -49,7 +50,7 @@ def evaluate(rule: dict | None, profile: Profile) -> Outcome:
     return _leaf(rule, profile)
 
 
-def _leaf(rule: dict, profile: Profile) -> Outcome:
+def _leaf(rule: dict[str, Any], profile: Profile) -> Outcome:
     name = rule["field"]
     operator = leaf_operator(rule)
     if not profile.known(name):
@@ -63,7 +64,7 @@ def _leaf(rule: dict, profile: Profile) -> Outcome:
 
 
 def _combine(children: list[Outcome], conjunction: bool) -> Outcome:
-    decisive = False if conjunction else True
+    decisive = not conjunction
     if any(child.value is decisive for child in children):
         # Decided: for `any`, keep the reasons of the branches that passed only.
         passed = [leaf for child in children if child.value is True for leaf in child.passed]
@@ -75,19 +76,21 @@ def _combine(children: list[Outcome], conjunction: bool) -> Outcome:
     return Outcome(not decisive, passed, [])
 
 
-def leaf_operator(rule: dict) -> str:
+def leaf_operator(rule: dict[str, Any]) -> str:
     operators = [key for key in rule if key in OPERATORS]
     if len(operators) != 1:
         raise ValueError(f"a rule leaf needs exactly one operator: {rule!r}")
     return operators[0]
 
 
-def fields_of(rule: dict | None) -> set[str]:
+def fields_of(rule: dict[str, Any] | None) -> set[str]:
     """Every profile field a rule reads."""
     if not rule:
         return set()
     if "all" in rule or "any" in rule:
-        return set().union(*(fields_of(child) for child in rule.get("all") or rule.get("any")))
+        return set().union(
+            *(fields_of(child) for child in rule.get("all") or rule.get("any") or [])
+        )
     if "not" in rule:
         return fields_of(rule["not"])
     return {rule["field"]}

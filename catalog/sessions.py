@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
 from catalog.models import Account, ConsoleSession
+from catalog.store import rows_touched
 
 TOUCH_EVERY = timedelta(seconds=60)  # last use written at most once a minute per session
 
@@ -37,18 +38,20 @@ def _digest(token: str) -> str:
 
 def utc(moment: datetime) -> datetime:
     """SQLite gives naive datetimes back: they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def purge_expired(session: Session, now: datetime, lifetimes: Lifetimes) -> int:
-    return session.execute(
-        delete(ConsoleSession).where(
-            or_(
-                ConsoleSession.expires_at <= now,
-                ConsoleSession.last_seen_at <= now - lifetimes.idle,
+    return rows_touched(
+        session.execute(
+            delete(ConsoleSession).where(
+                or_(
+                    ConsoleSession.expires_at <= now,
+                    ConsoleSession.last_seen_at <= now - lifetimes.idle,
+                )
             )
         )
-    ).rowcount
+    )
 
 
 def open_session(session: Session, account_id: int, now: datetime, lifetimes: Lifetimes) -> str:
@@ -102,6 +105,6 @@ def close_session(session: Session, token: object) -> int | None:
 
 def close_all(session: Session, account_id: int) -> int:
     """End every session of the account (password changed, account deactivated)."""
-    return session.execute(
-        delete(ConsoleSession).where(ConsoleSession.account_id == account_id)
-    ).rowcount
+    return rows_touched(
+        session.execute(delete(ConsoleSession).where(ConsoleSession.account_id == account_id))
+    )

@@ -7,13 +7,12 @@ SQLite by default (`var/catalog.sqlite` in the project); any SQLAlchemy URL thro
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from alembic import command
 from alembic.config import Config
-from datetime import datetime, timezone
-
 from sqlalchemy import Engine, create_engine, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -30,9 +29,17 @@ from catalog.models import (
     Territory,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_DIR / "var" / "catalog.sqlite"
 SQLITE_BUSY_SECONDS = 30
+
+
+def rows_touched(result: object) -> int:
+    """How many rows a DELETE or UPDATE touched (`Session.execute` types it as a plain Result)."""
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 def database_url() -> str:
@@ -69,13 +76,17 @@ def is_loaded(engine: Engine) -> bool:
 def bump_revision(session: Session) -> None:
     """Mark the catalogue as changed (in the caller's transaction): processes that hold it in
     memory reload it at their next check (catalog.engine.open_catalog)."""
-    changed = session.execute(
-        update(CatalogRevision)
-        .where(CatalogRevision.id == 1)
-        .values(revision=CatalogRevision.revision + 1, changed_at=datetime.now(timezone.utc))
+    # An UPDATE gives a CursorResult, which the stubs of `Session.execute` do not say.
+    changed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(CatalogRevision)
+            .where(CatalogRevision.id == 1)
+            .values(revision=CatalogRevision.revision + 1, changed_at=datetime.now(UTC))
+        ),
     ).rowcount
     if not changed:
-        session.add(CatalogRevision(id=1, revision=1, changed_at=datetime.now(timezone.utc)))
+        session.add(CatalogRevision(id=1, revision=1, changed_at=datetime.now(UTC)))
 
 
 def revision(engine: Engine) -> int | None:
@@ -259,15 +270,19 @@ def read(engine: Engine) -> CatalogFiles:
             {"id": r.id, "name": r.name, "insee_code": r.insee_code, "departments": r.departments}
             for r in session.scalars(select(Region))
         ]
-        communes: dict[str, list[dict]] = {}
+        communes: dict[str, list[dict[str, Any]]] = {}
         for c in session.scalars(select(Commune).order_by(Commune.insee)):
             communes.setdefault(c.territory_id, []).append(
                 {"insee": c.insee, "name": c.name, "postal_codes": c.postal_codes}
             )
-        qpvs: dict[str, dict[str, dict]] = {}  # territory -> code -> QPV (rows regrouped)
+        # territory -> code -> QPV (rows regrouped)
+        qpvs: dict[str, dict[str, dict[str, Any]]] = {}
         commune_territory = {c["insee"]: t for t, cs in communes.items() for c in cs}
         for q in session.scalars(select(Qpv).order_by(Qpv.id)):
-            by_code = qpvs.setdefault(commune_territory.get(q.commune_insee), {})
+            territory = commune_territory.get(q.commune_insee)
+            if territory is None:  # a commune of no territory: not part of the map
+                continue
+            by_code = qpvs.setdefault(territory, {})
             record = by_code.setdefault(
                 q.code or q.name, {"code": q.code, "name": q.name, "communes": []}
             )

@@ -7,7 +7,7 @@ faites dans la console »):
 - recording it: the aid is updated in the database at once, the change kept as a pending
   `CatalogEdit` and the catalogue revision bumped (running processes reload it);
 - optimistic locking: every aid has a version, carried by the edit form; a save made on an
-  older version is refused (`EditConflict`, with the changes made since) instead of silently
+  older version is refused (`EditConflictError`, with the changes made since) instead of silently
   overwriting someone else's change;
 - review: a change to a national aid (no region, no territory in its scope: it reaches every
   territory) is only proposed (`a_valider`); another advisor or an administrator approves it
@@ -27,10 +27,11 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -63,7 +64,8 @@ EDIT_STATUS_LABELS = {
 
 STATUS_LABELS = AID_STATUS_LABELS
 CHOICES = {"status": STATUS_LABELS, "confidence": CONFIDENCE_LABELS}
-assert set(STATUS_LABELS) == set(STATUSES) and set(CONFIDENCE_LABELS) == set(CONFIDENCES)
+assert set(STATUS_LABELS) == set(STATUSES)
+assert set(CONFIDENCE_LABELS) == set(CONFIDENCES)
 
 MAX_TEXT = 300  # name, amount text
 MAX_LONG_TEXT = 2000  # summary
@@ -542,7 +544,7 @@ class EditSummary:
     after: dict[str, Any]
 
 
-class EditConflict(Exception):
+class EditConflictError(Exception):
     """The aid changed since the edit form was opened: nothing was saved. `current` is the
     aid's version now, `since` the applied edits made after the form's version."""
 
@@ -567,12 +569,14 @@ def _claim_version(session: Session, aid_id: str, expected: int) -> bool:
     """Raise the aid's version from `expected` by one, atomically (one conditional UPDATE):
     False when someone else changed it first."""
     return bool(
-        session.execute(
-            update(Aid)
-            .where(Aid.id == aid_id, Aid.version == expected)
-            .values(version=expected + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        store.rows_touched(
+            session.execute(
+                update(Aid)
+                .where(Aid.id == aid_id, Aid.version == expected)
+                .values(version=expected + 1)
+                .execution_options(synchronize_session=False)
+            )
+        )
     )
 
 
@@ -591,9 +595,9 @@ def changes_since(session: Session, aid_id: str, version: int) -> list[CatalogEd
     )
 
 
-def _conflict(session: Session, aid: Aid, expected: int) -> EditConflict:
+def _conflict(session: Session, aid: Aid, expected: int) -> EditConflictError:
     session.refresh(aid)
-    return EditConflict(
+    return EditConflictError(
         aid.version,
         [
             EditSummary(e.id, e.aid_id, e.account_id, e.created_at, dict(e.before), dict(e.after))
@@ -612,10 +616,10 @@ def save_edit(
 ) -> CatalogEdit | None:
     """Record checked facts for the aid, in the caller's transaction. None when nothing
     changed. `expected_version`: the version the form was opened on (None: the current one);
-    EditConflict when the aid changed since. A national aid's change is only proposed
+    EditConflictError when the aid changed since. A national aid's change is only proposed
     (status `a_valider`, the aid untouched); any other is applied at once, kept as a pending
     edit, and the catalogue revision is bumped."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     aid = session.get(Aid, aid_id)
     if aid is None:
         raise KeyError(aid_id)
@@ -663,7 +667,7 @@ def review(
     Its author may withdraw it (refuse) but not approve it; approving needs the right to edit
     the aid, and the aid unchanged since the proposal (else ReviewError: it must be refused
     and proposed again on the current facts)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     edit = session.get(CatalogEdit, edit_id)
     if edit is None or edit.status != PROPOSED:
         raise ReviewError("Cette proposition n'existe pas ou a déjà été traitée.")
@@ -991,8 +995,8 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
+        Path(temporary).chmod(path.stat().st_mode & 0o777)
+        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -1005,7 +1009,7 @@ def apply_pending_edits(engine: Engine, directory: Path) -> WriteReport:
     with Session(engine) as session, session.begin():
         pending = pending_edits(session)
         report = write_edits(directory, [(e.id, e.aid_id, e.before, e.after) for e in pending])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         written = set(report.written)
         for edit in pending:
             if edit.id in written:

@@ -91,12 +91,12 @@ def _contact_coverage(files: CatalogFiles, errors: list[str]) -> None:
         kinds.setdefault(contact.get("territory"), set()).add(contact.get("kind"))
     for territory in files.territories:
         have = kinds.get(territory.get("id"), set())
-        for group in REQUIRED_CONTACT_KINDS:
-            if not have & set(group):
-                errors.append(
-                    f"contacts.yml: le territoire {territory.get('id')} n'a aucun "
-                    f"contact de type {' ou '.join(group)}"
-                )
+        errors.extend(
+            f"contacts.yml: le territoire {territory.get('id')} n'a aucun "
+            f"contact de type {' ou '.join(group)}"
+            for group in REQUIRED_CONTACT_KINDS
+            if not have & set(group)
+        )
 
 
 def _where(files: CatalogFiles, kind: str, record: dict) -> str:
@@ -116,9 +116,11 @@ def _unique(files: CatalogFiles, kind: str, errors: list[str]) -> None:
 
 
 def _required(record: dict, keys: tuple[str, ...], where: str, errors: list[str]) -> None:
-    for key in keys:
-        if record.get(key) in (None, "", []):
-            errors.append(f"{where}: champ obligatoire manquant : {key}")
+    errors.extend(
+        f"{where}: champ obligatoire manquant : {key}"
+        for key in keys
+        if record.get(key) in (None, "", [])
+    )
 
 
 def _url(value: Any, where: str, key: str, errors: list[str]) -> None:
@@ -150,9 +152,11 @@ def _territory(files, territory: dict, regions: set, errors: list[str]) -> None:
         codes = commune.get("postal_codes") or []
         if not codes:
             errors.append(f"{cwhere}: aucun code postal")
-        for code in codes:
-            if not re.match(r"^\d{5}$", str(code)):
-                errors.append(f"{cwhere}: code postal invalide {code!r}")
+        errors.extend(
+            f"{cwhere}: code postal invalide {code!r}"
+            for code in codes
+            if not re.match(r"^\d{5}$", str(code))
+        )
     errors.extend(check_territory_qpv(territory, where))
     service = territory.get("economic_service") or {}
     _url(service.get("url"), where, "economic_service.url", errors)
@@ -219,12 +223,16 @@ def _aid(files, aid: dict, regions: set, territories: set, errors: list[str]) ->
     for need in aid.get("needs") or []:
         _choice(need, ENUMS["besoins"], where, "needs", errors)
     scope = aid.get("scope") or {}
-    for region in scope.get("regions") or []:
-        if region not in regions:
-            errors.append(f"{where}: scope.regions : région inconnue {region!r}")
-    for territory in scope.get("territories") or []:
-        if territory not in territories:
-            errors.append(f"{where}: scope.territories : territoire inconnu {territory!r}")
+    errors.extend(
+        f"{where}: scope.regions : région inconnue {region!r}"
+        for region in scope.get("regions") or []
+        if region not in regions
+    )
+    errors.extend(
+        f"{where}: scope.territories : territoire inconnu {territory!r}"
+        for territory in scope.get("territories") or []
+        if territory not in territories
+    )
     if not isinstance(aid.get("checks") or [], list):
         errors.append(f"{where}: checks doit être une liste de phrases")
     if aid.get("eligibility") is not None:

@@ -16,7 +16,8 @@ it imports nothing of ours.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -29,7 +30,7 @@ DEFAULT_MAX_FRAME_BYTES = 64 * 1024
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
-def parse_origins(value: Any) -> List[Text]:
+def parse_origins(value: Any) -> list[str]:
     """Origins from a YAML list or a comma-separated string, without blanks or trailing '/'."""
     items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
     return [str(item).strip().rstrip("/") for item in items if str(item).strip()]
@@ -49,19 +50,19 @@ def capped(on_new_message: Handler, max_chars: int) -> Handler:
 class WebSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel, with an Origin check and a message length cap."""
 
-    allowed_origins: List[Text] = []
+    allowed_origins: tuple[str, ...] = ()
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"  # same webhook, same `input_channel` as Rasa's own channel
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         channel = super().from_credentials(credentials)
-        channel.allowed_origins = parse_origins(credentials.get("allowed_origins"))
+        channel.allowed_origins = tuple(parse_origins(credentials.get("allowed_origins")))
         channel.max_message_chars = int(
             credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
         )
@@ -83,11 +84,11 @@ class CappedRestInput(RestInput):
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"  # same URL: /webhooks/rest/webhook
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         channel = cls()
         channel.max_message_chars = int(
             (credentials or {}).get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from catalog.places import place_key  # noqa: E402
+from catalog.places import place_key
 
 
 def main(data_dir: str) -> None:

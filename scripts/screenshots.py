@@ -21,12 +21,12 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "tests")]
 
+from console_harness import ROUBAIX, create_people  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+from widget_browser import DESCRIPTION, Chat, launch  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.runner import Stack, free_port  # noqa: E402
-from console_harness import ROUBAIX, create_people  # noqa: E402
-from widget_browser import DESCRIPTION, Chat, launch  # noqa: E402
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 860}},
@@ -79,7 +79,7 @@ def main() -> int:
     return 0
 
 
-def console_screenshots(browser, web_url: str, out: Path) -> None:  # noqa: ANN001
+def console_screenshots(browser, web_url: str, out: Path) -> None:
     context = browser.new_context(
         locale="fr-FR", viewport={"width": 1280, "height": 1000}, base_url=web_url
     )

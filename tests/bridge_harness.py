@@ -19,15 +19,17 @@ from bot.telegram.settings import RetryPolicy, TelegramSettings
 FAST_RETRY = RetryPolicy(initial_delay=0.05, max_delay=0.2, max_age=3600)
 
 
-@pytest.fixture
-def telegram():
+# The fixtures are named apart from their functions so that a test module can import them
+# and still take `telegram` and `rasa` as parameters without shadowing the imported names.
+@pytest.fixture(name="telegram")
+def telegram_fixture():
     """A fresh fake Telegram Bot API (import this fixture into a test module)."""
     with FakeTelegram() as fake:
         yield fake
 
 
-@pytest.fixture
-def rasa():
+@pytest.fixture(name="rasa")
+def rasa_fixture():
     """A fake Rasa REST channel, up (import this fixture into a test module)."""
     fake = FakeRasa().up()
     yield fake

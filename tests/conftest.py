@@ -62,8 +62,8 @@ def assistant(tmp_path_factory):
     them), shared by every end-to-end module: each Rasa start loads TensorFlow, spaCy and the
     model, about a minute on two cores. Modules keep apart by their own sender ids; the
     conversations share one SQLite tracker store, the catalogue is the session's DATABASE_URL."""
-    from bot.runner import Stack, free_port
     from bot.config import Settings
+    from bot.runner import Stack, free_port
     from catalog.engine import open_catalog
 
     open_catalog()  # loads the catalogue database before three processes read it

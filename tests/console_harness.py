@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 
 import httpx
 
@@ -84,7 +85,7 @@ def post_form(
     return client.post(path, data={"csrf": token, **data})
 
 
-def signed_in_fixture(server: str, person: Person):  # noqa: ANN201 (a pytest fixture)
+def signed_in_fixture(server: str, person: Person):
     """A module-scoped fixture: `person` signed in to the web server of fixture `server`
     (an object with a `url`)."""
     import pytest
@@ -102,11 +103,11 @@ class Clock:
     """The console's time in the tests: starts at a fixed UTC moment and moves only when told."""
 
     def __init__(self) -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        self.now = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
-    def __call__(self):  # noqa: ANN204
+    def __call__(self):
         return self.now
 
     def advance(self, **delta: float) -> None:
@@ -121,14 +122,14 @@ class ConsoleServer:
     trusts X-Forwarded-For from 127.0.0.1, as behind a local reverse proxy: the tests use it to
     speak from several client addresses."""
 
-    def __init__(self, console_settings) -> None:  # noqa: ANN001
+    def __init__(self, console_settings) -> None:
         from bot.runner import free_port
 
         self.settings = console_settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "ConsoleServer":
+    def __enter__(self) -> ConsoleServer:
         import threading
         import time
 
@@ -156,7 +157,8 @@ class ConsoleServer:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "serveur non démarré"
+            assert self.thread.is_alive(), "le serveur s'est arrêté au démarrage"
+            assert time.monotonic() < deadline, "serveur non démarré"
             time.sleep(0.05)
         return self
 

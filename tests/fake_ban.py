@@ -26,7 +26,7 @@ class FakeBan:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 url = urlparse(self.path)
                 query = (parse_qs(url.query).get("q") or [""])[0]
                 limit = int((parse_qs(url.query).get("limit") or ["5"])[0])
@@ -76,7 +76,7 @@ class FakeBan:
         citycode: str,
         postcode: str,
         city: str,
-        type: str = "housenumber",
+        kind: str = "housenumber",
         score: float = 0.95,
     ) -> None:
         """Register the answer to `query` (compared without case, commas or extra spaces)."""
@@ -87,7 +87,7 @@ class FakeBan:
                 "properties": {
                     "label": label,
                     "score": score,
-                    "type": type,
+                    "type": kind,
                     "citycode": citycode,
                     "postcode": postcode,
                     "city": city,
@@ -104,7 +104,7 @@ class FakeBan:
     def delay(self, seconds: float) -> None:
         self.seconds = seconds
 
-    def __enter__(self) -> "FakeBan":
+    def __enter__(self) -> FakeBan:
         self._thread.start()
         return self
 

@@ -41,13 +41,13 @@ class FakeRasa:
         with self._lock:
             return [m["message"] for m in self.received]
 
-    def up(self) -> "FakeRasa":
+    def up(self) -> FakeRasa:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.0"  # no keep-alive: down() really cuts Rasa off
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if self.path != "/webhooks/rest/webhook":
                     status, answer = 404, {"error": "not found"}

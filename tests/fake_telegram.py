@@ -15,6 +15,7 @@ The server runs in a thread; `wait_for` blocks (for a bot in another process or 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -99,13 +100,13 @@ class FakeTelegram:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> "FakeTelegram":
+    def start(self) -> FakeTelegram:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+            def do_POST(self) -> None:
                 fake._handle(self)
 
             do_GET = do_POST  # noqa: N815
@@ -127,7 +128,7 @@ class FakeTelegram:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeTelegram":
+    def __enter__(self) -> FakeTelegram:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -200,14 +201,14 @@ class FakeTelegram:
             entities.append(
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}
             )
-        for mention in re.finditer(r"(?<!\w)@\w+", text):
-            entities.append(
-                {
-                    "type": "mention",
-                    "offset": utf16_len(text[: mention.start()]),
-                    "length": utf16_len(mention.group()),
-                }
-            )
+        entities.extend(
+            {
+                "type": "mention",
+                "offset": utf16_len(text[: mention.start()]),
+                "length": utf16_len(mention.group()),
+            }
+            for mention in re.finditer(r"(?<!\w)@\w+", text)
+        )
         if entities:
             message["entities"] = entities
         return {"message": message}
@@ -290,9 +291,9 @@ class FakeTelegram:
                     raise TimeoutError("the fake Telegram did not see what was expected")
                 self._changed.wait(min(remaining, 0.1))
 
-    async def until(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    async def until(self, condition: Callable[[], Any], within: float = 10.0) -> Any:
         """Await until `condition()` is truthy, leaving the event loop free for the bot."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while not (value := condition()):
             if time.monotonic() > deadline:
                 raise TimeoutError("the fake Telegram did not see what was expected")
@@ -313,14 +314,14 @@ class FakeTelegram:
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
         if not match:
-            return self._reply(
-                request, 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-            )
+            self._reply(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
         token, method = match.groups()
         if token != self.token:
-            return self._reply(
+            self._reply(
                 request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
             )
+            return
         params = self._params(request, body)
         with self._changed:
             failures = self._failures.get(method)
@@ -335,7 +336,8 @@ class FakeTelegram:
                 }
                 if code == 429:
                     answer["parameters"] = {"retry_after": retry_after}
-                return self._reply(request, code, answer)
+                self._reply(request, code, answer)
+                return
         if method == "getUpdates":
             result: Any = self._get_updates(params)
         else:
@@ -345,9 +347,10 @@ class FakeTelegram:
                 self._changed.notify_all()
         if isinstance(result, tuple):  # (status, description): an API error
             status, description = result
-            return self._reply(
+            self._reply(
                 request, status, {"ok": False, "error_code": status, "description": description}
             )
+            return
         self._reply(request, 200, {"ok": True, "result": result})
 
     @staticmethod
@@ -376,7 +379,7 @@ class FakeTelegram:
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return self.bot
-        if method in ("setMyCommands",):
+        if method == "setMyCommands":
             self.commands = params.get("commands", [])
             return True
         if method == "getMyCommands":
@@ -433,7 +436,6 @@ class FakeTelegram:
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(data)))
         request.end_headers()
-        try:
+        # The bot may have given up waiting (a long poll cancelled at shutdown).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             request.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the bot gave up waiting (a long poll cancelled at shutdown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import yaml
+from conftest import PROJECT_DIR
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -12,7 +13,6 @@ from actions.information import ActionDefinition, ActionVerifierQpv
 from actions.profile_form import ValidateProfilForm
 from actions.recommend import ActionRecommander
 from actions.session import ActionRecommencer
-from conftest import PROJECT_DIR
 
 DOMAIN = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))
 
@@ -66,7 +66,8 @@ async def test_a_free_description_fills_the_profile_and_the_next_question_is_cho
             },
         ),
     )
-    assert slots["territoire"] == "roubaix" and slots["commune"] == "Roubaix"
+    assert slots["territoire"] == "roubaix"
+    assert slots["commune"] == "Roubaix"
     assert slots["requested_slot"] in ("implante_qpv", "habite_qpv", "indemnise_are")
     assert slots["champs_demandes"] == [slots["requested_slot"]]
     assert any(t.startswith("J'ai bien noté : création · commerce") for t in texts)
@@ -100,7 +101,8 @@ async def test_a_yes_no_answer_that_nlu_called_nier_is_undone_by_dont_know():
             new_slots={"habite_qpv": False},
         ),
     )
-    assert slots["habite_qpv"] is None and "habite_qpv" in slots["champs_ignores"]
+    assert slots["habite_qpv"] is None
+    assert "habite_qpv" in slots["champs_ignores"]
 
 
 async def test_typed_numbers_are_read_for_the_requested_field():
@@ -123,7 +125,8 @@ async def test_a_stray_extraction_does_not_erase_a_known_value():
     )
     track.events[:0] = [{"event": "slot", "name": "statut", "value": "rsa"}]
     slots, _, _ = await run(ValidateProfilForm(), track)
-    assert slots["statut"] == "rsa" and slots["territoire"] == "saint-louis-reunion"
+    assert slots["statut"] == "rsa"
+    assert slots["territoire"] == "saint-louis-reunion"
 
 
 async def test_an_unreadable_number_is_asked_again_politely():
@@ -175,7 +178,8 @@ async def test_questions_come_with_buttons_including_dont_know():
     _, texts, messages = await run(AskStade(), tracker())
     assert texts == ["Où en est votre projet ?"]
     payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert '/informer{"stade":"creation"}' in payloads and "je ne sais pas" in payloads
+    assert '/informer{"stade":"creation"}' in payloads
+    assert "je ne sais pas" in payloads
     _, _, messages = await run(AskImplanteQpv(), tracker())
     assert [b["payload"] for b in messages[0]["buttons"]][:2] == ["/affirmer", "/nier"]
 
@@ -191,9 +195,12 @@ async def test_the_recommendation_shows_aids_with_amount_reasons_checks_and_link
     }
     slots, texts, messages = await run(ActionRecommander(), tracker(profile))
     aids = slots["aides_recommandees"]
-    assert "pret-honneur-quartier" in aids and len(aids) <= 5
+    assert "pret-honneur-quartier" in aids
+    assert len(aids) <= 5
     first = next(t for t in texts if t.startswith("1. "))
-    assert "Montant :" in first and "Pourquoi :" in first and "En savoir plus : http" in first
+    assert "Montant :" in first
+    assert "Pourquoi :" in first
+    assert "En savoir plus : http" in first
     assert any("organismes à contacter" in t for t in texts)
     assert messages[-1]["buttons"]
 
@@ -202,7 +209,8 @@ async def test_contacts_ask_for_the_place_when_unknown():
     _, texts, _ = await run(ActionContacts(), tracker({}))
     assert "dites-moi votre commune" in texts[0]
     _, texts, _ = await run(ActionContacts(), tracker({"commune": "Toulouse"}))
-    assert "dites-moi votre commune" not in texts[0] and len(texts) >= 2
+    assert "dites-moi votre commune" not in texts[0]
+    assert len(texts) >= 2
 
 
 async def test_definitions_from_the_glossary_and_the_catalogue():
@@ -214,7 +222,8 @@ async def test_definitions_from_the_glossary_and_the_catalogue():
             entities=[{"entity": "aide", "value": "ACRE"}],
         ),
     )
-    assert texts[0].startswith("ACRE : ") and "Urssaf" in texts[0]
+    assert texts[0].startswith("ACRE : ")
+    assert "Urssaf" in texts[0]
     _, texts, _ = await run(
         ActionDefinition(),
         tracker(
@@ -235,7 +244,8 @@ async def test_qpv_check_names_known_neighbourhoods_and_the_official_checker():
             entities=[{"entity": "commune", "value": "Montpellier"}],
         ),
     )
-    assert "Mosson" in texts[0] and "sig.ville.gouv.fr" in texts[0]
+    assert "Mosson" in texts[0]
+    assert "sig.ville.gouv.fr" in texts[0]
     _, texts, _ = await run(
         ActionVerifierQpv(), tracker(text="mon local est en QPV ?", intent="verifier_qpv")
     )
@@ -299,7 +309,8 @@ async def test_an_ambiguous_commune_is_asked_with_one_button_per_commune():
             new_slots={"commune": "Saint-Louis"},
         ),
     )
-    assert slots["commune"] is None and slots["requested_slot"] == "commune"
+    assert slots["commune"] is None
+    assert slots["requested_slot"] == "commune"
     assert "Plusieurs communes s'appellent « Saint-Louis »" in texts[0]
     assert "Saint-Louis (68300)" in [b["payload"] for b in messages[0]["buttons"]]
 
@@ -321,12 +332,13 @@ async def test_a_correction_of_the_place_updates_territory_and_postal_code():
             new_slots={"commune": "Arras"},
         ),
     )
-    assert slots["territoire"] == "arras" and slots["code_postal"] == "62000"
+    assert slots["territoire"] == "arras"
+    assert slots["code_postal"] == "62000"
 
 
 async def test_a_correction_of_the_stage_is_kept():
     known = {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"}
-    slots, texts, _ = await run(
+    slots, _, _ = await run(
         ValidateProfilForm(),
         tracker(
             known,
@@ -347,7 +359,8 @@ async def test_a_headcount_answer_does_not_change_the_personal_situation():
     )
     track.events.insert(0, {"event": "slot", "name": "statut", "value": "rsa"})
     slots, _, _ = await run(ValidateProfilForm(), track)
-    assert slots["statut"] == "rsa" and slots["effectif"] == 2
+    assert slots["statut"] == "rsa"
+    assert slots["effectif"] == 2
 
 
 async def test_zero_answers_the_headcount_even_if_nlu_heard_start_over():
@@ -402,7 +415,8 @@ async def test_the_age_of_the_business_is_not_read_as_an_amount():
         new_slots={"montant": "3"},
     )
     slots, _, _ = await run(ValidateProfilForm(), track)
-    assert slots["anciennete_annees"] == 3 and slots["montant"] is None
+    assert slots["anciennete_annees"] == 3
+    assert slots["montant"] is None
 
 
 async def test_a_commune_given_after_a_qpv_question_gets_the_qpv_answer():

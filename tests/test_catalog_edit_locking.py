@@ -6,13 +6,13 @@ from __future__ import annotations
 import threading
 
 import pytest
+from conftest import DATABASES
 from sqlalchemy.orm import Session
 
 from catalog import store, upkeep
 from catalog.accounts import create_account, viewer_of
 from catalog.files import read_files
 from catalog.models import Aid
-from conftest import DATABASES
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -51,7 +51,7 @@ def save_concurrently(engine, account_id: int, aid_id: str, texts: list[str], ve
             with Session(engine) as db, db.begin():
                 upkeep.save_edit(db, account_id, aid_id, values, version)
             outcomes.append(("saved", text))
-        except upkeep.EditConflict as conflict:
+        except upkeep.EditConflictError as conflict:
             outcomes.append(("conflict", conflict))
 
     threads = [threading.Thread(target=save, args=(t,)) for t in texts]
@@ -70,9 +70,11 @@ def test_finding_9_only_one_of_concurrent_saves_wins_the_others_see_its_change(l
     )
     saved = [text for kind, text in outcomes if kind == "saved"]
     conflicts = [c for kind, c in outcomes if kind == "conflict"]
-    assert len(saved) == 1 and len(conflicts) == 3
+    assert len(saved) == 1
+    assert len(conflicts) == 3
     current, new_version = facts(engine, "hdf-start-up")
-    assert current["amount_text"] == saved[0] and new_version == version + 1
+    assert current["amount_text"] == saved[0]
+    assert new_version == version + 1
     for conflict in conflicts:
         assert conflict.current == version + 1
         assert [e.after["amount_text"] for e in conflict.since] == [saved[0]]
@@ -84,17 +86,21 @@ def test_finding_9_a_national_aid_is_only_changed_by_an_approval(loaded):
     revision = store.revision(engine)
     with Session(engine) as db, db.begin():
         proposal = upkeep.save_edit(db, roubaix.id, "acre", values, version).id
-    assert facts(engine, "acre")[1] == version and store.revision(engine) == revision
-    with Session(engine) as db, db.begin():
-        with pytest.raises(upkeep.ReviewError, match="propre proposition"):
-            upkeep.review(db, proposal, roubaix, approve=True)
+    assert facts(engine, "acre")[1] == version
+    assert store.revision(engine) == revision
+    with (
+        Session(engine) as db,
+        db.begin(),
+        pytest.raises(upkeep.ReviewError, match="propre proposition"),
+    ):
+        upkeep.review(db, proposal, roubaix, approve=True)
     with Session(engine) as db, db.begin():
         upkeep.review(db, proposal, toulouse, approve=True)
     after, new_version = facts(engine, "acre")
     assert after["url"] == "https://www.urssaf.fr/acre-nouvelle-page"
-    assert new_version == version + 1 and store.revision(engine) == revision + 1
+    assert new_version == version + 1
+    assert store.revision(engine) == revision + 1
     # Reloading the files gives every aid a new version: a form opened before is out of date.
     store.load(read_files(), engine)
-    with Session(engine) as db, db.begin():
-        with pytest.raises(upkeep.EditConflict):
-            upkeep.save_edit(db, roubaix.id, "hdf-start-up", facts(engine, "hdf-start-up")[0], 1)
+    with Session(engine) as db, db.begin(), pytest.raises(upkeep.EditConflictError):
+        upkeep.save_edit(db, roubaix.id, "hdf-start-up", facts(engine, "hdf-start-up")[0], 1)

@@ -12,7 +12,6 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import DATABASES, PROJECT_DIR
 
 QP = [sys.executable, "-m", "bot.cli"]
@@ -23,6 +22,7 @@ def qp(*args: str, stdin: str | None = None, env: dict | None = None):
         [*QP, *args],
         input=stdin,
         capture_output=True,
+        check=False,
         text=True,
         cwd=PROJECT_DIR,
         env={**os.environ, **(env or {})},
@@ -49,7 +49,8 @@ def test_recommend_prints_the_contract_json_for_a_job_seeker_in_roubaix(tmp_path
     found = {aid["id"]: aid for aid in answer["aids"]}
     assert {"acre", "pret-honneur-quartier"} <= set(found)
     for aid in answer["aids"]:
-        assert isinstance(aid["score"], float) and aid["reasons"] is not None
+        assert isinstance(aid["score"], float)
+        assert aid["reasons"] is not None
         assert isinstance(aid["to_check"], list)
     assert answer["contacts"][0]["territory"] in ("roubaix", None)
     assert {"id", "name", "kind", "url", "phone", "territory"} <= set(answer["contacts"][0])
@@ -63,7 +64,7 @@ def test_recommend_reads_standard_input():
 
 
 @pytest.mark.parametrize(
-    "text, message",
+    ("text", "message"),
     [
         ("{pas du json", "profil JSON invalide"),
         ('{"couleur": "bleu"}', "champ inconnu"),
@@ -77,13 +78,15 @@ def test_recommend_refuses_a_bad_profile_with_exit_status_2(text, message):
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0]
+    assert len(lines) == 1
+    assert message in lines[0]
     assert "Traceback" not in result.stderr
 
 
 def test_recommend_on_a_missing_file_is_a_clear_error():
     result = qp("recommend", "/nonexistent/profil.json")
-    assert result.returncode == 2 and "impossible de lire" in result.stderr
+    assert result.returncode == 2
+    assert "impossible de lire" in result.stderr
 
 
 def test_validate_passes_on_the_shipped_data():
@@ -118,12 +121,16 @@ def test_validate_reports_one_precise_line_per_error(tmp_path):
 def test_load_is_idempotent_and_export_gives_every_aid(kind, tmp_path_factory):
     env = {"DATABASE_URL": kind(tmp_path_factory)}
     first, second = qp("catalog", "load", env=env), qp("catalog", "load", env=env)
-    assert first.returncode == 0 and second.returncode == 0
-    assert first.stdout == second.stdout and "42 aids" in first.stdout
+    assert first.returncode == 0
+    assert second.returncode == 0
+    assert first.stdout == second.stdout
+    assert "42 aids" in first.stdout
     exported = json.loads(qp("catalog", "export", "--format", "json", env=env).stdout)
-    assert len(exported) == 42 and {"acre", "emplois-francs"} <= {a["id"] for a in exported}
+    assert len(exported) == 42
+    assert {"acre", "emplois-francs"} <= {a["id"] for a in exported}
     rows = list(
         csv.DictReader(io.StringIO(qp("catalog", "export", "--format", "csv", env=env).stdout))
     )
     closed = next(r for r in rows if r["id"] == "emplois-francs")
-    assert closed["status"] == "closed" and closed["valid_until"] == "2024-12-31"
+    assert closed["status"] == "closed"
+    assert closed["valid_until"] == "2024-12-31"

@@ -7,15 +7,15 @@ import re
 
 import httpx
 import pytest
+from console_harness import Person, form_token, signed_in
 from sqlalchemy import select
+from test_cli import qp
 
 from bot.console.db import session
 from bot.runner import free_port
 from bot.web.process import WebServer
 from bot.web.settings import WebSettings
 from catalog.models import Account, AuditEntry
-from console_harness import Person, form_token, signed_in
-from test_cli import qp
 
 PASSWORD = "un-mot-de-passe-solide"
 
@@ -53,14 +53,13 @@ def test_an_account_is_created_with_a_hash_and_listed(database):
     assert "conseil@roubaix.fr\tconseiller\troubaix" in listed.stdout
     with session(database) as db:
         account = db.scalar(select(Account))
-        assert (
-            account.password_hash.startswith("$argon2id$") and PASSWORD not in account.password_hash
-        )
+        assert account.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in account.password_hash
         assert [e.action for e in db.scalars(select(AuditEntry))] == ["compte_cree"]
 
 
 @pytest.mark.parametrize(
-    "args, password, words",
+    ("args", "password", "words"),
     [
         (["pas-une-adresse", "--territoire", "roubaix"], PASSWORD, "adresse e-mail invalide"),
         (["a@b.fr"], PASSWORD, "rattaché à l'un des 14 territoires"),
@@ -70,7 +69,8 @@ def test_an_account_is_created_with_a_hash_and_listed(database):
 )
 def test_a_wrong_account_is_refused_in_french(database, args, password, words):
     result = qp("console", "add-account", *args, stdin=password + "\n")
-    assert result.returncode == 1 and words in result.stderr
+    assert result.returncode == 1
+    assert words in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -99,7 +99,8 @@ def test_password_change_and_deactivation_apply_to_signing_in(database, tmp_path
         assert open_session.get("/console/").status_code == 200
         assert qp("console", "deactivate", "admin@anct.fr").returncode == 0
         closed = open_session.get("/console/")
-        assert closed.status_code == 303 and "/console/connexion" in closed.headers["location"]
+        assert closed.status_code == 303
+        assert "/console/connexion" in closed.headers["location"]
         open_session.close()
         refused = sign_in(web.url, "admin@anct.fr", "un-autre-mot-de-passe")
         assert refused.status_code == 401
@@ -108,7 +109,8 @@ def test_password_change_and_deactivation_apply_to_signing_in(database, tmp_path
         assert sign_in(web.url, "admin@anct.fr", "un-autre-mot-de-passe").status_code == 303
     assert "(désactivé)" not in qp("console", "accounts").stdout
     missing = qp("console", "deactivate", "personne@nulle.part")
-    assert missing.returncode == 1 and "aucun compte pour personne@nulle.part" in missing.stderr
+    assert missing.returncode == 1
+    assert "aucun compte pour personne@nulle.part" in missing.stderr
     with session(f"sqlite:///{tmp_path}/catalog.sqlite") as db:
         entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id)))
         actions = [e.action for e in entries]
@@ -120,4 +122,5 @@ def test_password_change_and_deactivation_apply_to_signing_in(database, tmp_path
         "compte_desactive",
         "compte_reactive",
     ]
-    assert actions.count("connexion") == 4 and refused == [("admin@anct.fr", 2)]
+    assert actions.count("connexion") == 4
+    assert refused == [("admin@anct.fr", 2)]

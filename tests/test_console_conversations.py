@@ -38,25 +38,26 @@ from sqlalchemy import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bot.console import tracker  # noqa: E402
-from bot.console.db import session  # noqa: E402
-from bot.web.process import WebServer  # noqa: E402
-from bot.web.settings import WebSettings  # noqa: E402
-from catalog import audit  # noqa: E402
-from catalog.models import Account, NluCorrection  # noqa: E402
-from catalog.privacy import EMAIL_MASK, PHONE_MASK  # noqa: E402
-from conftest import DATABASES  # noqa: E402
+from conftest import DATABASES
 from console_harness import (
     ADMIN,
     ROUBAIX,
     TOULOUSE,
     create_people,
-    form_token,  # noqa: E402
+    form_token,
     post_form,
     signed_in,
     signed_in_fixture,
 )
-from fake_rasa import FakeRasa  # noqa: E402
+from fake_rasa import FakeRasa
+
+from bot.console import tracker
+from bot.console.db import session
+from bot.web.process import WebServer
+from bot.web.settings import WebSettings
+from catalog import audit
+from catalog.models import Account, NluCorrection
+from catalog.privacy import EMAIL_MASK, PHONE_MASK
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "console_tracker_events.json"
 PARIS = tracker.LOCAL_TIME
@@ -191,9 +192,12 @@ def test_the_list_reads_territory_channel_counts_and_flags_from_rasa_events(stor
     assert found["toulouse-rest"].territory == "toulouse"  # the slot (no metadata)
     assert found["sans-territoire"].territory is None
     assert found["lyon-widget"].territory == "toulouse"  # hors_territoire → metadata
-    assert found["roubaix-widget"].fallback and not found["toulouse-rest"].fallback
-    assert found["roubaix-widget"].handoff and found["toulouse-rest"].handoff
-    assert not found["sans-territoire"].handoff and not found["lyon-widget"].handoff
+    assert found["roubaix-widget"].fallback
+    assert not found["toulouse-rest"].fallback
+    assert found["roubaix-widget"].handoff
+    assert found["toulouse-rest"].handoff
+    assert not found["sans-territoire"].handoff
+    assert not found["lyon-widget"].handoff
     assert found["roubaix-widget"].first_at == at("2026-03-02", 10)
 
 
@@ -221,7 +225,7 @@ def test_the_list_is_one_query_on_the_events_and_pages_in_python(store_url):
     statements: list[str] = []
     engine = tracker._engine(store_url)
 
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def count(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
@@ -231,27 +235,37 @@ def test_the_list_is_one_query_on_the_events_and_pages_in_python(store_url):
         event.remove(engine, "before_cursor_execute", count)
     on_events = [s for s in statements if re.search(r"\bFROM events\b", s)]
     assert len(on_events) == 1, statements
-    assert listing.total == 4 and listing.pages == 2 and listing.page == 2
+    assert listing.total == 4
+    assert listing.pages == 2
+    assert listing.page == 2
     assert [s.sender_id for s in listing.conversations] == ["roubaix-widget"]
 
 
 def test_one_conversation_reads_as_turns_with_what_the_assistant_understood(store_url):
     conversation = tracker.read_conversation(store_url, "roubaix-widget")
-    assert conversation and conversation.territory == "roubaix" and conversation.handoff
+    assert conversation
+    assert conversation.territory == "roubaix"
+    assert conversation.handoff
     users = [turn.user for turn in conversation.turns if turn.user]
     assert [u.text for u in users][:3] == ["Bonjour", DESCRIPTION, "😀😀"]
     hello, description, emoji = users[:3]
-    assert hello.intent == "saluer" and hello.confidence > 0.5
-    assert len(hello.ranking) == 2 and all(name != "saluer" for name, _ in hello.ranking)
-    assert emoji.fallback and conversation.fallback
+    assert hello.intent == "saluer"
+    assert hello.confidence > 0.5
+    assert len(hello.ranking) == 2
+    assert all(name != "saluer" for name, _ in hello.ranking)
+    assert emoji.fallback
+    assert conversation.fallback
     entities = {(e.entity, e.extractor) for e in description.entities}
     assert ("commune", "RegexEntityExtractor") in entities
     assert ("statut", "DIETClassifier") in entities
     commune = next(e for e in description.entities if e.entity == "commune")
-    assert commune.text == "Roubaix" and DESCRIPTION[commune.start : commune.end] == "Roubaix"
-    assert description.territory == "roubaix" and description.channel == "rest"
+    assert commune.text == "Roubaix"
+    assert DESCRIPTION[commune.start : commune.end] == "Roubaix"
+    assert description.territory == "roubaix"
+    assert description.channel == "rest"
     turn = next(t for t in conversation.turns if t.user is description)
-    assert ("territoire", "roubaix") in turn.slots and turn.bot
+    assert ("territoire", "roubaix") in turn.slots
+    assert turn.bot
     assert any(b.buttons for t in conversation.turns for b in t.bot)
     assert all(
         name not in ("requested_slot", "session_started_metadata")
@@ -268,7 +282,8 @@ def test_one_conversation_reads_as_turns_with_what_the_assistant_understood(stor
 def test_a_missing_or_empty_store_reads_as_no_conversation_and_is_never_created(tmp_path):
     missing = tmp_path / "absent.sqlite"
     listing = tracker.list_conversations(f"sqlite:///{missing}", None)
-    assert listing.empty_store and listing.conversations == []
+    assert listing.empty_store
+    assert listing.conversations == []
     assert tracker.read_conversation(f"sqlite:///{missing}", "x") is None
     assert not missing.exists()
     empty = tmp_path / "empty.sqlite"
@@ -278,7 +293,7 @@ def test_a_missing_or_empty_store_reads_as_no_conversation_and_is_never_created(
 
 def test_an_unreachable_store_raises_a_french_error():
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-    with pytest.raises(tracker.TrackerUnavailable, match="injoignable"):
+    with pytest.raises(tracker.TrackerUnavailableError, match="injoignable"):
         tracker.list_conversations(url, None)
 
 
@@ -366,7 +381,8 @@ def test_an_advisor_lists_the_conversations_of_their_territory_only(console, rou
     assert page.status_code == 200
     assert listed(page.text) == ["roubaix-widget"]
     assert 'id="territoire"' not in page.text  # no territory choice
-    assert "Roubaix" in page.text and "Widget web" not in page.text
+    assert "Roubaix" in page.text
+    assert "Widget web" not in page.text
     forced = roubaix.get("/console/conversations", params={"territoire": "toulouse"})
     assert listed(forced.text) == ["roubaix-widget"]
     unplaced = roubaix.get("/console/conversations", params={"territoire": "aucun"})
@@ -397,13 +413,18 @@ def test_the_advisor_reads_the_transcript_with_contact_details_and_understanding
     page = roubaix.get("/console/conversations/roubaix-widget")
     assert page.status_code == 200
     text = page.text
-    assert EMAIL in text and EMAIL_MASK not in text
+    assert EMAIL in text
+    assert EMAIL_MASK not in text
     assert "je veux ouvrir une épicerie à Roubaix" in text
-    assert "<code>informer</code>" in text and "confiance 0," in text
-    assert "<code>commune</code> = « Roubaix »" in text and "RegexEntityExtractor" in text
+    assert "<code>informer</code>" in text
+    assert "confiance 0," in text
+    assert "<code>commune</code> = « Roubaix »" in text
+    assert "RegexEntityExtractor" in text
     assert "<code>nlu_fallback</code>" in text
-    assert "Incompréhension" in text and "Demande de contact" in text
-    assert "Corriger" in text and "/console/conversations/roubaix-widget/corriger/" in text
+    assert "Incompréhension" in text
+    assert "Demande de contact" in text
+    assert "Corriger" in text
+    assert "/console/conversations/roubaix-widget/corriger/" in text
     assert "Secteur d&#39;activité" in text
     assert ("awa.diallo@roubaix.example", "roubaix-widget", {}) in audit_entries(
         console, "conversation_ouverte"
@@ -412,7 +433,8 @@ def test_the_advisor_reads_the_transcript_with_contact_details_and_understanding
 
 def test_the_administrator_sees_every_territory_with_contact_details_masked(console, admin):
     first = admin.get("/console/conversations")
-    assert "59 conversations" in first.text and "page 1 sur 2" in first.text
+    assert "59 conversations" in first.text
+    assert "page 1 sur 2" in first.text
     assert listed(first.text)[:4] == [
         "lyon-widget",
         "sans-territoire",
@@ -420,7 +442,8 @@ def test_the_administrator_sees_every_territory_with_contact_details_masked(cons
         "roubaix-widget",
     ]
     second = admin.get("/console/conversations", params={"page": "2"})
-    assert len(listed(first.text)) == 50 and len(listed(second.text)) == 9
+    assert len(listed(first.text)) == 50
+    assert len(listed(second.text)) == 9
     assert 'id="territoire"' in first.text
     chosen = admin.get("/console/conversations", params={"territoire": "toulouse"})
     assert set(listed(chosen.text)) == {"toulouse-rest", "lyon-widget"}
@@ -432,7 +455,8 @@ def test_the_administrator_sees_every_territory_with_contact_details_masked(cons
     ):
         page = admin.get(f"/console/conversations/{sender}")
         assert page.status_code == 200
-        assert personal not in page.text and mask in page.text
+        assert personal not in page.text
+        assert mask in page.text
         assert "sont masqués" in page.text
     assert admin.get("/console/conversations/sans-territoire").status_code == 200
 
@@ -450,7 +474,8 @@ def test_filters_over_http_and_a_french_error_for_a_bad_date(console, admin):
     assert senders(contact="1") == {"roubaix-widget", "toulouse-rest"}
     assert senders(contact="1", territoire="roubaix") == {"roubaix-widget"}
     bad = admin.get("/console/conversations", params={"du": "02/03/2026"})
-    assert bad.status_code == 200 and "n&#39;est pas valide" in bad.text
+    assert bad.status_code == 200
+    assert "n&#39;est pas valide" in bad.text
     reversed_dates = admin.get(
         "/console/conversations", params={"du": "2026-03-09", "au": "2026-03-01"}
     )
@@ -506,16 +531,16 @@ def test_an_advisor_corrects_a_message_and_exports_the_training_example(console,
         {"intent": "informer", "annotated": textarea.replace("&#34;", '"').replace("&#39;", "'")},
         page=path,
     )
-    assert (
-        refused.status_code == 400
-        and "n&#39;est pas une valeur de l&#39;entité secteur" in refused.text
-    )
+    assert refused.status_code == 400
+    assert "n&#39;est pas une valeur de l&#39;entité secteur" in refused.text
     wrong = post_form(roubaix, path, {"intent": "informer", "annotated": "autre chose"}, page=path)
-    assert wrong.status_code == 400 and "exactement le message d&#39;origine" in wrong.text
+    assert wrong.status_code == 400
+    assert "exactement le message d&#39;origine" in wrong.text
     saved = post_form(roubaix, path, {"intent": "informer", "annotated": CORRECTED}, page=path)
     assert saved.status_code == 303
     back = roubaix.get(saved.headers["location"])
-    assert "La correction a été enregistrée" in back.text and "Corrigé : informer" in back.text
+    assert "La correction a été enregistrée" in back.text
+    assert "Corrigé : informer" in back.text
     listing = roubaix.get("/console/corrections")
     assert "je veux ouvrir une épicerie à Roubaix" in listing.text
     exported = roubaix.get("/console/corrections/export")
@@ -540,10 +565,12 @@ def test_a_sender_id_with_a_slash_opens_and_its_messages_can_be_corrected(consol
     listing = roubaix.get("/console/conversations")
     assert "/console/conversations/site%2Froubaix%2F42" in listing.text
     page = roubaix.get("/console/conversations/site%2Froubaix%2F42")
-    assert page.status_code == 200 and DESCRIPTION in page.text
+    assert page.status_code == 200
+    assert DESCRIPTION in page.text
     event_id = user_event_id(console, "site/roubaix/42", DESCRIPTION)
     form = roubaix.get(f"/console/conversations/site%2Froubaix%2F42/corriger/{event_id}")
-    assert form.status_code == 200 and "Corriger la compréhension" in form.text
+    assert form.status_code == 200
+    assert "Corriger la compréhension" in form.text
 
 
 def test_a_message_with_an_email_cannot_become_a_training_example(console, roubaix):
@@ -584,7 +611,8 @@ def test_corrections_stay_within_the_territory(console, roubaix, toulouse, admin
     assert "snack" not in roubaix.get("/console/corrections").text
     assert "snack" not in roubaix.get("/console/corrections/export").text
     refused = post_form(roubaix, f"/console/corrections/{correction_id}/supprimer", {})
-    assert refused.status_code == 404 and "Correction introuvable" in refused.text
+    assert refused.status_code == 404
+    assert "Correction introuvable" in refused.text
     assert "snack" in toulouse.get("/console/corrections").text
     assert "snack" in admin.get("/console/corrections").text
     assert "snack" in admin.get("/console/corrections/export").text
@@ -617,7 +645,8 @@ def account_id(console: Console, email: str) -> int:
 def test_the_debug_chat_sends_to_rasa_and_shows_what_was_understood(console, roubaix):
     console.rasa.received.clear()
     start = roubaix.get("/console/discuter")
-    assert start.status_code == 200 and "Pas encore de message" in start.text
+    assert start.status_code == 200
+    assert "Pas encore de message" in start.text
     sent = post_form(
         roubaix, "/console/discuter", {"message": DESCRIPTION}, page="/console/discuter"
     )
@@ -630,16 +659,21 @@ def test_the_debug_chat_sends_to_rasa_and_shows_what_was_understood(console, rou
     )
     page = roubaix.get("/console/discuter").text
     assert body["sender"] in page
-    assert "<code>informer</code>" in page and "ensuite :" in page
-    assert "<code>commune</code> = « Roubaix »" in page and "RegexEntityExtractor" in page
-    assert "Profil rempli" in page and "demandeur d&#39;emploi" in page
-    assert "Aides recommandées" in page and "Raisons : " in page
+    assert "<code>informer</code>" in page
+    assert "ensuite :" in page
+    assert "<code>commune</code> = « Roubaix »" in page
+    assert "RegexEntityExtractor" in page
+    assert "Profil rempli" in page
+    assert "demandeur d&#39;emploi" in page
+    assert "Aides recommandées" in page
+    assert "Raisons : " in page
     assert re.search(r"<h3>[^<]*ACRE[^<]*</h3>", page), "l'ACRE est recommandée"
     assert 'name="payload" value="/affirmer"' in page  # buttons send their payload
     clicked = post_form(
         roubaix, "/console/discuter", {"payload": "/affirmer"}, page="/console/discuter"
     )
-    assert clicked.status_code == 303 and console.rasa.received[-1]["message"] == "/affirmer"
+    assert clicked.status_code == 303
+    assert console.rasa.received[-1]["message"] == "/affirmer"
     assert console.rasa.received[-1]["sender"] == body["sender"]
     post_form(roubaix, "/console/discuter/nouvelle", {}, page="/console/discuter")
     post_form(roubaix, "/console/discuter", {"message": "Bonjour"}, page="/console/discuter")
@@ -652,12 +686,14 @@ def test_the_debug_chat_sends_to_rasa_and_shows_what_was_understood(console, rou
 
 def test_the_debug_chat_refuses_empty_and_too_long_messages_in_french(console, roubaix):
     empty = post_form(roubaix, "/console/discuter", {"message": "   "}, page="/console/discuter")
-    assert empty.status_code == 400 and "Écrivez un message" in empty.text
+    assert empty.status_code == 400
+    assert "Écrivez un message" in empty.text
     long_text = "é" * 2001
     too_long = post_form(
         roubaix, "/console/discuter", {"message": long_text}, page="/console/discuter"
     )
-    assert too_long.status_code == 400 and "2\u202f001 caractères" in too_long.text
+    assert too_long.status_code == 400
+    assert "2\u202f001 caractères" in too_long.text
     assert long_text in too_long.text  # nothing lost
 
 
@@ -672,7 +708,8 @@ def test_rasa_down_or_failing_gives_a_french_message_and_keeps_the_text(console,
         )
     finally:
         console.rasa.up()
-    assert down.status_code == 503 and "injoignable" in down.text
+    assert down.status_code == 503
+    assert "injoignable" in down.text
     assert ">mon message important</textarea>" in down.text
     console.rasa.status = 500
     try:
@@ -681,8 +718,10 @@ def test_rasa_down_or_failing_gives_a_french_message_and_keeps_the_text(console,
         )
     finally:
         console.rasa.status = 200
-    assert failing.status_code == 502 and "code 500" in failing.text
-    assert ">encore</textarea>" in failing.text and "Traceback" not in failing.text
+    assert failing.status_code == 502
+    assert "code 500" in failing.text
+    assert ">encore</textarea>" in failing.text
+    assert "Traceback" not in failing.text
 
 
 def test_an_administrator_picks_the_territory_sent_with_the_messages(console, admin):
@@ -722,7 +761,8 @@ def test_console_pages_need_a_session_and_a_form_token(console):
     client = signed_in(console.url, ROUBAIX)
     try:
         forged = client.post("/console/discuter", data={"message": "Bonjour", "csrf": "faux"})
-        assert forged.status_code == 400 and "expiré" in forged.text
+        assert forged.status_code == 400
+        assert "expiré" in forged.text
         assert form_token(client.get("/console/discuter").text)
     finally:
         client.close()
@@ -735,9 +775,10 @@ def record(path: Path = FIXTURE) -> None:
     """Play SCRIPT against the real assistant (own Rasa on free ports) and keep the events."""
     import sqlite3
 
+    from test_e2e_rest import PERSONA, QUESTIONS
+
     from bot.config import Settings
     from bot.runner import Stack, free_port
-    from test_e2e_rest import PERSONA, QUESTIONS
 
     tmp = Path(tempfile.mkdtemp(prefix="qp-record-"))
     settings = Settings(
@@ -772,7 +813,10 @@ def record(path: Path = FIXTURE) -> None:
         ).fetchall()
     keys = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
     path.write_text(
-        json.dumps([dict(zip(keys, row)) for row in rows], ensure_ascii=False, indent=0) + "\n",
+        json.dumps(
+            [dict(zip(keys, row, strict=True)) for row in rows], ensure_ascii=False, indent=0
+        )
+        + "\n",
         encoding="utf-8",
     )
     print(f"{len(rows)} événements enregistrés dans {path}")

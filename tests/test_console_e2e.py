@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
+from console_harness import ROUBAIX, create_people
 from playwright.sync_api import Page, expect
+from widget_browser import Chat, chromium
 
 from catalog.files import read_files
-from console_harness import ROUBAIX, create_people
-from widget_browser import Chat, chromium
 
 pytestmark = pytest.mark.rasa
 
@@ -69,7 +69,7 @@ def assert_accessible(page: Page, audited: list[str]) -> None:
     audited.append(page.url)
 
 
-def submit(page: Page, locator) -> None:  # noqa: ANN001 (a Playwright Locator)
+def submit(page: Page, locator) -> None:
     """Click a submit button or a link and wait for the page it leads to (post-redirect-get)."""
     with page.expect_navigation(timeout=SLOW):
         locator.click()
@@ -98,7 +98,8 @@ def test_an_advisor_tests_the_assistant_then_corrects_and_exports_a_message(page
     assert re.search(r"commune = « Roubaix ».*extracteur \w+", understood), understood
     assert "extracteur DIETClassifier" in understood  # the model's own entities too
     profile = page.get_by_role("table", name="Informations du profil retenues jusqu'ici")
-    assert "Roubaix" in profile.inner_text() and "demandeur d'emploi" in profile.inner_text()
+    assert "Roubaix" in profile.inner_text()
+    assert "demandeur d'emploi" in profile.inner_text()
     aids = page.locator("ol.aids > li")
     assert aids.count() >= 1
     acre = next(a for a in read_files().aids if a["id"] == "acre")
@@ -121,7 +122,8 @@ def test_an_advisor_tests_the_assistant_then_corrects_and_exports_a_message(page
     submit(page, page.get_by_role("link", name="Conversations", exact=True))
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=sender))
     expect(row).to_have_count(1)
-    assert "Roubaix" in row.inner_text() and "Console (test)" in row.inner_text()
+    assert "Roubaix" in row.inner_text()
+    assert "Console (test)" in row.inner_text()
     assert_accessible(page, audited)
     submit(page, row.get_by_role("link", name=sender))
     expect(page.get_by_role("heading", name=f"Conversation {sender}")).to_be_visible()
@@ -212,6 +214,7 @@ def test_an_advisor_writes_a_scenario_sees_it_fail_and_turns_the_message_into_tr
             str(tmp_path / "rapport.html"),
         ],
         capture_output=True,
+        check=False,
         text=True,
         timeout=300,
         env={**os.environ, "QP_CONSOLE_URL": servers.console_url},

@@ -12,11 +12,13 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import PROJECT_DIR
+from console_harness import ADMIN, ROUBAIX, TOULOUSE, create_people, post_form, signed_in_fixture
 from sqlalchemy import func, select
 
 from bot.console.db import session
@@ -25,8 +27,6 @@ from bot.web.process import WebServer
 from bot.web.settings import WebSettings
 from catalog import store, upkeep
 from catalog.models import Aid, AuditEntry, CatalogEdit, Lead
-from conftest import PROJECT_DIR
-from console_harness import ADMIN, ROUBAIX, TOULOUSE, create_people, post_form, signed_in_fixture
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 QP = [sys.executable, "-m", "bot.cli"]
@@ -49,6 +49,7 @@ def qp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*QP, *args],
         capture_output=True,
+        check=False,
         text=True,
         cwd=PROJECT_DIR,
         env={**os.environ, **env},
@@ -65,7 +66,7 @@ def _fingerprint(directory: Path) -> dict[str, str]:
 
 
 def _add_leads(database_url: str) -> dict[str, int]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = {
         "roubaix_old": Lead(
             created_at=now - timedelta(days=3),
@@ -173,7 +174,7 @@ def page_text(response: httpx.Response) -> str:
 
 
 def row(text: str, row_id: str) -> str:
-    match = re.search(rf'<tr id="{re.escape(row_id)}">(.*?)</tr>', text, re.S)
+    match = re.search(rf'<tr id="{re.escape(row_id)}">(.*?)</tr>', text, re.DOTALL)
     assert match, f"ligne {row_id} absente"
     return match.group(1)
 
@@ -207,9 +208,12 @@ def test_an_advisor_sees_their_territorys_requests_with_contact_details(site, ro
     response = roubaix.get("/console/demandes")
     assert response.status_code == 200
     text = page_text(response)
-    assert ROUBAIX_EMAIL in text and ROUBAIX_PHONE in text
-    assert TOULOUSE_PHONE not in text and "06 •• •• •• 78" not in text
-    assert NOWHERE_EMAIL not in text and "s•••@•••.org" not in text
+    assert ROUBAIX_EMAIL in text
+    assert ROUBAIX_PHONE in text
+    assert TOULOUSE_PHONE not in text
+    assert "06 •• •• •• 78" not in text
+    assert NOWHERE_EMAIL not in text
+    assert "s•••@•••.org" not in text
     assert f'id="demande-{site.leads["toulouse"]}"' not in text
     assert f'id="demande-{site.leads["nowhere"]}"' not in text
     # Newest first.
@@ -233,14 +237,19 @@ def test_an_advisor_sees_their_territorys_requests_with_contact_details(site, ro
         "Roubaix",
     ):
         assert shown in lead, shown
-    assert "nouvelle" in lead and "(masqué)" not in lead
-    assert '<label for="statut-' in response.text and "<caption>" in response.text
+    assert "nouvelle" in lead
+    assert "(masqué)" not in lead
+    assert '<label for="statut-' in response.text
+    assert "<caption>" in response.text
 
 
 def test_the_other_territorys_advisor_sees_only_their_requests(site, toulouse):
     text = page_text(toulouse.get("/console/demandes"))
-    assert TOULOUSE_PHONE in text and "Telegram" in text
-    assert ROUBAIX_EMAIL not in text and ROUBAIX_PHONE not in text and NOWHERE_EMAIL not in text
+    assert TOULOUSE_PHONE in text
+    assert "Telegram" in text
+    assert ROUBAIX_EMAIL not in text
+    assert ROUBAIX_PHONE not in text
+    assert NOWHERE_EMAIL not in text
 
 
 def test_an_administrator_sees_every_territory_with_masked_contact_details(site, admin):
@@ -249,8 +258,11 @@ def test_an_administrator_sees_every_territory_with_masked_contact_details(site,
     text = page_text(response)
     for name in site.leads.values():
         assert f'id="demande-{name}"' in text
-    assert "j•••@•••.fr" in text and "06 •• •• •• 78" in text and "07 •• •• •• 32" in text
-    assert "s•••@•••.org" in text and "Sans territoire" in text
+    assert "j•••@•••.fr" in text
+    assert "06 •• •• •• 78" in text
+    assert "07 •• •• •• 32" in text
+    assert "s•••@•••.org" in text
+    assert "Sans territoire" in text
     for secret in (ROUBAIX_EMAIL, ROUBAIX_PHONE, TOULOUSE_PHONE, NOWHERE_EMAIL):
         assert secret not in text
     only = page_text(admin.get("/console/demandes", params={"territoire": "sans"}))
@@ -264,7 +276,8 @@ def test_finding_11_another_territorys_request_answers_like_a_missing_one(site, 
     missing = post_form(
         roubaix, "/console/demandes/999999/statut", {"statut": "close"}, page="/console/demandes"
     )
-    assert missing.status_code == 404 and "Traceback" not in missing.text
+    assert missing.status_code == 404
+    assert "Traceback" not in missing.text
     for name in ("toulouse", "nowhere"):
         response = post_form(
             roubaix,
@@ -274,7 +287,8 @@ def test_finding_11_another_territorys_request_answers_like_a_missing_one(site, 
         )
         assert response.status_code == 404
         text = page_text(response)
-        assert "ne relève pas de votre territoire" in text and "Traceback" not in text
+        assert "ne relève pas de votre territoire" in text
+        assert "Traceback" not in text
         assert text == page_text(missing)
         assert lead_status(site, name) == "nouveau"
     assert audit_entries(site, "statut_demande_refuse")
@@ -287,7 +301,8 @@ def test_an_unknown_status_is_refused_in_french(site, roubaix):
         {"statut": "perdue"},
         page="/console/demandes",
     )
-    assert response.status_code == 400 and "Choisissez un statut" in page_text(response)
+    assert response.status_code == 400
+    assert "Choisissez un statut" in page_text(response)
     assert lead_status(site, "roubaix_old") == "nouveau"
 
 
@@ -305,7 +320,8 @@ def test_a_status_change_is_saved_audited_and_filterable(site, roubaix):
     text = page_text(roubaix.get("/console/demandes"))
     assert f"Demande n° {lead_id} : statut passé de « nouvelle » à « en cours »." in text
     entry = audit_entries(site, "statut_demande")[-1]
-    assert entry.account_email == ROUBAIX.email and entry.target == f"demande {lead_id}"
+    assert entry.account_email == ROUBAIX.email
+    assert entry.target == f"demande {lead_id}"
     assert entry.details == {"avant": "nouveau", "apres": "en_cours"}
     assert entry.at is not None
     filtered = page_text(roubaix.get("/console/demandes", params={"statut": "en_cours"}))
@@ -357,8 +373,10 @@ def test_the_catalogue_flags_the_aids_to_check_again(site, roubaix):
     response = roubaix.get("/console/catalogue")
     assert response.status_code == 200
     text = page_text(response)
-    assert "À revérifier" in row(text, "aide-acre") and "15/01/2020" in row(text, "aide-acre")
-    assert "jamais" in row(text, "aide-arce") and "À revérifier" in row(text, "aide-arce")
+    assert "À revérifier" in row(text, "aide-acre")
+    assert "15/01/2020" in row(text, "aide-acre")
+    assert "jamais" in row(text, "aide-arce")
+    assert "À revérifier" in row(text, "aide-arce")
     assert "À revérifier" not in row(text, "aide-citeslab")
     # Stale first: the never-checked aid, then the oldest check.
     assert (
@@ -368,9 +386,11 @@ def test_the_catalogue_flags_the_aids_to_check_again(site, roubaix):
     )
     assert "Réservée à : Toulouse" in row(text, "aide-occitanie-pass")
     stale_only = page_text(roubaix.get("/console/catalogue", params={"a_reverifier": "1"}))
-    assert 'id="aide-acre"' in stale_only and 'id="aide-citeslab"' not in stale_only
+    assert 'id="aide-acre"' in stale_only
+    assert 'id="aide-citeslab"' not in stale_only
     family = page_text(roubaix.get("/console/catalogue", params={"famille": "qpv"}))
-    assert 'id="aide-citeslab"' in family and 'id="aide-acre"' not in family
+    assert 'id="aide-citeslab"' in family
+    assert 'id="aide-acre"' not in family
 
 
 def test_an_invalid_edit_shows_french_errors_and_changes_nothing(site, roubaix):
@@ -410,7 +430,8 @@ def test_an_invalid_edit_shows_french_errors_and_changes_nothing(site, roubaix):
     assert 'aria-describedby="url-erreur" aria-invalid="true"' in response.text
     assert 'value="ACRE qu&#39;on ne doit pas voir"' in response.text  # what was typed
     assert "Traceback" not in text
-    assert aid_facts(site, "acre") == before and edit_count(site) == edits
+    assert aid_facts(site, "acre") == before
+    assert edit_count(site) == edits
     assert store.revision(store.make_engine(site.database_url)) == revision
 
 
@@ -427,7 +448,8 @@ def test_the_catalogues_own_validator_refuses_a_closed_aid_without_end_date(site
         r'id="valid_until-erreur">[^<]*une aide fermée doit avoir une date de fin',
         page_text(response),
     )
-    assert aid_facts(site, "arce") == before and edit_count(site) == edits
+    assert aid_facts(site, "arce") == before
+    assert edit_count(site) == edits
 
 
 def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, roubaix, toulouse):
@@ -451,7 +473,8 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
     assert aid_facts(site, "acre") == before  # nothing live before the review
     assert store.revision(engine) == revision
     text = page_text(roubaix.get("/console/catalogue/acre"))
-    assert "Modification proposée : cette aide est nationale" in text and "à valider" in text
+    assert "Modification proposée : cette aide est nationale" in text
+    assert "à valider" in text
     with session(site.database_url) as db:
         edit = db.scalars(
             select(CatalogEdit).where(CatalogEdit.aid_id == "acre").order_by(CatalogEdit.id.desc())
@@ -459,7 +482,8 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
         assert edit.status == upkeep.PROPOSED
         edit_id = edit.id
     entry = audit_entries(site, "proposition_modification_aide")[-1]
-    assert entry.account_email == ROUBAIX.email and entry.target == "acre"
+    assert entry.account_email == ROUBAIX.email
+    assert entry.target == "acre"
     approved = post_form(
         toulouse,
         "/console/catalogue/validations",
@@ -476,10 +500,12 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
         edit = db.get(CatalogEdit, edit_id)
         assert edit.status == upkeep.PENDING
         assert set(edit.after) == {"amount_text", "amount_max", "sources", "last_checked"}
-        assert edit.before["last_checked"] == "2020-01-15" and edit.before["amount_max"] is None
+        assert edit.before["last_checked"] == "2020-01-15"
+        assert edit.before["amount_max"] is None
     edits = edit_count(site)
     entry = audit_entries(site, "validation_modification_aide")[-1]
-    assert entry.account_email == TOULOUSE.email and entry.target == "acre"
+    assert entry.account_email == TOULOUSE.email
+    assert entry.target == "acre"
     assert entry.details["modification"] == edit_id
     assert store.revision(engine) == revision + 1  # the assistant reloads the catalogue
     text = page_text(roubaix.get("/console/catalogue/acre"))
@@ -489,20 +515,23 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
     again = post_form(
         roubaix, "/console/catalogue/acre", edit_form(site, "acre"), page="/console/catalogue/acre"
     )
-    assert again.status_code == 303 and edit_count(site) == edits
+    assert again.status_code == 303
+    assert edit_count(site) == edits
     assert "Aucune modification" in page_text(roubaix.get("/console/catalogue/acre"))
 
 
 def test_an_aid_restricted_to_a_territory_is_edited_by_its_advisors_only(site, roubaix, toulouse):
     before = aid_facts(site, "occitanie-pass")
     page = page_text(roubaix.get("/console/catalogue/occitanie-pass"))
-    assert "réservée à certains territoires" in page and 'name="amount_text"' not in page
+    assert "réservée à certains territoires" in page
+    assert 'name="amount_text"' not in page
     refused = post_form(
         roubaix,
         "/console/catalogue/occitanie-pass",
         edit_form(site, "occitanie-pass", amount_text="Non autorisé"),
     )
-    assert refused.status_code == 403 and "Rien n'a été modifié" in page_text(refused)
+    assert refused.status_code == 403
+    assert "Rien n'a été modifié" in page_text(refused)
     assert aid_facts(site, "occitanie-pass") == before
     accepted = post_form(
         toulouse,
@@ -516,7 +545,8 @@ def test_an_aid_restricted_to_a_territory_is_edited_by_its_advisors_only(site, r
 
 def test_an_unknown_aid_is_a_french_404(site, roubaix):
     response = roubaix.get("/console/catalogue/aide-qui-n-existe-pas")
-    assert response.status_code == 404 and "Cette aide n'existe pas" in page_text(response)
+    assert response.status_code == 404
+    assert "Cette aide n'existe pas" in page_text(response)
 
 
 def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admin, roubaix):
@@ -540,7 +570,8 @@ def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admi
     header = (site.data / "aids" / "qpv.yml").read_text(encoding="utf-8").split("- id:")[0]
     result = qp("catalog", "apply-edits", "--data-dir", str(site.data), env=env)
     assert result.returncode == 0, result.stderr
-    assert "modification(s) écrite(s)" in result.stdout and "git diff" in result.stdout
+    assert "modification(s) écrite(s)" in result.stdout
+    assert "git diff" in result.stdout
     qpv = (site.data / "aids" / "qpv.yml").read_text(encoding="utf-8")
     assert qpv.startswith(header)  # the comments at the top are kept
     assert '    text: "Gratuit (information et orientation)"\n' in qpv
@@ -551,7 +582,8 @@ def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admi
         assert {e.status for e in db.scalars(select(CatalogEdit))} == {upkeep.WRITTEN}
     assert qp("catalog", "validate", "--data-dir", str(site.data), env=env).returncode == 0
     again = qp("catalog", "apply-edits", "--data-dir", str(site.data), env=env)
-    assert again.returncode == 0 and "Aucune modification en attente" in again.stdout
+    assert again.returncode == 0
+    assert "Aucune modification en attente" in again.stdout
     # Reloading the written files keeps what was edited in the console.
     assert qp("catalog", "load", "--data-dir", str(site.data), env=env).returncode == 0
     assert aid_facts(site, "citeslab")["amount_text"] == "Gratuit (information et orientation)"
@@ -624,8 +656,10 @@ def test_finding_9_a_national_aid_change_needs_another_account(site, roubaix, to
     listed = page_text(roubaix.get("/console/catalogue/validations"))
     block = listed[listed.index(f'id="modification-{proposal}"') :]
     block = block[: block.index("</section>")]
-    assert "https://exemple-douteux.example/arce" in block and before["url"] in block
-    assert ">Valider<" not in block and "Retirer ma proposition" in block
+    assert "https://exemple-douteux.example/arce" in block
+    assert before["url"] in block
+    assert ">Valider<" not in block
+    assert "Retirer ma proposition" in block
     # The author cannot approve it, even by forging the form.
     own = post_form(
         roubaix,
@@ -651,7 +685,8 @@ def test_finding_9_a_national_aid_change_needs_another_account(site, roubaix, to
     with session(site.database_url) as db:
         assert db.get(CatalogEdit, proposal).status == upkeep.REFUSED
     entry = audit_entries(site, "refus_modification_aide")[-1]
-    assert entry.account_email == ADMIN.email and entry.details["modification"] == proposal
+    assert entry.account_email == ADMIN.email
+    assert entry.details["modification"] == proposal
     # A proposal made on a version that changed since cannot be approved any more.
     first = post_form(
         roubaix,

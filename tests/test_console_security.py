@@ -18,18 +18,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from argon2 import PasswordHasher
 import pytest
-from sqlalchemy import select
-
-from bot.console.db import session
-from bot.console.settings import ConsoleConfigError, ConsoleSettings, utc_now
-from bot.runner import free_port
-from bot.web.process import WebServer
-from bot.web.settings import WebSettings
-from catalog import accounts
-from catalog.accounts import set_password
-from catalog.models import AuditEntry, ConsoleSession, RateLimitCounter
+from argon2 import PasswordHasher
 from conftest import DATABASES
 from console_harness import (
     ADMIN,
@@ -41,7 +31,17 @@ from console_harness import (
     signed_in,
     try_sign_in,
 )
+from sqlalchemy import select
 from test_cli import qp
+
+from bot.console.db import session
+from bot.console.settings import ConsoleConfigError, ConsoleSettings, utc_now
+from bot.runner import free_port
+from bot.web.process import WebServer
+from bot.web.settings import WebSettings
+from catalog import accounts
+from catalog.accounts import set_password
+from catalog.models import AuditEntry, ConsoleSession, RateLimitCounter
 
 WRONG = "pas-le-bon-mot-de-passe"
 
@@ -161,7 +161,9 @@ def test_finding_8_the_session_cookie_is_secure_by_default(database, monkeypatch
     with ConsoleServer(settings_for(database, clock, secure_cookie=True)) as server:
         response = httpx.get(f"{server.url}/console/connexion")
         cookie = response.headers["set-cookie"].lower()
-        assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+        assert "secure" in cookie
+        assert "httponly" in cookie
+        assert "samesite=strict" in cookie
         assert "Mode développement" not in html.unescape(response.text)
     # Plain HTTP only when asked, only on this machine, and the pages say so.
     monkeypatch.setenv("QP_CONSOLE_HTTP_LOCAL", "1")
@@ -201,7 +203,8 @@ def test_finding_11_every_password_the_cli_accepts_can_sign_in(database, monkeyp
         "roubaix",
         stdin="x" * (accounts.MAX_PASSWORD_LENGTH + 1) + "\n",
     )
-    assert too_long.returncode == 1 and "Traceback" not in too_long.stderr
+    assert too_long.returncode == 1
+    assert "Traceback" not in too_long.stderr
     assert "mot de passe trop long (256 caractères au plus" in too_long.stderr
     created = qp(
         "console",
@@ -228,7 +231,7 @@ def hashes(monkeypatch):
     calls = []
 
     class Counted(PasswordHasher):
-        def verify(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def verify(self, *args, **kwargs):
             calls.append(1)
             return super().verify(*args, **kwargs)
 
@@ -245,7 +248,8 @@ def test_finding_5_sign_in_is_limited_per_address_before_any_hash(database, hash
             assert try_sign_in(server.url, email, WRONG, "203.0.113.7").status_code == 401
         assert len(hashes) == 3
         refused = try_sign_in(server.url, ROUBAIX.email, ROUBAIX.password, "203.0.113.7")
-        assert refused.status_code == 429 and refused.headers["retry-after"] == "900"
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "900"
         assert (
             "Trop de tentatives de connexion depuis votre adresse : par sécurité, veuillez "
             "patienter 15 minutes avant de réessayer." in html.unescape(refused.text)
@@ -270,7 +274,8 @@ def test_finding_5_sign_in_is_limited_per_address_before_any_hash(database, hash
         )
     with session(database) as db:
         keys = list(db.scalars(select(RateLimitCounter.key)))
-    assert keys and not [k for k in keys if "203.0.113.7" in k or "inconnu" in k]
+    assert keys
+    assert not [k for k in keys if "203.0.113.7" in k or "inconnu" in k]
 
 
 def test_finding_5_an_account_is_protected_from_many_addresses(database, hashes):
@@ -292,7 +297,7 @@ def test_finding_5_an_account_is_protected_from_many_addresses(database, hashes)
             == 303
         )
         # A success clears the account's counter.
-        for number in range(4):
+        for _ in range(4):
             try_sign_in(server.url, ROUBAIX.email, WRONG, "192.0.2.78")
         assert (
             try_sign_in(server.url, ROUBAIX.email, ROUBAIX.password, "192.0.2.79").status_code
@@ -377,9 +382,8 @@ def test_finding_5_limits_in_redis_when_configured(database):
     with session(database) as db:
         assert db.scalar(select(RateLimitCounter.key)) is None  # nothing counted in the database
     keys = redis.Redis.from_url("redis://127.0.0.1:6379/0").keys("*connexion-ip*")
-    assert keys and all(
-        0 < redis.Redis.from_url("redis://127.0.0.1:6379/0").ttl(k) <= 900 for k in keys
-    )
+    assert keys
+    assert all(0 < redis.Redis.from_url("redis://127.0.0.1:6379/0").ttl(k) <= 900 for k in keys)
 
 
 def test_finding_5_refused_sign_ins_do_not_flood_the_journal(database):
@@ -397,7 +401,8 @@ def test_finding_5_refused_sign_ins_do_not_flood_the_journal(database):
             (ROUBAIX.email, 40),
         ]
         journal = html.unescape(admin.get("/console/journal").text)
-        assert "lecture_demandes" in journal and "connexion_refusee × 40" in journal
+        assert "lecture_demandes" in journal
+        assert "connexion_refusee × 40" in journal
         assert "bot1@exemple.fr" not in journal
         # A new quarter of an hour opens new entries.
         clock.advance(minutes=16)

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 import yaml
+from conftest import PROJECT_DIR
 
 from catalog.corrections import (
     INTENT_LABELS,
@@ -30,7 +31,6 @@ from catalog.privacy import (
     mask_text,
     mask_value,
 )
-from conftest import PROJECT_DIR
 
 MESSAGE = "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
 ANNOTATED = (
@@ -111,7 +111,7 @@ def test_whitespace_and_line_breaks_are_normalised_as_one_line():
 
 
 @pytest.mark.parametrize(
-    "annotated, expected",
+    ("annotated", "expected"),
     [
         (
             "je veux ouvrir une [épicerie](magasin) à Roubaix, je suis au chômage",
@@ -126,8 +126,10 @@ def test_whitespace_and_line_breaks_are_normalised_as_one_line():
             "il manque le nom de l'entité",
         ),
         (
-            'je veux ouvrir une [épicerie]{"entity": "secteur", "role": "x"} à Roubaix, je suis au '
-            "chômage",
+            (
+                'je veux ouvrir une [épicerie]{"entity": "secteur", "role": "x"} à Roubaix, '
+                "je suis au chômage"
+            ),
             'seuls "entity" et "value"',
         ),
         (
@@ -277,6 +279,7 @@ def test_rasa_reads_the_exported_file_with_its_intents_entities_and_values(tmp_p
         [str(PROJECT_DIR / ".venv-rasa" / "bin" / "python"), "-c", script, str(exported)],
         capture_output=True,
         text=True,
+        check=False,
         timeout=300,
         env={"RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"},
     )
@@ -328,7 +331,8 @@ def test_rasa_reads_the_exported_file_with_its_intents_entities_and_values(tmp_p
 )
 def test_every_way_of_writing_an_email_or_a_phone_number_is_masked(text):
     masked = mask_text(f"Contact : {text}, merci")
-    assert text not in masked and masked.startswith("Contact : [")
+    assert text not in masked
+    assert masked.startswith("Contact : [")
     assert EMAIL_MASK in masked or PHONE_MASK in masked
     assert has_contact_details(text)
 

@@ -6,13 +6,13 @@ import asyncio
 import sqlite3
 
 import pytest
+from test_actions import run, tracker
 
 from actions import erasure
 from actions.handoff import ActionEnregistrerDemande, ActionProposerRappel, ValidateHandoffForm
 from actions.recommend import ActionRecommander
 from actions.session import ActionAuRevoir, ActionReformuler, ActionSupprimerDonnees
 from catalog.leads import leads_of, parse_contact
-from test_actions import run, tracker
 
 ROUBAIX = {
     "stade": "creation",
@@ -24,7 +24,7 @@ ROUBAIX = {
 
 
 @pytest.mark.parametrize(
-    "text, shown",
+    ("text", "shown"),
     [
         ("marie.dupont@exemple.fr", "marie.dupont@exemple.fr"),
         ("c'est Marie.Dupont@Exemple.fr merci", "marie.dupont@exemple.fr"),
@@ -43,7 +43,8 @@ def test_anything_else_is_not_contact_details(text):
 
 async def test_the_offer_names_the_territory_and_asks_consent():
     _, texts, messages = await run(ActionProposerRappel(), tracker(ROUBAIX))
-    assert "conseiller de Roubaix" in texts[0] and "uniquement" in texts[0]
+    assert "conseiller de Roubaix" in texts[0]
+    assert "uniquement" in texts[0]
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirmer", "/nier"]
     _, texts, _ = await run(ActionProposerRappel(), tracker({}))
     assert "indiquez-moi d'abord la commune" in texts[0]
@@ -61,10 +62,13 @@ async def test_invalid_contact_details_are_asked_again_politely():
 async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():
     track = tracker({**ROUBAIX, "coordonnees": "06 12 34 56 78", "aides_recommandees": ["acre"]})
     _, texts, _ = await run(ActionEnregistrerDemande(), track)
-    assert "conseillers de Roubaix" in texts[0] and "06 12 34 56 78" in texts[0]
+    assert "conseillers de Roubaix" in texts[0]
+    assert "06 12 34 56 78" in texts[0]
     lead = leads_of("test")[-1]
-    assert lead.territory_id == "roubaix" and lead.phone == "06 12 34 56 78"
-    assert lead.profile["statut"] == "demandeur_emploi" and lead.aids == ["acre"]
+    assert lead.territory_id == "roubaix"
+    assert lead.phone == "06 12 34 56 78"
+    assert lead.profile["statut"] == "demandeur_emploi"
+    assert lead.aids == ["acre"]
     await run(
         ActionSupprimerDonnees(),
         tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees"),
@@ -106,7 +110,9 @@ async def test_the_conversation_is_erased_once_the_turn_is_saved(tmp_path, monke
 
 async def test_goodbye_recalls_the_aids_found():
     _, texts, _ = await run(ActionAuRevoir(), tracker({"aides_recommandees": ["acre", "arce"]}))
-    assert texts[0].startswith("Pour mémoire") and "ACRE" in texts[0] and "ARCE" in texts[0]
+    assert texts[0].startswith("Pour mémoire")
+    assert "ACRE" in texts[0]
+    assert "ARCE" in texts[0]
     _, texts, _ = await run(ActionAuRevoir(), tracker({}))
     assert texts == ["Au revoir et bonne réussite dans votre projet ! Revenez quand vous voulez."]
 
@@ -120,7 +126,8 @@ async def test_a_second_misunderstanding_in_a_row_offers_people():
         0, {"event": "user", "text": "bla", "parse_data": {"intent": {"name": "nlu_fallback"}}}
     )
     _, texts, _ = await run(ActionReformuler(), second)
-    assert "toujours pas" in texts[0] and len(texts) > 2
+    assert "toujours pas" in texts[0]
+    assert len(texts) > 2
 
 
 async def test_see_more_shows_the_next_aids_not_the_same_ones():

@@ -45,6 +45,7 @@ def _run_lychee(*options: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         capture_output=True,
         text=True,
+        check=False,
     )
 
 

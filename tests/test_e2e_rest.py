@@ -87,10 +87,12 @@ def test_a_job_seeker_in_roubaix_gets_real_aids_with_links(settings, app_catalog
     recommendation = texts(answer_until_recommendation(settings, answer, sender))
     for aid_id in ("acre", "pret-honneur-quartier"):
         aid = app_catalog.aid(aid_id)
-        assert aid["name"] in recommendation and aid["url"] in recommendation
+        assert aid["name"] in recommendation
+        assert aid["url"] in recommendation
     assert "organismes à contacter" in recommendation
     goodbye = texts(say(settings, "au revoir", sender))
-    assert "Pour mémoire" in goodbye and app_catalog.aid("acre")["name"] in goodbye
+    assert "Pour mémoire" in goodbye
+    assert app_catalog.aid("acre")["name"] in goodbye
 
 
 @pytest.mark.parametrize(
@@ -103,9 +105,11 @@ def test_bad_input_gets_a_french_answer_and_keeps_the_profile(settings, noise):
         assert "J'ai bien noté" in texts(answer)
     reply = texts(say(settings, noise, sender))
     assert reply.strip(), "une réponse en français est attendue"
-    assert "Traceback" not in reply and "<img" not in reply.replace(noise, "")
+    assert "Traceback" not in reply
+    assert "<img" not in reply.replace(noise, "")
     kept = stored_slots(settings, sender)
-    assert kept["stade"] == "creation" and kept["commune"] == "Nancy"
+    assert kept["stade"] == "creation"
+    assert kept["commune"] == "Nancy"
 
 
 def test_a_handoff_stores_a_lead_and_erasure_removes_everything(settings):
@@ -114,7 +118,8 @@ def test_a_handoff_stores_a_lead_and_erasure_removes_everything(settings):
     assert "conseiller de Roubaix" in offer
     assert "e-mail" in texts(say(settings, "oui", sender))
     done = texts(say(settings, "marie.dupont@exemple.fr", sender))
-    assert "conseillers de Roubaix" in done and "marie.dupont@exemple.fr" in done
+    assert "conseillers de Roubaix" in done
+    assert "marie.dupont@exemple.fr" in done
     assert leads_of(sender)[0].email == "marie.dupont@exemple.fr"
     erased = texts(say(settings, "supprimez mes données", sender))
     assert "effacés" in erased
@@ -133,13 +138,17 @@ def test_a_handoff_stores_a_lead_and_erasure_removes_everything(settings):
 FIRST_MESSAGES = [
     ("slt jveux ouvrir 1 snack a toulouse g pas de taf", "acre"),
     (
-        "Bonjour Madame, Monsieur, je souhaiterais reprendre une boulangerie à Montbéliard. "
-        "Je perçois actuellement le RSA.",
+        (
+            "Bonjour Madame, Monsieur, je souhaiterais reprendre une boulangerie à Montbéliard. "
+            "Je perçois actuellement le RSA."
+        ),
         "acre",
     ),
     (
-        "bonjour je suis au chomage depuis 6 mois et je voudrais creer mon entreprise de "
-        "menage a roubaix",
+        (
+            "bonjour je suis au chomage depuis 6 mois et je voudrais creer mon entreprise de "
+            "menage a roubaix"
+        ),
         "acre",
     ),
     ("j'ai deja ma boutique a nancy depuis 4 ans et je veux la developper", "pret-vert"),
@@ -161,7 +170,7 @@ ANSWERS = {
 }
 
 
-@pytest.mark.parametrize("first, expected", FIRST_MESSAGES)
+@pytest.mark.parametrize(("first", "expected"), FIRST_MESSAGES)
 def test_ten_styles_reach_a_fitting_recommendation_within_eight_turns(
     settings, app_catalog, first, expected
 ):
@@ -169,7 +178,8 @@ def test_ten_styles_reach_a_fitting_recommendation_within_eight_turns(
     answer, turns = say(settings, first, sender), 1
     while "Voici les aides" not in texts(answer):
         asked = [QUESTIONS[m["text"]] for m in answer if m.get("text") in QUESTIONS]
-        assert asked and turns < 8, f"tour {turns} : {texts(answer)}"
+        assert asked, f"tour {turns} : {texts(answer)}"
+        assert turns < 8, f"tour {turns} : {texts(answer)}"
         answer, turns = say(settings, ANSWERS[asked[0]], sender), turns + 1
     assert app_catalog.aid(expected)["name"] in texts(answer)
 

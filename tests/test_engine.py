@@ -28,12 +28,14 @@ def test_job_seeker_opening_a_shop_in_roubaix(catalog, profile):
         TODAY,
     )
     found = ids(result)
-    assert "acre" in found and "pret-honneur-quartier" in found
+    assert "acre" in found
+    assert "pret-honneur-quartier" in found
     acre = next(m for m in result.aids if m.aid["id"] == "acre")
     assert acre.eligible is True
     assert "Vous êtes demandeur d'emploi" in " ".join(acre.reasons)
     phq = next(m for m in result.aids if m.aid["id"] == "pret-honneur-quartier")
-    assert phq.eligible is None and {"habite_qpv", "implante_qpv"} & phq.unknown_fields
+    assert phq.eligible is None
+    assert {"habite_qpv", "implante_qpv"} & phq.unknown_fields
     assert result.profile.get("territoire") == "roubaix"
     # The QPV and the ARE decide several aids: they are among the next questions.
     assert {"implante_qpv", "indemnise_are"} <= set(result.questions)
@@ -104,11 +106,12 @@ def test_outside_the_territories_only_national_aids_and_national_contacts(catalo
     )
     assert result.profile.get("territoire") == "hors_territoire"
     assert all(not (m.aid.get("scope") or {}).get("regions") for m in result.aids)
-    assert result.contacts and all(c.get("territory") is None for c in result.contacts)
+    assert result.contacts
+    assert all(c.get("territory") is None for c in result.contacts)
 
 
 def test_women_guarantee_depends_on_the_skippable_question(catalog, profile):
-    base = dict(stade="creation", secteur="commerce", commune="Nancy")
+    base = {"stade": "creation", "secteur": "commerce", "commune": "Nancy"}
     assert "garantie-egalite-femmes" in ids(recommend(catalog, profile(**base, femme=True), TODAY))
     assert "garantie-egalite-femmes" not in ids(
         recommend(catalog, profile(**base, femme=False), TODAY)
@@ -116,7 +119,7 @@ def test_women_guarantee_depends_on_the_skippable_question(catalog, profile):
 
 
 def test_arce_only_for_people_receiving_the_are(catalog, profile):
-    base = dict(stade="creation", secteur="commerce", statut="demandeur_emploi")
+    base = {"stade": "creation", "secteur": "commerce", "statut": "demandeur_emploi"}
     assert "arce" in ids(recommend(catalog, profile(**base, indemnise_are=True), TODAY))
     assert "arce" not in ids(recommend(catalog, profile(**base, indemnise_are=False), TODAY))
 

@@ -50,7 +50,7 @@ def test_the_shipped_scenarios_are_valid_and_cover_the_14_territories():
 
 def test_the_example_of_the_advisors_guide_is_valid(tmp_path):
     guide = (FLOWS_DIR / "README.md").read_text(encoding="utf-8")
-    example = re.search(r"```yaml\n(.*?)```", guide, re.S).group(1)
+    example = re.search(r"```yaml\n(.*?)```", guide, re.DOTALL).group(1)
     assert load_scenario(write(tmp_path, example)).territory == "roubaix"
 
 
@@ -76,8 +76,10 @@ INVALID = {
     "attente inconnue": (
         VALID_START + "    attend:\n      recommend: [acre]\n",
         [
-            "ligne 6 : clé inconnue « recommend » dans « attend » de l'étape 1. "
-            "Vouliez-vous dire « recommande » ?"
+            (
+                "ligne 6 : clé inconnue « recommend » dans « attend » de l'étape 1. "
+                "Vouliez-vous dire « recommande » ?"
+            )
         ],
     ),
     "aide inconnue": (
@@ -87,8 +89,10 @@ INVALID = {
     "champ inconnu": (
         VALID_START + "    attend:\n      demande: implante\n",
         [
-            "ligne 6 : champ inconnu « implante » dans « demande ». "
-            "Vouliez-vous dire « implante_qpv » ?"
+            (
+                "ligne 6 : champ inconnu « implante » dans « demande ». "
+                "Vouliez-vous dire « implante_qpv » ?"
+            )
         ],
     ),
     "champ jamais demandé": (
@@ -98,8 +102,10 @@ INVALID = {
     "champ inconnu dans les réponses": (
         VALID_START + '  - repond_jusqu_a_recommandation:\n      habite_qvp: "oui"\n',
         [
-            "ligne 6 : champ inconnu « habite_qvp » dans « repond_jusqu_a_recommandation ». "
-            "Vouliez-vous dire « habite_qpv » ?"
+            (
+                "ligne 6 : champ inconnu « habite_qvp » dans « repond_jusqu_a_recommandation ». "
+                "Vouliez-vous dire « habite_qpv » ?"
+            )
         ],
     ),
     "champ déduit dans les réponses": (
@@ -141,8 +147,10 @@ INVALID = {
     "YAML invalide": (
         'nom: "Essai"\netapes:\n  - dit: je suis au RSA: aidez-moi\n',
         [
-            "ligne 3 : ce n'est pas du YAML valide (un « : » inattendu — un texte qui contient "
-            "« : » doit être entre guillemets)"
+            (
+                "ligne 3 : ce n'est pas du YAML valide (un « : » inattendu — un texte qui contient "
+                "« : » doit être entre guillemets)"
+            )
         ],
     ),
     "fichier vide": ("", ["le fichier est vide"]),
@@ -321,16 +329,19 @@ def test_a_passing_scenario_exits_0_with_a_readable_report(tmp_path, url, capsys
     code = cli.main(["test", str(write(tmp_path, PASSING)), "--url", url, "--html", str(html)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "▶ Épicerie à Roubaix" in out and "territoire : roubaix" in out
+    assert "▶ Épicerie à Roubaix" in out
+    assert "territoire : roubaix" in out
     assert "✅ 1. La personne dit : « Bonjour »" in out
     assert "L'assistant : Bonjour ! Je suis l'assistant Quartiers productifs" in out
     assert "✓ demande « implante_qpv »" in out
-    assert "✅ 3. La personne clique sur le bouton « Oui »" in out and "(envoie /affirmer)" in out
+    assert "✅ 3. La personne clique sur le bouton « Oui »" in out
+    assert "(envoie /affirmer)" in out
     assert "→ ✅ RÉUSSI" in out
     assert "Bilan : 1 scénario(s) — 1 réussi(s), 0 en échec" in out
     assert re.search(r"conversation : flow-scenario-[0-9a-f]{8}", out)
     page = html.read_text("utf-8")
-    assert "1 / 1 réussi(s)" in page and "Épicerie à Roubaix" in page
+    assert "1 / 1 réussi(s)" in page
+    assert "Épicerie à Roubaix" in page
 
 
 def test_a_failing_scenario_says_which_step_failed_and_why(tmp_path, url, capsys):
@@ -350,7 +361,8 @@ def test_a_failing_scenario_says_which_step_failed_and_why(tmp_path, url, capsys
     )
     assert "✓ dit « J'ai bien noté »" in out
     assert "✗ dit « <script>alert(1)</script> » — ce texte n'apparaît pas dans la réponse" in out
-    assert "✗ demande « secteur »" in out and "l'assistant a demandé" in out
+    assert "✗ demande « secteur »" in out
+    assert "l'assistant a demandé" in out
     assert "⏭  3. non jouée" in out
     assert "→ ❌ ÉCHEC à l'étape 2 (ligne 5)" in out
     # a button that is not offered: the buttons that are
@@ -396,8 +408,10 @@ def test_without_url_the_servers_are_started_and_stopped(tmp_path, url, monkeypa
     code = cli.main(["test", str(write(tmp_path, PASSING)), "--html", str(tmp_path / "r.html")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "Démarrage de l'assistant" in out and "dont démarrage" in out
-    assert used[0].tracker_db.name == "tracker.sqlite" and not used[0].tracker_db.exists()
+    assert "Démarrage de l'assistant" in out
+    assert "dont démarrage" in out
+    assert used[0].tracker_db.name == "tracker.sqlite"
+    assert not used[0].tracker_db.exists()
 
     class BrokenStack(BorrowedStack):
         def __enter__(self):
@@ -411,7 +425,8 @@ def test_without_url_the_servers_are_started_and_stopped(tmp_path, url, monkeypa
     err = capsys.readouterr().err
     assert code == 3
     assert "l'assistant n'a pas démarré : Le processus rasa s'est arrêté" in err
-    assert "--- fin de rasa.log ---" in err and "Model not found" in err
+    assert "--- fin de rasa.log ---" in err
+    assert "Model not found" in err
 
 
 def test_every_shipped_scenario_passes(tmp_path, url, capsys):
@@ -419,5 +434,6 @@ def test_every_shipped_scenario_passes(tmp_path, url, capsys):
     code = cli.main(["test", "--url", url, "--html", str(html)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert f"Bilan : {len(SHIPPED)} scénario(s) — " in out and ", 0 en échec" in out
+    assert f"Bilan : {len(SHIPPED)} scénario(s) — " in out
+    assert ", 0 en échec" in out
     assert html.exists()

@@ -10,6 +10,7 @@ from datetime import date
 
 import httpx
 import pytest
+from conftest import PROJECT_DIR
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,6 @@ from catalog.files import read_files
 from catalog.importers import aides_territoires as at
 from catalog.models import Aid
 from catalog.profile import parse_profile
-from conftest import PROJECT_DIR
 
 FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "aides_territoires.json"
 RAW = json.loads(FIXTURE.read_text(encoding="utf-8"))["results"]
@@ -50,6 +50,7 @@ def qp(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
+        check=False,
         text=True,
         cwd=PROJECT_DIR,
         env={**os.environ, **(env or {})},
@@ -62,19 +63,23 @@ def qp(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_a_national_grant_for_businesses_maps_to_a_valid_unscoped_record():
     aid = at.map_aid(BY_SLUG["a1b2-fonds-damorcage-des-jeunes-entreprises"], today=TODAY)
-    assert aid["id"] == NATIONAL and aid["origin"] == "aides-territoires"
+    assert aid["id"] == NATIONAL
+    assert aid["origin"] == "aides-territoires"
     assert (aid["family"], aid["type"], aid["provider"]) == (
         "creation",
         "subvention",
         "Ministère de l'Économie",
     )
-    assert "scope" not in aid and aid["status"] == "open" and aid["eligibility"] is None
+    assert "scope" not in aid
+    assert aid["status"] == "open"
+    assert aid["eligibility"] is None
     assert aid["amount"] == {
         "text": "Subvention de 20 à 50 % des dépenses",
         "min": None,
         "max": None,
     }
-    assert "<" not in aid["summary"] and "d'une entreprise de moins de 3 ans" in aid["summary"]
+    assert "<" not in aid["summary"]
+    assert "d'une entreprise de moins de 3 ans" in aid["summary"]
     assert aid["checks"][0].endswith("moins de 3 ans, moins de 10 salariés.")
     assert aid["checks"][-1] == at.NOTICE
     assert aid["url"] == "https://www.economie.gouv.fr/fonds-amorcage-jeunes-entreprises"
@@ -82,7 +87,8 @@ def test_a_national_grant_for_businesses_maps_to_a_valid_unscoped_record():
         "https://aides-territoires.beta.gouv.fr/aides/a1b2-fonds-damorcage-des-jeunes-entreprises/"
     ]
     assert (aid["valid_from"], aid["valid_until"]) == (date(2025, 1, 1), None)
-    assert aid["last_checked"] == date(2026, 1, 20) and aid["confidence"] == "secondary"
+    assert aid["last_checked"] == date(2026, 1, 20)
+    assert aid["confidence"] == "secondary"
     assert aid["needs"] == ["financement"]
     assert at.check(aid, read_files()) == []
 
@@ -90,7 +96,8 @@ def test_a_national_grant_for_businesses_maps_to_a_valid_unscoped_record():
 def test_a_regional_loan_is_scoped_to_its_region():
     aid = at.map_aid(BY_SLUG["c3d4-pret-relance-tpe-hauts-de-france"], today=TODAY)
     assert aid["scope"] == {"regions": ["hauts-de-france"]}
-    assert aid["type"] == "pret" and aid["amount"]["max"] == 50000
+    assert aid["type"] == "pret"
+    assert aid["amount"]["max"] == 50000
     assert aid["amount"]["text"] == "Prêt jusqu'à 50 000 €"
     assert aid["provider"] == "Région Hauts-de-France"
     assert aid["url"] == "https://guide-aides.hautsdefrance.fr/pret-relance-tpe"
@@ -98,8 +105,10 @@ def test_a_regional_loan_is_scoped_to_its_region():
 
 def test_an_expired_aid_is_closed_until_its_deadline():
     aid = at.map_aid(BY_SLUG["e5f6-cheque-energie-commerces"], today=TODAY)
-    assert aid["status"] == "closed" and aid["valid_until"] == date(2024, 6, 30)
-    assert aid["family"] == "transition" and "transition_ecologique" in aid["needs"]
+    assert aid["status"] == "closed"
+    assert aid["valid_until"] == date(2024, 6, 30)
+    assert aid["family"] == "transition"
+    assert "transition_ecologique" in aid["needs"]
     # "France métropolitaine": every region but the overseas ones
     assert "hauts-de-france" in aid["scope"]["regions"]
     assert "la-reunion" not in aid["scope"]["regions"]
@@ -109,15 +118,19 @@ def test_an_expired_aid_is_closed_until_its_deadline():
 def test_a_future_deadline_keeps_the_aid_open_with_an_end_date():
     record = dict(BY_SLUG["e5f6-cheque-energie-commerces"], submission_deadline="2026-06-30")
     aid = at.map_aid(record, today=TODAY)
-    assert aid["status"] == "open" and aid["valid_until"] == date(2026, 6, 30)
+    assert aid["status"] == "open"
+    assert aid["valid_until"] == date(2026, 6, 30)
 
 
 def test_french_labels_of_the_api_are_understood_too():
     aid = at.map_aid(BY_SLUG["k1l2-avance-transformation-numerique-occitanie"], today=TODAY)
-    assert aid["type"] == "pret" and aid["operator"] == "AD'OCC"
-    assert aid["family"] == "transition" and aid["needs"] == ["financement", "numerique"]
+    assert aid["type"] == "pret"
+    assert aid["operator"] == "AD'OCC"
+    assert aid["family"] == "transition"
+    assert aid["needs"] == ["financement", "numerique"]
     assert aid["amount"]["text"] == "Avance récupérable jusqu'à 30 000 €"
-    assert "&" in aid["summary"] and "&amp;" not in aid["summary"]
+    assert "&" in aid["summary"]
+    assert "&amp;" not in aid["summary"]
     assert aid["scope"] == {"regions": ["occitanie"]}
 
 
@@ -135,7 +148,8 @@ def test_no_audience_means_skipped_and_long_texts_are_cut():
     aid = at.map_aid(
         dict(record, description="<p>" + "mot " * 200 + "</p>", aid_types=["technical_engineering"])
     )
-    assert len(aid["summary"]) <= at.SUMMARY_LENGTH and aid["summary"].endswith("…")
+    assert len(aid["summary"]) <= at.SUMMARY_LENGTH
+    assert aid["summary"].endswith("…")
     assert aid["type"] == "accompagnement"
 
 
@@ -163,7 +177,9 @@ def test_import_counts_each_outcome_and_stores_the_records(engine):
 def test_reimport_is_idempotent_and_replaces_changed_records(engine, tmp_path):
     at.import_file(FIXTURE, engine)
     again = at.import_file(FIXTURE, engine)
-    assert again.imported == [] and again.updated == [] and set(again.unchanged) == IMPORTED
+    assert again.imported == []
+    assert again.updated == []
+    assert set(again.unchanged) == IMPORTED
     changed = [
         dict(r, name="Prêt Relance TPE (nouvelle version)")
         if r["slug"] == "c3d4-pret-relance-tpe-hauts-de-france"
@@ -173,7 +189,8 @@ def test_reimport_is_idempotent_and_replaces_changed_records(engine, tmp_path):
     path = tmp_path / "liste.json"  # a plain list is accepted as well as a page
     path.write_text(json.dumps(changed), encoding="utf-8")
     third = at.import_file(path, engine)
-    assert third.updated == [HDF_LOAN] and third.imported == []
+    assert third.updated == [HDF_LOAN]
+    assert third.imported == []
     assert rows(engine)[HDF_LOAN].name == "Prêt Relance TPE (nouvelle version)"
 
 
@@ -187,7 +204,8 @@ def test_a_curated_record_is_never_overwritten(engine):
     before = rows(engine)["acre"]
     fake = dict(at.map_aid(RAW[0]), id="acre", name="ACRE importée")
     report = at.upsert([fake], engine)
-    assert report.ignored_curated == ["acre"] and report.imported == report.updated == []
+    assert report.ignored_curated == ["acre"]
+    assert report.imported == report.updated == []
     after = rows(engine)["acre"]
     assert (after.name, after.origin, after.type) == (before.name, "curated", before.type)
     assert "déjà dans le catalogue (fiche relue conservée)" in report.summary()
@@ -202,9 +220,11 @@ def test_an_invalid_record_is_refused_with_the_validator_messages(engine):
         valid_until=date(2026, 1, 1),
     )
     report = at.upsert([bad], engine)
-    assert report.invalid and report.invalid[0][0] == "at-bad"
+    assert report.invalid
+    assert report.invalid[0][0] == "at-bad"
     messages = " | ".join(report.invalid[0][1])
-    assert "type vaut 'cadeau'" in messages and "antérieure" in messages
+    assert "type vaut 'cadeau'" in messages
+    assert "antérieure" in messages
     assert "at-bad" not in rows(engine)
 
 
@@ -212,7 +232,8 @@ def test_loading_the_catalogue_again_keeps_the_imported_records(engine):
     at.import_file(FIXTURE, engine)
     store.load(read_files(), engine)
     stored = rows(engine)
-    assert IMPORTED <= set(stored) and stored["acre"].origin == "curated"
+    assert set(stored) >= IMPORTED
+    assert stored["acre"].origin == "curated"
 
 
 # --- engine --------------------------------------------------------------------------------
@@ -233,7 +254,8 @@ def test_imported_aids_are_recommended_only_when_open_and_in_the_right_region(en
             catalog, parse_profile({"stade": "creation", "commune": "Toulouse"})
         ).aids
     }
-    assert {NATIONAL, OCCITANIE} <= in_toulouse and HDF_LOAN not in in_toulouse
+    assert {NATIONAL, OCCITANIE} <= in_toulouse
+    assert HDF_LOAN not in in_toulouse
     match = next(
         m
         for m in recommend(catalog, parse_profile({"commune": "Roubaix"})).aids
@@ -259,11 +281,11 @@ def test_cli_imports_then_load_keeps_the_imported_aids(tmp_path):
     assert "0 aide importée, 0 mise à jour, 4 inchangées" in again.stdout
     assert qp("catalog", "load", env=env).returncode == 0
     exported = json.loads(qp("catalog", "export", "--format", "json", env=env).stdout)
-    assert IMPORTED <= {a["id"] for a in exported}
+    assert {a["id"] for a in exported} >= IMPORTED
 
 
 @pytest.mark.parametrize(
-    "content, message",
+    ("content", "message"),
     [
         ("{pas du json", "JSON invalide"),
         ('{"aides": 3}', "n'est pas un export Aides-territoires"),
@@ -281,9 +303,12 @@ def test_cli_refuses_a_bad_file_with_exit_status_2(tmp_path, content, message):
         str(path),
         env={"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite"},
     )
-    assert result.returncode == 2 and result.stdout == ""
+    assert result.returncode == 2
+    assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    assert len(lines) == 1
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
 
 
 def test_cli_download_needs_the_api_key(tmp_path):
@@ -292,12 +317,14 @@ def test_cli_download_needs_the_api_key(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "catalog", "import", "aides-territoires", "--download"],
         capture_output=True,
+        check=False,
         text=True,
         cwd=PROJECT_DIR,
         env=env,
         timeout=120,
     )
-    assert result.returncode == 2 and "AIDES_TERRITOIRES_API_KEY" in result.stderr
+    assert result.returncode == 2
+    assert "AIDES_TERRITOIRES_API_KEY" in result.stderr
 
 
 # --- API download (fake transport: never the internet) -------------------------------------

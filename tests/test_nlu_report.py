@@ -79,4 +79,5 @@ def test_a_missing_errors_file_leaves_out_the_confusions(tmp_path):
     _write(results / "cv" / "intent_report.json", {"macro avg": _intent(0.93, 10)})
     assert main(str(results), str(docs)) == 0
     text = (docs / "README.md").read_text(encoding="utf-8")
-    assert "(atteint)" in text and "Confusions" not in text
+    assert "(atteint)" in text
+    assert "Confusions" not in text

@@ -30,7 +30,7 @@ WRITTEN = [
 ]
 
 
-@pytest.mark.parametrize("text, shown", WRITTEN)
+@pytest.mark.parametrize(("text", "shown"), WRITTEN)
 def test_finding6_a_phone_accepted_for_a_lead_is_masked_and_kept_out_of_the_export(text, shown):
     sentence = f"vous pouvez m'appeler au {text} après 18 h"
     assert parse_contact(sentence).phone == shown
@@ -54,7 +54,9 @@ def test_finding6_a_phone_accepted_for_a_lead_is_masked_and_kept_out_of_the_expo
     ],
 )
 def test_finding6_amounts_postal_codes_dates_and_short_numbers_are_not_phones(text):
-    assert find_phones(text) == [] and parse_contact(text) is None and mask_text(text) == text
+    assert find_phones(text) == []
+    assert parse_contact(text) is None
+    assert mask_text(text) == text
 
 
 def test_finding6_every_number_in_a_message_is_masked_not_only_the_first():

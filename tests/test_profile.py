@@ -15,11 +15,12 @@ from catalog.profile import (
 def test_absent_fields_are_unknown():
     profile = parse_profile({"stade": "creation"})
     assert profile.get("stade") == "creation"
-    assert profile.get("secteur") is None and not profile.known("besoins")
+    assert profile.get("secteur") is None
+    assert not profile.known("besoins")
 
 
 @pytest.mark.parametrize(
-    "raw, message",
+    ("raw", "message"),
     [
         ({"couleur": "bleu"}, "champ inconnu"),
         ({"stade": "lancement"}, "valeur inconnue pour stade"),
@@ -39,7 +40,7 @@ def test_invalid_profiles_are_refused_with_a_french_message(raw, message):
 
 
 @pytest.mark.parametrize(
-    "text, number",
+    ("text", "number"),
     [
         ("15 000 €", 15000),
         ("20k", 20000),
@@ -57,9 +58,12 @@ def test_numbers_in_free_answers(text, number):
 
 
 def test_dont_know_yes_no_and_postal_codes():
-    assert is_dont_know("Je ne sais pas") and is_dont_know("jsp") and is_dont_know("Aucune idée !")
+    assert is_dont_know("Je ne sais pas")
+    assert is_dont_know("jsp")
+    assert is_dont_know("Aucune idée !")
     assert not is_dont_know("je sais pas quoi faire pour financer mon local")
-    assert parse_yes_no("Oui") is True and parse_yes_no("nan") is False
+    assert parse_yes_no("Oui") is True
+    assert parse_yes_no("nan") is False
     assert parse_yes_no("peut-être") is None
     assert parse_postal_code("c'est au 59100 Roubaix") == "59100"
     assert parse_postal_code("123456") is None

@@ -11,6 +11,8 @@ import subprocess
 import sys
 
 import pytest
+from conftest import DATABASES, PROJECT_DIR
+from fake_ban import FakeBan
 from sqlalchemy import inspect
 
 from adapters.ban import BanGeocoder
@@ -35,8 +37,6 @@ from catalog.qpv_perimeters import (
     read_stored,
     store_perimeters,
 )
-from conftest import DATABASES, PROJECT_DIR
-from fake_ban import FakeBan
 
 FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "qpv_perimeters_laval_roubaix.geojson"
 # Points placed with the fixture's real shapes (see test_the_test_points_are_where_we_say).
@@ -68,11 +68,12 @@ def ban():
         fake.add("5 rue de la limite 53000 Laval", "5 Rue de la Limite 53000 Laval",
                  *ON_FOURCHES_BORDER, citycode="53130", postcode="53000", city="Laval")  # fmt: skip
         fake.add("rue X Roubaix", "Rue X 59100 Roubaix", *INSIDE_NOUVEAU_ROUBAIX,
-                 citycode="59512", postcode="59100", city="Roubaix", type="street")  # fmt: skip
+                 citycode="59512", postcode="59100", city="Roubaix", kind="street")  # fmt: skip
         fake.add("8 bd du port 80000 amiens", "8 Boulevard du Port 80000 Amiens", 2.290084,
                  49.897443, citycode="80021", postcode="80000", city="Amiens")  # fmt: skip
         fake.add("10 rue de la loge 34000 montpellier", "10 Rue de la Loge 34000 Montpellier",
-                 3.8775, 43.6110, citycode="34172", postcode="34000", city="Montpellier")  # fmt: skip
+                 3.8775, 43.6110, citycode="34172", postcode="34000",
+                 city="Montpellier")  # fmt: skip
         fake.add("2 rue vague 59100 roubaix", "2 Rue Vague 59100 Roubaix",
                  *INSIDE_NOUVEAU_ROUBAIX, citycode="59512", postcode="59100", city="Roubaix",
                  score=0.31)  # fmt: skip
@@ -101,9 +102,11 @@ def test_the_test_points_are_where_we_say(perimeters):
 def test_the_shipped_file_has_a_perimeter_for_every_qpv_of_the_14_territories():
     codes = {p.code for p in read_perimeters(SHIPPED_FILE)}
     listed = {q["code"] for t in read_files().territories for q in t.get("qpv") or []}
-    assert codes == listed and len(codes) == 184
+    assert codes == listed
+    assert len(codes) == 184
     source = json.loads(SHIPPED_FILE.read_text(encoding="utf-8"))["source"]
-    assert source["simplified"] is True and "data.gouv.fr" in source["dataset"]
+    assert source["simplified"] is True
+    assert "data.gouv.fr" in source["dataset"]
 
 
 @pytest.mark.parametrize(
@@ -113,21 +116,27 @@ def test_the_shipped_file_has_a_perimeter_for_every_qpv_of_the_14_territories():
         ('{"type": "Feature"}', "FeatureCollection"),
         ('{"type": "FeatureCollection", "features": []}', "aucun périmètre"),
         (
-            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
-            '{"code_qp": "QP059001", "lib_qp": "X", "insee_com": "59512"}, "geometry": null}]}',
+            (
+                '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+                '{"code_qp": "QP059001", "lib_qp": "X", "insee_com": "59512"}, "geometry": null}]}'
+            ),
             "code_qp « QP059001 »",
         ),
         (
-            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
-            '{"code_qp": "QN05981M", "lib_qp": "Nouveau Roubaix", "insee_com": "59512"}, '
-            '"geometry": {"type": "Polygon", "coordinates": [[[704000, 7059000], '
-            "[705000, 7059000], [705000, 7060000], [704000, 7059000]]]}}]}",
+            (
+                '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+                '{"code_qp": "QN05981M", "lib_qp": "Nouveau Roubaix", "insee_com": "59512"}, '
+                '"geometry": {"type": "Polygon", "coordinates": [[[704000, 7059000], '
+                "[705000, 7059000], [705000, 7060000], [704000, 7059000]]]}}]}"
+            ),
             "Lambert-93",
         ),
         (
-            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
-            '{"code_qp": "QN05981M", "lib_qp": "Nouveau Roubaix", "insee_com": "59512"}, '
-            '"geometry": {"type": "Point", "coordinates": [3.18, 50.67]}}]}',
+            (
+                '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+                '{"code_qp": "QN05981M", "lib_qp": "Nouveau Roubaix", "insee_com": "59512"}, '
+                '"geometry": {"type": "Point", "coordinates": [3.18, 50.67]}}]}'
+            ),
             "non surfacique",
         ),
     ],
@@ -188,13 +197,15 @@ def test_an_address_inside_a_qpv_is_en_qpv_with_its_code_and_name(geocoder, plac
     check = check_address("12 rue X, 59100 Roubaix", geocoder, places, perimeters)
     assert (check.status, check.qpv_code, check.qpv_name) == (EN_QPV, "QN05981M", "Nouveau Roubaix")
     text = answer_text(check)
-    assert "est en QPV" in text and "Nouveau Roubaix (QN05981M)" in text
+    assert "est en QPV" in text
+    assert "Nouveau Roubaix (QN05981M)" in text
     assert "12 Rue X 59100 Roubaix" in text
 
 
 def test_an_address_far_from_every_qpv_is_hors_qpv(geocoder, places, perimeters):
     check = check_address("1 place du 11 novembre 53000 Laval", geocoder, places, perimeters)
-    assert check.status == HORS_QPV and check.qpv_code is None
+    assert check.status == HORS_QPV
+    assert check.qpv_code is None
     assert "hors QPV" in answer_text(check)
 
 
@@ -202,7 +213,8 @@ def test_an_address_on_a_border_is_a_verifier_never_guessed(geocoder, places, pe
     check = check_address("5 rue de la limite 53000 Laval", geocoder, places, perimeters)
     assert (check.status, check.reason, check.qpv_code) == (A_VERIFIER, "frontiere", "QN05301M")
     text = answer_text(check)
-    assert "À vérifier" in text and "Les Fourches (QN05301M)" in text
+    assert "À vérifier" in text
+    assert "Les Fourches (QN05301M)" in text
     assert "https://sig.ville.gouv.fr" in text
 
 
@@ -210,7 +222,8 @@ def test_a_street_without_number_is_a_verifier(geocoder, places, perimeters):
     check = check_address("rue X Roubaix", geocoder, places, perimeters)
     assert (check.status, check.reason) == (A_VERIFIER, "imprecise")
     text = answer_text(check)
-    assert "numéro" in text and "Nouveau Roubaix (QN05981M)" in text  # the commune's list
+    assert "numéro" in text
+    assert "Nouveau Roubaix (QN05981M)" in text
 
 
 def test_an_unknown_or_doubtful_address_is_a_verifier(geocoder, places, perimeters):
@@ -260,15 +273,18 @@ def test_when_the_geocoder_fails_the_answer_is_a_verifier_with_the_official_link
         ban.delay(0)
     assert (check.status, check.reason) == (A_VERIFIER, "geocodeur_indisponible")
     text = answer_text(check)
-    assert "Base Adresse Nationale" in text and "https://sig.ville.gouv.fr" in text
+    assert "Base Adresse Nationale" in text
+    assert "https://sig.ville.gouv.fr" in text
     assert "Roubaix compte 3 quartiers prioritaires" in text
 
 
 def test_the_wrapper_sends_the_address_and_reads_the_geocodejson(geocoder, ban):
     found = geocoder.search("12 rue X, 59100 Roubaix", limit=3)
     assert ban.queries[-1] == "12 rue X, 59100 Roubaix"
-    assert found[0].label == "12 Rue X 59100 Roubaix" and found[0].citycode == "59512"
-    assert found[0].type == "housenumber" and 0 < found[0].score <= 1
+    assert found[0].label == "12 Rue X 59100 Roubaix"
+    assert found[0].citycode == "59512"
+    assert found[0].type == "housenumber"
+    assert 0 < found[0].score <= 1
     assert geocoder.search("  ") == []  # too short: no request
 
 
@@ -278,6 +294,7 @@ def test_the_wrapper_sends_the_address_and_reads_the_geocodejson(geocoder, ban):
 def qp(*args: str, env: dict | None = None):
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
+        check=False,
         capture_output=True,
         text=True,
         cwd=PROJECT_DIR,
@@ -313,11 +330,14 @@ def test_qp_qpv_check_answers_hors_qpv(cli_env):
 
 def test_qp_qpv_check_answers_a_verifier_near_a_border_and_without_network(cli_env):
     result = qp("qpv", "check", "5 rue de la limite 53000 Laval", env=cli_env)
-    assert result.returncode == 1 and result.stdout.splitlines()[0] == "À vérifier"
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == "À vérifier"
     offline = {**cli_env, "QP_GEOCODER_URL": "http://127.0.0.1:9"}
     result = qp("qpv", "check", "3 rue des Fourches 53000 Laval", env=offline)
-    assert result.returncode == 1 and result.stdout.splitlines()[0] == "À vérifier"
-    assert "Les Fourches (QN05301M)" in result.stdout and "sig.ville.gouv.fr" in result.stdout
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == "À vérifier"
+    assert "Les Fourches (QN05301M)" in result.stdout
+    assert "sig.ville.gouv.fr" in result.stdout
     assert "Traceback" not in result.stderr
 
 
@@ -325,7 +345,9 @@ def test_qp_refuses_a_bad_perimeters_file_and_an_empty_address_in_one_line(cli_e
     bad = tmp_path / "qpv.geojson"
     bad.write_text("{}", encoding="utf-8")
     result = qp("catalog", "import-qpv", str(bad), env=cli_env)
-    assert result.returncode == 2 and "FeatureCollection" in result.stderr
+    assert result.returncode == 2
+    assert "FeatureCollection" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     result = qp("qpv", "check", "  12 ", env=cli_env)
-    assert result.returncode == 2 and "donnez une adresse" in result.stderr
+    assert result.returncode == 2
+    assert "donnez une adresse" in result.stderr

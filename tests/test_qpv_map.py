@@ -45,7 +45,7 @@ def territory(files, tid: str) -> dict:
     return next(t for t in files.territories if t["id"] == tid)
 
 
-@pytest.mark.parametrize("tid, count", sorted(OFFICIAL.items()))
+@pytest.mark.parametrize(("tid", "count"), sorted(OFFICIAL.items()))
 def test_each_territory_lists_exactly_its_recorded_official_number_of_qpv(files, tid, count):
     t = territory(files, tid)
     assert t["qpv_official"]["official_count"] == count

@@ -10,7 +10,6 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import PROJECT_DIR
 
 RASA = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
@@ -33,6 +32,7 @@ def rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
         cwd=PROJECT_DIR,
         env=ENV,
         capture_output=True,
+        check=False,
         text=True,
         timeout=timeout,
     )

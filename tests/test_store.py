@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from conftest import DATABASES
 from sqlalchemy import inspect, text
 
 from catalog import store
 from catalog.files import read_files
-from conftest import DATABASES
 
 
 @pytest.fixture(params=DATABASES)
@@ -49,7 +49,9 @@ def test_loading_twice_gives_the_same_catalogue_as_the_files(engine):
     first = store.load(files, engine)
     second = store.load(read_files(), engine)
     assert first == second
-    assert first["aids"] == 42 and first["territories"] == 14 and first["communes"] > 400
+    assert first["aids"] == 42
+    assert first["territories"] == 14
+    assert first["communes"] > 400
     back = store.read(engine)
     assert {a["id"] for a in back.aids} == {a["id"] for a in files.aids}
     original = next(a for a in files.aids if a["id"] == "acre")

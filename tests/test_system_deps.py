@@ -14,7 +14,9 @@ def _bin_without_chromium(tmp_path: Path, uid: str) -> Path:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name in ("bash", "head", "ls", "seq", "sleep", "printf", "npm", "pg_isready"):
-        found = subprocess.run(["bash", "-c", f"command -v {name}"], capture_output=True, text=True)
+        found = subprocess.run(
+            ["bash", "-c", f"command -v {name}"], capture_output=True, text=True, check=False
+        )
         if found.stdout.strip():
             (bin_dir / name).symlink_to(found.stdout.strip())
     fake_id = bin_dir / "id"
@@ -26,7 +28,11 @@ def _bin_without_chromium(tmp_path: Path, uid: str) -> Path:
 def test_a_missing_browser_without_root_is_said_in_one_french_sentence(tmp_path):
     bin_dir = _bin_without_chromium(tmp_path, uid="1000")
     done = subprocess.run(
-        ["bash", str(SCRIPT)], env={"PATH": str(bin_dir)}, capture_output=True, text=True
+        ["bash", str(SCRIPT)],
+        env={"PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
@@ -37,7 +43,11 @@ def test_a_missing_browser_without_root_is_said_in_one_french_sentence(tmp_path)
 def test_a_missing_browser_without_apt_says_so(tmp_path):
     bin_dir = _bin_without_chromium(tmp_path, uid="0")
     done = subprocess.run(
-        ["bash", str(SCRIPT)], env={"PATH": str(bin_dir)}, capture_output=True, text=True
+        ["bash", str(SCRIPT)],
+        env={"PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 1
     assert "n'a pas apt-get" in done.stderr

@@ -15,7 +15,12 @@ from html import unescape
 
 import httpx
 import pytest
-from bridge_harness import rasa, running_bridge, settings_for, telegram  # noqa: F401 (fixtures)
+from bridge_harness import (  # noqa: F401 (fixtures, requested by name)
+    rasa_fixture,
+    running_bridge,
+    settings_for,
+    telegram_fixture,
+)
 from fake_telegram import FakeTelegram
 
 from bot.runner import free_port
@@ -51,7 +56,8 @@ async def test_start_welcomes_with_the_privacy_notice_and_commands_are_registere
         assert commands["supprimer"] == "Effacer les informations de votre profil"
         telegram.send_text(CHAT, "/start")
         [welcome] = await telegram.until(lambda: telegram.sent(CHAT))
-        assert "Quartiers productifs" in shown(welcome) and "/supprimer" in shown(welcome)
+        assert "Quartiers productifs" in shown(welcome)
+        assert "/supprimer" in shown(welcome)
         assert "sans votre nom ni votre numéro" in shown(welcome)
         telegram.send_text(CHAT, "/aide")
         await telegram.until(lambda: len(telegram.sent(CHAT)) == 2)
@@ -95,7 +101,8 @@ async def test_a_long_answer_is_split_into_messages_telegram_accepts(telegram, r
         telegram.send_text(CHAT, "mes aides")
         await telegram.until(lambda: "29." in "".join(shown(p) for p in telegram.sent(CHAT)))
     pieces = [shown(p) for p in telegram.sent(CHAT)]
-    assert len(pieces) > 1 and all(len(p) <= 4096 for p in pieces)
+    assert len(pieces) > 1
+    assert all(len(p) <= 4096 for p in pieces)
     assert " ".join(" ".join(pieces).split()) == " ".join(" ".join(paragraphs).split())
 
 
@@ -129,7 +136,8 @@ async def test_buttons_become_an_inline_keyboard_with_short_ids_and_a_choice_is_
         [answered] = telegram.calls_to("answerCallbackQuery")
         assert answered.params["text"] == "Votre choix : Santé ou social"
         [edited] = telegram.calls_to("editMessageReplyMarkup")
-        assert edited.params["message_id"] == message_id and not edited.params.get("reply_markup")
+        assert edited.params["message_id"] == message_id
+        assert not edited.params.get("reply_markup")
         assert "reply_markup" not in telegram.messages[(CHAT, message_id)]
         assert rasa.texts() == ["bonjour", long_payload]
 
@@ -175,7 +183,7 @@ async def test_buttons_still_work_after_a_restart_and_unknown_ids_ask_to_retype(
 
 
 @pytest.mark.parametrize(
-    "kind, words",
+    ("kind", "words"),
     [
         ("photo", "photos"),
         ("voice", "messages vocaux"),
@@ -211,7 +219,8 @@ async def test_in_a_group_the_bot_only_answers_when_addressed(telegram, rasa, se
     assert rasa.received[0]["sender"] == f"telegram:{GROUP}"
     assert rasa.received[0]["metadata"]["chat_type"] == "supergroup"
     sent = [shown(p) for p in telegram.sent(GROUP)]
-    assert len(sent) == 3 and "/recommencer" in sent[2]
+    assert len(sent) == 3
+    assert "/recommencer" in sent[2]
 
 
 async def test_commands_send_their_intent_and_supprimer_erases_the_bridge_data(
@@ -321,7 +330,7 @@ async def test_telegram_flood_control_is_honoured(telegram, rasa, settings):
     telegram.fail_next("sendMessage", retry_after=1)
     async with running_bridge(settings):
         telegram.send_text(CHAT, "bonjour")
-        await telegram.until(lambda: telegram.sent(CHAT), timeout=10)
+        await telegram.until(lambda: telegram.sent(CHAT), within=10)
     attempts = [c for c in telegram.calls if c.method == "sendMessage"]
     assert [c.refused for c in attempts] == [True, False]
     assert attempts[1].at - attempts[0].at >= 1.0
@@ -339,7 +348,8 @@ async def test_the_logs_carry_no_message_text_chat_id_or_token(telegram, rasa, s
         rasa.up()
         await telegram.until(lambda: len(telegram.sent(98765)) == 3)
     logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
-    assert "Rasa unavailable" in logged and "text message" in logged
+    assert "Rasa unavailable" in logged
+    assert "text message" in logged
     for private in (secret_text, "98765", telegram.token, "12345678901234"):
         assert private not in logged
 
@@ -347,7 +357,8 @@ async def test_the_logs_carry_no_message_text_chat_id_or_token(telegram, rasa, s
 def test_the_fake_telegram_refuses_a_wrong_token():
     with FakeTelegram() as fake:
         response = httpx.post(f"{fake.base_url}/bot1:wrong/getMe")
-    assert response.status_code == 401 and response.json()["ok"] is False
+    assert response.status_code == 401
+    assert response.json()["ok"] is False
 
 
 def run_entry_point(env: dict[str, str]) -> subprocess.Popen:
@@ -365,7 +376,8 @@ def test_the_entry_point_refuses_to_start_without_a_token():
     process = run_entry_point({})
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 2
-    assert "TELEGRAM_BOT_TOKEN" in output and "BotFather" in output
+    assert "TELEGRAM_BOT_TOKEN" in output
+    assert "BotFather" in output
 
 
 def test_the_entry_point_says_when_telegram_refuses_the_token(tmp_path):
@@ -378,7 +390,8 @@ def test_the_entry_point_says_when_telegram_refuses_the_token(tmp_path):
             }
         )
         output, _ = process.communicate(timeout=60)
-    assert process.returncode == 1 and "refuse le jeton" in output
+    assert process.returncode == 1
+    assert "refuse le jeton" in output
 
 
 def test_the_entry_point_waits_for_an_unreachable_telegram_and_stops_on_sigterm(tmp_path):

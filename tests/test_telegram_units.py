@@ -76,7 +76,8 @@ def test_a_long_answer_with_buttons_puts_the_keyboard_on_its_last_piece():
     answers = [{"text": "a " * 3000, "buttons": [{"title": "Oui", "payload": "/affirmer"}]}]
     messages = plan(answers)
     assert len(messages) == 2
-    assert not messages[0].buttons and messages[1].buttons
+    assert not messages[0].buttons
+    assert messages[1].buttons
 
 
 def test_images_become_links_and_empty_answers_disappear():
@@ -131,7 +132,8 @@ def test_the_pending_queue_keeps_order_per_chat_and_survives_a_restart(tmp_path)
     queue.push(1, "second", {})
     queue.failed(first)
     again = PendingQueue(open_state(tmp_path / "state.sqlite"))
-    assert again.chats() == [1, 2] and again.count() == 3
+    assert again.chats() == [1, 2]
+    assert again.count() == 3
     head = again.first(1)
     assert (head.text, head.metadata, head.attempts) == ("premier", {"channel": "telegram"}, 1)
     again.remove(head.id)
@@ -190,8 +192,10 @@ def test_a_public_url_selects_the_webhook_with_a_secret_even_when_none_is_given(
         "RASA_URL": "http://rasa:5005/",
     }
     settings = TelegramSettings.from_env(env)
-    assert settings.mode == "webhook" and settings.webhook_path == "/tg/x"
-    assert settings.webhook_port == 8088 and len(settings.webhook_secret) >= 32
+    assert settings.mode == "webhook"
+    assert settings.webhook_path == "/tg/x"
+    assert settings.webhook_port == 8088
+    assert len(settings.webhook_secret) >= 32
     assert settings.bot_api_url == "http://127.0.0.1:9/bot"
     assert settings.file_api_url == "http://127.0.0.1:9/file/bot"
     assert settings.rasa_url == "http://rasa:5005"
@@ -200,7 +204,7 @@ def test_a_public_url_selects_the_webhook_with_a_secret_even_when_none_is_given(
 
 
 @pytest.mark.parametrize(
-    "env, words",
+    ("env", "words"),
     [
         ({}, "TELEGRAM_BOT_TOKEN"),
         (

@@ -8,7 +8,12 @@ import json
 
 import httpx
 import pytest
-from bridge_harness import rasa, running_bridge, settings_for, telegram  # noqa: F401 (fixtures)
+from bridge_harness import (  # noqa: F401 (fixtures, requested by name)
+    rasa_fixture,
+    running_bridge,
+    settings_for,
+    telegram_fixture,
+)
 
 from bot.runner import free_port
 from bot.telegram.webhook import SECRET_HEADER

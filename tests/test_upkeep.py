@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from conftest import DATABASES, PROJECT_DIR
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,6 @@ from catalog.accounts import Viewer, create_account, viewer_of
 from catalog.files import read_files
 from catalog.models import Account, Aid, CatalogEdit
 from catalog.validate import validate
-from conftest import DATABASES, PROJECT_DIR
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 TODAY = date(2026, 11, 26)
@@ -68,7 +68,7 @@ def _form(aid_id: str, **changes: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "checked, today, stale",
+    ("checked", "today", "stale"),
     [
         (None, TODAY, True),  # never checked
         (date(2026, 5, 26), TODAY, False),  # exactly six months ago
@@ -94,7 +94,8 @@ def test_the_overview_lists_stale_aids_first_and_filters():
     rows = upkeep.overview(aids, TODAY, pending={"acre"})
     assert [r.id for r in rows] == ["arce", "citeslab", "cape", "acre"]
     assert [r.stale for r in rows] == [True, True, True, False]
-    assert rows[-1].pending and not rows[0].pending
+    assert rows[-1].pending
+    assert not rows[0].pending
     assert [r.id for r in upkeep.overview(aids, TODAY, only_stale=True)] == [
         "arce",
         "citeslab",
@@ -103,7 +104,8 @@ def test_the_overview_lists_stale_aids_first_and_filters():
     assert [r.id for r in upkeep.overview(aids, TODAY, family="qpv")] == ["citeslab"]
     by_name = upkeep.overview(aids, TODAY, sort="nom")
     assert [r.name for r in by_name] == sorted((a["name"] for a in aids), key=str.casefold)
-    assert rows[0].status_label == "ouverte" and rows[0].family_label == "Création et reprise"
+    assert rows[0].status_label == "ouverte"
+    assert rows[0].family_label == "Création et reprise"
 
 
 # --- Checking an edit ----------------------------------------------------------------------
@@ -122,7 +124,8 @@ def test_a_valid_form_gives_typed_facts():
         TODAY,
     )
     assert errors == {}
-    assert values["amount_min"] == 1000 and values["amount_max"] == 15000.5
+    assert values["amount_min"] == 1000
+    assert values["amount_max"] == 15000.5
     assert values["valid_until"] == date(2027, 12, 31)
     assert values["sources"] == ["https://www.urssaf.fr", "https://www.francetravail.fr"]
     assert values["checks"] == ["Première vérification", "Seconde vérification"]
@@ -155,11 +158,12 @@ def test_checked_today_sets_the_date_whatever_the_date_field_says():
     values, errors = upkeep.parse_form(
         _form("acre", last_checked="n'importe quoi", verifiee_aujourdhui="1"), TODAY
     )
-    assert errors == {} and values["last_checked"] == TODAY
+    assert errors == {}
+    assert values["last_checked"] == TODAY
 
 
 @pytest.mark.parametrize(
-    "changes, field, message",
+    ("changes", "field", "message"),
     [
         ({"url": "ftp://exemple.fr"}, "url", "http:// ou https://"),
         ({"url": ""}, "url", "Indiquez l'adresse de la page officielle"),
@@ -261,14 +265,18 @@ def test_edits_are_written_with_comments_order_and_quoting_kept(data_copy):
         "summary": "Une exonération partielle de vos cotisations sociales. " * 4,
     }
     report = upkeep.write_edits(data_copy, [(7, "acre", {}, after)])
-    assert report.written == [7] and report.files == [creation] and not report.missing
+    assert report.written == [7]
+    assert report.files == [creation]
+    assert not report.missing
     text = creation.read_text(encoding="utf-8")
     assert "# Section : allocations chômage\n- id: arce\n" in text
     assert re.search(r"\n  checks: \[\]\n  # à revoir en 2027\n  status: uncertain +# vu\n", text)
     assert text.startswith(original.split("- id:")[0])  # the header comments
     assert '    text: "Exonération de 25 % pendant 12 mois"\n' in text
-    assert "    max: 5000\n" in text and "  valid_until: 2027-12-31\n" in text
-    assert '    - "https://www.service-public.fr"\n' in text and "  checks: []\n" in text
+    assert "    max: 5000\n" in text
+    assert "  valid_until: 2027-12-31\n" in text
+    assert '    - "https://www.service-public.fr"\n' in text
+    assert "  checks: []\n" in text
     assert "  summary: >-\n    Une exonération" in text
     assert all(
         len(line) <= 100
@@ -287,8 +295,10 @@ def test_edits_are_written_with_comments_order_and_quoting_kept(data_copy):
         "min": None,
         "max": 5000,
     }
-    assert acre["status"] == "uncertain" and acre["valid_until"] == date(2027, 12, 31)
-    assert acre["checks"] == [] and acre["last_checked"] == TODAY
+    assert acre["status"] == "uncertain"
+    assert acre["valid_until"] == date(2027, 12, 31)
+    assert acre["checks"] == []
+    assert acre["last_checked"] == TODAY
     assert list(acre)[:8] == list(_record("acre"))[:8]  # key order kept
 
 
@@ -302,7 +312,8 @@ def test_an_edit_that_would_break_the_files_writes_nothing(data_copy):
 def test_an_edit_of_an_aid_absent_from_the_files_is_reported(data_copy):
     before = _fingerprint(data_copy)
     report = upkeep.write_edits(data_copy, [(3, "aide-inconnue", {}, {"name": "X"})])
-    assert report.missing == [(3, "aide-inconnue")] and report.written == []
+    assert report.missing == [(3, "aide-inconnue")]
+    assert report.written == []
     assert _fingerprint(data_copy) == before
 
 
@@ -356,7 +367,7 @@ def _edit(engine, account_id: int, aid_id: str, **facts) -> CatalogEdit | None:
 
 
 def test_migration_0005_adds_the_catalogue_revision_bumped_by_each_load(database):
-    url, engine, _, data = database
+    _url, engine, _, data = database
     with engine.connect() as connection:
         assert (
             connection.execute(text("select version_num from alembic_version")).scalar()
@@ -368,35 +379,40 @@ def test_migration_0005_adds_the_catalogue_revision_bumped_by_each_load(database
 
 
 def test_an_edit_updates_the_aid_keeps_a_pending_edit_and_bumps_the_revision(database):
-    url, engine, account_id, _ = database
+    _url, engine, account_id, _ = database
     revision = store.revision(engine)
     edit = _edit(engine, account_id, "acre", amount_max=5000, last_checked=TODAY)
-    assert edit.status == upkeep.PENDING and edit.account_id == account_id
+    assert edit.status == upkeep.PENDING
+    assert edit.account_id == account_id
     assert edit.before == {"amount_max": None, "last_checked": "2026-02-06"}
     assert edit.after == {"amount_max": 5000, "last_checked": "2026-11-26"}
     assert store.revision(engine) == revision + 1
     acre = next(a for a in store.read(engine).aids if a["id"] == "acre")
-    assert acre["amount"]["max"] == 5000 and acre["last_checked"] == TODAY
+    assert acre["amount"]["max"] == 5000
+    assert acre["last_checked"] == TODAY
     assert _edit(engine, account_id, "acre", amount_max=5000) is None  # nothing changed
     assert store.revision(engine) == revision + 1
 
 
 def test_loading_the_files_again_keeps_the_pending_edits(database):
-    url, engine, account_id, data = database
+    _url, engine, account_id, data = database
     _edit(engine, account_id, "acre", amount_text="Premier texte")
     _edit(engine, account_id, "acre", amount_text="Texte final", status="uncertain")
     counts = store.load(read_files(data), engine)
     assert counts["modifications de la console"] == 2
     acre = next(a for a in store.read(engine).aids if a["id"] == "acre")
-    assert acre["amount"]["text"] == "Texte final" and acre["status"] == "uncertain"
+    assert acre["amount"]["text"] == "Texte final"
+    assert acre["status"] == "uncertain"
 
 
 def test_apply_edits_writes_the_files_then_marks_the_edits_written(database):
-    url, engine, account_id, data = database
+    _url, engine, account_id, data = database
     _edit(engine, account_id, "acre", amount_text="Texte de la console", last_checked=TODAY)
     _edit(engine, account_id, "citeslab", sources=["http://www.citeslab.fr/"])
     report = upkeep.apply_pending_edits(engine, data)
-    assert len(report.written) == 2 and not report.missing and not report.conflicts
+    assert len(report.written) == 2
+    assert not report.missing
+    assert not report.conflicts
     assert {p.name for p in report.files} == {"creation.yml", "qpv.yml"}
     with Session(engine) as session:
         edits = list(session.scalars(select(CatalogEdit)))
@@ -405,7 +421,8 @@ def test_apply_edits_writes_the_files_then_marks_the_edits_written(database):
     files = read_files(data)
     assert validate(files) == []
     acre = next(a for a in files.aids if a["id"] == "acre")
-    assert acre["amount"]["text"] == "Texte de la console" and acre["last_checked"] == TODAY
+    assert acre["amount"]["text"] == "Texte de la console"
+    assert acre["last_checked"] == TODAY
     # Loading the written files gives the same catalogue, with nothing left to re-apply.
     assert store.load(files, engine)["modifications de la console"] == 0
     assert (

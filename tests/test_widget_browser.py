@@ -15,11 +15,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
+from widget_browser import DESCRIPTION, Chat, chromium
 
 from bot.config import Settings
 from bot.web.settings import WebSettings
 from catalog.files import read_files
-from widget_browser import DESCRIPTION, Chat, chromium
 
 pytestmark = pytest.mark.rasa
 
@@ -117,7 +117,8 @@ def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(se
     messages = [
         json.loads(frame[2:])[1] for frame in sent_frames if frame.startswith('42["user_uttered"')
     ]
-    assert messages and all(m["metadata"] == {"territory": "roubaix"} for m in messages)
+    assert messages
+    assert all(m["metadata"] == {"territory": "roubaix"} for m in messages)
     assert any(m["message"].startswith("/informer") for m in messages)
     assert_no_csp_violation(chat)
     assert_accessible(chat)
@@ -125,7 +126,8 @@ def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(se
     bot_before, user_before = chat.bot_texts(), chat.user_texts()
     page.reload()
     chat.input.wait_for()  # the panel was open: it reopens
-    assert chat.bot_texts() == bot_before and chat.user_texts() == user_before
+    assert chat.bot_texts() == bot_before
+    assert chat.user_texts() == user_before
     assert page.locator(f'.qp-message--bot a[href="{aid("acre")["url"]}"]').count() >= 1
     # the last answer's buttons still work, in the same Rasa conversation (same session id)
     contacts = "\n".join(chat.click("Être mis en relation"))
@@ -195,7 +197,8 @@ def test_keyboard_only_on_a_360_pixel_phone(servers, phone):
     assert chat.user_texts()[-1] == title
 
     panel = page.locator(".qp-panel").bounding_box()
-    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 360
+    assert panel["x"] >= 0
+    assert panel["x"] + panel["width"] <= 360
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert_no_csp_violation(chat)  # before axe, which tries an inline style
     assert_accessible(chat)
@@ -213,8 +216,8 @@ def test_usable_at_200_percent_zoom(servers, browser):
         chat.open()
         for selector in (".qp-panel", ".qp-input", ".qp-send", ".qp-close"):
             box = page.locator(selector).bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= 640, selector
-            assert box["y"] >= 0 and box["y"] + box["height"] <= 400, selector
+            assert 0 <= box["x"] <= box["x"] + box["width"] <= 640, selector
+            assert 0 <= box["y"] <= box["y"] + box["height"] <= 400, selector
         assert any("Bonjour" in text or "assistant" in text for text in chat.say("Bonjour"))
         assert_accessible(chat)
     finally:

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from playwright.sync_api import Browser, Page, Playwright
+from test_e2e_rest import PERSONA, QUESTIONS  # the job seeker of the REST test
 
 from catalog.dialogue import question
-from test_e2e_rest import PERSONA, QUESTIONS  # the job seeker of the REST test
 
 CHROMIUM = os.environ.get("QP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,7 +84,7 @@ class Chat:
     clicked: list[str] = field(default_factory=list)
 
     @property
-    def input(self):  # noqa: ANN201 (a Playwright Locator)
+    def input(self):
         return self.page.get_by_role("textbox", name="Votre message")
 
     def open(self) -> None:

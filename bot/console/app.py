@@ -16,8 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.console import auth, conversations, corrections, debug_chat, home
-from bot.console import catalogue, leads
+from bot.console import auth, catalogue, conversations, corrections, debug_chat, home, leads
 from bot.console.auth import SignInGuard
 from bot.console.pages import error_page
 from bot.console.settings import ConsoleSettings

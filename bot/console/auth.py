@@ -19,10 +19,10 @@ import hmac
 import ipaddress
 import secrets
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
-from typing import Awaitable, Callable
 from urllib.parse import quote
 
 from sqlalchemy import select

@@ -227,7 +227,7 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
                     champs=sorted(edit.after),
                 )
                 proposed = edit.status == upkeep.PROPOSED
-    except upkeep.EditConflict as conflict:
+    except upkeep.EditConflictError as conflict:
         with session(url) as db:
             record = _record(db, aid_id)
             since = _described(db, list(conflict.since))

@@ -98,7 +98,7 @@ def _list_accounts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _change(args: argparse.Namespace, action: str, change) -> int:  # noqa: ANN001
+def _change(args: argparse.Namespace, action: str, change) -> int:
     try:
         with session(store.database_url()) as db:
             account = change(db)

@@ -30,7 +30,6 @@ from catalog.files import labels
 from catalog.models import NluCorrection
 from catalog.privacy import mask_text, mask_value
 
-
 # --- shared with the debug chat ------------------------------------------------------------
 
 
@@ -150,7 +149,7 @@ def conversation_list(request: Request, viewer: Viewer, form: dict[str, str]) ->
         listing = tracker.list_conversations(
             settings_of(request).tracker_url, viewer.territories, filters, number_asked
         )
-    except tracker.TrackerUnavailable as error:
+    except tracker.TrackerUnavailableError as error:
         listing, store_error = tracker.Listing([], 0, 1, 1), str(error)
     log_action(
         request,
@@ -205,7 +204,7 @@ def readable(
     Another territory's conversation and an unknown one get the same page."""
     try:
         conversation = tracker.read_conversation(settings_of(request).tracker_url, sender_id)
-    except tracker.TrackerUnavailable as error:
+    except tracker.TrackerUnavailableError as error:
         return None, error_page(request, 503, "Conversations indisponibles", str(error))
     if conversation is None or not viewer.can_see(conversation.territory):
         if conversation is not None:

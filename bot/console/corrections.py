@@ -7,7 +7,7 @@ all. A correction keeps the conversation's territory to decide who sees it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -32,7 +32,7 @@ from catalog.models import Account, NluCorrection
 from catalog.privacy import has_contact_details, mask_text
 
 
-def _in_scope(viewer: Viewer):  # noqa: ANN202 (a SQLAlchemy condition)
+def _in_scope(viewer: Viewer):
     if viewer.territories is None:
         return NluCorrection.id.is_not(None)
     return NluCorrection.territory_id.in_(viewer.territories)
@@ -105,7 +105,7 @@ def correct(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
                 if row is None:
                     row = NluCorrection(sender_id=sender_id, message_at=message.timestamp)
                     db.add(row)
-                row.created_at = datetime.now(timezone.utc)
+                row.created_at = datetime.now(UTC)
                 row.account_id = viewer.id
                 row.territory_id = conversation.territory
                 row.text = checked.text

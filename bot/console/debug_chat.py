@@ -74,7 +74,7 @@ def _page(
     if isinstance(sender, str) and sender.startswith(f"console-{viewer.id}-"):
         try:
             conversation = tracker.read_conversation(settings_of(request).tracker_url, sender)
-        except tracker.TrackerUnavailable as problem:
+        except tracker.TrackerUnavailableError as problem:
             store_error = str(problem)
     else:
         sender = None

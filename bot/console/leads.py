@@ -9,7 +9,7 @@ change is written in the audit log, without any personal data."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,7 +34,7 @@ try:
 
     LOCAL_TIME: Any = ZoneInfo("Europe/Paris")
 except Exception:  # noqa: BLE001 — no time zone database: show UTC
-    LOCAL_TIME = timezone.utc
+    LOCAL_TIME = UTC
 
 # Stored value → French wording (catalog/data/labels.yml).
 STATUSES = LEAD_STATUS_LABELS
@@ -104,7 +104,7 @@ def describe_profile(profile: dict[str, Any], names: dict[str, str]) -> list[tup
 
 def _local(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(LOCAL_TIME)
 
 

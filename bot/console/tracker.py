@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,7 @@ PAGE_SIZE = 50
 try:
     LOCAL_TIME = ZoneInfo("Europe/Paris")
 except ZoneInfoNotFoundError:  # no time zone database: show UTC
-    LOCAL_TIME = timezone.utc
+    LOCAL_TIME = UTC
 
 _metadata = MetaData()
 EVENTS = Table(
@@ -82,7 +82,7 @@ EVENTS = Table(
 )
 
 
-class TrackerUnavailable(RuntimeError):
+class TrackerUnavailableError(RuntimeError):
     """The tracker store cannot be read; the message is French and safe to show."""
 
 
@@ -212,7 +212,7 @@ def territory_of(slot_value: Any, metadata_territory: Any) -> str | None:
 
 
 def local_time(timestamp: float | None) -> datetime:
-    return datetime.fromtimestamp(timestamp or 0.0, tz=timezone.utc).astimezone(LOCAL_TIME)
+    return datetime.fromtimestamp(timestamp or 0.0, tz=UTC).astimezone(LOCAL_TIME)
 
 
 def _day_start(day: date) -> float:
@@ -247,7 +247,7 @@ def _engine(url: str) -> Engine:
 
 def _open(url: str) -> Engine | None:
     """The engine, or None when there is nothing yet (no SQLite file, no events table);
-    TrackerUnavailable when the store cannot be read."""
+    TrackerUnavailableError when the store cannot be read."""
     path = _sqlite_file(url)
     if path is not None and not path.is_file():
         return None
@@ -256,7 +256,7 @@ def _open(url: str) -> Engine | None:
         if not inspect(engine).has_table("events"):
             return None
     except SQLAlchemyError as error:
-        raise TrackerUnavailable(
+        raise TrackerUnavailableError(
             "Les conversations enregistrées sont illisibles pour le moment "
             "(base des conversations injoignable)."
         ) from error
@@ -354,7 +354,7 @@ def list_conversations(
         with engine.connect() as connection:
             rows = connection.execute(query).all()
     except SQLAlchemyError as error:
-        raise TrackerUnavailable(
+        raise TrackerUnavailableError(
             "Les conversations enregistrées sont illisibles pour le moment "
             "(base des conversations injoignable)."
         ) from error
@@ -398,7 +398,7 @@ def read_conversation(url: str, sender_id: str) -> Conversation | None:
                 .order_by(e.c.id)
             ).all()
     except SQLAlchemyError as error:
-        raise TrackerUnavailable(
+        raise TrackerUnavailableError(
             "Cette conversation est illisible pour le moment (base des conversations injoignable)."
         ) from error
     if not rows:

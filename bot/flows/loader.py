@@ -7,10 +7,10 @@ duplicated key is caught, and a text like `dit: 59100` or `dit: non` is taken as
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -119,16 +119,24 @@ def quoted_and(items: Iterable[str]) -> str:
 
 # PyYAML's usual complaints, as an advisor can act on them.
 YAML_PROBLEMS = {
-    "mapping values are not allowed here": "un « : » inattendu — un texte qui contient « : » doit être entre guillemets",
-    "found character '\\t' that cannot start any token": "une tabulation — indentez avec des espaces",
-    "found character '\t' that cannot start any token": "une tabulation — indentez avec des espaces",
+    "mapping values are not allowed here": (
+        "un « : » inattendu — un texte qui contient « : » doit être entre guillemets"
+    ),
+    "found character '\\t' that cannot start any token": (
+        "une tabulation — indentez avec des espaces"
+    ),
+    "found character '\t' that cannot start any token": (
+        "une tabulation — indentez avec des espaces"
+    ),
     "could not find expected ':'": "il manque « : » après une clé",
     "found unexpected end of stream": "un guillemet n'est pas refermé",
     "did not find expected key": "l'indentation n'est pas cohérente",
     "did not find expected '-' indicator": "l'indentation de la liste n'est pas cohérente",
     "expected <block end>, but found '-'": "un tiret « - » est mal aligné",
     "found undefined alias": "un « * » en début de texte — mettez le texte entre guillemets",
-    "expected alphabetic or numeric character, but found ' '": "un « * » ou « & » en début de texte — mettez le texte entre guillemets",
+    "expected alphabetic or numeric character, but found ' '": (
+        "un « * » ou « & » en début de texte — mettez le texte entre guillemets"
+    ),
 }
 
 

@@ -28,9 +28,11 @@ def _bot_mentions(message: Message, bot_username: str, bot_id: int) -> list[str]
     found = []
     entities = {**message.parse_entities(MENTIONS), **message.parse_caption_entities(MENTIONS)}
     for entity, text in entities.items():
-        if entity.type == MessageEntity.MENTION and text.lower() == f"@{bot_username}".lower():
-            found.append(text)
-        elif entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+        if (
+            entity.type == MessageEntity.MENTION and text.lower() == f"@{bot_username}".lower()
+        ) or (
+            entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id
+        ):
             found.append(text)
     return found
 

@@ -42,7 +42,7 @@ class CallbackMap:
             " VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (cid, keyboard, chat_id, title, payload, now)
-                for cid, (title, payload) in zip(ids, buttons)
+                for cid, (title, payload) in zip(ids, buttons, strict=True)
             ],
         )
         return ids

@@ -49,9 +49,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # The application starts one task per update, in arrival order, and this lock is the
         # first thing each task waits for: updates of one chat keep their order.
         chat = update.effective_chat if isinstance(update, Update) else None
-        async with self._chats.hold(chat.id if chat else id(update)):
-            async with self._semaphore:  # the base class's bound on concurrency
-                await self.do_process_update(update, coroutine)
+        async with (
+            self._chats.hold(chat.id if chat else id(update)),
+            self._semaphore,  # the base class's bound on concurrency
+        ):
+            await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine

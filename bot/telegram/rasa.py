@@ -10,11 +10,11 @@ SENDER_PREFIX = "telegram:"
 INPUT_CHANNEL = "telegram"
 
 
-class RasaUnavailable(Exception):
+class RasaUnavailableError(Exception):
     """Rasa did not answer (down, restarting, overloaded): try the same message again later."""
 
 
-class RasaRejected(Exception):
+class RasaRejectedError(Exception):
     """Rasa refused this message (4xx): sending it again would not help."""
 
 
@@ -38,17 +38,17 @@ class RasaClient:
         try:
             response = await self._client.post(self._url, json=body)
         except httpx.HTTPError as error:
-            raise RasaUnavailable(type(error).__name__) from error
+            raise RasaUnavailableError(type(error).__name__) from error
         if response.status_code >= 500:
-            raise RasaUnavailable(f"HTTP {response.status_code}")
+            raise RasaUnavailableError(f"HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise RasaRejected(f"HTTP {response.status_code}")
+            raise RasaRejectedError(f"HTTP {response.status_code}")
         try:
             answers = response.json()
         except ValueError as error:
-            raise RasaUnavailable("invalid JSON") from error
+            raise RasaUnavailableError("invalid JSON") from error
         if not isinstance(answers, list):
-            raise RasaUnavailable("unexpected answer")
+            raise RasaUnavailableError("unexpected answer")
         return [answer for answer in answers if isinstance(answer, dict)]
 
     async def close(self) -> None:

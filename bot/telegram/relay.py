@@ -24,7 +24,7 @@ from bot.telegram import texts
 from bot.telegram.callbacks import CallbackMap
 from bot.telegram.ordering import ChatLocks
 from bot.telegram.pending import PendingQueue
-from bot.telegram.rasa import RasaClient, RasaRejected, RasaUnavailable
+from bot.telegram.rasa import RasaClient, RasaRejectedError, RasaUnavailableError
 from bot.telegram.rendering import Button, escape, plan, row_width
 from bot.telegram.settings import RetryPolicy
 
@@ -39,14 +39,14 @@ class Relay:
         rasa: RasaClient,
         pending: PendingQueue,
         callbacks: CallbackMap,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.bot = bot
         self.rasa = rasa
         self.pending = pending
         self.callbacks = callbacks
-        self.policy = policy
+        self.policy = policy or RetryPolicy()
         self._clock = clock
         self._chats = ChatLocks()
         self._waiting = asyncio.Event()  # set while messages wait for Rasa
@@ -82,14 +82,14 @@ class Relay:
                 continue
             try:
                 answers = await self.rasa.send(chat_id, message.text, message.metadata)
-            except RasaUnavailable as error:
+            except RasaUnavailableError as error:
                 self.pending.failed(message.id)
                 self._waiting.set()
                 logger.warning(
                     "Rasa unavailable (%s); %d message(s) waiting", error, self.pending.count()
                 )
                 return False
-            except RasaRejected as error:
+            except RasaRejectedError as error:
                 self.pending.remove(message.id)
                 logger.warning("Rasa rejected a message (%s)", error)
                 await self.say(chat_id, texts.REJECTED)

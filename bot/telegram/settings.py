@@ -65,7 +65,7 @@ class TelegramSettings:
         return f"{self.api_base_url.rstrip('/')}/file/bot"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "TelegramSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TelegramSettings:
         env = os.environ if env is None else env
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
         if not token:

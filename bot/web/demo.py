@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -15,7 +15,7 @@ from catalog.files import data_dir
 TEMPLATES = environment(Path(__file__).resolve().parent / "templates")
 
 
-@lru_cache(maxsize=None)
+@cache
 def territory_name(territory_id: str) -> str:
     records = yaml.safe_load((data_dir() / "territories.yml").read_text(encoding="utf-8")) or []
     return next((r["name"] for r in records if r.get("id") == territory_id), territory_id)

@@ -57,9 +57,9 @@ class WebServer:
     def url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.port}"
 
-    def __enter__(self) -> "WebServer":
+    def __enter__(self) -> WebServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_file, "ab") as log:
+        with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
                 web_command(),
                 cwd=PROJECT_DIR,

@@ -13,11 +13,12 @@ import html
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from sqlalchemy import Engine, inspect
@@ -86,7 +87,7 @@ class ExportError(Exception):
     """The export file cannot be read or is not an Aides-territoires export (French message)."""
 
 
-class Skipped(Exception):
+class SkippedAidError(Exception):
     """A record that we do not import, with the reason (French)."""
 
 
@@ -141,21 +142,25 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def map_aid(
-    record: dict, regions: Iterable[dict] | None = None, today: date | None = None
-) -> dict | None:
+    record: dict[str, Any],
+    regions: Iterable[dict[str, Any]] | None = None,
+    today: date | None = None,
+) -> dict[str, Any] | None:
     """Our aid record for one Aides-territoires aid, or None when it is skipped."""
     try:
         return _map(record, list(regions) if regions is not None else _file_regions(), today)
-    except Skipped:
+    except SkippedAidError:
         return None
 
 
-def _map(record: dict, regions: list[dict], today: date | None) -> dict:
-    """Like `map_aid`, but raises Skipped with the reason."""
+def _map(
+    record: dict[str, Any], regions: list[dict[str, Any]], today: date | None
+) -> dict[str, Any]:
+    """Like `map_aid`, but raises SkippedAidError with the reason."""
     today = today or date.today()
     audiences = {_key(_name(a)) for a in record.get("targeted_audiences") or []}
     if not audiences & BUSINESS_AUDIENCES:
-        raise Skipped("ne vise pas les entreprises")
+        raise SkippedAidError("ne vise pas les entreprises")
     scope = _scope(record.get("perimeter"), regions)
     slug = _key(str(record.get("slug") or record.get("id") or "")).replace(" ", "-")
     page = _link(_absolute(record.get("url"))) or f"{SITE}/aides/{slug}/"
@@ -186,7 +191,7 @@ def _map(record: dict, regions: list[dict], today: date | None) -> dict:
         "qpv_specific": False,
         "needs": needs,
         "eligibility": None,
-        "checks": checks + [NOTICE],
+        "checks": [*checks, NOTICE],
         "status": "closed" if closed else "open",
         "valid_from": start,
         "valid_until": deadline,
@@ -202,12 +207,12 @@ def _map(record: dict, regions: list[dict], today: date | None) -> dict:
     return aid
 
 
-def _scope(perimeter: Any, regions: list[dict]) -> list[str]:
-    """Region ids of the perimeter ([] for national); Skipped when we cannot place it."""
+def _scope(perimeter: Any, regions: list[dict[str, Any]]) -> list[str]:
+    """Region ids of the perimeter ([] for national); SkippedAidError when we cannot place it."""
     name = re.sub(r"\s*\(.*\)\s*$", "", _name(perimeter))
     key = _key(name)
     if not key:
-        raise Skipped("périmètre non précisé")
+        raise SkippedAidError("périmètre non précisé")
     if key in NATIONAL:
         return []
     if key in METROPOLITAN:  # every region but the overseas ones (departments 97x)
@@ -221,7 +226,7 @@ def _scope(perimeter: Any, regions: list[dict]) -> list[str]:
     }
     if key in by_name:
         return [by_name[key]]
-    raise Skipped(f"territoire non couvert : {name}")
+    raise SkippedAidError(f"territoire non couvert : {name}")
 
 
 def _type(aid_types: list[Any]) -> str:
@@ -247,7 +252,7 @@ def _needs(categories: list[Any], aid_type: str) -> list[str]:
     return [need for need in ENUMS["besoins"] if need in needs] or ["financement"]
 
 
-def _amount(record: dict) -> dict[str, Any]:
+def _amount(record: dict[str, Any]) -> dict[str, Any]:
     loan = _number(record.get("loan_amount"))
     advance = _number(record.get("recoverable_advance_amount"))
     low = _number(record.get("subvention_rate_lower_bound"))
@@ -292,7 +297,7 @@ def _plain(value: Any) -> str:
     """Text without HTML tags, entities or runs of white space."""
     if not isinstance(value, str):
         return ""
-    text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", value, flags=re.S | re.I)
+    text = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", value, flags=re.DOTALL | re.IGNORECASE)
     text = html.unescape(re.sub(r"<[^>]*>", " ", text))
     text = re.sub(r"\s+", " ", text).strip()
     return re.sub(r" ([,.)])", r"\1", text)
@@ -338,11 +343,11 @@ def _link(url: Any) -> str | None:
 
 
 @lru_cache(maxsize=4)
-def _regions_of(path: str) -> tuple[dict, ...]:
+def _regions_of(path: str) -> tuple[dict[str, Any], ...]:
     return tuple(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or [])
 
 
-def _file_regions() -> list[dict]:
+def _file_regions() -> list[dict[str, Any]]:
     return list(_regions_of(str(data_dir() / "regions.yml")))
 
 
@@ -393,13 +398,13 @@ def import_records(
             continue
         try:
             mapped.append(_map(record, files.regions, today))
-        except Skipped as reason:
+        except SkippedAidError as reason:
             label = str(record.get("slug") or record.get("id") or f"#{index}")
             report.skipped.append((label, str(reason)))
     return upsert(mapped, engine, report, files)
 
 
-def check(aid: dict, files: CatalogFiles) -> list[str]:
+def check(aid: dict[str, Any], files: CatalogFiles) -> list[str]:
     """The catalogue validator's messages for one mapped aid (same checks as the YAML)."""
     one = CatalogFiles(aids=[aid], origins={("aids", str(aid.get("id"))): ORIGIN})
     errors: list[str] = []
@@ -415,7 +420,7 @@ def check(aid: dict, files: CatalogFiles) -> list[str]:
 
 
 def upsert(
-    aids: Iterable[dict],
+    aids: Iterable[dict[str, Any]],
     engine: Engine,
     report: ImportReport | None = None,
     files: CatalogFiles | None = None,
