@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 
 import uvicorn
 
+from bot.console.settings import ConsoleConfigError
 from bot.web.app import create_app
 from bot.web.settings import WebSettings
 
@@ -21,8 +23,13 @@ def main() -> None:
         settings = dataclasses.replace(settings, port=args.port)
     if args.rasa_url:
         settings = dataclasses.replace(settings, rasa_url=args.rasa_url.rstrip("/"))
+    try:
+        app = create_app(settings)
+    except ConsoleConfigError as error:
+        print(f"serveur web : {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level="info",
