@@ -4,15 +4,21 @@ Rasa saves the conversation at the end of each turn, after our action ran: delet
 inside the action would be undone by that save. So the deletion waits, in the background,
 until the turn that asked for it has been saved (its `action_listen` is stored), then deletes
 every event of the sender. The next message starts a new, empty conversation.
+
+The tracker store is the one the console reads: QP_TRACKER_URL (any SQLAlchemy URL, e.g. the
+PostgreSQL store of a production Rasa), else the SQLite file TRACKER_DB that endpoints.yml
+gives Rasa.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
+from pathlib import Path
 
 from sqlalchemy import Connection, create_engine, text
+
+from settings import get_settings
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.3
@@ -20,11 +26,12 @@ WAIT_SECONDS = 30.0
 
 
 def tracker_url() -> str | None:
-    if os.environ.get("TRACKER_DB_URL"):
-        return os.environ["TRACKER_DB_URL"]
-    if os.environ.get("TRACKER_DB"):
-        return f"sqlite:///{os.environ['TRACKER_DB']}"
-    return None
+    """The tracker store's URL; None for a SQLite file that does not exist (nothing stored
+    there, and opening it would create an empty one)."""
+    url = get_settings().tracker.url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    return url
 
 
 def _turn_saved(connection: Connection, sender_id: str, action_name: str) -> bool:
@@ -62,7 +69,7 @@ async def erase_conversation_after_turn(sender_id: str, action_name: str) -> boo
     """Wait for the current turn to be saved, then delete the conversation. True if done."""
     url = tracker_url()
     if not url:
-        logger.warning("Tracker store unknown (TRACKER_DB unset): conversation not erased.")
+        logger.warning("Tracker store file absent (TRACKER_DB): conversation not erased.")
         return False
     engine = create_engine(url)
     try:

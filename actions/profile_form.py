@@ -6,7 +6,6 @@ the answer most) that the user has not skipped with « je ne sais pas ».
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -29,8 +28,8 @@ from catalog.profile import (
     parse_postal_code,
     parse_yes_no,
 )
+from settings import get_settings
 
-MAX_QUESTIONS = int(os.environ.get("QP_MAX_QUESTIONS", "7"))
 ANSWER_INTENTS = {"informer", "nlu_fallback", "affirmer", "nier", "chercher_aides"}
 NUMBER_LIMITS = {
     "age": (14, 100),
@@ -53,7 +52,7 @@ class ValidateProfilForm(FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         asked = tracker.get_slot("champs_demandes") or []
-        if len(asked) >= MAX_QUESTIONS:
+        if len(asked) >= get_settings().actions.max_questions:
             return []
         skipped = set(tracker.get_slot("champs_ignores") or [])
         questions = [

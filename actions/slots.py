@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.engine import Catalog, open_catalog
-from catalog.files import labels
+from catalog.labels import wording as labels
 from catalog.profile import Profile, parse_profile, valid_fields
 
 BOOKKEEPING_SLOTS = ("champs_ignores", "champs_demandes", "aides_recommandees")

@@ -12,14 +12,13 @@ Only the address text is sent; nothing is logged.
 
 from __future__ import annotations
 
-import os
-
 import httpx
 
 from catalog.address import GeocodedAddress, GeocodingUnavailableError
+from settings import GeocoderSettings, get_settings
 
-DEFAULT_BASE_URL = "https://api-adresse.data.gouv.fr"
-DEFAULT_TIMEOUT = 3.0  # seconds, for connecting and for reading
+DEFAULT_BASE_URL = GeocoderSettings.model_fields["url"].default
+DEFAULT_TIMEOUT = GeocoderSettings.model_fields["timeout"].default  # seconds, connect and read
 MAX_QUERY_LENGTH = 200  # the API refuses longer queries (HTTP 400)
 USER_AGENT = "quartiers-productifs-assistant (verification QPV)"
 
@@ -30,16 +29,11 @@ class BanGeocoder:
         self.timeout = timeout
 
     @classmethod
-    def from_env(cls) -> BanGeocoder | None:
-        """The geocoder the settings name; None when QP_GEOCODER_URL is « off »."""
-        base_url = os.environ.get("QP_GEOCODER_URL") or DEFAULT_BASE_URL
-        if base_url.strip().lower() in ("off", "0", "none"):
-            return None
-        try:
-            timeout = float(os.environ.get("QP_GEOCODER_TIMEOUT") or DEFAULT_TIMEOUT)
-        except ValueError:
-            timeout = DEFAULT_TIMEOUT
-        return cls(base_url, timeout if timeout > 0 else DEFAULT_TIMEOUT)
+    def from_settings(cls, settings: GeocoderSettings | None = None) -> BanGeocoder | None:
+        """The geocoder the settings name (by default the process's); None when
+        QP_GEOCODER_URL is « off »."""
+        settings = settings or get_settings().geocoder
+        return cls(settings.url, settings.timeout) if settings.enabled else None
 
     def search(self, query: str, limit: int = 5) -> list[GeocodedAddress]:
         """Candidates for `query`, best first (an empty list when nothing matches)."""

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import PROJECT_DIR, Settings
 from bot.runner import Stack, free_port
 from catalog.dialogue import question
+from settings import PROJECT_DIR, settings_with
 
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
 ANSWERS = {
@@ -144,13 +144,14 @@ def write_section(name: str, body: str) -> None:
 
 def bench() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="qp-bench-"))
-    settings = Settings(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=tmp / "tracker.sqlite",
-        log_dir=tmp / "log",
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite"),
+        QP_TRACKER_URL="",
+        QP_LOG_DIR=str(tmp / "log"),
     )
-    url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    url = f"{settings.servers.rasa_url}/webhooks/rest/webhook"
     print("Démarrage des serveurs…", flush=True)
     with Stack(settings) as stack:
         start_seconds = stack.rasa_ready_seconds
@@ -193,7 +194,7 @@ d'actions et le stockage des conversations SQLite.
 """
     write_section("rest", body)
     print(body)
-    bench_console(settings.tracker_db)
+    bench_console(settings.tracker.db)
     return 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -81,9 +80,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_console_parser(commands)  # qp console add-account EMAIL … | accounts
 
+    settings = commands.add_parser("settings", help="la configuration (variables d'environnement)")
+    settings_commands = settings.add_subparsers(dest="settings_command", required=True)
+    check = settings_commands.add_parser(
+        "check", help="vérifie les variables d'environnement et affiche la configuration"
+    )
+    check.set_defaults(handler=_settings_check)
+    readme = settings_commands.add_parser(
+        "readme", help="récrit le tableau de configuration du README depuis les réglages"
+    )
+    readme.add_argument(
+        "--check", action="store_true", help="vérifie seulement (code 1 si le README diffère)"
+    )
+    readme.set_defaults(handler=_settings_readme)
+
     args = parser.parse_args(argv)
+    from settings import SettingsError
+
     try:
         return args.handler(args)
+    except SettingsError as error:  # a wrong environment variable, read by the command
+        return _fail(str(error))
     except KeyboardInterrupt:
         return 130
 
@@ -156,15 +173,15 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _apply_edits(args: argparse.Namespace) -> int:
-    from catalog import store, upkeep
+    from catalog import store, write_back
     from catalog.files import data_dir
 
     directory = args.data_dir or data_dir()
     if not (directory / "aids").is_dir():
         return _fail(f"dossier du catalogue introuvable : {directory / 'aids'}")
     try:
-        report = upkeep.apply_pending_edits(store.make_engine(), directory)
-    except upkeep.UpkeepError as error:
+        report = write_back.apply_pending_edits(store.make_engine(), directory)
+    except write_back.WriteBackError as error:
         return _fail(str(error))
     for warning in report.conflicts:
         print(f"attention : {warning}", file=sys.stderr)
@@ -235,8 +252,9 @@ def _import(args: argparse.Namespace) -> int:
         return _fail("indiquez soit un fichier JSON, soit --download")
     if args.download:
         from bot.aides_territoires import ENV_KEY, DownloadError, download
+        from settings import get_settings
 
-        key = os.environ.get(ENV_KEY)
+        key = get_settings().aides_territoires.api_key
         if not key:
             return _fail(f"clé d'API manquante : définissez la variable {ENV_KEY}")
         try:
@@ -293,7 +311,7 @@ def _qpv_check(args: argparse.Namespace) -> int:
         return _fail('donnez une adresse, par exemple : qp qpv check "12 rue X, 59100 Roubaix"')
     check = check_address(
         address,
-        BanGeocoder.from_env(),
+        BanGeocoder.from_settings(),
         open_catalog().places,
         perimeter_index(store.make_engine()),
     )
@@ -317,6 +335,36 @@ def _run(args: argparse.Namespace) -> int:
     from bot.runner import run
 
     return run(train=not args.no_train)
+
+
+def _settings_check(args: argparse.Namespace) -> int:
+    from settings import get_settings
+    from settings.table import effective_values
+
+    for name, value in effective_values(get_settings()):
+        print(f"{name}={value}")
+    print("Configuration valide.")
+    return 0
+
+
+def _settings_readme(args: argparse.Namespace) -> int:
+    from settings.table import README, ReadmeError, with_table, write_readme
+
+    try:
+        if args.check:
+            text = README.read_text(encoding="utf-8")
+            if with_table(text) != text:
+                return _fail(
+                    "le tableau de configuration du README diffère des réglages : "
+                    "lancez « qp settings readme »"
+                )
+            print("Le tableau de configuration du README est à jour.")
+            return 0
+        changed = write_readme()
+    except ReadmeError as error:
+        return _fail(str(error))
+    print("README.md récrit." if changed else "README.md déjà à jour.")
+    return 0
 
 
 if __name__ == "__main__":

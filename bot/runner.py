@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bot.config import PROJECT_DIR, Settings
 from bot.web.process import web_command, web_env
-from bot.web.settings import WebSettings
-
-READY_TIMEOUT = float(os.environ.get("QP_READY_TIMEOUT", "300"))
+from settings import (
+    PROJECT_DIR,
+    Settings,
+    SettingsError,
+    WebSettings,
+    child_environment,
+    get_settings,
+)
 
 
 def free_port() -> int:
@@ -36,7 +40,10 @@ class StartError(RuntimeError):
 
 @dataclass
 class Stack:
-    settings: Settings = field(default_factory=Settings)
+    """The processes of the assistant for `settings`; each child reads the same settings
+    from the environment the stack gives it."""
+
+    settings: Settings = field(default_factory=get_settings)
     with_web: bool = False  # also the web server (widget, demo page): `qp run` says yes
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     started_at: float = 0.0
@@ -44,36 +51,35 @@ class Stack:
 
     @property
     def web_settings(self) -> WebSettings:
-        s = self.settings
-        return WebSettings(
-            host=s.host,
-            port=s.web_port,
-            rasa_url=(os.environ.get("QP_WEB_RASA_URL") or s.rasa_url).rstrip("/"),
-        )
+        return self.settings.web
 
     def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(web_env(self.web_settings))
-        # credentials.yml: the origins Rasa's socket.io channel accepts (embedding sites + demo)
-        env["QP_SOCKETIO_ORIGINS"] = ",".join(self.web_settings.socketio_origins)
-        env.update(
+        s = self.settings
+        return child_environment(
             {
-                "ACTION_SERVER_URL": self.settings.action_url,
-                "TRACKER_DB": str(self.settings.tracker_db),
+                **web_env(s.web),
+                # credentials.yml: the origins Rasa's socket.io channel accepts (embedding
+                # sites + demo); endpoints.yml: the action server and the tracker store.
+                "QP_SOCKETIO_ORIGINS": ",".join(s.web.socketio_origins),
+                "ACTION_SERVER_URL": s.servers.action_url,
+                "TRACKER_DB": str(s.tracker.db),
+                # the same catalogue, tracker store and Rasa for the actions, console, bridge
+                "DATABASE_URL": s.catalog.database_url,
+                "QP_TRACKER_URL": s.tracker.url,
+                "RASA_URL": s.rasa.url,
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "3",
                 "PYTHONUNBUFFERED": "1",
-                "SANIC_HOST": self.settings.host,  # the action server's interface
-                "RASA_URL": self.settings.rasa_url,  # the Telegram bridge's Rasa address
+                "SANIC_HOST": s.servers.host,  # the action server's interface
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             }
         )
-        return env
 
     def _spawn(self, name: str, command: list[str]) -> None:
-        self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir = self.settings.servers.log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
         # The child keeps its own copy of the log file; the parent's is closed once it started.
-        with (self.settings.log_dir / f"{name}.log").open("ab") as log:
+        with (log_dir / f"{name}.log").open("ab") as log:
             self.processes[name] = subprocess.Popen(
                 command,
                 cwd=PROJECT_DIR,
@@ -84,12 +90,12 @@ class Stack:
             )  # own process group: stopped together with its children
 
     def start(self) -> None:
-        s = self.settings
-        if not s.model.exists():
-            raise StartError(f"Modèle introuvable ({s.model}) : lancez d'abord « make train ».")
-        if not s.rasa_bin.exists():
-            raise StartError(f"Rasa introuvable ({s.rasa_bin}) : lancez d'abord « make setup ».")
-        s.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        s, rasa = self.settings.servers, self.settings.rasa
+        if not rasa.model.exists():
+            raise StartError(f"Modèle introuvable ({rasa.model}) : lancez d'abord « make train ».")
+        if not rasa.bin.exists():
+            raise StartError(f"Rasa introuvable ({rasa.bin}) : lancez d'abord « make setup ».")
+        self.settings.tracker.db.parent.mkdir(parents=True, exist_ok=True)
         self.started_at = time.monotonic()
         self._spawn(
             "actions",
@@ -103,11 +109,11 @@ class Stack:
                 str(s.action_port),
             ],
         )
-        rasa = [
-            str(s.rasa_bin),
+        command = [
+            str(rasa.bin),
             "run",
             "--model",
-            str(s.model),
+            str(rasa.model),
             "--port",
             str(s.rasa_port),
             "--interface",
@@ -117,22 +123,23 @@ class Stack:
             "--credentials",
             "credentials.yml",
         ]
-        if s.cors:
-            rasa += ["--cors", *s.cors.split(",")]
-        self._spawn("rasa", rasa)
+        if rasa.cors_origins:
+            command += ["--cors", *rasa.cors_origins]
+        self._spawn("rasa", command)
         if self.with_web:
             self._spawn("web", web_command())
 
     def start_telegram(self) -> bool:
         """Start the Telegram bridge (`python -m bot.telegram`) when TELEGRAM_BOT_TOKEN is
         set. Called once Rasa is ready; the bridge reads its settings from the environment."""
-        if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        if not self.settings.telegram.token:
             return False
         self._spawn("telegram", [sys.executable, "-m", "bot.telegram"])
         return True
 
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        s = self.settings
+    def wait_ready(self, timeout: float | None = None) -> None:
+        s = self.settings.servers
+        timeout = s.ready_timeout if timeout is None else timeout
         checks = {
             "actions": f"http://{s.host}:{s.action_port}/health",
             "rasa": f"{s.rasa_url}/webhooks/rest/",
@@ -193,7 +200,12 @@ class Stack:
 
 def run(train: bool = True) -> int:
     """`qp run`: start everything, print the addresses, stop everything on Ctrl-C."""
-    settings = Settings()
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2
+    servers = settings.servers
     if train:
         code = subprocess.call(["make", "train"], cwd=PROJECT_DIR)
         if code:
@@ -208,20 +220,20 @@ def run(train: bool = True) -> int:
         stack.start()
         stack.wait_ready()
         telegram = stack.start_telegram()
-        mode = "webhook" if os.environ.get("TELEGRAM_WEBHOOK_URL") else "polling"
+        mode = settings.telegram.mode
         telegram_line = f"  Telegram : passerelle démarrée ({mode})\n" if telegram else ""
         print(
             f"\nL'assistant est prêt.\n"
-            f"  Conversation (REST) : POST {settings.rasa_url}/webhooks/rest/webhook\n"
-            f"      exemple : curl -s {settings.rasa_url}/webhooks/rest/webhook "
+            f"  Conversation (REST) : POST {servers.rasa_url}/webhooks/rest/webhook\n"
+            f"      exemple : curl -s {servers.rasa_url}/webhooks/rest/webhook "
             f'-d \'{{"sender": "moi", "message": "Bonjour"}}\'\n'
-            f"  Conversation (socket.io) : {settings.rasa_url}/socket.io\n"
-            f"  Démo du widget web (site fictif) : http://localhost:{settings.web_port}/\n"
-            f"  Console des conseillers : http://localhost:{settings.web_port}/console/"
+            f"  Conversation (socket.io) : {servers.rasa_url}/socket.io\n"
+            f"  Démo du widget web (site fictif) : http://localhost:{servers.web_port}/\n"
+            f"  Console des conseillers : http://localhost:{servers.web_port}/console/"
             f" (compte : qp console add-account)\n"
-            f"  Serveur d'actions : {settings.action_url}\n"
+            f"  Serveur d'actions : {servers.action_url}\n"
             f"{telegram_line}"
-            f"  Journaux : {settings.log_dir}\n"
+            f"  Journaux : {servers.log_dir}\n"
             f"Ctrl-C pour tout arrêter.",
             flush=True,
         )
@@ -229,7 +241,7 @@ def run(train: bool = True) -> int:
             time.sleep(1)
         stopped = [name for name, p in stack.processes.items() if p.poll() is not None]
         print(
-            f"Arrêt inattendu de : {', '.join(stopped)} (voir {settings.log_dir}).", file=sys.stderr
+            f"Arrêt inattendu de : {', '.join(stopped)} (voir {servers.log_dir}).", file=sys.stderr
         )
         return 1
     except StartError as error:

@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import store
-from catalog.files import CatalogFiles, labels
+from catalog.files import CatalogFiles
+from catalog.labels import wording as labels
 from catalog.places import Place, PlaceIndex
 from catalog.profile import OUTSIDE_TERRITORIES, Profile
 from catalog.rules import evaluate, leaf_operator

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from catalog.problems import Problem
+from settings import get_settings
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("QP_CATALOG_DIR", DATA_DIR))
+    """QP_CATALOG_DIR, else the shipped catalog/data."""
+    return get_settings().catalog.data_dir
 
 
 @dataclass
@@ -28,7 +30,7 @@ class CatalogFiles:
     homonyms: list[dict[str, Any]] = field(default_factory=list)  # communes elsewhere
     # where each record came from, for error messages: (kind, id) -> "file:index"
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
 
 def read_files(directory: Path | None = None) -> CatalogFiles:
@@ -43,7 +45,7 @@ def read_files(directory: Path | None = None) -> CatalogFiles:
         if path.exists():
             _extend(files, kind, path)
         else:
-            files.errors.append(f"{path}: fichier manquant")
+            files.errors.append(Problem(str(path), "", "fichier manquant"))
     if (directory / "qpv_map.yml").exists():
         _attach_qpv(files, directory / "qpv_map.yml")
     return files
@@ -54,16 +56,18 @@ def _attach_qpv(files: CatalogFiles, path: Path) -> None:
     try:
         records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as error:
-        files.errors.append(f"{path}: YAML invalide ({error})".replace("\n", " "))
+        files.errors.append(Problem(str(path), "", f"YAML invalide ({error})".replace("\n", " ")))
         return
     if not isinstance(records, list):
-        files.errors.append(f"{path}: le fichier doit contenir une liste d'enregistrements")
+        files.errors.append(
+            Problem(str(path), "", "le fichier doit contenir une liste d'enregistrements")
+        )
         return
     territories = {t.get("id"): t for t in files.territories}
     for index, record in enumerate(records):
         territory = territories.get(record.get("territory")) if isinstance(record, dict) else None
         if territory is None:
-            files.errors.append(f"{path.name}[{index}]: territoire inconnu")
+            files.errors.append(Problem(f"{path.name}[{index}]", "territory", "territoire inconnu"))
             continue
         territory["qpv"] = record.get("qpv") or []
         territory["qpv_official"] = {k: v for k, v in record.items() if k != "qpv"}
@@ -73,23 +77,18 @@ def _extend(files: CatalogFiles, kind: str, path: Path) -> None:
     try:
         records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as error:
-        files.errors.append(f"{path}: YAML invalide ({error})".replace("\n", " "))
+        files.errors.append(Problem(str(path), "", f"YAML invalide ({error})".replace("\n", " ")))
         return
     if not isinstance(records, list):
-        files.errors.append(f"{path}: le fichier doit contenir une liste d'enregistrements")
+        files.errors.append(
+            Problem(str(path), "", "le fichier doit contenir une liste d'enregistrements")
+        )
         return
     for index, record in enumerate(records):
         if not isinstance(record, dict):
-            files.errors.append(f"{path.name}[{index}]: un enregistrement doit être un objet")
+            files.errors.append(
+                Problem(f"{path.name}[{index}]", "", "un enregistrement doit être un objet")
+            )
             continue
         files.origins[(kind, str(record.get("id")))] = f"{path.name}[{index}]"
         getattr(files, kind).append(record)
-
-
-@lru_cache(maxsize=1)
-def labels() -> dict[str, Any]:
-    """French wording of profile fields and values (labels.yml)."""
-    content = yaml.safe_load((DATA_DIR / "labels.yml").read_text(encoding="utf-8"))
-    if not isinstance(content, dict):
-        raise ValueError("labels.yml: a mapping of fields to labels was expected")
-    return content

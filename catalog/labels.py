@@ -5,6 +5,7 @@ The console and the catalogue's upkeep show these; the stored values stay the do
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,10 @@ import yaml
 LABELS_FILE = Path(__file__).resolve().parent / "data" / "labels.yml"
 
 
-def _sections() -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def wording() -> dict[str, Any]:
+    """The whole labels file: the profile's wording for the engine (`fields`, `values`,
+    `reasons`, `notes`) and the display labels below."""
     content = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
     return content if isinstance(content, dict) else {}
 
@@ -23,7 +27,7 @@ def _section(content: dict[str, Any], name: str) -> dict[str, str]:
     return {str(key): str(label) for key, label in (content.get(name) or {}).items()}
 
 
-_CONTENT = _sections()
+_CONTENT = wording()
 FAMILY_LABELS: dict[str, str] = _section(_CONTENT, "families")
 AID_STATUS_LABELS: dict[str, str] = _section(_CONTENT, "aid_statuses")
 CONFIDENCE_LABELS: dict[str, str] = _section(_CONTENT, "confidences")

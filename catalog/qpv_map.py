@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any, TypeGuard
 
+from catalog.problems import Problem
+
 # Departments: 001–095, 02A, 02B, 971–976, 978 (Saint-Martin), 987 (Polynésie française).
 CODE = re.compile(r"^QN(?:0(?:0[1-9]|[1-8]\d|9[0-5])|02[AB]|97[1-68]|987)\d{2}[MNI]$")
 INSEE = re.compile(r"^\d[\dAB]\d{3}$")
@@ -22,56 +24,75 @@ def valid_code(code: Any) -> TypeGuard[str]:
     return isinstance(code, str) and bool(CODE.match(code))
 
 
-def check_territory_qpv(territory: dict[str, Any], where: str) -> list[str]:
+def check_territory_qpv(territory: dict[str, Any], where: str) -> list[Problem]:
     """The errors of one territory's QPV map, in French; empty when it is right."""
-    errors: list[str] = []
+    errors: list[Problem] = []
     communes = {c.get("insee") for c in territory.get("communes") or []}
     qpvs = territory.get("qpv")
     official = territory.get("qpv_official")
     if not isinstance(official, dict):
-        return [f"{where}: carte des QPV absente (qpv_map.yml) ou sans nombre officiel"]
+        return [Problem(where, "", "carte des QPV absente (qpv_map.yml) ou sans nombre officiel")]
     count = official.get("official_count")
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        errors.append(f"{where}: official_count doit être un entier positif : {count!r}")
+        errors.append(Problem(where, "official_count", f"doit être un entier positif : {count!r}"))
     if not URL.match(str(official.get("count_source") or "")):
-        errors.append(f"{where}: count_source doit être une URL : {official.get('count_source')!r}")
+        errors.append(
+            Problem(where, "count_source", f"doit être une URL : {official.get('count_source')!r}")
+        )
     if not DATE.match(str(official.get("checked") or "")):
-        errors.append(f"{where}: checked doit être une date AAAA-MM-JJ")
+        errors.append(Problem(where, "checked", "doit être une date AAAA-MM-JJ"))
     if not isinstance(qpvs, list):
-        return [*errors, f"{where}: qpv doit être une liste"]
+        return [*errors, Problem(where, "qpv", "doit être une liste")]
     seen: set[str] = set()
     for index, qpv in enumerate(qpvs):
         if not isinstance(qpv, dict):
-            errors.append(f"{where} QPV n° {index + 1}: doit être un objet")
+            errors.append(Problem(where, f"qpv[{index}]", "doit être un objet"))
             continue
-        code = qpv.get("code")
+        code = str(qpv.get("code")) if qpv.get("code") is not None else None
         qwhere = f"{where} QPV {code or qpv.get('name')!r}"
-        if not valid_code(code):
+        at = f"qpv[{index}]"
+        if code is None or not valid_code(code):
             errors.append(
-                f"{qwhere}: code QPV invalide {code!r} (attendu QN + département sur 3 "
-                "caractères + numéro sur 2 chiffres + M, N ou I, ex. QN05301M)"
+                Problem(
+                    qwhere,
+                    f"{at}.code",
+                    f"code QPV invalide {code!r} (attendu QN + département sur 3 "
+                    "caractères + numéro sur 2 chiffres + M, N ou I, ex. QN05301M)",
+                )
             )
         elif code in seen:
-            errors.append(f"{qwhere}: QPV en double")
+            errors.append(Problem(qwhere, f"{at}.code", "QPV en double"))
         else:
             seen.add(code)
             if code[2:5] not in _departments(qpv.get("communes")):
-                errors.append(f"{qwhere}: le code ne correspond pas au département des communes")
+                errors.append(
+                    Problem(
+                        qwhere,
+                        f"{at}.code",
+                        "le code ne correspond pas au département des communes",
+                    )
+                )
         if not str(qpv.get("name") or "").strip():
-            errors.append(f"{qwhere}: nom manquant")
+            errors.append(Problem(qwhere, f"{at}.name", "nom manquant"))
         listed = qpv.get("communes")
         if not isinstance(listed, list) or not listed:
-            errors.append(f"{qwhere}: communes manquantes")
+            errors.append(Problem(qwhere, f"{at}.communes", "communes manquantes"))
             continue
         bad = [c for c in listed if not INSEE.match(str(c))]
         if bad:
-            errors.append(f"{qwhere}: code INSEE invalide {bad[0]!r}")
+            errors.append(Problem(qwhere, f"{at}.communes", f"code INSEE invalide {bad[0]!r}"))
         if not communes & set(listed):
-            errors.append(f"{qwhere}: aucune de ses communes n'est dans le territoire")
+            errors.append(
+                Problem(qwhere, f"{at}.communes", "aucune de ses communes n'est dans le territoire")
+            )
     if isinstance(count, int) and len(qpvs) != count:
         errors.append(
-            f"{where}: {len(qpvs)} QPV listés, {count} selon le nombre officiel "
-            f"({official.get('count_source')})"
+            Problem(
+                where,
+                "",
+                f"{len(qpvs)} QPV listés, {count} selon le nombre officiel "
+                f"({official.get('count_source')})",
+            )
         )
     return errors
 

@@ -6,7 +6,6 @@ SQLite by default (`var/catalog.sqlite` in the project); any SQLAlchemy URL thro
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -28,12 +27,11 @@ from catalog.models import (
     Region,
     Territory,
 )
+from settings import get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_DB = PROJECT_DIR / "var" / "catalog.sqlite"
 SQLITE_BUSY_SECONDS = 30
 
 
@@ -43,7 +41,8 @@ def rows_touched(result: object) -> int:
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB}"
+    """DATABASE_URL, else the SQLite file var/catalog.sqlite."""
+    return get_settings().catalog.database_url
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -107,10 +106,10 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
     """Replace the curated records by those of the files, in one transaction (idempotent).
 
     Imported aids (origin other than "curated") whose id is not curated are kept. The console
-    edits not yet written into the files (catalog/upkeep.py) are applied again on top, so that
+    edits not yet written into the files (catalog/aid_edits.py) are applied again on top, so that
     a reload never loses them.
     """
-    from catalog.upkeep import reapply_pending  # upkeep reads the database through this module
+    from catalog.aid_edits import reapply_pending  # aid_edits reads the database through here
 
     migrate(engine)
     with Session(engine) as session, session.begin():

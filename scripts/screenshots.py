@@ -13,7 +13,6 @@ and docs/console-conversation.png (that conversation as reviewed).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -25,8 +24,8 @@ from console_harness import ROUBAIX, create_people  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from widget_browser import DESCRIPTION, Chat, launch  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
 from bot.runner import Stack, free_port  # noqa: E402
+from settings import settings_with  # noqa: E402
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 860}},
@@ -44,15 +43,17 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "docs")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="qp-screenshots-"))
-    settings = Settings(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        tracker_db=tmp / "tracker.sqlite",
-        log_dir=tmp / "log",
+    database_url = f"sqlite:///{tmp}/catalog.sqlite"  # accounts and leads
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        WEB_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite"),
+        QP_TRACKER_URL="",
+        QP_LOG_DIR=str(tmp / "log"),
+        DATABASE_URL=database_url,
     )
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/catalog.sqlite"  # accounts and leads
-    create_people(os.environ["DATABASE_URL"], (ROUBAIX,))
+    create_people(database_url, (ROUBAIX,))
     with Stack(settings, with_web=True) as stack, sync_playwright() as playwright:
         web_url = f"http://{stack.web_settings.host}:{stack.web_settings.port}"
         browser = launch(playwright)

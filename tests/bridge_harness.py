@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from fake_rasa import FakeRasa
 from fake_telegram import FakeTelegram
 
 from bot.telegram.app import Bridge
-from bot.telegram.settings import RetryPolicy, TelegramSettings
+from settings import RetryPolicy, TelegramSettings
 
 FAST_RETRY = RetryPolicy(initial_delay=0.05, max_delay=0.2, max_age=3600)
 
@@ -39,15 +38,14 @@ def rasa_fixture():
 def settings_for(
     telegram: FakeTelegram, rasa_url: str, state_db: Path, **overrides: Any
 ) -> TelegramSettings:
-    settings = TelegramSettings(
+    return TelegramSettings(
         token=telegram.token,
         rasa_url=rasa_url,
         state_db=state_db,
         api_base_url=telegram.base_url,
         poll_timeout=1,
         retry=FAST_RETRY,
-    )
-    return dataclasses.replace(settings, **overrides)
+    ).model_copy(update=overrides)
 
 
 @contextlib.asynccontextmanager

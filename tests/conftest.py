@@ -56,29 +56,39 @@ def pytest_sessionfinish(session, exitstatus):
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Each test reads the environment as it sets it: the process's settings (cached by
+    `get_settings`) are read again after any change a test makes with monkeypatch."""
+    from settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory):
     """The running assistant (action server, Rasa server, web server, as `make run` starts
     them), shared by every end-to-end module: each Rasa start loads TensorFlow, spaCy and the
     model, about a minute on two cores. Modules keep apart by their own sender ids; the
     conversations share one SQLite tracker store, the catalogue is the session's DATABASE_URL."""
-    from bot.config import Settings
     from bot.runner import Stack, free_port
     from catalog.engine import open_catalog
+    from settings import settings_with
 
     open_catalog()  # loads the catalogue database before three processes read it
     tmp = tmp_path_factory.mktemp("assistant")
-    settings = Settings(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        tracker_db=tmp / "tracker.sqlite",
-        log_dir=tmp / "log",
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        WEB_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite"),
+        QP_TRACKER_URL="",  # the console and the erasure read this tracker store
+        QP_LOG_DIR=str(tmp / "log"),
     )
-    with pytest.MonkeyPatch.context() as env:
-        env.delenv("QP_TRACKER_URL", raising=False)  # the console reads this tracker store
-        with Stack(settings, with_web=True) as stack:
-            yield stack
+    with Stack(settings, with_web=True) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

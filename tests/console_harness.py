@@ -136,7 +136,7 @@ class ConsoleServer:
         import uvicorn
 
         from bot.web.app import create_app
-        from bot.web.settings import WebSettings
+        from settings import WebSettings
 
         web = WebSettings(
             host="127.0.0.1",

@@ -1,4 +1,4 @@
-"""Optimistic locking and review of catalogue edits (catalog/upkeep.py), on the real SQLite and
+"""Optimistic locking and review of catalogue edits (catalog/aid_edits.py), on the real SQLite and
 PostgreSQL databases, with concurrent saves from several threads (issue 18, finding 9)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from conftest import DATABASES
 from sqlalchemy.orm import Session
 
-from catalog import store, upkeep
+from catalog import aid_edits, aid_form, store
 from catalog.accounts import create_account, viewer_of
 from catalog.files import read_files
 from catalog.models import Aid
@@ -37,7 +37,7 @@ def loaded(request, tmp_path_factory):
 def facts(engine, aid_id: str, **changes) -> dict:
     with Session(engine) as db:
         aid = db.get(Aid, aid_id)
-        return {**upkeep.facts_of(store.aid_record(aid)), **changes}, aid.version
+        return {**aid_form.facts_of(store.aid_record(aid)), **changes}, aid.version
 
 
 def save_concurrently(engine, account_id: int, aid_id: str, texts: list[str], version: int):
@@ -49,9 +49,9 @@ def save_concurrently(engine, account_id: int, aid_id: str, texts: list[str], ve
         start.wait()
         try:
             with Session(engine) as db, db.begin():
-                upkeep.save_edit(db, account_id, aid_id, values, version)
+                aid_edits.save_edit(db, account_id, aid_id, values, version)
             outcomes.append(("saved", text))
-        except upkeep.EditConflictError as conflict:
+        except aid_edits.EditConflictError as conflict:
             outcomes.append(("conflict", conflict))
 
     threads = [threading.Thread(target=save, args=(t,)) for t in texts]
@@ -85,22 +85,22 @@ def test_finding_9_a_national_aid_is_only_changed_by_an_approval(loaded):
     values, version = facts(engine, "acre", url="https://www.urssaf.fr/acre-nouvelle-page")
     revision = store.revision(engine)
     with Session(engine) as db, db.begin():
-        proposal = upkeep.save_edit(db, roubaix.id, "acre", values, version).id
+        proposal = aid_edits.save_edit(db, roubaix.id, "acre", values, version).id
     assert facts(engine, "acre")[1] == version
     assert store.revision(engine) == revision
     with (
         Session(engine) as db,
         db.begin(),
-        pytest.raises(upkeep.ReviewError, match="propre proposition"),
+        pytest.raises(aid_edits.ReviewError, match="propre proposition"),
     ):
-        upkeep.review(db, proposal, roubaix, approve=True)
+        aid_edits.review(db, proposal, roubaix, approve=True)
     with Session(engine) as db, db.begin():
-        upkeep.review(db, proposal, toulouse, approve=True)
+        aid_edits.review(db, proposal, toulouse, approve=True)
     after, new_version = facts(engine, "acre")
     assert after["url"] == "https://www.urssaf.fr/acre-nouvelle-page"
     assert new_version == version + 1
     assert store.revision(engine) == revision + 1
     # Reloading the files gives every aid a new version: a form opened before is out of date.
     store.load(read_files(), engine)
-    with Session(engine) as db, db.begin(), pytest.raises(upkeep.EditConflictError):
-        upkeep.save_edit(db, roubaix.id, "hdf-start-up", facts(engine, "hdf-start-up")[0], 1)
+    with Session(engine) as db, db.begin(), pytest.raises(aid_edits.EditConflictError):
+        aid_edits.save_edit(db, roubaix.id, "hdf-start-up", facts(engine, "hdf-start-up")[0], 1)

@@ -14,8 +14,8 @@ from test_cli import qp
 from bot.console.db import session
 from bot.runner import free_port
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
 from catalog.models import Account, AuditEntry
+from settings import WebSettings
 
 PASSWORD = "un-mot-de-passe-solide"
 

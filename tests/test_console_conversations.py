@@ -54,10 +54,10 @@ from fake_rasa import FakeRasa
 from bot.console import tracker
 from bot.console.db import session
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
 from catalog import audit
 from catalog.models import Account, NluCorrection
 from catalog.privacy import EMAIL_MASK, PHONE_MASK
+from settings import WebSettings
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "console_tracker_events.json"
 PARIS = tracker.LOCAL_TIME
@@ -777,20 +777,23 @@ def record(path: Path = FIXTURE) -> None:
 
     from test_e2e_rest import PERSONA, QUESTIONS
 
-    from bot.config import Settings
     from bot.runner import Stack, free_port
+    from settings import settings_with
 
     tmp = Path(tempfile.mkdtemp(prefix="qp-record-"))
-    settings = Settings(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=tmp / "tracker.sqlite",
-        log_dir=tmp / "log",
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite"),
+        QP_TRACKER_URL="",
+        QP_LOG_DIR=str(tmp / "log"),
     )
 
     def say(sender: str, metadata: dict | None, text: str) -> list[dict]:
         body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
-        response = httpx.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body, timeout=120)
+        response = httpx.post(
+            f"{settings.servers.rasa_url}/webhooks/rest/webhook", json=body, timeout=120
+        )
         response.raise_for_status()
         return response.json()
 
@@ -806,7 +809,7 @@ def record(path: Path = FIXTURE) -> None:
                         break
                     asked = [QUESTIONS[m["text"]] for m in answer if m.get("text") in QUESTIONS]
                     answer = say(sender, metadata, PERSONA[asked[0]])
-    with sqlite3.connect(settings.tracker_db) as db:
+    with sqlite3.connect(settings.tracker.db) as db:
         rows = db.execute(
             "select sender_id, type_name, timestamp, intent_name, action_name, "
             "data from events order by id"

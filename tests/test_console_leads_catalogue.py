@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from bot.console.db import session
 from bot.runner import free_port
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
-from catalog import store, upkeep
+from catalog import aid_edits, aid_form, store
 from catalog.models import Aid, AuditEntry, CatalogEdit, Lead
+from settings import WebSettings
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 QP = [sys.executable, "-m", "bot.cli"]
@@ -353,7 +353,7 @@ def edit_form(site: Site, aid_id: str, **changes: str) -> dict[str, str]:
     """The edit form as the page fills it, with its version, and `changes` typed in."""
     with session(site.database_url) as db:
         aid = db.get(Aid, aid_id)
-        form = upkeep.form_strings(upkeep.facts_of(store.aid_record(aid)))
+        form = aid_form.form_strings(aid_form.facts_of(store.aid_record(aid)))
         form["version"] = str(aid.version)
     form.update(changes)
     return form
@@ -361,7 +361,7 @@ def edit_form(site: Site, aid_id: str, **changes: str) -> dict[str, str]:
 
 def aid_facts(site: Site, aid_id: str) -> dict:
     with session(site.database_url) as db:
-        return upkeep.facts_of(store.aid_record(db.get(Aid, aid_id)))
+        return aid_form.facts_of(store.aid_record(db.get(Aid, aid_id)))
 
 
 def edit_count(site: Site) -> int:
@@ -479,7 +479,7 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
         edit = db.scalars(
             select(CatalogEdit).where(CatalogEdit.aid_id == "acre").order_by(CatalogEdit.id.desc())
         ).first()
-        assert edit.status == upkeep.PROPOSED
+        assert edit.status == aid_edits.PROPOSED
         edit_id = edit.id
     entry = audit_entries(site, "proposition_modification_aide")[-1]
     assert entry.account_email == ROUBAIX.email
@@ -498,7 +498,7 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
     assert after["last_checked"] in {day_before, date.today()}
     with session(site.database_url) as db:
         edit = db.get(CatalogEdit, edit_id)
-        assert edit.status == upkeep.PENDING
+        assert edit.status == aid_edits.PENDING
         assert set(edit.after) == {"amount_text", "amount_max", "sources", "last_checked"}
         assert edit.before["last_checked"] == "2020-01-15"
         assert edit.before["amount_max"] is None
@@ -558,7 +558,7 @@ def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admi
         == 303
     )
     with session(site.database_url) as db:
-        proposal = [e.id for e in upkeep.proposals(db) if e.aid_id == "citeslab"][-1]
+        proposal = [e.id for e in aid_edits.proposals(db) if e.aid_id == "citeslab"][-1]
     approved = post_form(
         roubaix,
         "/console/catalogue/validations",
@@ -578,8 +578,8 @@ def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admi
     creation = (site.data / "aids" / "creation.yml").read_text(encoding="utf-8")
     assert '    text: "Exonération de 25 % des cotisations (2026)"\n' in creation
     with session(site.database_url) as db:
-        assert not upkeep.pending_edits(db)
-        assert {e.status for e in db.scalars(select(CatalogEdit))} == {upkeep.WRITTEN}
+        assert not aid_edits.pending_edits(db)
+        assert {e.status for e in db.scalars(select(CatalogEdit))} == {aid_edits.WRITTEN}
     assert qp("catalog", "validate", "--data-dir", str(site.data), env=env).returncode == 0
     again = qp("catalog", "apply-edits", "--data-dir", str(site.data), env=env)
     assert again.returncode == 0
@@ -652,7 +652,7 @@ def test_finding_9_a_national_aid_change_needs_another_account(site, roubaix, to
     assert proposed.status_code == 303
     assert aid_facts(site, "arce") == before
     with session(site.database_url) as db:
-        proposal = [e.id for e in upkeep.proposals(db) if e.aid_id == "arce"][-1]
+        proposal = [e.id for e in aid_edits.proposals(db) if e.aid_id == "arce"][-1]
     listed = page_text(roubaix.get("/console/catalogue/validations"))
     block = listed[listed.index(f'id="modification-{proposal}"') :]
     block = block[: block.index("</section>")]
@@ -683,7 +683,7 @@ def test_finding_9_a_national_aid_change_needs_another_account(site, roubaix, to
     assert refused.status_code == 303
     assert aid_facts(site, "arce") == before
     with session(site.database_url) as db:
-        assert db.get(CatalogEdit, proposal).status == upkeep.REFUSED
+        assert db.get(CatalogEdit, proposal).status == aid_edits.REFUSED
     entry = audit_entries(site, "refus_modification_aide")[-1]
     assert entry.account_email == ADMIN.email
     assert entry.details["modification"] == proposal
@@ -702,7 +702,7 @@ def test_finding_9_a_national_aid_change_needs_another_account(site, roubaix, to
     )
     assert first.status_code == second.status_code == 303
     with session(site.database_url) as db:
-        a, b = [e.id for e in upkeep.proposals(db) if e.aid_id == "arce"][-2:]
+        a, b = [e.id for e in aid_edits.proposals(db) if e.aid_id == "arce"][-2:]
     assert (
         post_form(
             admin,

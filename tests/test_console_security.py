@@ -11,7 +11,6 @@ HTTP against the web server, with a clock the tests control:
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import os
 import uuid
@@ -35,13 +34,13 @@ from sqlalchemy import select
 from test_cli import qp
 
 from bot.console.db import session
-from bot.console.settings import ConsoleConfigError, ConsoleSettings, utc_now
 from bot.runner import free_port
 from bot.web.process import WebServer
-from bot.web.settings import WebSettings
 from catalog import accounts
 from catalog.accounts import set_password
 from catalog.models import AuditEntry, ConsoleSession, RateLimitCounter
+from settings import ConsoleSettings, Settings, SettingsError, WebSettings
+from settings.sections import utc_now
 
 WRONG = "pas-le-bon-mot-de-passe"
 
@@ -59,11 +58,11 @@ def settings_for(database_url: str, clock: Clock, **changes) -> ConsoleSettings:
         tracker_url=f"sqlite:///{os.environ.get('TMPDIR', '/tmp')}/absent-tracker.sqlite",
         rasa_url="http://127.0.0.1:9",
         secret=f"secret-{uuid.uuid4().hex}",
-        secure_cookie=False,
+        http_local=True,
         rate_limit_url="",
         clock=clock,
     )
-    return dataclasses.replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 def audit(database_url: str, action: str) -> list[AuditEntry]:
@@ -154,11 +153,10 @@ def test_finding_8_a_session_ends_after_an_hour_without_request(database):
         assert goes_to_sign_in(client.get("/console/"))
 
 
-def test_finding_8_the_session_cookie_is_secure_by_default(database, monkeypatch):
-    monkeypatch.delenv("QP_CONSOLE_HTTP_LOCAL", raising=False)
-    assert ConsoleSettings(database_url=database).secure_cookie is True
+def test_finding_8_the_session_cookie_is_secure_by_default(database):
+    assert Settings.from_env({}).console.secure_cookie is True
     clock = Clock()
-    with ConsoleServer(settings_for(database, clock, secure_cookie=True)) as server:
+    with ConsoleServer(settings_for(database, clock, http_local=False)) as server:
         response = httpx.get(f"{server.url}/console/connexion")
         cookie = response.headers["set-cookie"].lower()
         assert "secure" in cookie
@@ -166,13 +164,11 @@ def test_finding_8_the_session_cookie_is_secure_by_default(database, monkeypatch
         assert "samesite=strict" in cookie
         assert "Mode développement" not in html.unescape(response.text)
     # Plain HTTP only when asked, only on this machine, and the pages say so.
-    monkeypatch.setenv("QP_CONSOLE_HTTP_LOCAL", "1")
-    monkeypatch.setenv("QP_HOST", "127.0.0.1")
-    assert ConsoleSettings(database_url=database).secure_cookie is False
-    monkeypatch.setenv("QP_HOST", "0.0.0.0")
-    with pytest.raises(ConsoleConfigError, match="n'est permis que pour un serveur"):
-        ConsoleSettings(database_url=database)
-    with ConsoleServer(settings_for(database, clock, secure_cookie=False)) as server:
+    local = {"QP_CONSOLE_HTTP_LOCAL": "1", "QP_HOST": "127.0.0.1"}
+    assert Settings.from_env(local).console.secure_cookie is False
+    with pytest.raises(SettingsError, match="n'est permis que pour un serveur"):
+        Settings.from_env({**local, "QP_HOST": "0.0.0.0"})
+    with ConsoleServer(settings_for(database, clock, http_local=True)) as server:
         response = httpx.get(f"{server.url}/console/connexion")
         assert "secure" not in response.headers["set-cookie"].lower()
         assert "Mode développement : la console est servie en HTTP" in html.unescape(response.text)

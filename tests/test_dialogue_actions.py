@@ -92,6 +92,7 @@ async def test_the_conversation_is_erased_once_the_turn_is_saved(tmp_path, monke
             ],
         )
     monkeypatch.setenv("TRACKER_DB", str(database))
+    monkeypatch.delenv("QP_TRACKER_URL", raising=False)  # else that store is the one erased
     monkeypatch.setattr(erasure, "POLL_SECONDS", 0.05)
     task = asyncio.ensure_future(
         erasure.erase_conversation_after_turn("moi", "action_supprimer_donnees")
@@ -154,3 +155,43 @@ async def test_a_very_long_message_is_asked_to_be_shortened():
         ActionReformuler(), tracker(ROUBAIX, text="mot " * 600, intent="nlu_fallback")
     )
     assert "très long" in texts[0]
+
+
+async def test_the_erasure_reaches_the_tracker_store_of_qp_tracker_url(
+    tmp_path_factory, monkeypatch
+):
+    """A PostgreSQL tracker store (README: QP_TRACKER_URL), not only the SQLite file."""
+    from conftest import _postgresql
+    from sqlalchemy import create_engine, text
+
+    url = _postgresql(tmp_path_factory)
+    engine = create_engine(url)
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "create table events (id serial primary key, sender_id text, "
+                "type_name text, action_name text)"
+            )
+        )
+        db.execute(
+            text("insert into events (sender_id, type_name, action_name) values (:s, :t, :a)"),
+            [
+                {"s": "moi", "t": "user", "a": None},
+                {"s": "moi", "t": "action", "a": "action_supprimer_donnees"},
+                {"s": "moi", "t": "action", "a": "action_listen"},
+                {"s": "autre", "t": "user", "a": None},
+            ],
+        )
+    monkeypatch.setenv("QP_TRACKER_URL", url)
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path_factory.mktemp("none") / "absent.sqlite"))
+    assert await erasure.erase_conversation_after_turn("moi", "action_supprimer_donnees")
+    with engine.connect() as db:
+        assert db.execute(text("select sender_id from events")).scalars().all() == ["autre"]
+    engine.dispose()
+
+
+async def test_without_a_tracker_store_file_nothing_is_created(tmp_path, monkeypatch):
+    monkeypatch.delenv("QP_TRACKER_URL", raising=False)
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "absent.sqlite"))
+    assert await erasure.erase_conversation_after_turn("moi", "action_supprimer_donnees") is False
+    assert not (tmp_path / "absent.sqlite").exists()

@@ -10,9 +10,9 @@ import time
 import httpx
 import pytest
 
-from bot.config import Settings
 from catalog.dialogue import question
 from catalog.leads import leads_of
+from settings import Settings
 
 pytestmark = pytest.mark.rasa
 
@@ -43,7 +43,7 @@ def settings(assistant) -> Settings:
 
 def say(settings: Settings, text: str, sender: str) -> list[dict]:
     response = httpx.post(
-        f"{settings.rasa_url}/webhooks/rest/webhook",
+        f"{settings.servers.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
         timeout=60,
     )
@@ -59,7 +59,7 @@ def stored_slots(settings: Settings, sender: str) -> dict:
     """The slots as the tracker store holds them (last value of each)."""
     import json
 
-    with sqlite3.connect(settings.tracker_db) as db:
+    with sqlite3.connect(settings.tracker.db) as db:
         rows = db.execute(
             "select data from events where sender_id = ? and type_name = 'slot' order by id",
             (sender,),
@@ -127,7 +127,7 @@ def test_a_handoff_stores_a_lead_and_erasure_removes_everything(settings):
     deadline = time.monotonic() + 20
     while stored_slots(settings, sender) and time.monotonic() < deadline:
         time.sleep(0.5)
-    with sqlite3.connect(settings.tracker_db) as db:
+    with sqlite3.connect(settings.tracker.db) as db:
         assert (
             db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[0]
             == 0

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
 from bot.flows import cli
 from bot.flows.assistant import Answer
 from bot.flows.checks import default_wording, evaluate
@@ -18,6 +17,7 @@ from bot.flows.loader import ScenarioFileError, load_scenario
 from bot.flows.model import Expectations
 from bot.runner import StartError, free_port
 from catalog.profile import TERRITORY_IDS
+from settings import Settings
 
 pytestmark = pytest.mark.rasa
 
@@ -275,7 +275,7 @@ def test_an_unreachable_assistant_exits_3(tmp_path, capsys):
 
 @pytest.fixture
 def url(assistant):
-    return assistant.settings.rasa_url
+    return assistant.settings.servers.rasa_url
 
 
 PASSING = """
@@ -396,7 +396,7 @@ def test_without_url_the_servers_are_started_and_stopped(tmp_path, url, monkeypa
     class BorrowedStack:
         def __init__(self, settings: Settings) -> None:
             used.append(settings)
-            settings.rasa_port = int(url.rsplit(":", 1)[1])
+            settings.servers.rasa_port = int(url.rsplit(":", 1)[1])
 
         def __enter__(self):
             return self
@@ -410,12 +410,12 @@ def test_without_url_the_servers_are_started_and_stopped(tmp_path, url, monkeypa
     assert code == 0, out
     assert "Démarrage de l'assistant" in out
     assert "dont démarrage" in out
-    assert used[0].tracker_db.name == "tracker.sqlite"
-    assert not used[0].tracker_db.exists()
+    assert used[0].tracker.db.name == "tracker.sqlite"
+    assert not used[0].tracker.db.exists()
 
     class BrokenStack(BorrowedStack):
         def __enter__(self):
-            log = used[-1].log_dir
+            log = used[-1].servers.log_dir
             log.mkdir(parents=True)
             (log / "rasa.log").write_text("ligne 1\nModel not found\n", encoding="utf-8")
             raise StartError("Le processus rasa s'est arrêté (code 1)")

@@ -223,7 +223,7 @@ def test_an_invalid_record_is_refused_with_the_validator_messages(engine):
     assert report.invalid
     assert report.invalid[0][0] == "at-bad"
     messages = " | ".join(report.invalid[0][1])
-    assert "type vaut 'cadeau'" in messages
+    assert "type : vaut 'cadeau'" in messages
     assert "antérieure" in messages
     assert "at-bad" not in rows(engine)
 

@@ -97,33 +97,33 @@ def test_the_validator_rejects_a_code_of_the_wrong_form(files, code):
     t = copy.deepcopy(territory(files, "laval"))
     t["qpv"][0]["code"] = code
     errors = check_territory_qpv(t, "laval")
-    assert any("code QPV invalide" in e for e in errors)
+    assert any("code QPV invalide" in str(e) for e in errors)
 
 
 def test_the_validator_rejects_a_code_of_another_department(files):
     t = copy.deepcopy(territory(files, "laval"))
     t["qpv"][0]["code"] = "QN05901M"  # a Nord code for a Mayenne QPV
-    assert any("département" in e for e in check_territory_qpv(t, "laval"))
+    assert any("département" in str(e) for e in check_territory_qpv(t, "laval"))
 
 
 def test_the_validator_rejects_a_list_shorter_or_longer_than_the_official_count(files):
     t = copy.deepcopy(territory(files, "laval"))
     t["qpv"].pop()
-    assert check_territory_qpv(t, "laval") == [
+    assert [str(e) for e in check_territory_qpv(t, "laval")] == [
         f"laval: 2 QPV listés, 3 selon le nombre officiel ({t['qpv_official']['count_source']})"
     ]
     t = copy.deepcopy(territory(files, "laval"))
     t["qpv_official"]["official_count"] = 4
-    assert any("3 QPV listés, 4 selon" in e for e in check_territory_qpv(t, "laval"))
+    assert any("3 QPV listés, 4 selon" in str(e) for e in check_territory_qpv(t, "laval"))
 
 
 def test_the_validator_rejects_a_qpv_outside_the_territory_or_a_missing_count(files):
     t = copy.deepcopy(territory(files, "laval"))
     t["qpv"][0]["communes"] = ["75056"]  # Paris, not in Laval Agglomération
-    assert any("aucune de ses communes" in e for e in check_territory_qpv(t, "laval"))
+    assert any("aucune de ses communes" in str(e) for e in check_territory_qpv(t, "laval"))
     t = copy.deepcopy(territory(files, "laval"))
     del t["qpv_official"]
-    assert check_territory_qpv(t, "laval") == [
+    assert [str(e) for e in check_territory_qpv(t, "laval")] == [
         "laval: carte des QPV absente (qpv_map.yml) ou sans nombre officiel"
     ]
 
@@ -139,7 +139,7 @@ def test_qp_catalog_validate_reports_a_wrong_count(tmp_path):
         encoding="utf-8",
     )
     errors = validate(read_files(data))
-    assert any("3 QPV listés, 2 selon le nombre officiel" in e for e in errors)
+    assert any("3 QPV listés, 2 selon le nombre officiel" in str(e) for e in errors)
 
 
 def _extract_qpv():

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from bot.config import PROJECT_DIR, Settings
+from settings import PROJECT_DIR, get_settings
 
 pytestmark = pytest.mark.rasa
 
@@ -43,7 +43,7 @@ print(json.dumps({
 
 
 def test_messages_are_capped_and_origins_checked_inside_rasa():
-    python = Settings().rasa_bin.parent / "python"
+    python = get_settings().rasa.bin.parent / "python"
     done = subprocess.run(
         [str(python), "-c", PROBE],
         cwd=PROJECT_DIR,

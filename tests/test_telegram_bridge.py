@@ -26,7 +26,7 @@ from fake_telegram import FakeTelegram
 from bot.runner import free_port
 from bot.telegram import texts
 from bot.telegram.__main__ import configure_logging
-from bot.telegram.settings import RetryPolicy
+from settings import RetryPolicy
 
 CHAT = 4242
 GROUP = -100777

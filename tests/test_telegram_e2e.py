@@ -15,9 +15,9 @@ import httpx
 import pytest
 from fake_telegram import FakeTelegram
 
-from bot.config import PROJECT_DIR, Settings
 from catalog.dialogue import buttons, message, question
 from catalog.engine import open_catalog
+from settings import PROJECT_DIR, Settings
 
 pytestmark = pytest.mark.rasa
 
@@ -63,11 +63,13 @@ def bridge(settings, telegram):
         {
             "TELEGRAM_BOT_TOKEN": telegram.token,
             "TELEGRAM_API_BASE_URL": telegram.base_url,
-            "TELEGRAM_STATE_DB": str(settings.log_dir.parent / "telegram.sqlite"),
-            "RASA_URL": settings.rasa_url,
+            "TELEGRAM_STATE_DB": str(settings.servers.log_dir.parent / "telegram.sqlite"),
+            "RASA_URL": settings.servers.rasa_url,
         }
     )
-    with (settings.log_dir / "telegram.log").open("ab") as log:  # the child keeps its own copy
+    with (settings.servers.log_dir / "telegram.log").open(
+        "ab"
+    ) as log:  # the child keeps its own copy
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.telegram"],
             cwd=PROJECT_DIR,
@@ -80,7 +82,7 @@ def bridge(settings, telegram):
             lambda: telegram.calls_to("deleteWebhook") or process.poll() is not None,
             timeout=TIMEOUT,
         )  # polling starts by removing any webhook
-        assert process.poll() is None, (settings.log_dir / "telegram.log").read_text()
+        assert process.poll() is None, (settings.servers.log_dir / "telegram.log").read_text()
         yield process
     finally:
         process.terminate()
@@ -142,7 +144,7 @@ class Conversation:
 
 def rest(settings: Settings, sender: str, text: str) -> str:
     response = httpx.post(
-        f"{settings.rasa_url}/webhooks/rest/webhook",
+        f"{settings.servers.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
         timeout=TIMEOUT,
     )

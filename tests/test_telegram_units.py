@@ -21,10 +21,10 @@ from bot.telegram.rendering import (
     split_text,
     utf16_length,
 )
-from bot.telegram.settings import ConfigError, TelegramSettings
 from bot.telegram.state import open_state
 from bot.telegram.webhook import secret_matches
 from catalog.dialogue import question
+from settings import Settings, SettingsError, get_settings
 
 BOT = "qp_assistant_bot"
 BOT_ID = 123456789
@@ -174,9 +174,15 @@ def test_group_messages_need_a_mention_or_a_reply():
 # --- configuration ------------------------------------------------------------------------
 
 
+def bridge_settings(env):
+    return Settings.from_env(env).telegram.for_the_bridge()
+
+
 def test_polling_is_the_default_and_rasa_url_follows_the_project_settings(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
     monkeypatch.setenv("RASA_PORT", "5999")
-    settings = TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc"})
+    monkeypatch.delenv("RASA_URL", raising=False)
+    settings = get_settings().telegram.for_the_bridge()
     assert settings.mode == "polling"
     assert settings.rasa_url == "http://127.0.0.1:5999"
     assert settings.bot_api_url == "https://api.telegram.org/bot"
@@ -191,7 +197,7 @@ def test_a_public_url_selects_the_webhook_with_a_secret_even_when_none_is_given(
         "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/",
         "RASA_URL": "http://rasa:5005/",
     }
-    settings = TelegramSettings.from_env(env)
+    settings = bridge_settings(env)
     assert settings.mode == "webhook"
     assert settings.webhook_path == "/tg/x"
     assert settings.webhook_port == 8088
@@ -199,7 +205,7 @@ def test_a_public_url_selects_the_webhook_with_a_secret_even_when_none_is_given(
     assert settings.bot_api_url == "http://127.0.0.1:9/bot"
     assert settings.file_api_url == "http://127.0.0.1:9/file/bot"
     assert settings.rasa_url == "http://rasa:5005"
-    other = TelegramSettings.from_env(env)
+    other = bridge_settings(env)
     assert other.webhook_secret != settings.webhook_secret
 
 
@@ -220,14 +226,14 @@ def test_a_public_url_selects_the_webhook_with_a_secret_even_when_none_is_given(
     ],
 )
 def test_a_wrong_configuration_says_what_to_fix(env, words):
-    with pytest.raises(ConfigError, match=words):
-        TelegramSettings.from_env(env)
+    with pytest.raises(SettingsError, match=words):
+        bridge_settings(env)
 
 
 def test_a_territorys_own_bot_is_configured_by_its_id():
     env = {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_TERRITORY": " Roubaix "}
-    assert TelegramSettings.from_env(env).territory == "roubaix"
-    assert TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "1:a"}).territory is None
+    assert bridge_settings(env).territory == "roubaix"
+    assert bridge_settings({"TELEGRAM_BOT_TOKEN": "1:a"}).territory is None
 
 
 def test_the_secret_comparison_refuses_missing_and_wrong_tokens():

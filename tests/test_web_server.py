@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.web.app import STATIC_DIR, create_app
-from bot.web.settings import WebSettings, parse_origins
+from settings import WebSettings, get_settings, parse_origins
 
 WEB_DIR = STATIC_DIR.parent
 TERRITORY_SITE = "https://www.ville-exemple.fr"
@@ -127,7 +127,7 @@ def test_settings_from_the_environment(monkeypatch):
     monkeypatch.delenv("QP_WEB_ORIGINS", raising=False)
     monkeypatch.setenv("WEB_PORT", "9000")
     monkeypatch.setenv("RASA_PORT", "5999")
-    settings = WebSettings()
+    settings = get_settings().web
     assert settings.origins == ("https://a.fr",)  # QP_CORS_ORIGINS when alone
     assert settings.rasa_url == "http://127.0.0.1:5999"
     assert settings.rasa_websocket_url == "ws://127.0.0.1:5999"
@@ -137,5 +137,6 @@ def test_settings_from_the_environment(monkeypatch):
         "http://localhost:9000",
     )
     monkeypatch.setenv("QP_WEB_ORIGINS", " https://b.fr/ , https://c.fr ")
-    assert WebSettings().origins == ("https://b.fr", "https://c.fr")
+    get_settings.cache_clear()  # the environment changed: read it again
+    assert get_settings().web.origins == ("https://b.fr", "https://c.fr")
     assert parse_origins("") == ()

@@ -17,9 +17,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 from widget_browser import DESCRIPTION, Chat, chromium
 
-from bot.config import Settings
-from bot.web.settings import WebSettings
 from catalog.files import read_files
+from settings import Settings, WebSettings
 
 pytestmark = pytest.mark.rasa
 

@@ -5,6 +5,8 @@ this machine for development) and the French error pages."""
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -19,15 +21,30 @@ from starlette.staticfiles import StaticFiles
 from bot.console import auth, catalogue, conversations, corrections, debug_chat, home, leads
 from bot.console.auth import SignInGuard
 from bot.console.pages import error_page
-from bot.console.settings import ConsoleSettings
+from settings import PROJECT_DIR, ConsoleSettings, get_settings
 
+SECRET_FILE = PROJECT_DIR / "var" / "console-secret"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Order matters: a correction's address extends a conversation's, matched first.
 SECTIONS = (auth, home, debug_chat, corrections, conversations, leads, catalogue)
 
 
+def session_secret(settings: ConsoleSettings) -> str:
+    """QP_CONSOLE_SECRET signs the session cookies; without it, a random secret is created
+    once in var/console-secret (readable by its owner only) so that sessions survive restarts."""
+    if settings.secret:
+        return settings.secret
+    if not SECRET_FILE.exists():
+        SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return SECRET_FILE.read_text().strip()
+
+
 def create_console(settings: ConsoleSettings | None = None) -> Starlette:
-    settings = settings or ConsoleSettings()
+    """The console for `settings` (by default the process's, `get_settings().console`)."""
+    settings = settings or get_settings().console
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -53,7 +70,7 @@ def create_console(settings: ConsoleSettings | None = None) -> Starlette:
         middleware=[
             Middleware(
                 SessionMiddleware,
-                secret_key=settings.secret,
+                secret_key=session_secret(settings),
                 session_cookie="qp_console",
                 path="/console",
                 max_age=settings.session_hours * 3600,
@@ -64,7 +81,7 @@ def create_console(settings: ConsoleSettings | None = None) -> Starlette:
         exception_handlers={HTTPException: not_found, 500: server_error},
     )
     app.state.console_settings = settings
-    app.state.signin_guard = SignInGuard(settings)
+    app.state.signin_guard = SignInGuard(settings, session_secret(settings))
     if not settings.secure_cookie:
         logging.getLogger(__name__).warning(
             "console: cookie de session sans « Secure » (QP_CONSOLE_HTTP_LOCAL=1) : "

@@ -33,11 +33,11 @@ from starlette.routing import Route
 
 from bot.console.db import engine, session
 from bot.console.pages import error_page, render
-from bot.console.settings import ConsoleSettings
 from catalog import audit, sessions
 from catalog.accounts import MAX_EMAIL_LENGTH, Viewer, authenticate, viewer_of
 from catalog.models import Account
 from catalog.ratelimit import Limit, Limiter, make_storage
+from settings import ConsoleSettings
 
 WINDOW = "15 minutes"
 UNKNOWN_EMAIL = "(adresse inconnue)"  # what the audit log says instead of an unknown e-mail
@@ -68,8 +68,9 @@ class SignInGuard:
     """The sign-in limits of one console app, and the bound on concurrent password checks.
     Built at the first sign-in (the storage needs the database)."""
 
-    def __init__(self, settings: ConsoleSettings) -> None:
+    def __init__(self, settings: ConsoleSettings, key: str) -> None:
         self.settings = settings
+        self.key = key  # the console's secret: keys the pseudonyms of addresses and e-mails
         self.per_ip = Limit("connexion-ip", f"{settings.signin_per_ip}/{WINDOW}")
         self.per_account = Limit("connexion-compte", f"{settings.signin_per_account}/{WINDOW}")
         self.overall = Limit("connexion-ensemble", f"{settings.signin_global}/{WINDOW}")
@@ -93,7 +94,7 @@ class SignInGuard:
 
     def pseudonym(self, value: str) -> str:
         """Keys of the counters: a keyed hash, so that no address or e-mail is stored."""
-        digest = hmac.new(self.settings.secret.encode(), value.encode(), hashlib.sha256)
+        digest = hmac.new(self.key.encode(), value.encode(), hashlib.sha256)
         return digest.hexdigest()[:32]
 
     def admit(self, address: str, email: str) -> tuple[str, Limit] | None:

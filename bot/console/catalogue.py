@@ -1,9 +1,10 @@
 """The catalogue upkeep pages: every aid with its last check (« à revérifier » after six
 months), and the form that corrects an aid's facts and sources.
 
-The logic is in catalog/upkeep.py: field checks, the catalogue's validator on the whole
-catalogue with the change applied, the pending edit (written into catalog/data/ later by
-`qp catalog apply-edits`) and the revision bump that makes the running assistant reload.
+The logic is in catalog/: the list (aid_overview.py), the form's field checks (aid_form.py),
+the catalogue's validator on the whole catalogue with the change applied, the pending edit and
+the revision bump that makes the running assistant reload (aid_edits.py); the edit is written
+into catalog/data/ later by `qp catalog apply-edits` (write_back.py).
 Who may edit: any signed-in advisor or administrator, except an aid restricted to some
 territories (its advisors and the administrators only).
 
@@ -25,8 +26,10 @@ from bot.console.auth import page, settings_of
 from bot.console.db import engine, session
 from bot.console.home import territory_names
 from bot.console.pages import error_page, render
-from catalog import audit, store, upkeep
+from catalog import aid_edits, aid_form, aid_overview, audit, store
 from catalog.accounts import Viewer
+from catalog.freshness import is_stale, stale_before
+from catalog.labels import FAMILY_LABELS
 from catalog.models import Account, Aid
 
 
@@ -42,7 +45,7 @@ def _names(db: Any, ids: set[int]) -> dict[int, str]:
 
 
 def _field_label(key: str) -> str:
-    return upkeep.FIELDS_BY_KEY[key].label if key in upkeep.FIELDS_BY_KEY else key
+    return aid_form.FIELDS_BY_KEY[key].label if key in aid_form.FIELDS_BY_KEY else key
 
 
 def _shown_value(key: str, value: Any) -> str:
@@ -50,8 +53,8 @@ def _shown_value(key: str, value: Any) -> str:
         return "(vide)"
     if isinstance(value, list):
         return " ; ".join(str(v) for v in value)
-    if key in upkeep.CHOICES:
-        return str(upkeep.CHOICES[key].get(value, value))
+    if key in aid_form.CHOICES:
+        return str(aid_form.CHOICES[key].get(value, value))
     return str(value)
 
 
@@ -81,37 +84,37 @@ def _described(db: Any, edits: list) -> list[dict[str, Any]]:
 @page()
 def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
     sort = request.query_params.get("tri", "verification")
-    sort = sort if sort in upkeep.SORTS else "verification"
+    sort = sort if sort in aid_overview.SORTS else "verification"
     family = request.query_params.get("famille", "")
-    family = family if family in upkeep.FAMILY_LABELS else ""
+    family = family if family in FAMILY_LABELS else ""
     only_stale = request.query_params.get("a_reverifier") == "1"
     today = date.today()
     with session(settings_of(request).database_url) as db:
         aids = [store.aid_record(a) for a in db.scalars(select(Aid))]
-        pending = {e.aid_id for e in upkeep.pending_edits(db)}
-        proposed = len(upkeep.proposals(db))
-    rows = upkeep.overview(aids, today, pending, sort, family or None, only_stale)
-    stale = sum(1 for a in aids if upkeep.is_stale(a.get("last_checked"), today))
+        pending = {e.aid_id for e in aid_edits.pending_edits(db)}
+        proposed = len(aid_edits.proposals(db))
+    rows = aid_overview.overview(aids, today, pending, sort, family or None, only_stale)
+    stale = sum(1 for a in aids if is_stale(a.get("last_checked"), today))
     return render(
         request,
         "catalogue.html",
         rows=rows,
-        sorts=upkeep.SORTS,
+        sorts=aid_overview.SORTS,
         sort=sort,
-        families=upkeep.FAMILY_LABELS,
+        families=FAMILY_LABELS,
         family=family,
         only_stale=only_stale,
         total=len(aids),
         stale=stale,
         pending=len(pending),
         proposed=proposed,
-        since=upkeep.stale_before(today),
+        since=stale_before(today),
         names=territory_names(),
     )
 
 
 def _history(db: Any, aid_id: str) -> list[dict[str, Any]]:
-    edits = upkeep.edits_of(db, aid_id)
+    edits = aid_edits.edits_of(db, aid_id)
     emails = _names(db, {e.account_id for e in edits})
     return [
         {
@@ -119,8 +122,8 @@ def _history(db: Any, aid_id: str) -> list[dict[str, Any]]:
             "who": emails.get(e.account_id, "?"),
             "fields": [_field_label(k) for k in e.after],
             "status": e.status,
-            "status_label": upkeep.EDIT_STATUS_LABELS.get(e.status, e.status),
-            "written": e.status == upkeep.WRITTEN,
+            "status_label": aid_edits.EDIT_STATUS_LABELS.get(e.status, e.status),
+            "written": e.status == aid_edits.WRITTEN,
             "written_at": e.written_at,
         }
         for e in edits
@@ -145,18 +148,18 @@ def _page(
         aid=record,
         values=values,
         errors=errors,
-        fields=upkeep.FIELDS,
-        choices=upkeep.CHOICES,
-        general=errors.get(upkeep.GENERAL, []),
+        fields=aid_form.FIELDS,
+        choices=aid_form.CHOICES,
+        general=errors.get(aid_edits.GENERAL, []),
         today_checked=today_checked,
-        refusal=upkeep.edit_refusal(viewer, record),
+        refusal=aid_edits.edit_refusal(viewer, record),
         history=history,
-        family=upkeep.FAMILY_LABELS.get(record.get("family"), record.get("family")),
-        stale=upkeep.is_stale(record.get("last_checked"), date.today()),
+        family=FAMILY_LABELS.get(record.get("family"), record.get("family")),
+        stale=is_stale(record.get("last_checked"), date.today()),
         names=territory_names(),
-        today_field=upkeep.TODAY_FIELD,
+        today_field=aid_form.TODAY_FIELD,
         notice=request.session.pop("notice", None),
-        needs_review=upkeep.needs_review(record),
+        needs_review=aid_edits.needs_review(record),
         version=record["version"],
         conflict=conflict,
     )
@@ -179,23 +182,23 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
             viewer,
             record,
             history,
-            upkeep.form_strings(upkeep.facts_of(record)),
+            aid_form.form_strings(aid_form.facts_of(record)),
             {},
             False,
         )
 
-    refusal = upkeep.edit_refusal(viewer, record)
+    refusal = aid_edits.edit_refusal(viewer, record)
     if refusal:
         with session(url) as db:
             audit.record(db, viewer.id, viewer.email, "modification_aide_refusee", aid_id)
         return error_page(request, 403, "Modification refusée", f"{refusal} Rien n'a été modifié.")
     today = date.today()
-    values, errors = upkeep.parse_form(form, today)
+    values, errors = aid_form.parse_form(form, today)
     if not errors:
         # The catalogue's own validator, on the whole catalogue with this change applied.
-        errors = upkeep.check_edit(store.read(engine(url)), aid_id, values)
+        errors = aid_edits.check_edit(store.read(engine(url)), aid_id, values)
     if errors:
-        typed = {spec.key: form.get(spec.key, "") for spec in upkeep.FIELDS}
+        typed = {spec.key: form.get(spec.key, "") for spec in aid_form.FIELDS}
         return _page(
             request,
             viewer,
@@ -203,7 +206,7 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
             history,
             typed,
             errors,
-            bool(form.get(upkeep.TODAY_FIELD)),
+            bool(form.get(aid_form.TODAY_FIELD)),
             status=400,
         )
     try:
@@ -212,7 +215,7 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
         expected = -1  # a form without version (or forged): treated as out of date
     try:
         with session(url) as db:
-            edit = upkeep.save_edit(db, viewer.id, aid_id, values, expected)
+            edit = aid_edits.save_edit(db, viewer.id, aid_id, values, expected)
             if edit is not None:
                 # Same transaction as the change: no edit without its audit entry.
                 audit.record(
@@ -220,19 +223,19 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
                     viewer.id,
                     viewer.email,
                     "proposition_modification_aide"
-                    if edit.status == upkeep.PROPOSED
+                    if edit.status == aid_edits.PROPOSED
                     else "modification_aide",
                     aid_id,
                     modification=edit.id,
                     champs=sorted(edit.after),
                 )
-                proposed = edit.status == upkeep.PROPOSED
-    except upkeep.EditConflictError as conflict:
+                proposed = edit.status == aid_edits.PROPOSED
+    except aid_edits.EditConflictError as conflict:
         with session(url) as db:
             record = _record(db, aid_id)
             since = _described(db, list(conflict.since))
             history = _history(db, aid_id)
-        typed = {spec.key: form.get(spec.key, "") for spec in upkeep.FIELDS}
+        typed = {spec.key: form.get(spec.key, "") for spec in aid_form.FIELDS}
         return _page(
             request,
             viewer,
@@ -240,7 +243,7 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
             history,
             typed,
             {},
-            bool(form.get(upkeep.TODAY_FIELD)),
+            bool(form.get(aid_form.TODAY_FIELD)),
             status=409,
             conflict=since,
         )
@@ -277,7 +280,7 @@ def reviews(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
             )
         try:
             with session(url) as db:
-                edit = upkeep.review(db, edit_id, viewer, approve=decision == "valider")
+                edit = aid_edits.review(db, edit_id, viewer, approve=decision == "valider")
                 audit.record(
                     db,
                     viewer.id,
@@ -290,7 +293,7 @@ def reviews(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
                     auteur=edit.account_id,
                 )
                 aid_id = edit.aid_id
-        except upkeep.ReviewError as error:
+        except aid_edits.ReviewError as error:
             request.session["notice"] = f"Rien n'a été fait : {error}"
             return RedirectResponse("/console/catalogue/validations", status_code=303)
         request.session["notice"] = (
@@ -301,7 +304,7 @@ def reviews(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
         )
         return RedirectResponse("/console/catalogue/validations", status_code=303)
     with session(url) as db:
-        waiting = upkeep.proposals(db)
+        waiting = aid_edits.proposals(db)
         shown = _described(db, waiting)
         current = {
             a.id: (a.name, a.version)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
 from sqlalchemy import select
@@ -15,8 +14,7 @@ from catalog import audit, store
 from catalog.accounts import ROLES, AccountError, create_account, set_active, set_password
 from catalog.files import read_files
 from catalog.models import Account
-
-PASSWORD_ENV = "QP_NEW_PASSWORD"
+from settings import get_settings
 
 
 def add_console_parser(commands: argparse._SubParsersAction) -> None:
@@ -50,8 +48,9 @@ def add_console_parser(commands: argparse._SubParsersAction) -> None:
 
 def _read_password() -> str:
     """From QP_NEW_PASSWORD, else asked twice on a terminal, else one line of standard input."""
-    if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
+    password = get_settings().console.new_password
+    if password:
+        return password
     if sys.stdin.isatty():
         first = getpass.getpass("Mot de passe (de 12 à 256 caractères) : ")
         if getpass.getpass("Confirmez le mot de passe : ") != first:

@@ -25,8 +25,8 @@ from bot.console.db import session
 from bot.console.home import territory_names
 from bot.console.pages import error_page, render
 from catalog.accounts import Viewer
-from catalog.corrections import INTENT_LABELS
-from catalog.files import labels
+from catalog.labels import INTENT_LABELS
+from catalog.labels import wording as labels
 from catalog.models import NluCorrection
 from catalog.privacy import mask_text, mask_value
 

@@ -24,8 +24,8 @@ from bot.console.home import territory_names
 from bot.console.pages import error_page, render
 from catalog import audit
 from catalog.accounts import Viewer
-from catalog.files import labels
 from catalog.labels import LEAD_CHANNEL_LABELS, LEAD_STATUS_LABELS
+from catalog.labels import wording as labels
 from catalog.models import Aid, Lead
 from catalog.privacy import mask_email, mask_phone
 

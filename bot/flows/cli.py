@@ -8,7 +8,6 @@ not be reached or started.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import tempfile
@@ -17,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.config import PROJECT_DIR
+from settings import PROJECT_DIR
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_UNREACHABLE = 0, 1, 2, 3
 DEFAULT_DIR = PROJECT_DIR / "tests" / "flows"
@@ -105,8 +104,8 @@ def run_tests(args: argparse.Namespace, out: Any = None, err: Any = None) -> int
 
 
 def _play_on_own_stack(scenarios: list, html_path: Path, out: Any, err: Any, started: float) -> int:
-    from bot.config import Settings
     from bot.runner import Stack, StartError, free_port
+    from settings import settings_with
 
     print(
         "Démarrage de l'assistant sur des ports libres (environ une minute)…", file=out, flush=True
@@ -114,21 +113,28 @@ def _play_on_own_stack(scenarios: list, html_path: Path, out: Any, err: Any, sta
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop our servers
     try:
         with tempfile.TemporaryDirectory(prefix="qp-flows-") as tmp:
-            settings = Settings(
-                rasa_port=free_port(),
-                action_port=free_port(),
-                tracker_db=Path(tmp) / "tracker.sqlite",
-                log_dir=Path(tmp) / "log",
+            settings = settings_with(
+                RASA_PORT=str(free_port()),
+                ACTION_PORT=str(free_port()),
+                TRACKER_DB=str(Path(tmp) / "tracker.sqlite"),
+                QP_TRACKER_URL="",
+                QP_LOG_DIR=str(Path(tmp) / "log"),
             )
             try:
                 with Stack(settings):
                     startup = time.monotonic() - started
                     return _play(
-                        scenarios, settings.rasa_url, html_path, out, err, started, startup
+                        scenarios,
+                        settings.servers.rasa_url,
+                        html_path,
+                        out,
+                        err,
+                        started,
+                        startup,
                     )
             except StartError as error:
                 print(f"qp flows : l'assistant n'a pas démarré : {error}", file=err)
-                _print_log_tails(settings.log_dir, err)
+                _print_log_tails(settings.servers.log_dir, err)
                 return EXIT_UNREACHABLE
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -147,9 +153,9 @@ def _advisor_console(startup: float | None) -> str | None:
     assistant already running (started here, its conversations are discarded at the end)."""
     if startup is not None:
         return None
-    from bot.web.settings import WebSettings
+    from settings import get_settings
 
-    return os.environ.get("QP_CONSOLE_URL") or f"http://localhost:{WebSettings().port}"
+    return get_settings().console.url
 
 
 def _play(

@@ -1,8 +1,9 @@
 """`python -m bot.telegram`: run the Telegram bridge, configured by environment variables.
 
-TELEGRAM_BOT_TOKEN (required), RASA_URL, TELEGRAM_WEBHOOK_URL (webhook mode when set),
-TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_LISTEN, TELEGRAM_WEBHOOK_PORT,
-TELEGRAM_API_BASE_URL, TELEGRAM_STATE_DB — see the README.
+The `telegram` section of the settings: TELEGRAM_BOT_TOKEN (required), RASA_URL,
+TELEGRAM_WEBHOOK_URL (webhook mode when set), TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_LISTEN,
+TELEGRAM_WEBHOOK_PORT, TELEGRAM_API_BASE_URL, TELEGRAM_STATE_DB, TELEGRAM_TERRITORY — see the
+README.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.telegram.app import Bridge
-from bot.telegram.settings import ConfigError, TelegramSettings
+from settings import SettingsError, TelegramSettings, get_settings
 
 logger = logging.getLogger("bot.telegram")
 MAX_START_DELAY = 60.0
@@ -68,8 +69,8 @@ def main() -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB's future durations; no warnings
     configure_logging()
     try:
-        settings = TelegramSettings.from_env()
-    except ConfigError as error:
+        settings = get_settings().telegram.for_the_bridge()
+    except SettingsError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2
     try:

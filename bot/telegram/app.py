@@ -16,9 +16,9 @@ from bot.telegram.pending import PendingQueue
 from bot.telegram.rasa import RasaClient
 from bot.telegram.relay import Relay
 from bot.telegram.request import FloodAwareRequest
-from bot.telegram.settings import TelegramSettings
 from bot.telegram.state import open_state
 from bot.telegram.webhook import WebhookServer
+from settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 

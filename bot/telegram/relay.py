@@ -26,7 +26,7 @@ from bot.telegram.ordering import ChatLocks
 from bot.telegram.pending import PendingQueue
 from bot.telegram.rasa import RasaClient, RasaRejectedError, RasaUnavailableError
 from bot.telegram.rendering import Button, escape, plan, row_width
-from bot.telegram.settings import RetryPolicy
+from settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # answers hold several links: keep them compact

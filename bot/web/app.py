@@ -14,10 +14,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.console.app import create_console
-from bot.console.settings import ConsoleSettings
 from bot.web.demo import render_demo
 from bot.web.security import CommonHeaders, page_csp
-from bot.web.settings import WebSettings
+from settings import ConsoleSettings, WebSettings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -34,7 +33,9 @@ class WidgetFiles(StaticFiles):
 def create_app(
     settings: WebSettings | None = None, console: ConsoleSettings | None = None
 ) -> Starlette:
-    settings = settings or WebSettings()
+    """The web server for `settings` and its console for `console` (by default the
+    process's settings, `get_settings()`)."""
+    settings = settings or get_settings().web
     demo_html = render_demo(settings)
     csp = page_csp(settings)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from bot.templating import environment
-from bot.web.settings import WebSettings
 from catalog.files import data_dir
+from settings import WebSettings
 
 TEMPLATES = environment(Path(__file__).resolve().parent / "templates")
 

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import PROJECT_DIR
-from bot.web.settings import WebSettings
+from settings import PROJECT_DIR, WebSettings, child_environment
 
 
 def web_env(settings: WebSettings) -> dict[str, str]:
-    """The environment that makes the child's WebSettings() equal to `settings`."""
+    """The environment that makes the child's `get_settings().web` equal to `settings`."""
     return {
         "QP_HOST": settings.host,
         "WEB_PORT": str(settings.port),
@@ -63,7 +62,7 @@ class WebServer:
             self.process = subprocess.Popen(
                 web_command(),
                 cwd=PROJECT_DIR,
-                env={**os.environ, **web_env(self.settings)},
+                env=child_environment(web_env(self.settings)),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.web.settings import WebSettings
+from settings import WebSettings
 
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -406,17 +406,14 @@ def import_records(
 
 def check(aid: dict[str, Any], files: CatalogFiles) -> list[str]:
     """The catalogue validator's messages for one mapped aid (same checks as the YAML)."""
-    one = CatalogFiles(aids=[aid], origins={("aids", str(aid.get("id"))): ORIGIN})
-    errors: list[str] = []
-    validate._unique(one, "aids", errors)
-    validate._aid(
-        one,
+    where = f"{ORIGIN} ({aid.get('id')})"
+    problems = validate.check_id(aid.get("id"), set(), where) + validate.validate_aid(
         aid,
-        {r.get("id") for r in files.regions},
-        {t.get("id") for t in files.territories},
-        errors,
+        {str(r.get("id")) for r in files.regions},
+        {str(t.get("id")) for t in files.territories},
+        where,
     )
-    return errors
+    return [str(problem) for problem in problems]
 
 
 def upsert(
