@@ -140,6 +140,7 @@ def _page(
     today_checked: bool,
     status: int = 200,
     conflict: list[dict[str, Any]] | None = None,
+    version: int | None = None,
 ) -> Response:
     return render(
         request,
@@ -160,7 +161,8 @@ def _page(
         today_field=aid_form.TODAY_FIELD,
         notice=request.session.pop("notice", None),
         needs_review=aid_edits.needs_review(record),
-        version=record["version"],
+        # The version the form was opened on (kept when it is shown again with errors).
+        version=record["version"] if version is None else version,
         conflict=conflict,
     )
 
@@ -192,6 +194,10 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
         with session(url) as db:
             audit.record(db, viewer.id, viewer.email, "modification_aide_refusee", aid_id)
         return error_page(request, 403, "Modification refusée", f"{refusal} Rien n'a été modifié.")
+    try:
+        expected = int(form.get("version", ""))
+    except ValueError:
+        expected = -1  # a form without version (or forged): treated as out of date
     today = date.today()
     values, errors = aid_form.parse_form(form, today)
     if not errors:
@@ -208,11 +214,8 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
             errors,
             bool(form.get(aid_form.TODAY_FIELD)),
             status=400,
+            version=expected,
         )
-    try:
-        expected = int(form.get("version", ""))
-    except ValueError:
-        expected = -1  # a form without version (or forged): treated as out of date
     try:
         with session(url) as db:
             edit = aid_edits.save_edit(db, viewer.id, aid_id, values, expected)
