@@ -145,6 +145,12 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_WEB_DEMO_TERRITORY": "laval",
         "QP_CONSOLE_SECRET": "secret de test",
         "QP_CONSOLE_SESSION_HOURS": "2",
+        "QP_CONSOLE_HTTP_LOCAL": "non",
+        "QP_CONSOLE_IDLE_MINUTES": "30",
+        "QP_RATE_LIMIT_URL": "redis://127.0.0.1:6379/3",
+        "QP_SIGNIN_LIMIT_IP": "10",
+        "QP_SIGNIN_LIMIT_ACCOUNT": "3",
+        "QP_SIGNIN_LIMIT_GLOBAL": "100",
         "QP_CONSOLE_URL": "https://console.ville.fr/",
         "QP_NEW_PASSWORD": " mot de passe ",
         "TELEGRAM_BOT_TOKEN": "1:abc\n",
@@ -180,6 +186,10 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.console.secret == "secret de test"
     assert s.console.secure_cookie is True
     assert s.console.session_hours == 2
+    assert s.console.idle_minutes == 30
+    assert s.console.rate_limit_url == "redis://127.0.0.1:6379/3"
+    assert (s.console.signin_per_ip, s.console.signin_per_account) == (10, 3)
+    assert s.console.signin_global == 100
     assert s.console.url == "https://console.ville.fr"
     assert s.console.new_password == " mot de passe "  # a password is taken as typed
     t = s.telegram
