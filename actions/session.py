@@ -8,11 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.contacts import utter_contacts
-from actions.erasure import schedule_erasure
+from actions.erasure import confirmation, erase
 from actions.slots import catalog, profile_from_slots
 from catalog.dialogue import message
 from catalog.engine import locate, rank_contacts
-from catalog.leads import erase_sender
 
 MAX_MESSAGE_LENGTH = 2000  # longer messages are not analysed (rasa_extensions/no_words.py)
 
@@ -30,7 +29,8 @@ class ActionRecommencer(Action):
 
 
 class ActionSupprimerDonnees(Action):
-    """Erase the profile, the sender's leads and, once this turn is saved, the conversation."""
+    """Erase the profile, the sender's leads, corrections and audit mentions, and (marker in
+    the confirmation) the conversation when Rasa saves this turn: actions/erasure.py."""
 
     def name(self) -> str:
         return "action_supprimer_donnees"
@@ -38,10 +38,9 @@ class ActionSupprimerDonnees(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        erase_sender(tracker.sender_id)
-        schedule_erasure(tracker.sender_id, self.name())
-        dispatcher.utter_message(text=message("donnees_supprimees"))
-        return [AllSlotsReset()]
+        outcome = erase(tracker.sender_id, tracker.events)
+        dispatcher.utter_message(**confirmation(outcome))
+        return [AllSlotsReset()] if outcome.recorded else []
 
 
 class ActionAuRevoir(Action):

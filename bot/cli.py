@@ -69,6 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     qpv_check.add_argument("address", help="l'adresse, par exemple « 12 rue X, 59100 Roubaix »")
     qpv_check.set_defaults(handler=_qpv_check)
 
+    purge = commands.add_parser(
+        "purge",
+        help="supprime les données personnelles dont la durée de conservation est passée et "
+        "termine les effacements demandés (docs/donnees-personnelles.md)",
+    )
+    purge.set_defaults(handler=_purge)
+
     run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
     run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
     run.set_defaults(handler=_run)
@@ -329,6 +336,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"not serialisable: {type(value)}")
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from bot.purge import run_purge
+
+    return run_purge()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ from settings import (
     get_settings,
 )
 
+PURGE_EVERY_SECONDS = 24 * 3600  # `qp purge` once at start, then daily (bot/purge.py)
+
 
 def free_port() -> int:
     """A TCP port free on the loopback interface right now."""
@@ -198,6 +200,17 @@ class Stack:
         self.stop()
 
 
+def daily_purge() -> None:
+    """Personal data past its period deleted, erasures finished (`qp purge`); a failure is
+    told and the assistant keeps running."""
+    from bot.purge import run_purge
+
+    try:
+        run_purge()
+    except Exception as error:  # noqa: BLE001 - never stop the assistant for the purge
+        print(f"La purge n'a pas pu se faire ({type(error).__name__}).", file=sys.stderr)
+
+
 def run(train: bool = True) -> int:
     """`qp run`: start everything, print the addresses, stop everything on Ctrl-C."""
     try:
@@ -237,7 +250,11 @@ def run(train: bool = True) -> int:
             f"Ctrl-C pour tout arrêter.",
             flush=True,
         )
+        next_purge = time.monotonic()
         while all(p.poll() is None for p in stack.processes.values()):
+            if time.monotonic() >= next_purge:
+                daily_purge()
+                next_purge = time.monotonic() + PURGE_EVERY_SECONDS
             time.sleep(1)
         stopped = [name for name, p in stack.processes.items() if p.poll() is not None]
         print(

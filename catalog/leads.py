@@ -1,4 +1,5 @@
-"""Handoff requests ("leads"): checking contact details, storing them, erasing them."""
+"""Handoff requests ("leads"): checking contact details, storing them (erasure and retention:
+catalog/erasure.py, catalog/retention.py)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from catalog import store
 from catalog.models import Lead
 from catalog.phones import first_valid_phone
-
-if TYPE_CHECKING:
-    from sqlalchemy import CursorResult
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
@@ -50,6 +48,11 @@ def _database(url: str) -> Engine:
     return engine
 
 
+def database() -> Engine:
+    """The catalogue database of this process (DATABASE_URL), its schema up to date."""
+    return _database(store.database_url())
+
+
 def save_lead(
     sender_id: str,
     channel: str | None,
@@ -73,16 +76,6 @@ def save_lead(
         session.add(lead)
         session.flush()
         return lead.id
-
-
-def erase_sender(sender_id: str) -> int:
-    """Delete every lead of a sender; returns how many."""
-    with Session(_database(store.database_url())) as session, session.begin():
-        # A DELETE gives a CursorResult, which the stubs of `Session.execute` do not say.
-        result = cast(
-            "CursorResult[Any]", session.execute(delete(Lead).where(Lead.sender_id == sender_id))
-        )
-        return result.rowcount or 0
 
 
 def leads_of(sender_id: str) -> list[Lead]:

@@ -274,3 +274,19 @@ class QpvPerimeter(Base):
     geometry: Mapped[bytes] = mapped_column(LargeBinary)  # WKB, WGS84 longitude/latitude
     source: Mapped[str] = mapped_column(Text)  # the imported file, as given
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ErasureRequest(Base):
+    """A person's request to erase their data, kept until `qp purge` has checked that nothing of
+    theirs is left in any store (then deleted): the conversation id and the moment of the
+    request (Rasa's timestamp of the request message, seconds since the epoch)."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(String(200), index=True)
+    requested_at: Mapped[float] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(200))  # an error's kind, no data

@@ -28,6 +28,7 @@ from settings.sections import (
     ConsoleSettings,
     GeocoderSettings,
     RasaSettings,
+    RetentionSettings,
     ServerSettings,
     TelegramSettings,
     TrackerSettings,
@@ -98,6 +99,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
     aides_territoires: AidesTerritoiresSettings = Field(default_factory=AidesTerritoiresSettings)
 

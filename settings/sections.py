@@ -197,14 +197,14 @@ class TrackerSettings(Section):
     db: Path = variable(
         "TRACKER_DB",
         PROJECT_DIR / "var" / "tracker.sqlite",
-        "fichier SQLite des conversations, donné à Rasa par `endpoints.yml`",
+        "fichier SQLite des conversations, quand `QP_TRACKER_URL` est vide",
         shown_default="var/tracker.sqlite",
     )
     url: str = variable(
         "QP_TRACKER_URL",
         "",
-        "conversations lues par la console et effacées à la demande de l'utilisateur, toute "
-        "URL SQLAlchemy, par exemple celle d'un stockage PostgreSQL de Rasa",
+        "stockage des conversations, donné à Rasa par `endpoints.yml` et lu par la console et "
+        "par `qp purge` : toute URL SQLAlchemy, par exemple `postgresql+psycopg://…`",
         shown_default="sqlite:///TRACKER_DB",
     )
 
@@ -469,6 +469,41 @@ class TelegramSettings(Section):
     @property
     def file_api_url(self) -> str:
         return f"{self.api_base_url.rstrip('/')}/file/bot"
+
+
+class RetentionSettings(Section):
+    """Durées de conservation des données personnelles (`qp purge`, docs/donnees-personnelles.md)"""
+
+    conversations_days: int = variable(
+        "QP_RETENTION_CONVERSATIONS_DAYS",
+        180,
+        "jours de conservation d'une conversation après son dernier message",
+        ge=1,
+    )
+    leads_days: int = variable(
+        "QP_RETENTION_LEADS_DAYS", 365, "jours de conservation d'une demande de rappel", ge=1
+    )
+    corrections_days: int = variable(
+        "QP_RETENTION_CORRECTIONS_DAYS",
+        365,
+        "jours de conservation d'une correction de compréhension",
+        ge=1,
+    )
+    audit_days: int = variable(
+        "QP_RETENTION_AUDIT_DAYS", 365, "jours de conservation d'une entrée du journal", ge=1
+    )
+    telegram_buttons_days: int = variable(
+        "QP_RETENTION_TELEGRAM_BUTTONS_DAYS",
+        30,
+        "jours de conservation des boutons envoyés sur Telegram",
+        ge=1,
+    )
+    telegram_waiting_days: int = variable(
+        "QP_RETENTION_TELEGRAM_WAITING_DAYS",
+        1,
+        "jours de conservation d'un message Telegram en attente de Rasa",
+        ge=1,
+    )
 
 
 class GeocoderSettings(Section):

@@ -67,3 +67,9 @@ def test_the_adapters_wrap_outside_systems_and_know_no_edge():
     """adapters/ (one module per outside system) serve actions/ and bot/, never the reverse."""
     for path, names in imports_of("adapters").items():
         assert not names & {"rasa_sdk", "bot", "actions", "telegram"}, path
+
+
+def test_the_rasa_extensions_import_nothing_of_ours():
+    """They run in Rasa's Python 3.10 runtime, where our packages are not installed."""
+    for path, names in imports_of("rasa_extensions").items():
+        assert not names & {"bot", "catalog", "actions", "adapters", "rasa_sdk"}, path

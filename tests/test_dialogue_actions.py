@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
+import time
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 from test_actions import run, tracker
 
-from actions import erasure
 from actions.handoff import ActionEnregistrerDemande, ActionProposerRappel, ValidateHandoffForm
 from actions.recommend import ActionRecommander
 from actions.session import ActionAuRevoir, ActionReformuler, ActionSupprimerDonnees
+from catalog.dialogue import message
+from catalog.erasure import ERASE_MARKER, Outcome
 from catalog.leads import leads_of, parse_contact
 
 ROUBAIX = {
@@ -69,44 +70,37 @@ async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():
     assert lead.phone == "06 12 34 56 78"
     assert lead.profile["statut"] == "demandeur_emploi"
     assert lead.aids == ["acre"]
-    await run(
-        ActionSupprimerDonnees(),
-        tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees"),
-    )
+    erase = tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees")
+    erase.events[0]["timestamp"] = time.time() + 1
+    _, texts, messages = await run(ActionSupprimerDonnees(), erase)
     assert leads_of("test") == []
+    assert texts == [message("donnees_supprimees")]
+    # the marker: Rasa's tracker store deletes the conversation, the widget its history
+    assert messages[0]["custom"] == {"data": {ERASE_MARKER: "fait"}}
 
 
-async def test_the_conversation_is_erased_once_the_turn_is_saved(tmp_path, monkeypatch):
-    database = tmp_path / "tracker.sqlite"
-    with sqlite3.connect(database) as db:
-        db.execute(
-            "create table events (id integer primary key, sender_id text, "
-            "type_name text, action_name text)"
-        )
-        db.executemany(
-            "insert into events (sender_id, type_name, action_name) values (?,?,?)",
-            [
-                ("moi", "user", None),
-                ("moi", "action", "action_supprimer_donnees"),
-                ("autre", "user", None),
-            ],
-        )
-    monkeypatch.setenv("TRACKER_DB", str(database))
-    monkeypatch.delenv("QP_TRACKER_URL", raising=False)  # else that store is the one erased
-    monkeypatch.setattr(erasure, "POLL_SECONDS", 0.05)
-    task = asyncio.ensure_future(
-        erasure.erase_conversation_after_turn("moi", "action_supprimer_donnees")
-    )
-    await asyncio.sleep(0.2)
-    assert not task.done()  # Rasa has not saved the end of the turn yet
-    with sqlite3.connect(database) as db:
-        db.execute(
-            "insert into events (sender_id, type_name, action_name) "
-            "values ('moi', 'action', 'action_listen')"
-        )
-    assert await task is True
-    with sqlite3.connect(database) as db:
-        assert db.execute("select sender_id from events").fetchall() == [("autre",)]
+async def test_finding2_the_person_is_told_the_truth_when_the_erasure_fails(monkeypatch):
+    from actions import erasure as action_side
+
+    def recorded_only(engine, sender_id, requested_at):
+        return Outcome(recorded=True, erased=False)
+
+    monkeypatch.setattr(action_side, "request_erasure", recorded_only)
+    erase = tracker(ROUBAIX, text="supprimez mes données", intent="supprimer_donnees")
+    _, texts, messages = await run(ActionSupprimerDonnees(), erase)
+    assert texts == [message("donnees_supprimees_en_partie")]
+    assert "24 heures" in texts[0]
+    assert messages[0]["custom"] == {"data": {ERASE_MARKER: "en_partie"}}
+
+    def nothing_recorded(engine, sender_id, requested_at):
+        return Outcome(recorded=False, erased=False)
+
+    monkeypatch.setattr(action_side, "request_erasure", nothing_recorded)
+    dispatcher = CollectingDispatcher()
+    events = await ActionSupprimerDonnees().run(dispatcher, erase, {})
+    assert events == []  # nothing erased: the profile and the conversation stay, no marker
+    assert [m["text"] for m in dispatcher.messages] == [message("effacement_impossible")]
+    assert not dispatcher.messages[0].get("custom")
 
 
 async def test_goodbye_recalls_the_aids_found():
@@ -155,43 +149,3 @@ async def test_a_very_long_message_is_asked_to_be_shortened():
         ActionReformuler(), tracker(ROUBAIX, text="mot " * 600, intent="nlu_fallback")
     )
     assert "très long" in texts[0]
-
-
-async def test_the_erasure_reaches_the_tracker_store_of_qp_tracker_url(
-    tmp_path_factory, monkeypatch
-):
-    """A PostgreSQL tracker store (README: QP_TRACKER_URL), not only the SQLite file."""
-    from conftest import _postgresql
-    from sqlalchemy import create_engine, text
-
-    url = _postgresql(tmp_path_factory)
-    engine = create_engine(url)
-    with engine.begin() as db:
-        db.execute(
-            text(
-                "create table events (id serial primary key, sender_id text, "
-                "type_name text, action_name text)"
-            )
-        )
-        db.execute(
-            text("insert into events (sender_id, type_name, action_name) values (:s, :t, :a)"),
-            [
-                {"s": "moi", "t": "user", "a": None},
-                {"s": "moi", "t": "action", "a": "action_supprimer_donnees"},
-                {"s": "moi", "t": "action", "a": "action_listen"},
-                {"s": "autre", "t": "user", "a": None},
-            ],
-        )
-    monkeypatch.setenv("QP_TRACKER_URL", url)
-    monkeypatch.setenv("TRACKER_DB", str(tmp_path_factory.mktemp("none") / "absent.sqlite"))
-    assert await erasure.erase_conversation_after_turn("moi", "action_supprimer_donnees")
-    with engine.connect() as db:
-        assert db.execute(text("select sender_id from events")).scalars().all() == ["autre"]
-    engine.dispose()
-
-
-async def test_without_a_tracker_store_file_nothing_is_created(tmp_path, monkeypatch):
-    monkeypatch.delenv("QP_TRACKER_URL", raising=False)
-    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "absent.sqlite"))
-    assert await erasure.erase_conversation_after_turn("moi", "action_supprimer_donnees") is False
-    assert not (tmp_path / "absent.sqlite").exists()

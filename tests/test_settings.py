@@ -164,6 +164,12 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_GEOCODER_URL": "http://127.0.0.1:8999",
         "QP_GEOCODER_TIMEOUT": "0.5",
         "AIDES_TERRITOIRES_API_KEY": "cle",
+        "QP_RETENTION_CONVERSATIONS_DAYS": "90",
+        "QP_RETENTION_LEADS_DAYS": "180",
+        "QP_RETENTION_CORRECTIONS_DAYS": "200",
+        "QP_RETENTION_AUDIT_DAYS": "366",
+        "QP_RETENTION_TELEGRAM_BUTTONS_DAYS": "7",
+        "QP_RETENTION_TELEGRAM_WAITING_DAYS": "2",
     }
     s = Settings.from_env(env)
     assert s.catalog.database_url == s.console.database_url == env["DATABASE_URL"]
@@ -204,6 +210,9 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.geocoder.enabled
     assert not Settings.from_env({"QP_GEOCODER_URL": "off"}).geocoder.enabled
     assert s.aides_territoires.api_key == "cle"
+    kept = s.retention
+    assert (kept.conversations_days, kept.leads_days, kept.corrections_days) == (90, 180, 200)
+    assert (kept.audit_days, kept.telegram_buttons_days, kept.telegram_waiting_days) == (366, 7, 2)
     shown = dict(effective_values(s))
     assert set(shown) == set(env)
     assert shown["QP_CONSOLE_SECRET"] == shown["TELEGRAM_BOT_TOKEN"] == "(défini)"

@@ -243,6 +243,33 @@ async def test_commands_send_their_intent_and_supprimer_erases_the_bridge_data(
     assert rasa.texts() == ["/recommencer", "/demander_contact", "/supprimer_donnees"]
 
 
+async def test_finding2_an_erasure_asked_in_words_also_erases_the_bridge_data(
+    telegram, rasa, settings
+):
+    """« supprimer mes données » typed as text: the bridge sees the erase marker in Rasa's
+    answer (actions/erasure.py) and forgets the chat's keyboards, as for /supprimer."""
+
+    def reply(message):
+        if message["message"] == "supprimer mes données":
+            return [
+                {"text": "C'est fait : vos données sont effacées."},
+                {"custom": {"data": {"effacement": "fait"}}},
+            ]
+        return [{"text": "Oui ?", "buttons": [{"title": "Oui", "payload": "/affirmer"}]}]
+
+    rasa.reply = reply
+    async with running_bridge(settings) as bridge:
+        telegram.send_text(CHAT, "je veux un conseiller")
+        await telegram.until(lambda: len(telegram.sent(CHAT)) == 1)
+        callback = keyboard(telegram.sent(CHAT)[0])[0]["callback_data"]
+        assert bridge.relay.callbacks.resolve(CHAT, callback) is not None
+        telegram.send_text(CHAT, "supprimer mes données")
+        await telegram.until(lambda: len(telegram.sent(CHAT)) == 2)
+        assert bridge.relay.callbacks.resolve(CHAT, callback) is None
+    assert "effacées" in shown(telegram.sent(CHAT)[1])
+    assert "effacement" not in shown(telegram.sent(CHAT)[1])  # the marker is not shown
+
+
 async def test_when_rasa_is_down_the_user_is_told_and_the_messages_arrive_later_in_order(
     telegram, rasa, settings
 ):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -252,15 +253,73 @@ def test_an_unreachable_server_is_shown_and_retried_automatically(servers, deskt
 
 def test_the_channels_of_the_proposed_credentials_work(servers):
     reply = httpx.post(
-        f"{servers.rasa.rasa_url}/webhooks/rest/webhook",
+        f"{servers.rasa.servers.rasa_url}/webhooks/rest/webhook",
         timeout=60,
         json={"sender": "widget-rest", "message": "Bonjour"},
     ).json()
     assert any("assistant Quartiers productifs" in m.get("text", "") for m in reply)
     # socket.io: only the allowed origins (here the demo page's own)
-    url = f"ws://127.0.0.1:{servers.rasa.rasa_port}/socket.io/?EIO=4&transport=websocket"
+    url = f"ws://127.0.0.1:{servers.rasa.servers.rasa_port}/socket.io/?EIO=4&transport=websocket"
     with websocket_connect(url, origin=servers.url, open_timeout=10) as socket:
         assert socket.recv(timeout=10).startswith("0{")  # engine.io "open" packet
     with pytest.raises(InvalidStatus) as refused:
         websocket_connect(url, origin="https://site-malveillant.example", open_timeout=10)
     assert refused.value.response.status_code == 400
+
+
+def stored_widget_state(page) -> dict:
+    """What the widget keeps in this browser (localStorage), parsed."""
+    raw = page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('qp-assistant:'))"
+        ".map(k => localStorage.getItem(k))"
+    )
+    return json.loads(raw[0]) if raw else {}
+
+
+def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers, desktop):
+    import sqlite3
+
+    page = desktop.new_page()
+    page.goto(servers.url + "/")
+    chat = Chat(page)
+    chat.open()
+    chat.say(DESCRIPTION)
+    state = stored_widget_state(page)
+    session = state["sessionId"]
+    assert session
+    assert any(e["text"] == DESCRIPTION for e in state["history"])
+
+    def events_of(sender: str) -> int:
+        with sqlite3.connect(servers.rasa.tracker.db) as db:
+            return db.execute(
+                "select count(*) from events where sender_id = ?", (sender,)
+            ).fetchone()[0]
+
+    assert events_of(session) > 0
+    bin_button = page.get_by_role("button", name="Effacer la conversation et vos données")
+    bin_button.click()  # a confirmation first; « Annuler » keeps everything
+    question = page.locator(".qp-question")
+    question.get_by_text("C'est définitif").wait_for()
+    question.get_by_role("button", name="Annuler").click()
+    assert question.is_hidden()
+    assert chat.user_texts() == [DESCRIPTION]
+    assert events_of(session) > 0
+
+    bin_button.click()
+    page.get_by_role("button", name="Effacer", exact=True).click()
+    page.locator(".qp-status").get_by_text("dans ce navigateur et chez l'assistant").wait_for()
+    assert chat.user_texts() == []
+    assert chat.bot_texts() == []
+    # socket.io delivers the confirmation during the turn, Rasa saves (and erases) just after
+    deadline = time.monotonic() + 30
+    while events_of(session) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert events_of(session) == 0, "la conversation est effacée sur le serveur"
+    kept = stored_widget_state(page)
+    assert kept.get("history") == []
+    assert kept.get("sessionId") != session
+    page.reload()
+    chat.input.wait_for()
+    assert chat.user_texts() == []
+    assert chat.bot_texts() == []
+    assert_no_csp_violation(chat)

@@ -25,7 +25,7 @@ from bot.telegram.callbacks import CallbackMap
 from bot.telegram.ordering import ChatLocks
 from bot.telegram.pending import PendingQueue
 from bot.telegram.rasa import RasaClient, RasaRejectedError, RasaUnavailableError
-from bot.telegram.rendering import Button, escape, plan, row_width
+from bot.telegram.rendering import Button, erasure_confirmed, escape, plan, row_width
 from settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ class Relay:
                 await self.say(chat_id, texts.REJECTED)
                 continue
             self.pending.remove(message.id)
+            if erasure_confirmed(answers):
+                self.forget_chat(chat_id)  # the person's data is erased: ours too
             if message.id != fresh and not back_told:
                 await self.say(chat_id, texts.BACK_ONLINE)
                 back_told = True

@@ -13,6 +13,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.erasure import ERASE_MARKER
+
 MAX_MESSAGE_LENGTH = 4096  # Telegram's limit, in UTF-16 code units after entity parsing
 SHORT_TITLE = 15  # buttons with titles this short go two per row
 
@@ -85,6 +87,16 @@ def _text_of(answer: dict[str, Any]) -> str:
     if answer.get("image"):
         parts.append(str(answer["image"]))  # a link: Telegram shows a preview
     return "\n".join(parts)
+
+
+def erasure_confirmed(answers: list[dict[str, Any]]) -> bool:
+    """Rasa's answers carry the erase marker (actions/erasure.py): the person's data is gone."""
+    for answer in answers:
+        custom = answer.get("custom")
+        data = custom.get("data") if isinstance(custom, dict) else None
+        if isinstance(data, dict) and data.get(ERASE_MARKER):
+            return True
+    return False
 
 
 def plan(answers: list[dict[str, Any]], limit: int = MAX_MESSAGE_LENGTH) -> list[Outgoing]:

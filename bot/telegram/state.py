@@ -43,3 +43,11 @@ def open_state(path: Path | str) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.executescript(SCHEMA)
     return connection
+
+
+def purge_state(connection: sqlite3.Connection, buttons_before: float, waiting_before: float):
+    """Delete the keyboards sent before `buttons_before` and the messages waiting for Rasa
+    since before `waiting_before` (seconds since the epoch); returns both counts."""
+    buttons = connection.execute("DELETE FROM callbacks WHERE created < ?", (buttons_before,))
+    waiting = connection.execute("DELETE FROM pending WHERE created < ?", (waiting_before,))
+    return buttons.rowcount, waiting.rowcount

@@ -7,6 +7,8 @@ import { TEXT } from "./strings.js";
 import { createView } from "./view.js";
 
 const NO_ANSWER_MS = 60000;
+const ERASE_REQUEST = "/supprimer_donnees";   // the intent of « supprimer mes données »
+const ERASE_MARKER = "effacement";            // the erase confirmation's custom payload (catalog/erasure.py)
 
 function validButtons(message) {
   const buttons = Array.isArray(message.quick_replies) ? message.quick_replies
@@ -34,14 +36,44 @@ export function mount(dataset, assets) {
     onSubmit: (text) => send(text),
     onReply: (button) => send(button.payload, button.title),
     onClear() {
-      store.clear();
-      view.clearMessages();
-      stopWaiting();
-      if (connection) connection.restart();
-      view.setStatus(TEXT.cleared);
+      if (!store.sessionId && !store.history.length) {
+        forget(TEXT.clearedHere);      // nothing was ever sent: nothing to erase on the server
+      } else {
+        view.askErase(erase);
+      }
     },
     onRetry: () => connection && connection.retry(),
   });
+
+  let erasing = null;
+
+  // The bin button: the assistant erases the conversation and the person's data (the same
+  // request as writing « supprimer mes données »); this browser's copy goes once it confirms.
+  function erase() {
+    if (!connection || !connection.online || !connection.send(ERASE_REQUEST, metadata)) {
+      view.setStatus(TEXT.eraseOffline, { alert: true });
+      return;
+    }
+    view.setStatus(TEXT.erasing);
+    view.setTyping(true);
+    clearTimeout(erasing);
+    erasing = setTimeout(() => {
+      erasing = null;
+      stopWaiting();
+      view.setStatus(TEXT.eraseNoAnswer, { alert: true });
+    }, NO_ANSWER_MS);
+  }
+
+  // Forget this browser's copy (history, session id) and start a new conversation.
+  function forget(notice, options) {
+    clearTimeout(erasing);
+    erasing = null;
+    store.clear();
+    view.clearMessages();
+    stopWaiting();
+    if (connection) connection.restart();
+    view.setStatus(notice, options);
+  }
 
   function stopWaiting() {
     clearTimeout(waiting);
@@ -68,8 +100,21 @@ export function mount(dataset, assets) {
     return true;
   }
 
+  let lastAnswer = "";
+
   function receive(message) {
+    if (message && typeof message[ERASE_MARKER] === "string") {
+      // Erased on the server (wholly, or partly with the rest to follow: the answer says so).
+      if (message[ERASE_MARKER] === "fait") forget(TEXT.cleared);
+      else forget(lastAnswer, { alert: true });
+      return;
+    }
     if (!message || typeof message.text !== "string" || !message.text.trim()) return;
+    lastAnswer = message.text;
+    if (erasing) {                    // the assistant answered the erasure request
+      clearTimeout(erasing);
+      erasing = null;
+    }
     stopWaiting();
     if (!connectionTrouble) view.setStatus("");
     const buttons = validButtons(message);

@@ -36,6 +36,14 @@ export function createView(config, handlers) {
   const retry = el("button", { className: "qp-retry", text: TEXT.retry, attrs: { type: "button" } });
   retry.hidden = true;
   const statusBar = el("div", { className: "qp-status" }, [status, retry]);
+  // Asked before erasing: the bin button erases on the server too, for good.
+  const confirmErase = el("button", { className: "qp-retry qp-confirm", text: TEXT.confirm, attrs: { type: "button" } });
+  const cancelErase = el("button", { className: "qp-retry qp-cancel", text: TEXT.cancel, attrs: { type: "button" } });
+  const question = el("div", { className: "qp-status qp-status--alert qp-question", attrs: { role: "group", "aria-labelledby": "qp-question-text" } }, [
+    el("p", { className: "qp-status-text", text: TEXT.confirmErase, attrs: { id: "qp-question-text" } }), confirmErase, cancelErase,
+  ]);
+  question.hidden = true;
+  let onConfirm = null;
   const messages = el("ol", { className: "qp-messages" });
   const log = el("div", { className: "qp-log", attrs: { role: "log", "aria-live": "polite", "aria-label": TEXT.log, tabindex: "0" } }, [
     el("div", { className: "qp-intro" }, [el("p", { text: TEXT.intro }), el("p", { className: "qp-privacy", text: TEXT.privacy })]),
@@ -60,7 +68,7 @@ export function createView(config, handlers) {
     counter,
   ]);
   const panel = el("section", { className: "qp-panel", attrs: { id: "qp-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "qp-title" } }, [
-    header, statusBar, log, typing, form,
+    header, question, statusBar, log, typing, form,
   ]);
   panel.hidden = true;
   root.append(stylesheet, el("div", { className: `qp-root qp-root--${config.position}` }, [launcher, panel]));
@@ -90,8 +98,22 @@ export function createView(config, handlers) {
   close.addEventListener("click", () => handlers.onClose());
   clear.addEventListener("click", () => handlers.onClear());
   retry.addEventListener("click", () => handlers.onRetry());
+  const closeQuestion = () => {
+    question.hidden = true;
+    onConfirm = null;
+    clear.focus();
+  };
+  confirmErase.addEventListener("click", () => {
+    const confirmed = onConfirm;
+    closeQuestion();
+    if (confirmed) confirmed();
+  });
+  cancelErase.addEventListener("click", closeQuestion);
   panel.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") {
+    if (event.key === "Escape" && !question.hidden) {
+      event.preventDefault();
+      closeQuestion();                // Escape first answers « no » to the question
+    } else if (event.key === "Escape") {
       event.preventDefault();
       handlers.onClose();
     } else if (event.key === "Tab" && window.matchMedia(FULL_SCREEN).matches) {
@@ -150,6 +172,12 @@ export function createView(config, handlers) {
       }
       messages.append(item);
       scroll();
+    },
+    /** Ask before erasing; `confirmed` runs only if the visitor says yes. */
+    askErase(confirmed) {
+      onConfirm = confirmed;
+      question.hidden = false;
+      cancelErase.focus();
     },
     clearMessages() {
       messages.replaceChildren();

@@ -1,16 +1,16 @@
 """Catalogue edits: a version per aid (optimistic locking of the console's edit form) and the
 review of changes to national aids (proposed, then approved or refused by another account).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

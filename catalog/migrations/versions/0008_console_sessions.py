@@ -1,16 +1,16 @@
 """Console security: server-side sessions, shared rate-limit counters, and audit entries that
 count repeated events (refused sign-ins) instead of adding one row each.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,231 @@
+"""`qp purge`: personal data kept no longer than its period, and erasures finished and checked.
+
+Run by `make run` (bot/runner.py) at start and then every day, and callable from cron. In order:
+1. Pending erasure requests (catalog/erasure.py): the person's leads, corrections and audit
+   mentions are erased again (idempotent), then the conversation is looked for in Rasa's
+   store: what is still there up to the request is deleted and the request kept for the next
+   run; when nothing is left, the request itself is deleted.
+2. Conversations whose last message is older than their period (whole conversations only:
+   Rasa's store writes only each turn's own events, so a turn in flight cannot bring one back).
+3. Leads, corrections and audit entries past their period (catalog/retention.py).
+4. The Telegram bridge's state: keyboards and messages waiting for Rasa past their period.
+
+Every step runs with the clock it is given (`now`), so tests control time. A step that fails
+is reported (kinds of errors only, no personal data) and the others still run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, delete, func, inspect, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from bot.console.tracker import EVENTS
+from bot.telegram.state import purge_state
+from catalog import erasure
+from catalog.retention import Periods, purge_catalog
+
+
+@dataclass
+class Report:
+    conversations: int = 0
+    leads: int = 0
+    corrections: int = 0
+    audit_entries: int = 0
+    telegram_buttons: int = 0
+    telegram_waiting: int = 0
+    erasures_checked: int = 0  # requests closed: nothing of the person is left
+    erasures_pending: int = 0  # requests kept for the next run
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One French paragraph for the terminal and the runner's log."""
+        lines = [
+            (
+                f"Purge : {self.conversations} conversation(s), {self.leads} demande(s) de rappel, "
+                f"{self.corrections} correction(s), {self.audit_entries} entrée(s) du journal, "
+                f"{self.telegram_buttons} clavier(s) et {self.telegram_waiting} message(s) en "
+                f"attente de Telegram supprimés ; effacements : "
+                f"{self.erasures_checked} vérifié(s), {self.erasures_pending} à reprendre."
+            ),
+        ]
+        lines += [f"Problème : {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+def app_url(url: str) -> str:
+    """A tracker store URL in the driver names of our SQLAlchemy (psycopg 3)."""
+    for theirs in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(theirs):
+            return "postgresql+psycopg://" + url[len(theirs) :]
+    return url
+
+
+def tracker_engine(url: str) -> Engine | None:
+    """Rasa's store, or None when it holds nothing yet (no SQLite file, no events table)."""
+    url = app_url(url)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    engine = create_engine(url, poolclass=NullPool)
+    if not inspect(engine).has_table("events"):
+        engine.dispose()
+        return None
+    return engine
+
+
+def finish_erasures(
+    catalog: Engine, tracker: Engine | None, report: Report, tracker_read: bool = True
+) -> None:
+    """Erase again, look for what is left; close a request only when nothing is left (and the
+    conversations could be read: `tracker_read`)."""
+    for request in erasure.pending(catalog):
+        try:
+            with Session(catalog) as session, session.begin():
+                erasure.erase_data(session, request.sender_id, request.requested_at)
+            left = 0
+            if tracker is not None:
+                with tracker.begin() as connection:
+                    left = connection.execute(
+                        delete(EVENTS).where(
+                            EVENTS.c.sender_id == request.sender_id,
+                            EVENTS.c.timestamp <= request.requested_at,
+                        )
+                    ).rowcount
+        except Exception as error:  # noqa: BLE001 - keep the request, try the next one
+            erasure.retry_later(catalog, request.id, type(error).__name__)
+            report.erasures_pending += 1
+            report.problems.append(
+                f"un effacement n'a pas pu être repris ({type(error).__name__})."
+            )
+            continue
+        if left or not tracker_read:
+            reason = "conversation encore présente" if left else "conversations injoignables"
+            erasure.retry_later(catalog, request.id, reason)
+            report.erasures_pending += 1
+        else:
+            erasure.close(catalog, request.id)
+            report.erasures_checked += 1
+
+
+def purge_conversations(tracker: Engine, periods: Periods, now: datetime) -> int:
+    """Delete the conversations whose last event is older than their period."""
+    cutoff = periods.cutoff("conversations", now).timestamp()
+    expired = (
+        select(EVENTS.c.sender_id)
+        .group_by(EVENTS.c.sender_id)
+        .having(func.max(EVENTS.c.timestamp) < cutoff)
+    )
+    with tracker.begin() as connection:
+        senders = list(connection.execute(expired).scalars())
+        for start in range(0, len(senders), 500):
+            batch = senders[start : start + 500]
+            connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(batch)))
+    return len(senders)
+
+
+def purge_telegram(path: Path, periods: Periods, now: datetime) -> tuple[int, int]:
+    if not path.exists():
+        return 0, 0
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        has_tables = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('callbacks', 'pending')"
+        ).fetchone()[0]
+        if has_tables < 2:
+            return 0, 0
+        return purge_state(
+            connection,
+            periods.cutoff("telegram_buttons", now).timestamp(),
+            periods.cutoff("telegram_waiting", now).timestamp(),
+        )
+    finally:
+        connection.close()
+
+
+def purge(
+    catalog: Engine,
+    tracker_url: str,
+    telegram_state: Path | None,
+    periods: Periods,
+    now: datetime,
+) -> Report:
+    """Run every step; the report says what was deleted and what failed."""
+    report = Report()
+    tracker: Engine | None = None
+    tracker_read = True
+    try:
+        tracker = tracker_engine(tracker_url)
+    except Exception as error:  # noqa: BLE001
+        tracker_read = False
+        report.problems.append(f"stockage des conversations injoignable ({type(error).__name__}).")
+    try:
+        finish_erasures(catalog, tracker, report, tracker_read)
+    except Exception as error:  # noqa: BLE001
+        report.problems.append(f"demandes d'effacement illisibles ({type(error).__name__}).")
+    if tracker is not None:
+        try:
+            report.conversations = purge_conversations(tracker, periods, now)
+        except Exception as error:  # noqa: BLE001
+            report.problems.append(f"conversations non purgées ({type(error).__name__}).")
+        finally:
+            tracker.dispose()
+    try:
+        done = purge_catalog(catalog, periods, now)
+        report.leads, report.corrections = done.leads, done.corrections
+        report.audit_entries = done.audit_entries
+    except Exception as error:  # noqa: BLE001
+        report.problems.append(f"base du catalogue non purgée ({type(error).__name__}).")
+    if telegram_state is not None:
+        try:
+            report.telegram_buttons, report.telegram_waiting = purge_telegram(
+                telegram_state, periods, now
+            )
+        except Exception as error:  # noqa: BLE001
+            report.problems.append(f"état de Telegram non purgé ({type(error).__name__}).")
+    return report
+
+
+def run_purge(now: datetime | None = None) -> int:
+    """`qp purge` with the process's settings; 0 if every step ran, 1 otherwise, 2 if a
+    setting is wrong (a French message names the variable)."""
+    from catalog import store
+    from settings import SettingsError, get_settings
+
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2
+    kept = settings.retention
+    periods = Periods(
+        conversations=kept.conversations_days,
+        leads=kept.leads_days,
+        corrections=kept.corrections_days,
+        audit=kept.audit_days,
+        telegram_buttons=kept.telegram_buttons_days,
+        telegram_waiting=kept.telegram_waiting_days,
+    )
+    try:
+        catalog = store.make_engine(settings.catalog.database_url)
+        store.migrate(catalog)
+    except Exception as error:  # noqa: BLE001
+        print(f"Erreur : base du catalogue injoignable ({type(error).__name__}).", file=sys.stderr)
+        return 1
+    try:
+        report = purge(
+            catalog,
+            settings.tracker.url,
+            settings.telegram.state_db,
+            periods,
+            now or datetime.now(UTC),
+        )
+    finally:
+        catalog.dispose()
+    print(report.summary(), flush=True)
+    return 1 if report.problems else 0

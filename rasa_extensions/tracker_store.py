@@ -1,0 +1,115 @@
+"""Rasa's SQL tracker store, made safe for erasure: it writes only what a turn added, and it
+erases a conversation inside the save of the turn that asked for it.
+
+Loaded by the Rasa runtime (.venv-rasa, Python 3.10) from endpoints.yml
+(`type: rasa_extensions.tracker_store.ErasingSQLTrackerStore`, `url: <SQLAlchemy URL>`); it
+imports nothing of ours.
+
+Why: Rasa's SQLTrackerStore.save() writes « the events it thinks are missing »: the tracker's
+events beyond the number of rows it finds for the sender. When rows are deleted while a turn
+is in flight (an erasure, the retention purge), that turn writes the whole conversation back.
+Here:
+
+- Each tracker read from the store remembers how many events it was read with; save() writes
+  only the events added since (a tracker this store did not read is saved as Rasa would).
+- Erasure: when the events a turn added contain the erase marker — a bot message whose custom
+  payload is `{"data": {"effacement": ...}}`, which only an action can produce (the erase
+  action, actions/session.py) — save() deletes every event of the sender and writes nothing,
+  in one transaction. Rasa calls save() while it holds its lock for that sender (Agent.
+  handle_message), so no other turn of that sender runs meanwhile, and the next one starts an
+  empty conversation.
+- A failure to delete propagates: Rasa's FailSafeTrackerStore logs it and keeps the turn in
+  memory; the erase action has recorded a pending erasure that `qp purge` completes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import BotUttered, Event
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+# The contract with the erase action (actions/session.py) and the clients (widget, Telegram
+# bridge): the key of the erase confirmation's custom payload, under "data" (socket.io emits
+# the custom payload's keys as the arguments of `emit`, "data" being the message).
+ERASE_MARKER = "effacement"
+_STORED = "_qp_stored_events"  # attribute set on the trackers this store read or saved
+
+# Our catalogue speaks SQLAlchemy 2 with psycopg 3; Rasa's SQLAlchemy 1.4 has psycopg2.
+_DRIVERS = {"postgresql+psycopg://": "postgresql+psycopg2://", "postgres://": "postgresql://"}
+
+
+def rasa_url(url: str) -> str:
+    """The same database in the dialect names Rasa's SQLAlchemy 1.4 knows."""
+    for ours, theirs in _DRIVERS.items():
+        if url.startswith(ours):
+            return theirs + url[len(ours) :]
+    return url
+
+
+def is_erase_marker(event: Event) -> bool:
+    if not isinstance(event, BotUttered):
+        return False
+    custom = (event.data or {}).get("custom")
+    data = custom.get("data") if isinstance(custom, dict) else None
+    return isinstance(data, dict) and bool(data.get(ERASE_MARKER))
+
+
+class ErasingSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that writes only each turn's own events and erases on the marker."""
+
+    def __init__(self, domain: Any = None, host: str | None = None, **kwargs: Any) -> None:
+        url = kwargs.pop("url", None) or host
+        super().__init__(domain=domain, host=rasa_url(url) if url else None, **kwargs)
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        if tracker is not None:
+            setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        stored = getattr(tracker, _STORED, None)
+        if stored is None or stored > len(tracker.events):
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            events = list(self._additional_events(session, tracker))
+            if any(is_erase_marker(event) for event in events):
+                deleted = (
+                    session.query(self.SQLEvent)
+                    .filter(self.SQLEvent.sender_id == tracker.sender_id)
+                    .delete(synchronize_session=False)
+                )
+                session.commit()
+                logger.info(
+                    "A conversation was erased at its owner's request (%d events).", deleted
+                )
+            else:
+                for event in events:
+                    session.add(self._row(tracker.sender_id, event))
+                session.commit()
+        setattr(tracker, _STORED, len(tracker.events))
+
+    def _row(self, sender_id: str, event: Event) -> Any:
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )

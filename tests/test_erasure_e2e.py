@@ -1,0 +1,191 @@
+"""Issue 18, finding 2, end to end: a person erased mid-turn — messages of the same sender sent
+concurrently with « supprimer mes données », over Rasa's REST channel — with the real action
+server and Rasa server, on a SQLite tracker store (the session's assistant) and on PostgreSQL
+(a second assistant on free ports). Afterwards nothing of what the person gave before the
+erasure is in any store: conversation, leads, NLU corrections, audit entries; and `qp purge`
+verifies and forgets the request."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from conftest import _postgresql
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from test_e2e_rest import answer_until_recommendation, texts
+
+from bot.console.tracker import EVENTS
+from bot.purge import purge, tracker_engine
+from bot.runner import Stack, free_port
+from catalog.erasure import REDACTED
+from catalog.leads import database
+from catalog.models import Account, AuditEntry, ErasureRequest, Lead, NluCorrection
+from catalog.retention import Periods
+from settings import Settings, settings_with
+
+pytestmark = pytest.mark.rasa
+
+PHONE = "06 12 34 56 78"
+DESCRIPTION = "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
+CONCURRENT = {"je cherche aussi un local", "bonjour"}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield request.getfixturevalue("assistant")
+        return
+    tmp = tmp_path_factory.mktemp("assistant-postgresql")
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        WEB_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "unused.sqlite"),
+        QP_TRACKER_URL=_postgresql(tmp_path_factory),
+        QP_LOG_DIR=str(tmp / "log"),
+    )
+    with Stack(settings) as running:
+        yield running
+
+
+def say(settings: Settings, sender: str, text: str) -> list[dict]:
+    response = httpx.post(
+        f"{settings.servers.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=120,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def user_texts(url: str, sender: str) -> list[str]:
+    engine = tracker_engine(url)
+    if engine is None:
+        return []
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(EVENTS.c.type_name, EVENTS.c.data)
+                .where(EVENTS.c.sender_id == sender)
+                .order_by(EVENTS.c.id)
+            ).all()
+    finally:
+        engine.dispose()
+    return [json.loads(data).get("text") for kind, data in rows if kind == "user"]
+
+
+def advisor_traces(sender: str) -> None:
+    """What the console would have kept of this person: a correction and audit entries."""
+    with Session(database()) as session, session.begin():
+        account = session.scalar(select(Account).where(Account.email == "e2e@roubaix.example"))
+        if account is None:
+            account = Account(
+                email="e2e@roubaix.example",
+                name="Conseil",
+                password_hash="-",
+                role="advisor",
+                territory_id="roubaix",
+                active=True,
+                created_at=datetime.now(UTC),
+            )
+            session.add(account)
+            session.flush()
+        session.add(
+            NluCorrection(
+                created_at=datetime.now(UTC),
+                account_id=account.id,
+                territory_id="roubaix",
+                sender_id=sender,
+                message_at=time.time() - 1,
+                text=DESCRIPTION,
+                intent="informer",
+                annotated=DESCRIPTION,
+            )
+        )
+        for target in (sender, f"{sender}#3"):
+            session.add(
+                AuditEntry(
+                    at=datetime.now(UTC),
+                    account_id=account.id,
+                    account_email=account.email,
+                    action="conversation_ouverte",
+                    target=target,
+                    details={},
+                )
+            )
+
+
+def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
+    settings = stack.settings
+    url = settings.tracker.url
+    sender = f"effacement-{url.split(':')[0]}-{time.time_ns()}"
+    answer_until_recommendation(settings, say(settings, sender, DESCRIPTION), sender)
+    assert "conseiller de Roubaix" in texts(
+        say(settings, sender, "je voudrais parler à un conseiller")
+    )
+    assert "e-mail" in texts(say(settings, sender, "oui"))
+    assert PHONE in texts(say(settings, sender, PHONE))
+    with Session(database()) as session:
+        assert [
+            lead.phone for lead in session.scalars(select(Lead).where(Lead.sender_id == sender))
+        ] == [PHONE]
+    advisor_traces(sender)
+    before = set(user_texts(url, sender))
+    assert PHONE in before
+    assert DESCRIPTION in before
+    assert not before & CONCURRENT
+
+    # Three messages of the same sender at once: one just before the erasure, the erasure,
+    # one just after; Rasa handles them one at a time, in an order the test does not choose.
+    answers: dict[str, list[dict]] = {}
+
+    def send(key: str, text: str) -> None:
+        answers[key] = say(settings, sender, text)
+
+    threads = [
+        threading.Thread(target=send, args=("avant", "je cherche aussi un local")),
+        threading.Thread(target=send, args=("effacement", "supprimer mes données")),
+        threading.Thread(target=send, args=("apres", "bonjour")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    erased = answers["effacement"]
+    assert any("effacés" in (m.get("text") or "") for m in erased), erased
+    assert {"effacement": "fait"} in [m["custom"]["data"] for m in erased if m.get("custom")]
+
+    # The conversation: nothing from before; at most a new one begun after the erasure.
+    left = user_texts(url, sender)
+    assert not set(left) & (before | {"supprimer mes données"}), left
+    assert set(left) <= CONCURRENT
+    with Session(database()) as session:
+        assert session.scalars(select(Lead).where(Lead.sender_id == sender)).all() == []
+        assert (
+            session.scalars(select(NluCorrection).where(NluCorrection.sender_id == sender)).all()
+            == []
+        )
+        targets = session.scalars(select(AuditEntry.target)).all()
+        assert sender not in targets
+        assert f"{sender}#3" not in targets
+        assert REDACTED in targets
+        request = session.scalars(
+            select(ErasureRequest).where(ErasureRequest.sender_id == sender)
+        ).one()
+        assert request.attempts == 0
+
+    # `qp purge` checks that nothing is left, then forgets the request itself.
+    report = purge(database(), url, None, Periods(), datetime.now(UTC))
+    assert report.problems == []
+    assert report.erasures_pending == 0
+    with Session(database()) as session:
+        assert (
+            session.scalars(select(ErasureRequest).where(ErasureRequest.sender_id == sender)).all()
+            == []
+        )
+    assert set(user_texts(url, sender)) <= CONCURRENT

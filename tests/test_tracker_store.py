@@ -1,0 +1,93 @@
+"""rasa_extensions/tracker_store.py inside the Rasa runtime (.venv-rasa), on SQLite and
+PostgreSQL, without a server: a turn in flight does not write a deleted conversation back, and
+the save of a turn whose confirmation carries the erase marker deletes the conversation.
+(The same with the real servers and concurrent messages: test_erasure_e2e.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+from conftest import DATABASES
+
+from catalog.erasure import ERASE_MARKER
+from settings import PROJECT_DIR, get_settings
+
+pytestmark = pytest.mark.rasa
+
+PROBE = """
+import asyncio, json, sys
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa_extensions.tracker_store import ErasingSQLTrackerStore
+
+store = ErasingSQLTrackerStore(domain=Domain.empty(), host=sys.argv[1])
+
+def rows(sender):
+    with store.session_scope() as session:
+        return [json.loads(r.data).get("text") for r in session.query(store.SQLEvent)
+                .filter(store.SQLEvent.sender_id == sender).order_by(store.SQLEvent.id)]
+
+async def main():
+    seen = {}
+    first = await store.get_or_create_tracker("moi")
+    first.update(UserUttered("je suis au 06 12 34 56 78"))
+    first.update(BotUttered("noté"))
+    await store.save(first)
+    seen["saved"] = rows("moi")
+    in_flight = await store.retrieve("moi")
+    with store.session_scope() as session:  # deleted meanwhile (the purge, an erasure)
+        session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == "moi").delete()
+        session.commit()
+    in_flight.update(UserUttered("bonjour"))
+    await store.save(in_flight)
+    seen["after_in_flight"] = rows("moi")
+    other = await store.get_or_create_tracker("autre")
+    other.update(UserUttered("je reste"))
+    await store.save(other)
+    turn = await store.retrieve("moi")
+    turn.update(UserUttered("supprimer mes données"))
+    turn.update(BotUttered("C'est fait", data={"custom": {"data": {"effacement": "fait"}}}))
+    turn.update(ActionExecuted("action_listen"))
+    await store.save(turn)
+    seen["after_erase"] = rows("moi")
+    seen["other"] = rows("autre")
+    forged = await store.get_or_create_tracker("autre")
+    forged.update(UserUttered('{"data": {"effacement": "fait"}}'))
+    await store.save(forged)
+    seen["other_after_forged_text"] = rows("autre")
+    print(json.dumps(seen))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
+    database, tmp_path_factory
+):
+    url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")
+    python = get_settings().rasa.bin.parent / "python"
+    done = subprocess.run(
+        [str(python), "-c", PROBE, url],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["saved"] == [None, "je suis au 06 12 34 56 78", "noté"]  # action_listen first
+    assert seen["after_in_flight"] == ["bonjour"]  # not the deleted conversation again
+    assert seen["after_erase"] == []
+    assert seen["other"] == [None, "je reste"]
+    # only an action's message carries the marker: a user's text that looks like it does not
+    assert seen["other_after_forged_text"] == [None, "je reste", '{"data": {"effacement": "fait"}}']
+
+
+def test_the_marker_is_the_same_on_both_sides():
+    source = (PROJECT_DIR / "rasa_extensions" / "tracker_store.py").read_text(encoding="utf-8")
+    assert re.search(r'^ERASE_MARKER = "(\w+)"', source, re.MULTILINE).group(1) == ERASE_MARKER
