@@ -307,7 +307,9 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
 
     bin_button.click()
     page.get_by_role("button", name="Effacer", exact=True).click()
-    page.locator(".qp-status").get_by_text("dans ce navigateur et chez l'assistant").wait_for()
+    page.get_by_role("status").get_by_text(
+        "La conversation et vos données ont été effacées"
+    ).wait_for()
     assert chat.user_texts() == []
     assert chat.bot_texts() == []
     # socket.io delivers the confirmation during the turn, Rasa saves (and erases) just after
