@@ -146,6 +146,52 @@ class ServerSettings(Section):
     ready_timeout: float = variable(
         "QP_READY_TIMEOUT", 300.0, "délai d'attente du démarrage, en secondes", gt=0
     )
+    # The action server's own interface, not QP_HOST: it must stay on a private network.
+    action_host: str = variable(
+        "QP_ACTION_HOST",
+        "127.0.0.1",
+        "interface d'écoute du serveur d'actions, à garder sur un réseau privé ; il exige de "
+        "toute façon le jeton que Rasa lui envoie",
+        min_length=1,
+    )
+    # bot/keys.py: the master secret and the keys derived from it (docs/architecture.md).
+    secret: str = variable(
+        "QP_SERVER_SECRET",
+        "",
+        "secret dont sont dérivés le secret du canal REST, la clé des sessions du widget, la clé "
+        "des identifiants Telegram et le jeton du serveur d'actions ; chacun peut aussi être "
+        "donné à part (variables suivantes)",
+        shown_default="tiré au hasard une fois et gardé dans `var/server-secret`",
+        secret=True,
+    )
+    rest_secret: str = variable(
+        "QP_REST_SECRET",
+        "",
+        "secret exigé par le canal REST de Rasa (en-tête `X-QP-Channel-Secret`)",
+        shown_default="dérivé de QP_SERVER_SECRET",
+        secret=True,
+    )
+    widget_session_key: str = variable(
+        "QP_WIDGET_SESSION_KEY",
+        "",
+        "clé qui signe les sessions du widget (serveur web) et les vérifie (Rasa)",
+        shown_default="dérivée de QP_SERVER_SECRET",
+        secret=True,
+    )
+    telegram_id_key: str = variable(
+        "QP_TELEGRAM_ID_KEY",
+        "",
+        "clé des identifiants de conversation Telegram (empreintes des identifiants de discussion)",
+        shown_default="dérivée de QP_SERVER_SECRET",
+        secret=True,
+    )
+    action_token: str = variable(
+        "QP_ACTION_TOKEN",
+        "",
+        "jeton exigé par le serveur d'actions (en-tête `X-QP-Action-Token`, envoyé par Rasa)",
+        shown_default="dérivé de QP_SERVER_SECRET",
+        secret=True,
+    )
 
     @property
     def rasa_url(self) -> str:
@@ -154,7 +200,9 @@ class ServerSettings(Section):
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        """The action server as Rasa reaches it."""
+        host = "127.0.0.1" if self.action_host in {"0.0.0.0", "::"} else self.action_host
+        return f"http://{host}:{self.action_port}/webhook"
 
 
 class RasaSettings(Section):
@@ -240,6 +288,19 @@ class WebSettings(Section):
     # The pilot territory the demo website preselects (an id of catalog/data/territories.yml).
     demo_territory: Annotated[str, BeforeValidator(_territory)] = variable(
         "QP_WEB_DEMO_TERRITORY", "roubaix", "territoire présélectionné par la page de démonstration"
+    )
+    # New widget sessions (conversations) per minute (bot/web/ratelimit.py).
+    sessions_per_minute: int = variable(
+        "QP_WIDGET_SESSIONS_PER_MINUTE",
+        30,
+        "nouvelles conversations du widget par minute et par adresse",
+        ge=1,
+    )
+    sessions_per_minute_overall: int = variable(
+        "QP_WIDGET_SESSIONS_PER_MINUTE_TOTAL",
+        600,
+        "nouvelles conversations du widget par minute, toutes adresses confondues",
+        ge=1,
     )
 
     @field_validator("rasa_url")

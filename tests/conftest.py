@@ -16,6 +16,8 @@ os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("QP_CONSOLE_SECRET", "tests-only-console-secret")
 # The tests talk plain HTTP to servers on 127.0.0.1: the console's cookie may not be Secure.
 os.environ.setdefault("QP_CONSOLE_HTTP_LOCAL", "1")
+# bot/keys.py derives the channel secrets from this one (never the developer's var/server-secret)
+os.environ.setdefault("QP_SERVER_SECRET", "tests-only-server-secret")
 # No test reaches the Base Adresse Nationale: tests that check addresses use tests/fake_ban.py.
 os.environ.setdefault("QP_GEOCODER_URL", "off")
 QPV_FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "qpv_perimeters_laval_roubaix.geojson"

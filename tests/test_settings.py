@@ -133,6 +133,14 @@ def test_every_documented_variable_is_read(tmp_path):
         "WEB_PORT": "9080",
         "QP_LOG_DIR": str(tmp_path / "log"),
         "QP_READY_TIMEOUT": "12.5",
+        "QP_ACTION_HOST": "10.0.0.2",
+        "QP_SERVER_SECRET": "secret maître",
+        "QP_REST_SECRET": "secret rest",
+        "QP_WIDGET_SESSION_KEY": "clé widget",
+        "QP_TELEGRAM_ID_KEY": "clé telegram",
+        "QP_ACTION_TOKEN": "jeton actions",
+        "QP_WIDGET_SESSIONS_PER_MINUTE": "5",
+        "QP_WIDGET_SESSIONS_PER_MINUTE_TOTAL": "50",
         "RASA_BIN": "/opt/rasa/bin/rasa",
         "RASA_MODEL": str(tmp_path / "m.tar.gz"),
         "RASA_URL": "http://rasa.interne:5005/",
@@ -177,6 +185,15 @@ def test_every_documented_variable_is_read(tmp_path):
     assert (s.servers.host, s.servers.rasa_port, s.servers.action_port) == ("0.0.0.0", 6005, 6055)
     assert (s.servers.web_port, s.web.port, s.web.host) == (9080, 9080, "0.0.0.0")
     assert s.servers.log_dir == tmp_path / "log"
+    assert s.servers.action_host == "10.0.0.2"
+    assert s.servers.action_url == "http://10.0.0.2:6055/webhook"
+    assert (s.servers.secret, s.servers.rest_secret) == ("secret maître", "secret rest")
+    assert (s.servers.widget_session_key, s.servers.telegram_id_key) == (
+        "clé widget",
+        "clé telegram",
+    )
+    assert s.servers.action_token == "jeton actions"
+    assert (s.web.sessions_per_minute, s.web.sessions_per_minute_overall) == (5, 50)
     assert s.servers.ready_timeout == 12.5
     assert s.servers.rasa_url == "http://0.0.0.0:6005"
     assert s.rasa.bin == Path("/opt/rasa/bin/rasa")

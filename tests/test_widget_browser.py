@@ -18,6 +18,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 from widget_browser import DESCRIPTION, Chat, chromium
 
+from bot.keys import rest_headers
 from catalog.files import read_files
 from settings import Settings, WebSettings
 
@@ -255,6 +256,7 @@ def test_the_channels_of_the_proposed_credentials_work(servers):
     reply = httpx.post(
         f"{servers.rasa.servers.rasa_url}/webhooks/rest/webhook",
         timeout=60,
+        headers=rest_headers(),
         json={"sender": "widget-rest", "message": "Bonjour"},
     ).json()
     assert any("assistant Quartiers productifs" in m.get("text", "") for m in reply)
