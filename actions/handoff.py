@@ -114,4 +114,6 @@ class ActionEnregistrerDemande(Action):
                 coordonnees=details.shown,
             )
         )
-        return []
+        # The lead keeps the details; the conversation forgets them, so that a later contact
+        # request asks again instead of reading a stored e-mail or phone back.
+        return [SlotSet("coordonnees", None)]

@@ -6,6 +6,7 @@ the answer most) that the user has not skipped with « je ne sais pas ».
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -14,9 +15,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.information import qpv_answer
+from actions.address import (
+    PENDING_SLOT,
+    USAGE_SLOT,
+    apply_usage,
+    check_in,
+    says_neither,
+    usage_in,
+    verdict_events,
+)
+from actions.information import named_place_agrees, qpv_answer, qpv_named_answer
 from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
+from catalog.address import answer_text
 from catalog.dialogue import message
 from catalog.engine import recommend
 from catalog.profile import (
@@ -24,6 +35,7 @@ from catalog.profile import (
     OUTSIDE_TERRITORIES,
     is_bare_number,
     is_dont_know,
+    normalize,
     parse_number,
     parse_postal_code,
     parse_yes_no,
@@ -31,6 +43,17 @@ from catalog.profile import (
 from settings import get_settings
 
 ANSWER_INTENTS = {"informer", "nlu_fallback", "affirmer", "nier", "chercher_aides"}
+# Intents that are not an answer to « whose address is it? » (digressions the rules handle).
+NOT_AN_ANSWER = {
+    "verifier_qpv", "demander_definition", "demander_contact", "recommencer",
+    "supprimer_donnees", "au_revoir", "capacites_bot", "hors_sujet", "exprimer_insatisfaction",
+    "saluer", "remercier",
+}  # fmt: skip
+# A message that says where the person lives or works (« j'habite aux Fourches à Laval »).
+LIVES_OR_WORKS = re.compile(
+    r"\b(j habite|jhabite|je vis|je reside|on habite|on vit|mon local|ma boutique|mon magasin|"
+    r"mon commerce|mon entreprise|mon atelier|je suis installe|je m installe)\b"
+)
 NUMBER_LIMITS = {
     "age": (14, 100),
     "effectif": (0, 100_000),
@@ -51,6 +74,8 @@ class ValidateProfilForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
+        if tracker.get_slot(PENDING_SLOT):
+            return [USAGE_SLOT]  # an address was checked: whose is it? (not a profile question)
         asked = tracker.get_slot("champs_demandes") or []
         if len(asked) >= get_settings().actions.max_questions:
             return []
@@ -84,7 +109,7 @@ class ValidateProfilForm(FormValidationAction):
             ),
             None,
         )
-        if next_slot and next_slot not in asked:
+        if next_slot and next_slot not in asked and next_slot != USAGE_SLOT:
             # Only when a new question is asked: an unchanged slot here would stop Rasa from
             # rejecting the form on a digression (a message that is not an answer).
             events.insert(0, SlotSet("champs_demandes", [*asked, next_slot]))
@@ -104,6 +129,8 @@ class ValidateProfilForm(FormValidationAction):
         intent = (latest.get("intent") or {}).get("name")
         if not requested or not text:
             return []
+        if requested == USAGE_SLOT:
+            return self._usage_answer(dispatcher, tracker, text, intent)
         if is_dont_know(text):
             skipped = list(tracker.get_slot("champs_ignores") or [])
             return [SlotSet(requested, None), SlotSet("champs_ignores", [*skipped, requested])]
@@ -126,6 +153,21 @@ class ValidateProfilForm(FormValidationAction):
             return [SlotSet("champs_demandes", tracker.get_slot("champs_demandes") or [])]
         return [] if value is None else [SlotSet(requested, value)]
 
+    def _usage_answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str | None
+    ) -> list[EventType]:
+        """The answer to « whose address is it? » (domicile, entreprise, les deux, neither)."""
+        if intent in NOT_AN_ANSWER:
+            return []  # a digression: its rule answers, then the question is asked again
+        usage = usage_in(text)
+        if usage:
+            return [SlotSet(USAGE_SLOT, usage)]
+        if is_dont_know(text) or says_neither(text) or intent == "nier":
+            dispatcher.utter_message(text=message("qpv_note_rien"))
+            return [SlotSet(PENDING_SLOT, None), SlotSet(USAGE_SLOT, None)]
+        dispatcher.utter_message(text=message("reponse_incomprise"))
+        return [SlotSet("champs_demandes", tracker.get_slot("champs_demandes") or [])]
+
     # --- validation of every profile slot set during this turn -----------------------------
 
     async def get_validation_events(
@@ -145,15 +187,63 @@ class ValidateProfilForm(FormValidationAction):
         skipped = candidates.get("champs_ignores")
         if skipped is not None:
             results.update({name: None for name in skipped if name in candidates})
+        usage = results.pop(USAGE_SLOT, None)
+        pending = tracker.get_slot(PENDING_SLOT)
+        if usage in ("domicile", "entreprise", "les_deux") and pending:
+            texts, events = apply_usage(bool(pending.get("en_qpv")), usage)
+            for line in texts:
+                dispatcher.utter_message(text=line)
+            results.update({e["name"]: e["value"] for e in events})
+            tracker.slots.update({e["name"]: e["value"] for e in events})
         understood = {k: v for k, v in results.items() if k in FIELDS and v not in (None, [])}
-        if len(understood) >= 2:
+        if len(understood) >= 2 and not usage:
             dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))
+        latest = tracker.latest_message or {}
+        text = latest.get("text") or ""
+        intent = (latest.get("intent") or {}).get("name")
+        if (
+            not usage
+            and intent in ANSWER_INTENTS
+            and tracker.get_slot(REQUESTED_SLOT) != USAGE_SLOT
+        ):
+            # An address, or a QPV's name, in a description (« j'habite 3 rue … »).
+            said = await self._place_in_description(dispatcher, tracker, text, results)
+            if said:
+                return [SlotSet(name, value) for name, value in results.items()]
         if results.get("commune") and _last_bot_action(tracker) == "action_verifier_qpv":
             # The place was given to answer « is my premises in a QPV? »: answer that first.
             dispatcher.utter_message(
                 text=qpv_answer(results["commune"], results.get("code_postal"))
             )
         return [SlotSet(name, value) for name, value in results.items()]
+
+    async def _place_in_description(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        text: str,
+        results: dict[str, Any],
+    ) -> bool:
+        """Check an address given in an answer or a description, or name the QPV the person
+        says they live or work in. Returns whether something was said."""
+        check = await check_in(text, with_place=True)
+        if check is not None:
+            dispatcher.utter_message(text=answer_text(check))
+            texts, events = verdict_events(check, usage_in(text))
+            for line in texts:
+                dispatcher.utter_message(text=line)
+            changes = {e["name"]: e["value"] for e in events}
+            results.update(changes)
+            tracker.slots.update(changes)
+            return True
+        if not LIVES_OR_WORKS.search(normalize(text)):
+            return False
+        place = catalog().places.qpv_named_in(text)
+        commune = results.get("commune") or tracker.get_slot("commune")
+        if place is None or (commune and not named_place_agrees(str(commune), place)):
+            return False
+        dispatcher.utter_message(text=qpv_named_answer(place))
+        return True
 
     def _enum(self, name: str, value: Any, tracker: Tracker | None = None) -> dict[str, Any]:
         if isinstance(value, list):  # several entities of one kind: keep the first we know

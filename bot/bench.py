@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from bot import keys
 from bot.runner import Stack, free_port
 from catalog.dialogue import question
 from settings import PROJECT_DIR, settings_with
@@ -75,7 +76,7 @@ async def conversation(
 
 async def run_load(url: str, conversations: int, prefix: str) -> dict:
     latencies: list[float] = []
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=120, headers=keys.rest_headers()) as client:
         start = time.perf_counter()
         turns = await asyncio.gather(
             *(conversation(client, url, f"{prefix}-{i}", latencies) for i in range(conversations))

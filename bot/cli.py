@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 EXIT_BAD_INPUT = 2
 
@@ -45,6 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     stale.add_argument("--date", help="date de référence AAAA-MM-JJ (par défaut : aujourd'hui)")
     stale.set_defaults(handler=_stale)
+    schema = catalog_commands.add_parser(
+        "schema",
+        help="affiche le schéma JSON d'un fichier d'aides, pour les éditeurs "
+        "(copie tenue à jour : catalog/schema/aid.schema.json)",
+    )
+    schema.set_defaults(handler=_schema)
     export = catalog_commands.add_parser("export", help="exporte les aides")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.set_defaults(handler=_export)
@@ -252,13 +257,21 @@ def _stale(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from catalog.aid_schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from catalog import store
-    from catalog.amounts import text_on
 
-    files = store.read(store.make_engine())
+    aids = store.read_aids(store.make_engine())
     if args.format == "json":
-        json.dump(files.aids, sys.stdout, ensure_ascii=False, indent=2, default=_jsonable)
+        json.dump(
+            [aid.model_dump(mode="json") for aid in aids], sys.stdout, ensure_ascii=False, indent=2
+        )
         sys.stdout.write("\n")
         return 0
     columns = [
@@ -278,13 +291,10 @@ def _export(args: argparse.Namespace) -> int:
     ]
     writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    for aid in files.aids:
-        row = dict(
-            aid,
-            amount=text_on(aid.get("amount"), date.today()),
-            sources=" ".join(aid.get("sources") or []),
-        )
-        writer.writerow({k: _jsonable(v) if isinstance(v, date) else v for k, v in row.items()})
+    for aid in aids:
+        row = aid.model_dump(mode="json")
+        row.update(amount=aid.amount.text, sources=" ".join(aid.sources))
+        writer.writerow(row)
     return 0
 
 
@@ -367,12 +377,6 @@ def _qpv_check(args: argparse.Namespace) -> int:
     print(heading)
     print(answer_text(check))
     return 1 if check.status == A_VERIFIER else 0
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not serialisable: {type(value)}")
 
 
 def _purge(args: argparse.Namespace) -> int:

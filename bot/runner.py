@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bot import keys
 from bot.web.process import web_command, web_env
+from catalog.profile import TERRITORY_IDS
 from settings import (
     PROJECT_DIR,
     Settings,
@@ -63,6 +65,10 @@ class Stack:
                 # credentials.yml: the origins Rasa's socket.io channel accepts (embedding
                 # sites + demo); endpoints.yml: the action server and the tracker store.
                 "QP_SOCKETIO_ORIGINS": ",".join(s.web.socketio_origins),
+                # credentials.yml and endpoints.yml: the channel secrets, the action server
+                # token (bot/keys.py) and the territories a message's metadata may name
+                **keys.environment(),
+                "QP_TERRITORY_IDS": ",".join(TERRITORY_IDS),
                 "ACTION_SERVER_URL": s.servers.action_url,
                 "TRACKER_DB": str(s.tracker.db),
                 # the same catalogue, tracker store and Rasa for the actions, console, bridge
@@ -72,7 +78,7 @@ class Stack:
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "3",
                 "PYTHONUNBUFFERED": "1",
-                "SANIC_HOST": s.servers.host,  # the action server's interface
+                "QP_ACTION_HOST": s.servers.action_host,  # the action server's interface
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             }
         )
@@ -104,9 +110,9 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
+                "bot.action_server",
+                "--host",
+                s.action_host,
                 "--port",
                 str(s.action_port),
             ],
@@ -143,7 +149,7 @@ class Stack:
         s = self.settings.servers
         timeout = s.ready_timeout if timeout is None else timeout
         checks = {
-            "actions": f"http://{s.host}:{s.action_port}/health",
+            "actions": s.action_url.removesuffix("/webhook") + "/health",
             "rasa": f"{s.rasa_url}/webhooks/rest/",
         }
         if self.with_web:
@@ -238,8 +244,8 @@ def run(train: bool = True) -> int:
         print(
             f"\nL'assistant est prêt.\n"
             f"  Conversation (REST) : POST {servers.rasa_url}/webhooks/rest/webhook\n"
-            f"      exemple : curl -s {servers.rasa_url}/webhooks/rest/webhook "
-            f'-d \'{{"sender": "moi", "message": "Bonjour"}}\'\n'
+            f"      (réservé à nos outils : en-tête {keys.REST_SECRET_HEADER}, "
+            f"voir docs/architecture.md)\n"
             f"  Conversation (socket.io) : {servers.rasa_url}/socket.io\n"
             f"  Démo du widget web (site fictif) : http://localhost:{servers.web_port}/\n"
             f"  Console des conseillers : http://localhost:{servers.web_port}/console/"

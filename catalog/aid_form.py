@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from catalog.aid_schema import CONFIDENCES, STATUSES, URL
 from catalog.labels import AID_STATUS_LABELS, CONFIDENCE_LABELS
-from catalog.validate import CONFIDENCES, STATUSES, URL
 
 CHOICES = {"status": AID_STATUS_LABELS, "confidence": CONFIDENCE_LABELS}
 assert set(AID_STATUS_LABELS) == set(STATUSES)
@@ -32,7 +32,7 @@ MAX_AMOUNT = 1e10
 @dataclass(frozen=True)
 class Field:
     key: str  # Aid column, form field and key of an edit's before/after
-    path: tuple[str, ...]  # where the value lives in an aid record of the YAML files
+    path: tuple[str, ...]  # where the value lives in an aid record (catalog/aid_schema.py)
     label: str  # French label of the form
     kind: str  # text | long_text | number | url | lines | url_lines | choice | date
 

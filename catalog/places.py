@@ -62,6 +62,8 @@ class PlaceIndex:
         self.by_postal: dict[str, list[str]] = {}
         self.qpv_by_name: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.qpv_by_commune: dict[str, list[dict[str, Any]]] = {}
+        # « fourches » → Les Fourches: names as words, to find them in a sentence
+        self.qpv_phrases: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for territory in files.territories:
             for commune in territory.get("communes") or []:
                 record = dict(commune, territory=territory["id"], region=territory["region"])
@@ -80,6 +82,8 @@ class PlaceIndex:
                 for part in {qpv["name"], *re.split(r"\s[-–/]\s|\s?-\s", qpv["name"])}:
                     if _distinctive(part):
                         self.qpv_by_name.setdefault(place_key(part), []).append((inside[0], qpv))
+                        phrase = ARTICLES.sub("", normalize(part))
+                        self.qpv_phrases.setdefault(phrase, []).append((inside[0], qpv))
         # The usual short name of a compound commune: « Évry » for Évry-Courcouronnes.
         self.by_short_name: dict[str, list[str]] = {}
         for insee, commune in self.communes.items():
@@ -186,6 +190,29 @@ class PlaceIndex:
                 matches = self.qpv_by_name[best[0]]
         if not matches or len({insee for insee, _ in matches}) > 1:
             return None  # unknown, or a name shared by QPV of several communes (« Centre Ville »)
+        insee, qpv = matches[0]
+        commune = self.communes[insee]
+        return Place(
+            territory=commune["territory"],
+            region=commune["region"],
+            commune_insee=insee,
+            commune_name=commune["name"],
+            postal_code=_single(commune.get("postal_codes")),
+            qpv_name=qpv["name"],
+            qpv_code=qpv.get("code"),
+        )
+
+    def qpv_named_in(self, text: str) -> Place | None:
+        """The QPV of the official list whose distinctive name appears, word for word, in a
+        sentence (« j'habite aux Fourches à Laval » → Les Fourches); None when none does or
+        when the name belongs to QPV of several communes."""
+        words = f" {normalize(text)} "
+        found = [p for p in self.qpv_phrases if f" {p} " in words]
+        if not found:
+            return None
+        matches = self.qpv_phrases[max(found, key=len)]
+        if len({insee for insee, _ in matches}) > 1:
+            return None
         insee, qpv = matches[0]
         commune = self.communes[insee]
         return Place(

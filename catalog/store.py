@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from catalog import amounts
+from catalog.aid_schema import Amount, AmountValue, Scope, StoredAid
 from catalog.files import CatalogFiles
 from catalog.models import (
     Aid,
@@ -33,6 +33,13 @@ from settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
 
+SQLITE_BUSY_SECONDS = 30
+
+
+def rows_touched(result: object) -> int:
+    """How many rows a DELETE or UPDATE touched (`Session.execute` types it as a plain Result)."""
+    return int(cast("CursorResult[Any]", result).rowcount)
+
 
 def database_url() -> str:
     """DATABASE_URL, else the SQLite file var/catalog.sqlite."""
@@ -43,6 +50,10 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # Several processes write to the file (action server, web server, qp): a writer waits
+        # up to 30 s for another's transaction instead of failing with « database is locked »
+        # (the driver's default, 5 s, is too short on two busy cores).
+        return create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
     return create_engine(url)
 
 
@@ -103,6 +114,9 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
 
     migrate(engine)
     with Session(engine) as session, session.begin():
+        # A reload may change any fact: every curated aid gets a new version, so that an edit
+        # form opened before it cannot overwrite what the files now say.
+        versions = dict(session.execute(select(Aid.id, Aid.version)).all())
         session.execute(delete(Contact))
         session.execute(delete(CommuneElsewhere))
         session.execute(delete(Qpv))
@@ -163,7 +177,11 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
                 for insee in q.get("communes") or []
                 if insee in ours
             )
-        session.add_all(_aid_model(aid) for aid in files.aids)
+        # The edge: each record is checked and typed once, here (catalog/aid_schema.py).
+        for aid in files.aids:
+            model = aid_row(StoredAid.model_validate(aid))
+            model.version = (versions.get(model.id) or 0) + 1
+            session.add(model)
         session.add_all(_contact_model(c) for c in files.contacts)
         session.add_all(
             CommuneElsewhere(
@@ -190,36 +208,39 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
     }
 
 
-def _aid_model(aid: dict[str, Any], origin: str = "curated") -> Aid:
-    amount = aid.get("amount") or {}
-    scope = aid.get("scope") or {}
+def aid_row(aid: StoredAid) -> Aid:
+    """The database row of a checked aid."""
     return Aid(
-        id=aid["id"],
-        name=aid["name"],
-        family=aid["family"],
-        provider=aid["provider"],
-        operator=aid.get("operator"),
-        type=aid["type"],
-        summary=aid["summary"],
-        amount_text=amount.get("text"),
-        amount_min=amount.get("min"),
-        amount_max=amount.get("max"),
-        amount_values=amounts.to_json(amount),
-        qpv_specific=bool(aid.get("qpv_specific")),
-        needs=aid.get("needs") or [],
-        regions=scope.get("regions") or [],
-        territories=scope.get("territories") or [],
-        eligibility=aid.get("eligibility"),
-        checks=aid.get("checks") or [],
-        status=aid["status"],
-        valid_from=aid.get("valid_from"),
-        valid_until=aid.get("valid_until"),
-        url=aid["url"],
-        sources=aid.get("sources") or [],
-        confidence=aid["confidence"],
-        last_checked=aid.get("last_checked"),
-        research_ref=aid.get("research_ref"),
-        origin=aid.get("origin", origin),
+        id=aid.id,
+        name=aid.name,
+        family=aid.family,
+        provider=aid.provider,
+        operator=aid.operator,
+        type=aid.type,
+        summary=aid.summary,
+        amount_text=aid.amount.text,
+        amount_min=aid.amount.min,
+        amount_max=aid.amount.max,
+        amount_values=(
+            [value.model_dump(mode="json") for value in aid.amount.valeurs]
+            if aid.amount.valeurs
+            else None
+        ),
+        qpv_specific=aid.qpv_specific,
+        needs=list(aid.needs),
+        regions=list(aid.scope.regions),
+        territories=list(aid.scope.territories),
+        eligibility=aid.eligibility,
+        checks=list(aid.checks),
+        status=aid.status,
+        valid_from=aid.valid_from,
+        valid_until=aid.valid_until,
+        url=aid.url,
+        sources=list(aid.sources),
+        confidence=aid.confidence,
+        last_checked=aid.last_checked,
+        research_ref=aid.research_ref,
+        origin=aid.origin,
     )
 
 
@@ -283,7 +304,7 @@ def read(engine: Engine) -> CatalogFiles:
             }
             for t in session.scalars(select(Territory))
         ]
-        aids = [_aid_record(a) for a in session.scalars(select(Aid).order_by(Aid.id))]
+        aids = [aid_record(a) for a in session.scalars(select(Aid).order_by(Aid.id))]
         contacts = [
             {
                 "id": c.id,
@@ -319,26 +340,16 @@ def read(engine: Engine) -> CatalogFiles:
     )
 
 
-def aid_record(a: Aid) -> dict[str, Any]:
-    """One aid of the database as a record of the files' shape (see data/README.md)."""
-    return _aid_record(a)
+def read_aids(engine: Engine) -> list[StoredAid]:
+    """Every aid of the database, typed, by id."""
+    with Session(engine) as session:
+        return [aid_of_row(a) for a in session.scalars(select(Aid).order_by(Aid.id))]
 
 
-def _amount(a: Aid) -> dict[str, Any]:
-    amount: dict[str, Any] = {"text": a.amount_text, "min": a.amount_min, "max": a.amount_max}
-    dated = amounts.from_json(a.amount_values)
-    if dated:
-        amount["valeurs"] = dated
-    return amount
-
-
-def _aid_record(a: Aid) -> dict[str, Any]:
-    scope = {
-        key: value
-        for key, value in (("regions", a.regions), ("territories", a.territories))
-        if value
-    }
-    return {
+def aid_of_row(a: Aid) -> StoredAid:
+    """One aid of the database, typed (catalog/aid_schema.py). Rows were checked on their way
+    in (`load`, the importer, a console edit checked by the validator): not checked again."""
+    values: dict[str, Any] = {
         "id": a.id,
         "name": a.name,
         "family": a.family,
@@ -346,19 +357,45 @@ def _aid_record(a: Aid) -> dict[str, Any]:
         "operator": a.operator,
         "type": a.type,
         "summary": a.summary,
-        "amount": _amount(a),
+        "amount": Amount.model_construct(
+            text=a.amount_text,
+            min=_euros(a.amount_min),
+            max=_euros(a.amount_max),
+            valeurs=(
+                [AmountValue.model_validate(value, strict=False) for value in a.amount_values]
+                if a.amount_values
+                else None
+            ),
+        ),
         "qpv_specific": a.qpv_specific,
-        "needs": a.needs,
-        "scope": scope,
+        "needs": list(a.needs or []),
+        "scope": Scope.model_construct(
+            regions=list(a.regions or []), territories=list(a.territories or [])
+        ),
         "eligibility": a.eligibility,
-        "checks": a.checks,
+        "checks": list(a.checks or []),
         "status": a.status,
         "valid_from": a.valid_from,
         "valid_until": a.valid_until,
         "url": a.url,
-        "sources": a.sources,
+        "sources": list(a.sources or []),
         "confidence": a.confidence,
         "last_checked": a.last_checked,
         "research_ref": a.research_ref,
         "origin": a.origin,
     }
+    return StoredAid.model_construct(**values)
+
+
+def _euros(value: float | None) -> int | float | None:
+    """A Float column's value as the files write it (5000, not 5000.0)."""
+    return int(value) if value is not None and float(value).is_integer() else value
+
+
+def aid_record(a: Aid) -> dict[str, Any]:
+    """One aid of the database as a record of the files' shape (see data/README.md), with its
+    `origin`."""
+    record = aid_of_row(a).record()
+    if not record["scope"]["regions"] and not record["scope"]["territories"]:
+        record["scope"] = {}
+    return record

@@ -9,33 +9,15 @@ import re
 from datetime import date
 from typing import Any
 
-from catalog import amounts
+from catalog.aid_schema import CONFIDENCES, ID, URL, AidRecord, problems_of
 from catalog.files import CatalogFiles
 from catalog.problems import Problem
 from catalog.profile import ENUMS, FIELDS, TERRITORY_IDS
 from catalog.qpv_map import check_territory_qpv
 from catalog.rules import CHECK, INNER, OPERATORS
 
-ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
-FAMILIES = ("qpv", "creation", "transition", "regional")
-AID_TYPES = (
-    "subvention",
-    "pret",
-    "pret_honneur",
-    "microcredit",
-    "garantie",
-    "exoneration_fiscale",
-    "exoneration_sociale",
-    "allocation",
-    "accompagnement",
-    "formation",
-    "local",
-    "prix",
-    "fonds_propres",
-)
-STATUSES = ("open", "closed", "uncertain")
-CONFIDENCES = ("confirmed", "secondary", "unconfirmed")
+# The aid's own schema (values of family, type, status, confidence; URLs and ids) is in
+# catalog/aid_schema.py; contacts and territories are checked here.
 CONTACT_KINDS = (
     "citeslab",
     "bge",
@@ -207,75 +189,28 @@ def _communes_unique(files: CatalogFiles, errors: list[Problem]) -> None:
 
 
 def validate_aid(
-    aid: Record, regions: set[str], territories: set[str], where: str
+    aid: Record,
+    regions: set[str],
+    territories: set[str],
+    where: str,
+    model: type[AidRecord] = AidRecord,
 ) -> list[Problem]:
-    """The errors of one aid record (files' shape), given the known region and territory ids."""
-    errors: list[Problem] = []
-    _required(
-        aid,
-        (
-            "id",
-            "name",
-            "family",
-            "provider",
-            "type",
-            "summary",
-            "status",
-            "url",
-            "sources",
-            "confidence",
-            "last_checked",
-        ),
-        where,
-        errors,
-    )
-    _choice(aid.get("family"), FAMILIES, where, "family", errors)
-    _choice(aid.get("type"), AID_TYPES, where, "type", errors)
-    _choice(aid.get("status"), STATUSES, where, "status", errors)
-    _choice(aid.get("confidence"), CONFIDENCES, where, "confidence", errors)
-    _url(aid.get("url"), where, "url", errors)
-    for index, source in enumerate(aid.get("sources") or []):
-        _url(source, where, f"sources[{index}]", errors)
-    for key in ("valid_from", "valid_until", "last_checked"):
-        _date(aid.get(key), where, key, errors)
-    if aid.get("status") == "closed" and not aid.get("valid_until"):
-        errors.append(Problem(where, "valid_until", "une aide fermée doit avoir une date de fin"))
-    start, end = aid.get("valid_from"), aid.get("valid_until")
-    if isinstance(start, date) and isinstance(end, date) and end < start:
-        errors.append(
-            Problem(where, "valid_until", "la date de fin est antérieure à la date de début")
+    """The errors of one aid record (files' shape, or `StoredAid` with its origin): its schema
+    (catalog/aid_schema.py), the regions and territories it names, and its eligibility rule."""
+    errors = problems_of(aid, where, model)
+    scope = aid.get("scope") if isinstance(aid, dict) else None
+    scope = scope if isinstance(scope, dict) else {}
+    for key, known, what in (
+        ("regions", regions, "région inconnue"),
+        ("territories", territories, "territoire inconnu"),
+    ):
+        listed = scope.get(key)
+        errors.extend(
+            Problem(where, f"scope.{key}[{index}]", f"{what} {value!r}")
+            for index, value in enumerate(listed if isinstance(listed, list) else [])
+            if value not in known
         )
-    amount = aid.get("amount") or {}
-    if not isinstance(amount, dict):
-        errors.append(Problem(where, "amount", "doit être un objet {text, min, max}"))
-    else:
-        low, high = amount.get("min"), amount.get("max")
-        for key, value in (("min", low), ("max", high)):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
-            ):
-                errors.append(
-                    Problem(where, f"amount.{key}", "doit être un nombre positif, ou rester vide")
-                )
-        if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low > high:
-            errors.append(
-                Problem(where, "amount.min", "le montant minimum est supérieur au montant maximum")
-            )
-        errors.extend(amounts.check(amount, where))
-    for index, need in enumerate(aid.get("needs") or []):
-        _choice(need, ENUMS["besoins"], where, f"needs[{index}]", errors)
-    scope = aid.get("scope") or {}
-    for index, region in enumerate(scope.get("regions") or []):
-        if region not in regions:
-            errors.append(Problem(where, f"scope.regions[{index}]", f"région inconnue {region!r}"))
-    for index, territory in enumerate(scope.get("territories") or []):
-        if territory not in territories:
-            errors.append(
-                Problem(where, f"scope.territories[{index}]", f"territoire inconnu {territory!r}")
-            )
-    if not isinstance(aid.get("checks") or [], list):
-        errors.append(Problem(where, "checks", "doit être une liste de phrases"))
-    if aid.get("eligibility") is not None:
+    if isinstance(aid, dict) and aid.get("eligibility") is not None:
         _rule(aid["eligibility"], where, "eligibility", errors)
     return errors
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from catalog import store
 from catalog.aid_edits import WRITTEN, pending_edits, to_json
 from catalog.aid_form import FIELDS_BY_KEY, facts_of
+from catalog.aid_schema import RECORD_KEYS
 from catalog.files import read_files
 from catalog.validate import validate
 from catalog.yaml_writer import (
@@ -29,31 +30,6 @@ from catalog.yaml_writer import (
     set_list,
     set_value,
     write_atomically,
-)
-
-# Key order of an aid record (catalog/data/README.md), to place a key the record lacks.
-RECORD_KEYS = (
-    "id",
-    "name",
-    "family",
-    "provider",
-    "operator",
-    "type",
-    "summary",
-    "amount",
-    "qpv_specific",
-    "needs",
-    "scope",
-    "eligibility",
-    "checks",
-    "status",
-    "valid_from",
-    "valid_until",
-    "url",
-    "sources",
-    "confidence",
-    "last_checked",
-    "research_ref",
 )
 
 

@@ -1,39 +1,114 @@
-"""Rasa's socket.io and REST channels with the two limits the web chat needs.
+"""Rasa's socket.io and REST channels, closed to anyone who may not speak for the conversation.
 
 Loaded by the Rasa runtime (.venv-rasa, Python 3.10) from credentials.yml
 (`rasa_extensions.channels.WebSocketIOInput`, `rasa_extensions.channels.CappedRestInput`);
-it imports nothing of ours.
+it imports nothing of ours. Rasa's own channels let the caller choose the conversation id:
+anyone reaching Rasa's port could erase a person's data or read their replies.
 
+- REST (our own processes only: Telegram bridge, console debug chat, `qp flows`, bench): a
+  POST must carry the shared secret in the `X-QP-Channel-Secret` header (constant-time
+  comparison), else 403 before anything is read. No secret configured: Rasa does not start.
+- socket.io (the web widget): a conversation id is usable only with the token our web server
+  issued with it (bot/web/sessions.py: base64url(HMAC-SHA256(key, "widget-session:" + id))).
+  `session_request` and `user_uttered` without a valid token are refused with a
+  `session_refused` event; Rasa's own fallback (a fresh uuid for a missing id) is gone.
+  A socket leaves its previous conversation's room when it joins another.
 - Allowed origins: Rasa builds its socket.io server with `cors_allowed_origins=[]`, which turns
   engine.io's Origin check off, and `rasa run --cors` does not apply to WebSocket connections.
   `allowed_origins` (a list or a comma-separated string; empty means no check) restores the
   check for every engine.io request, polling and WebSocket alike.
-- Message length: a hard bound on what NLU has to process. A user message longer than
-  `max_message_chars` (default 10,000) is cut to that length; engine.io also refuses frames
-  larger than `max_frame_bytes` (64 KiB). The dialogue's own, lower limit (no_words.py:
-  « pouvez-vous raccourcir ») still applies to what passes; the widget stops at 1,000.
+- Message length: a user message longer than `max_message_chars` (default 10,000) is cut to
+  that length; engine.io also refuses frames larger than `max_frame_bytes` (64 KiB). The
+  dialogue's own, lower limit (no_words.py: « pouvez-vous raccourcir ») still applies; the
+  widget stops at 1,000.
+- Metadata: a JSON object of at most `max_metadata_bytes` (default 2,048) whose `territory`,
+  if any, is one of `territories`. Over REST a bad one is answered 400; over socket.io the
+  message is kept and the bad metadata dropped (an embedding site's typo must not silence
+  the widget).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
-from sanic import Blueprint
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_CHARS = 10000
 DEFAULT_MAX_FRAME_BYTES = 64 * 1024
+DEFAULT_MAX_METADATA_BYTES = 2048
+SECRET_HEADER = "X-QP-Channel-Secret"
+SESSION_PURPOSE = "widget-session:"
+MAX_SESSION_ID_CHARS = 128
+MAX_SENDER_CHARS = 255  # the tracker store's sender_id column
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
-def parse_origins(value: Any) -> list[str]:
-    """Origins from a YAML list or a comma-separated string, without blanks or trailing '/'."""
+class ChannelConfigError(ValueError):
+    """credentials.yml lacks a secret a channel needs: Rasa must not start open."""
+
+
+def parse_list(value: Any) -> list[str]:
+    """Items from a YAML list or a comma-separated string, without blanks or trailing '/'."""
     items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
     return [str(item).strip().rstrip("/") for item in items if str(item).strip()]
+
+
+parse_origins = parse_list
+
+
+def required_secret(credentials: dict[str, Any], name: str, channel: str) -> str:
+    value = str(credentials.get(name) or "").strip()
+    if not value:
+        raise ChannelConfigError(
+            f"credentials.yml : le canal {channel} n'a pas de « {name} » ; il ne peut pas "
+            f"s'ouvrir sans lui (lancez l'assistant avec « qp run », qui le fournit)."
+        )
+    return value
+
+
+def sign_session(key: str, session_id: str) -> str:
+    digest = hmac.new(key.encode(), (SESSION_PURPOSE + session_id).encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+def valid_session(key: str, session_id: Any, token: Any) -> bool:
+    if not isinstance(session_id, str) or not isinstance(token, str):
+        return False
+    if not session_id or len(session_id) > MAX_SESSION_ID_CHARS:
+        return False
+    # bytes: compare_digest refuses str with non-ASCII characters (a forged « é »)
+    return hmac.compare_digest(sign_session(key, session_id).encode(), token.encode())
+
+
+def metadata_problem(metadata: Any, max_bytes: int, territories: tuple[str, ...]) -> str | None:
+    """Why `metadata` is refused (in French), or None when it is acceptable."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        return "« metadata » doit être un objet JSON."
+    try:
+        size = len(json.dumps(metadata, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return "« metadata » doit être un objet JSON."
+    if size > max_bytes:
+        return f"« metadata » dépasse {max_bytes} octets."
+    territory = metadata.get("territory")
+    if territory is not None and territory not in territories:
+        return "« metadata.territory » n'est pas un territoire connu."
+    return None
 
 
 def capped(on_new_message: Handler, max_chars: int) -> Handler:
@@ -48,11 +123,14 @@ def capped(on_new_message: Handler, max_chars: int) -> Handler:
 
 
 class WebSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel, with an Origin check and a message length cap."""
+    """Rasa's socket.io channel: signed session ids, Origin check, bounded messages."""
 
     allowed_origins: tuple[str, ...] = ()
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
+    territories: tuple[str, ...] = ()
+    session_key: str = ""
 
     @classmethod
     def name(cls) -> str:
@@ -62,26 +140,90 @@ class WebSocketIOInput(SocketIOInput):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         channel = super().from_credentials(credentials)
-        channel.allowed_origins = tuple(parse_origins(credentials.get("allowed_origins")))
+        channel.session_key = required_secret(credentials, "session_key", "socket.io")
+        channel.allowed_origins = tuple(parse_list(credentials.get("allowed_origins")))
+        channel.territories = tuple(parse_list(credentials.get("territories")))
         channel.max_message_chars = int(
             credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
         )
         channel.max_frame_bytes = int(credentials.get("max_frame_bytes") or DEFAULT_MAX_FRAME_BYTES)
+        channel.max_metadata_bytes = int(
+            credentials.get("max_metadata_bytes") or DEFAULT_MAX_METADATA_BYTES
+        )
         return channel
 
+    def clean_metadata(self, metadata: Any) -> dict[str, Any]:
+        if isinstance(metadata, str) and len(metadata) <= self.max_metadata_bytes:
+            try:
+                metadata = json.loads(metadata)
+            except ValueError:
+                metadata = None
+        if metadata is None:
+            return {}
+        problem = metadata_problem(metadata, self.max_metadata_bytes, self.territories)
+        if problem:
+            logger.warning("socket.io message: metadata dropped (%s)", problem)
+            return {}
+        return metadata
+
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        blueprint = super().blueprint(capped(on_new_message, self.max_message_chars))
-        assert self.sio is not None
+        handle = capped(on_new_message, self.max_message_chars)
+        blueprint = super().blueprint(handle)
+        sio = self.sio
+        assert sio is not None
         # [] keeps engine.io's check off (Rasa's default); a list turns it on.
-        self.sio.eio.cors_allowed_origins = list(self.allowed_origins)
-        self.sio.eio.max_http_buffer_size = self.max_frame_bytes
+        sio.eio.cors_allowed_origins = list(self.allowed_origins)
+        sio.eio.max_http_buffer_size = self.max_frame_bytes
+        namespace = self.namespace or "/"
+
+        async def refuse(sid: str) -> None:
+            await sio.emit("session_refused", {}, room=sid, namespace=namespace)
+
+        async def session_request(sid: str, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not valid_session(self.session_key, session_id, data.get("token")):
+                logger.info("socket.io: session request refused (no valid token)")
+                await refuse(sid)
+                return
+            for room in sio.rooms(sid, namespace=namespace):
+                if room != sid:
+                    sio.leave_room(sid, room, namespace=namespace)
+            sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        async def user_uttered(sid: str, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id")
+            if not valid_session(self.session_key, session_id, data.get("token")):
+                logger.info("socket.io: message refused (no valid token)")
+                await refuse(sid)
+                return
+            text = data.get("message")
+            if not isinstance(text, str):
+                return
+            message = UserMessage(
+                text,
+                SocketIOOutput(sio, self.bot_message_evt),
+                session_id,
+                input_channel=self.name(),
+                metadata=self.clean_metadata(data.get(self.metadata_key)),
+            )
+            await handle(message)
+
+        # Replace Rasa's handlers (same events, same namespace).
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_message_evt, user_uttered, namespace=namespace)
         return blueprint
 
 
 class CappedRestInput(RestInput):
-    """Rasa's REST channel, with the same message length cap."""
+    """Rasa's REST channel, for holders of the shared secret only, with bounded input."""
 
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
+    territories: tuple[str, ...] = ()
+    secret: str = ""
 
     @classmethod
     def name(cls) -> str:
@@ -89,11 +231,50 @@ class CappedRestInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
         channel = cls()
+        channel.secret = required_secret(credentials, "secret", "REST")
+        channel.territories = tuple(parse_list(credentials.get("territories")))
         channel.max_message_chars = int(
-            (credentials or {}).get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
+            credentials.get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
+        )
+        channel.max_metadata_bytes = int(
+            credentials.get("max_metadata_bytes") or DEFAULT_MAX_METADATA_BYTES
         )
         return channel
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        return super().blueprint(capped(on_new_message, self.max_message_chars))
+        blueprint = super().blueprint(capped(on_new_message, self.max_message_chars))
+
+        @blueprint.middleware("request")
+        async def guard(request: Request) -> response.HTTPResponse | None:
+            if request.method != "POST":
+                return None  # the health check (GET /webhooks/rest/) stays open
+            given = request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), self.secret.encode()):
+                return response.json({"erreur": "Accès refusé."}, status=403)
+            try:
+                body = json.loads(request.body or b"")
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                return response.json(
+                    {"erreur": "Le corps de la requête doit être un objet JSON."}, status=400
+                )
+            if not isinstance(body.get("sender"), str) or not isinstance(body.get("message"), str):
+                return response.json(
+                    {"erreur": "« sender » et « message » doivent être des textes."}, status=400
+                )
+            if not 0 < len(body["sender"]) <= MAX_SENDER_CHARS:
+                return response.json(
+                    {"erreur": f"« sender » doit compter 1 à {MAX_SENDER_CHARS} caractères."},
+                    status=400,
+                )
+            problem = metadata_problem(
+                body.get("metadata"), self.max_metadata_bytes, self.territories
+            )
+            if problem:
+                return response.json({"erreur": problem}, status=400)
+            return None
+
+        return blueprint

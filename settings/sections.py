@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -19,9 +21,14 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 YES = {"1", "true", "oui", "yes", "on"}
 NO = {"0", "false", "non", "no", "off"}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def variable(
@@ -139,6 +146,52 @@ class ServerSettings(Section):
     ready_timeout: float = variable(
         "QP_READY_TIMEOUT", 300.0, "délai d'attente du démarrage, en secondes", gt=0
     )
+    # The action server's own interface, not QP_HOST: it must stay on a private network.
+    action_host: str = variable(
+        "QP_ACTION_HOST",
+        "127.0.0.1",
+        "interface d'écoute du serveur d'actions, à garder sur un réseau privé ; il exige de "
+        "toute façon le jeton que Rasa lui envoie",
+        min_length=1,
+    )
+    # bot/keys.py: the master secret and the keys derived from it (docs/architecture.md).
+    secret: str = variable(
+        "QP_SERVER_SECRET",
+        "",
+        "secret dont sont dérivés le secret du canal REST, la clé des sessions du widget, la clé "
+        "des identifiants Telegram et le jeton du serveur d'actions ; chacun peut aussi être "
+        "donné à part (variables suivantes)",
+        shown_default="tiré au hasard une fois et gardé dans `var/server-secret`",
+        secret=True,
+    )
+    rest_secret: str = variable(
+        "QP_REST_SECRET",
+        "",
+        "secret exigé par le canal REST de Rasa (en-tête `X-QP-Channel-Secret`)",
+        shown_default="dérivé de QP_SERVER_SECRET",
+        secret=True,
+    )
+    widget_session_key: str = variable(
+        "QP_WIDGET_SESSION_KEY",
+        "",
+        "clé qui signe les sessions du widget (serveur web) et les vérifie (Rasa)",
+        shown_default="dérivée de QP_SERVER_SECRET",
+        secret=True,
+    )
+    telegram_id_key: str = variable(
+        "QP_TELEGRAM_ID_KEY",
+        "",
+        "clé des identifiants de conversation Telegram (empreintes des identifiants de discussion)",
+        shown_default="dérivée de QP_SERVER_SECRET",
+        secret=True,
+    )
+    action_token: str = variable(
+        "QP_ACTION_TOKEN",
+        "",
+        "jeton exigé par le serveur d'actions (en-tête `X-QP-Action-Token`, envoyé par Rasa)",
+        shown_default="dérivé de QP_SERVER_SECRET",
+        secret=True,
+    )
 
     @property
     def rasa_url(self) -> str:
@@ -147,7 +200,9 @@ class ServerSettings(Section):
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        """The action server as Rasa reaches it."""
+        host = "127.0.0.1" if self.action_host in {"0.0.0.0", "::"} else self.action_host
+        return f"http://{host}:{self.action_port}/webhook"
 
 
 class RasaSettings(Section):
@@ -234,6 +289,19 @@ class WebSettings(Section):
     demo_territory: Annotated[str, BeforeValidator(_territory)] = variable(
         "QP_WEB_DEMO_TERRITORY", "roubaix", "territoire présélectionné par la page de démonstration"
     )
+    # New widget sessions (conversations) per minute (bot/web/ratelimit.py).
+    sessions_per_minute: int = variable(
+        "QP_WIDGET_SESSIONS_PER_MINUTE",
+        30,
+        "nouvelles conversations du widget par minute et par adresse",
+        ge=1,
+    )
+    sessions_per_minute_overall: int = variable(
+        "QP_WIDGET_SESSIONS_PER_MINUTE_TOTAL",
+        600,
+        "nouvelles conversations du widget par minute, toutes adresses confondues",
+        ge=1,
+    )
 
     @field_validator("rasa_url")
     @classmethod
@@ -272,16 +340,64 @@ class ConsoleSettings(Section):
         shown_default="tirée au hasard une fois et gardée dans `var/console-secret`",
         secret=True,
     )
-    # Behind HTTPS the session cookie is then sent over HTTPS only.
-    secure_cookie: YesNo = variable(
-        "QP_CONSOLE_SECURE_COOKIE",
+    # The session cookie is Secure (HTTPS only) unless explicitly served in plain HTTP on this
+    # machine for development; Settings refuses it when the servers listen beyond loopback.
+    http_local: YesNo = variable(
+        "QP_CONSOLE_HTTP_LOCAL",
         False,
-        "`1` derrière HTTPS : le cookie de session n'est envoyé qu'en HTTPS",
+        "`1` : console servie en HTTP simple sur cette machine, pour le développement ; le "
+        "cookie de session perd `Secure` (refusé si `QP_HOST` n'est pas `127.0.0.1`, "
+        "`localhost` ou `::1`). Par défaut, le cookie n'est envoyé qu'en HTTPS — Chromium "
+        "l'accepte aussi sur `http://localhost`",
         shown_default="0",
     )
     session_hours: int = variable(
-        "QP_CONSOLE_SESSION_HOURS", 8, "durée d'une session de la console, en heures", ge=1
+        "QP_CONSOLE_SESSION_HOURS",
+        8,
+        "durée maximale d'une session de la console depuis la connexion, en heures",
+        ge=1,
     )
+    idle_minutes: int = variable(
+        "QP_CONSOLE_IDLE_MINUTES",
+        60,
+        "une session de la console se ferme après ce temps sans requête, en minutes",
+        ge=1,
+    )
+    rate_limit_url: str = variable(
+        "QP_RATE_LIMIT_URL",
+        "",
+        "compteurs des limites de connexion partagés entre processus : `redis://…` ; vide : "
+        "la base du catalogue",
+        shown_default="vide",
+    )
+    signin_per_ip: int = variable(
+        "QP_SIGNIN_LIMIT_IP",
+        20,
+        "essais de connexion à la console permis par quart d'heure et par adresse IP (réseau "
+        "/64 en IPv6)",
+        ge=1,
+    )
+    signin_per_account: int = variable(
+        "QP_SIGNIN_LIMIT_ACCOUNT",
+        5,
+        "essais de connexion à la console permis par quart d'heure et par adresse e-mail",
+        ge=1,
+    )
+    signin_global: int = variable(
+        "QP_SIGNIN_LIMIT_GLOBAL",
+        300,
+        "essais de connexion permis par quart d'heure pour toute la console",
+        ge=1,
+    )
+    # Password checks (Argon2: 64 MiB and ~50 ms each) running at once in one process.
+    concurrent_hashes: int = Field(default=2, ge=1)
+    # The time (UTC); tests give a clock they control.
+    clock: Callable[[], datetime] = Field(default=utc_now, exclude=True, repr=False)
+
+    @property
+    def secure_cookie(self) -> bool:
+        return not self.http_local
+
     url: str = variable(
         "QP_CONSOLE_URL",
         "",

@@ -14,6 +14,16 @@ _tmp = tempfile.mkdtemp(prefix="qp-tests-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/catalog.sqlite")
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("QP_CONSOLE_SECRET", "tests-only-console-secret")
+# The tests talk plain HTTP to servers on 127.0.0.1: the console's cookie may not be Secure.
+os.environ.setdefault("QP_CONSOLE_HTTP_LOCAL", "1")
+# bot/keys.py derives the channel secrets from this one (never the developer's var/server-secret)
+os.environ.setdefault("QP_SERVER_SECRET", "tests-only-server-secret")
+# No test reaches the Base Adresse Nationale: tests that check addresses use tests/fake_ban.py.
+os.environ.setdefault("QP_GEOCODER_URL", "off")
+QPV_FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "qpv_perimeters_laval_roubaix.geojson"
+# Real points of the fixture's perimeters (checked in tests/test_qpv_address.py).
+INSIDE_NOUVEAU_ROUBAIX = (3.18912, 50.67322)  # 132 m inside Nouveau Roubaix (QN05981M)
+INSIDE_FOURCHES = (-0.78775, 48.06662)  # 74 m inside Les Fourches (QN05301M, Laval)
 
 from catalog import store  # noqa: E402  (after DATABASE_URL is set)
 from catalog.engine import Catalog  # noqa: E402
@@ -66,7 +76,25 @@ def fresh_settings():
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory):
+def fake_ban():
+    """A local fake of the Base Adresse Nationale (real HTTP), shared by the session, and the
+    fixture's QPV perimeters imported into the session's catalogue database."""
+    from fake_ban import FakeBan
+
+    from catalog.qpv_perimeters import _cache, read_perimeters, store_perimeters
+
+    store_perimeters(store.make_engine(), read_perimeters(QPV_FIXTURE), QPV_FIXTURE.name)
+    _cache.clear()
+    with FakeBan() as fake:
+        fake.add("12 rue X, 59100 Roubaix", "12 Rue X 59100 Roubaix", *INSIDE_NOUVEAU_ROUBAIX,
+                 citycode="59512", postcode="59100", city="Roubaix")  # fmt: skip
+        fake.add("3 rue des Fourches 53000 Laval", "3 Rue des Fourches 53000 Laval",
+                 *INSIDE_FOURCHES, citycode="53130", postcode="53000", city="Laval")  # fmt: skip
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, fake_ban):
     """The running assistant (action server, Rasa server, web server, as `make run` starts
     them), shared by every end-to-end module: each Rasa start loads TensorFlow, spaCy and the
     model, about a minute on two cores. Modules keep apart by their own sender ids; the
@@ -85,8 +113,10 @@ def assistant(tmp_path_factory):
         QP_TRACKER_URL="",  # the console and the erasure read this tracker store
         QP_LOG_DIR=str(tmp / "log"),
     )
-    with Stack(settings, with_web=True) as stack:
-        yield stack
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("QP_GEOCODER_URL", fake_ban.base_url)  # the action server's geocoder: the fake
+        with Stack(settings, with_web=True) as stack:
+            yield stack
 
 
 @pytest.fixture(scope="session")

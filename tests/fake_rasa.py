@@ -1,7 +1,8 @@
 """A fake Rasa REST channel for the bridge's unit tests: plain HTTP on 127.0.0.1.
 
 It records what it receives at `/webhooks/rest/webhook` and answers with `reply(message)`
-(with HTTP `status`, 200 unless a test changes it).
+(with HTTP `status`, 200 unless a test changes it); like the real channel, it answers 403 to a
+post without the REST secret (bot/keys.py).
 `down()` closes the port (connection refused, as when Rasa is stopped); `up()` reopens it on
 the same port.
 """
@@ -14,6 +15,8 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from bot import keys
 
 Reply = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
@@ -51,6 +54,8 @@ class FakeRasa:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if self.path != "/webhooks/rest/webhook":
                     status, answer = 404, {"error": "not found"}
+                elif self.headers.get(keys.REST_SECRET_HEADER) != keys.rest_secret():
+                    status, answer = 403, {"erreur": "Accès refusé."}
                 else:
                     with fake._lock:
                         fake.received.append(body)

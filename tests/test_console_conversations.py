@@ -53,6 +53,7 @@ from fake_rasa import FakeRasa
 
 from bot.console import tracker
 from bot.console.db import session
+from bot.keys import rest_headers
 from bot.web.process import WebServer
 from catalog import audit
 from catalog.models import Account, NluCorrection
@@ -792,7 +793,10 @@ def record(path: Path = FIXTURE) -> None:
     def say(sender: str, metadata: dict | None, text: str) -> list[dict]:
         body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
         response = httpx.post(
-            f"{settings.servers.rasa_url}/webhooks/rest/webhook", json=body, timeout=120
+            f"{settings.servers.rasa_url}/webhooks/rest/webhook",
+            json=body,
+            headers=rest_headers(),
+            timeout=120,
         )
         response.raise_for_status()
         return response.json()

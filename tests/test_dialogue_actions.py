@@ -62,9 +62,10 @@ async def test_invalid_contact_details_are_asked_again_politely():
 
 async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():
     track = tracker({**ROUBAIX, "coordonnees": "06 12 34 56 78", "aides_recommandees": ["acre"]})
-    _, texts, _ = await run(ActionEnregistrerDemande(), track)
+    slots, texts, _ = await run(ActionEnregistrerDemande(), track)
     assert "conseillers de Roubaix" in texts[0]
     assert "06 12 34 56 78" in texts[0]
+    assert slots == {"coordonnees": None}  # finding 1: not read back by a later request
     lead = leads_of("test")[-1]
     assert lead.territory_id == "roubaix"
     assert lead.phone == "06 12 34 56 78"

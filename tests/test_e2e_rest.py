@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from bot.keys import rest_headers
 from catalog.dialogue import question
 from catalog.leads import leads_of
 from settings import Settings
@@ -45,6 +46,7 @@ def say(settings: Settings, text: str, sender: str) -> list[dict]:
     response = httpx.post(
         f"{settings.servers.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
+        headers=rest_headers(),
         timeout=60,
     )
     response.raise_for_status()

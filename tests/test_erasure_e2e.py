@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from test_e2e_rest import answer_until_recommendation, texts
 
 from bot.console.tracker import EVENTS
+from bot.keys import rest_headers
 from bot.purge import purge, tracker_engine
 from bot.runner import Stack, free_port
 from catalog.erasure import REDACTED
@@ -57,6 +58,7 @@ def say(settings: Settings, sender: str, text: str) -> list[dict]:
     response = httpx.post(
         f"{settings.servers.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
+        headers=rest_headers(),
         timeout=120,
     )
     response.raise_for_status()

@@ -11,7 +11,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import DATABASES, PROJECT_DIR
+from conftest import (
+    DATABASES,
+    INSIDE_FOURCHES,
+    INSIDE_NOUVEAU_ROUBAIX,
+    PROJECT_DIR,
+    QPV_FIXTURE,
+)
 from fake_ban import FakeBan
 from sqlalchemy import inspect
 
@@ -38,10 +44,8 @@ from catalog.qpv_perimeters import (
     store_perimeters,
 )
 
-FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "qpv_perimeters_laval_roubaix.geojson"
+FIXTURE = QPV_FIXTURE
 # Points placed with the fixture's real shapes (see test_the_test_points_are_where_we_say).
-INSIDE_FOURCHES = (-0.78775, 48.06662)  # 74 m inside Les Fourches (Laval)
-INSIDE_NOUVEAU_ROUBAIX = (3.18912, 50.67322)  # 132 m inside Nouveau Roubaix
 LAVAL_CENTRE = (-0.7707, 48.0699)  # more than 1 km from any QPV of Laval
 ON_FOURCHES_BORDER = (-0.78677, 48.06673)  # a vertex of Les Fourches' border
 

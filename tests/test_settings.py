@@ -133,6 +133,14 @@ def test_every_documented_variable_is_read(tmp_path):
         "WEB_PORT": "9080",
         "QP_LOG_DIR": str(tmp_path / "log"),
         "QP_READY_TIMEOUT": "12.5",
+        "QP_ACTION_HOST": "10.0.0.2",
+        "QP_SERVER_SECRET": "secret maître",
+        "QP_REST_SECRET": "secret rest",
+        "QP_WIDGET_SESSION_KEY": "clé widget",
+        "QP_TELEGRAM_ID_KEY": "clé telegram",
+        "QP_ACTION_TOKEN": "jeton actions",
+        "QP_WIDGET_SESSIONS_PER_MINUTE": "5",
+        "QP_WIDGET_SESSIONS_PER_MINUTE_TOTAL": "50",
         "RASA_BIN": "/opt/rasa/bin/rasa",
         "RASA_MODEL": str(tmp_path / "m.tar.gz"),
         "RASA_URL": "http://rasa.interne:5005/",
@@ -144,8 +152,13 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_WEB_ORIGINS": "https://www.ville.fr",
         "QP_WEB_DEMO_TERRITORY": "laval",
         "QP_CONSOLE_SECRET": "secret de test",
-        "QP_CONSOLE_SECURE_COOKIE": "oui",
         "QP_CONSOLE_SESSION_HOURS": "2",
+        "QP_CONSOLE_HTTP_LOCAL": "non",
+        "QP_CONSOLE_IDLE_MINUTES": "30",
+        "QP_RATE_LIMIT_URL": "redis://127.0.0.1:6379/3",
+        "QP_SIGNIN_LIMIT_IP": "10",
+        "QP_SIGNIN_LIMIT_ACCOUNT": "3",
+        "QP_SIGNIN_LIMIT_GLOBAL": "100",
         "QP_CONSOLE_URL": "https://console.ville.fr/",
         "QP_NEW_PASSWORD": " mot de passe ",
         "TELEGRAM_BOT_TOKEN": "1:abc\n",
@@ -172,6 +185,15 @@ def test_every_documented_variable_is_read(tmp_path):
     assert (s.servers.host, s.servers.rasa_port, s.servers.action_port) == ("0.0.0.0", 6005, 6055)
     assert (s.servers.web_port, s.web.port, s.web.host) == (9080, 9080, "0.0.0.0")
     assert s.servers.log_dir == tmp_path / "log"
+    assert s.servers.action_host == "10.0.0.2"
+    assert s.servers.action_url == "http://10.0.0.2:6055/webhook"
+    assert (s.servers.secret, s.servers.rest_secret) == ("secret maître", "secret rest")
+    assert (s.servers.widget_session_key, s.servers.telegram_id_key) == (
+        "clé widget",
+        "clé telegram",
+    )
+    assert s.servers.action_token == "jeton actions"
+    assert (s.web.sessions_per_minute, s.web.sessions_per_minute_overall) == (5, 50)
     assert s.servers.ready_timeout == 12.5
     assert s.servers.rasa_url == "http://0.0.0.0:6005"
     assert s.rasa.bin == Path("/opt/rasa/bin/rasa")
@@ -187,6 +209,10 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.console.secret == "secret de test"
     assert s.console.secure_cookie is True
     assert s.console.session_hours == 2
+    assert s.console.idle_minutes == 30
+    assert s.console.rate_limit_url == "redis://127.0.0.1:6379/3"
+    assert (s.console.signin_per_ip, s.console.signin_per_account) == (10, 3)
+    assert s.console.signin_global == 100
     assert s.console.url == "https://console.ville.fr"
     assert s.console.new_password == " mot de passe "  # a password is taken as typed
     t = s.telegram
@@ -228,7 +254,7 @@ def test_derived_values_follow_the_variables_they_come_from():
         ({"QP_READY_TIMEOUT": "0"}, "QP_READY_TIMEOUT (« 0 ») : la valeur doit être supérieure"),
         ({"QP_GEOCODER_TIMEOUT": "trois"}, "QP_GEOCODER_TIMEOUT (« trois ») : un nombre"),
         ({"QP_MAX_QUESTIONS": "-1"}, "QP_MAX_QUESTIONS (« -1 ») : la valeur doit être au moins 0"),
-        ({"QP_CONSOLE_SECURE_COOKIE": "peut-être"}, "QP_CONSOLE_SECURE_COOKIE (« peut-être »)"),
+        ({"QP_CONSOLE_HTTP_LOCAL": "peut-être"}, "QP_CONSOLE_HTTP_LOCAL (« peut-être »)"),
         ({"QP_WEB_DEMO_TERRITORY": "lyon"}, "« lyon » n'est pas un territoire"),
         ({"TELEGRAM_WEBHOOK_SECRET": "a b"}, "TELEGRAM_WEBHOOK_SECRET : 1 à 256 caractères"),
     ],

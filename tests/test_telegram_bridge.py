@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,9 +24,11 @@ from bridge_harness import (  # noqa: F401 (fixtures, requested by name)
 )
 from fake_telegram import FakeTelegram
 
+from bot import keys
 from bot.runner import free_port
 from bot.telegram import texts
 from bot.telegram.__main__ import configure_logging
+from bot.telegram.rasa import sender_id
 from settings import RetryPolicy
 
 CHAT = 4242
@@ -58,7 +61,7 @@ async def test_start_welcomes_with_the_privacy_notice_and_commands_are_registere
         [welcome] = await telegram.until(lambda: telegram.sent(CHAT))
         assert "Quartiers productifs" in shown(welcome)
         assert "/supprimer" in shown(welcome)
-        assert "sans votre nom ni votre numéro" in shown(welcome)
+        assert "sans votre nom, votre identifiant Telegram ni votre numéro" in shown(welcome)
         telegram.send_text(CHAT, "/aide")
         await telegram.until(lambda: len(telegram.sent(CHAT)) == 2)
         assert "/recommencer" in shown(telegram.sent(CHAT)[1])
@@ -73,7 +76,10 @@ async def test_a_text_reaches_rasa_as_the_chat_and_the_answer_is_escaped(telegra
         telegram.send_text(CHAT, "je veux créer une épicerie")
         [answer] = await telegram.until(lambda: telegram.sent(CHAT))
     [received] = rasa.received
-    assert received["sender"] == f"telegram:{CHAT}"
+    # the conversation id is a keyed hash of the chat id, never the chat id itself
+    assert received["sender"] == sender_id(CHAT, keys.telegram_id_key())
+    assert re.fullmatch(r"telegram:[0-9a-f]{32}", received["sender"])
+    assert str(CHAT) not in received["sender"]
     assert received["message"] == "je veux créer une épicerie"
     assert received["metadata"]["channel"] == "telegram"
     assert received["metadata"]["chat_type"] == "private"
@@ -202,7 +208,12 @@ async def test_other_kinds_of_message_get_a_clear_answer_and_reach_nothing(
     assert rasa.received == []
 
 
-async def test_in_a_group_the_bot_only_answers_when_addressed(telegram, rasa, settings):
+async def test_finding_11_in_a_group_the_bot_only_invites_to_a_private_chat(
+    telegram, rasa, settings
+):
+    """One group would be one shared profile that any member could fill or erase: the bot
+    answers what is addressed to it with an invitation to a private chat, and tells Rasa
+    nothing."""
     async with running_bridge(settings):
         telegram.send_text(GROUP, "Quelqu'un a le code du local ?", chat_type="supergroup")
         telegram.send_other(GROUP, "photo", chat_type="supergroup")
@@ -210,17 +221,17 @@ async def test_in_a_group_the_bot_only_answers_when_addressed(telegram, rasa, se
         telegram.send_text(
             GROUP, "@qp_assistant_bot je veux ouvrir un garage", chat_type="supergroup"
         )
-        await telegram.until(lambda: rasa.received)
         telegram.send_text(GROUP, "à Maubeuge", chat_type="supergroup", reply_to_bot=True)
         telegram.send_text(GROUP, "/aide@qp_assistant_bot", chat_type="supergroup")
-        await telegram.until(lambda: len(telegram.sent(GROUP)) == 3)
+        telegram.send_text(GROUP, "/supprimer@qp_assistant_bot", chat_type="supergroup")
+        await telegram.until(lambda: len(telegram.sent(GROUP)) == 4)
+        telegram.send_text(CHAT, "bonjour")  # a private chat still reaches Rasa
+        await telegram.until(lambda: rasa.received)
         await asyncio.sleep(0.3)
-    assert rasa.texts() == ["je veux ouvrir un garage", "à Maubeuge"]
-    assert rasa.received[0]["sender"] == f"telegram:{GROUP}"
-    assert rasa.received[0]["metadata"]["chat_type"] == "supergroup"
+    assert rasa.texts() == ["bonjour"]
     sent = [shown(p) for p in telegram.sent(GROUP)]
-    assert len(sent) == 3
-    assert "/recommencer" in sent[2]
+    assert len(sent) == 4
+    assert all("qu'en privé" in text and "https://t.me/qp_assistant_bot" in text for text in sent)
 
 
 async def test_commands_send_their_intent_and_supprimer_erases_the_bridge_data(

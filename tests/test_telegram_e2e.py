@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fake_telegram import FakeTelegram
 
+from bot.keys import rest_headers
 from catalog.dialogue import buttons, message, question
 from catalog.engine import open_catalog
 from settings import PROJECT_DIR, Settings
@@ -146,6 +147,7 @@ def rest(settings: Settings, sender: str, text: str) -> str:
     response = httpx.post(
         f"{settings.servers.rasa_url}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
+        headers=rest_headers(),
         timeout=TIMEOUT,
     )
     response.raise_for_status()

@@ -18,6 +18,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 from widget_browser import DESCRIPTION, Chat, chromium
 
+from bot.keys import rest_headers
 from catalog.files import read_files
 from settings import Settings, WebSettings
 
@@ -255,6 +256,7 @@ def test_the_channels_of_the_proposed_credentials_work(servers):
     reply = httpx.post(
         f"{servers.rasa.servers.rasa_url}/webhooks/rest/webhook",
         timeout=60,
+        headers=rest_headers(),
         json={"sender": "widget-rest", "message": "Bonjour"},
     ).json()
     assert any("assistant Quartiers productifs" in m.get("text", "") for m in reply)
@@ -307,7 +309,9 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
 
     bin_button.click()
     page.get_by_role("button", name="Effacer", exact=True).click()
-    page.locator(".qp-status").get_by_text("dans ce navigateur et chez l'assistant").wait_for()
+    page.get_by_role("status").get_by_text(
+        "La conversation et vos données ont été effacées"
+    ).wait_for()
     assert chat.user_texts() == []
     assert chat.bot_texts() == []
     # socket.io delivers the confirmation during the turn, Rasa saves (and erases) just after

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from bot import keys
+
 WEBHOOK = "/webhooks/rest/webhook"
 HEALTH = "/webhooks/rest/"
 TURN_TIMEOUT = 60.0  # the first turn after a start loads the models: allow some time
@@ -90,7 +92,9 @@ class Conversation:
         if self.metadata:
             body["metadata"] = self.metadata
         try:
-            response = self.client.post(self.url, json=body, timeout=TURN_TIMEOUT)
+            response = self.client.post(
+                self.url, json=body, headers=keys.rest_headers(), timeout=TURN_TIMEOUT
+            )
         except httpx.TimeoutException:
             raise AssistantError(f"l'assistant n'a pas répondu en {TURN_TIMEOUT:.0f} s.") from None
         except httpx.HTTPError as error:

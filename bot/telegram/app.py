@@ -33,6 +33,7 @@ class Bridge:
         self.state = open_state(settings.state_db)
         callbacks = CallbackMap(self.state)
         callbacks.purge()
+        # the REST secret and the conversation key come from bot/keys.py
         self.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
         builder = (
             Application.builder()

@@ -1,5 +1,10 @@
 """python-telegram-bot handlers: commands, texts, button choices and other messages.
 
+The bot converses in private chats only. In a group every member would share one
+conversation: one profile, leads in the group's name, and any member could erase them all.
+There, a message addressed to the bot (mention, reply, command, button) is answered with an
+invitation to write to it privately, and nothing reaches Rasa.
+
 Nothing here logs what people write or who they are: at INFO level the logs only say what
 kind of event happened.
 """
@@ -7,9 +12,10 @@ kind of event happened.
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
-from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram import BotCommand, CallbackQuery, Chat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -110,17 +116,38 @@ class Handlers:
         application.add_handler(MessageHandler(NEW_MESSAGES & NON_TEXT, self.not_text))
         application.add_error_handler(self.error)
 
+    # --- group chats ------------------------------------------------------------------------
+
+    async def in_group(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, addressed: bool = True
+    ) -> bool:
+        """True in a group chat, after sending the private-chat invitation if addressed."""
+        chat = update.effective_chat
+        if chat is None or chat.type == Chat.PRIVATE:
+            return False
+        if addressed:
+            logger.info("group message: private chat suggested")
+            link = escape(f"https://t.me/{context.bot.username}")
+            await self.relay.say(chat.id, texts.PRIVATE_ONLY.format(link=link))
+        return True
+
     # --- commands ---------------------------------------------------------------------------
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.in_group(update, context):
+            return
         logger.info("command start")
         await self.relay.say(update.effective_chat.id, texts.WELCOME)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.in_group(update, context):
+            return
         logger.info("command aide")
         await self.relay.say(update.effective_chat.id, texts.HELP)
 
     async def rasa_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.in_group(update, context):
+            return
         command = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0]
         command = command.lower()
         logger.info("command %s", command)
@@ -140,8 +167,10 @@ class Handlers:
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         text = addressed_text(message, context.bot.username, context.bot.id)
+        if await self.in_group(update, context, addressed=text is not None):
+            return
         if text is None:
-            return  # a group message for somebody else
+            return  # not for the bot
         logger.info("text message")
         if not text:
             await self.relay.say(message.chat_id, texts.HELP)  # just "@bot"
@@ -150,13 +179,19 @@ class Handlers:
 
     async def location(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if is_addressed(message, context.bot.username, context.bot.id):
+        addressed = is_addressed(message, context.bot.username, context.bot.id)
+        if await self.in_group(update, context, addressed):
+            return
+        if addressed:
             logger.info("location message")
             await self.relay.say(message.chat_id, texts.LOCATION)
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if is_addressed(message, context.bot.username, context.bot.id):
+        addressed = is_addressed(message, context.bot.username, context.bot.id)
+        if await self.in_group(update, context, addressed):
+            return
+        if addressed:
             kind = kind_of(message)
             logger.info("%s message", kind)
             await self.relay.say(message.chat_id, texts.NOT_TEXT[kind] + texts.WRITE_INSTEAD)
@@ -168,6 +203,10 @@ class Handlers:
         chat = update.effective_chat
         if chat is None:
             await self._answer(query, texts.CHOICE_EXPIRED_ALERT)
+            return
+        if chat.type != Chat.PRIVATE:  # a keyboard sent to a group before private-only
+            await self._answer(query, texts.PRIVATE_ONLY_ALERT)
+            await self._remove_keyboard(query)
             return
         found = self.relay.callbacks.resolve(chat.id, query.data or "")
         if found is None:

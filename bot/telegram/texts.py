@@ -15,8 +15,8 @@ WELCOME = (
     "Décrivez-moi votre projet en quelques mots, par exemple : « je veux ouvrir une épicerie à "
     "Roubaix, je suis au chômage ».\n\n"
     "<b>Vos données</b>\n"
-    "• Vos messages sont transmis à l'assistant sous un identifiant de discussion Telegram, "
-    "sans votre nom ni votre numéro de téléphone, et servent uniquement à vous orienter.\n"
+    "• Vos messages sont transmis à l'assistant sous un pseudonyme, sans votre nom, votre "
+    "identifiant Telegram ni votre numéro de téléphone, et servent uniquement à vous orienter.\n"
     "• Les informations de votre projet (étape, secteur, commune…) sont conservées pour que la "
     "conversation puisse reprendre plus tard.\n"
     "• Vous pouvez les effacer à tout moment avec la commande /supprimer.\n"
@@ -59,6 +59,14 @@ EXPIRED = (
     "Je n'ai pas pu traiter à temps le message que vous m'avez envoyé pendant l'interruption "
     "du service. Pouvez-vous me le renvoyer ?"
 )
+# In a group every member would share one conversation, one profile and one erasure: the bot
+# converses only in private chats ({link}: https://t.me/<bot username>).
+PRIVATE_ONLY = (
+    "Je ne converse qu'en privé, pour que les informations de chacun restent les siennes : "
+    "écrivez-moi directement ici : {link}"
+)
+PRIVATE_ONLY_ALERT = "Je ne converse qu'en privé : écrivez-moi directement."
+
 REJECTED = "Je n'ai pas pu traiter ce message. Pouvez-vous le reformuler, ou taper /aide ?"
 
 CHOICE_TAKEN = "Votre choix : {title}"

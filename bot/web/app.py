@@ -1,5 +1,5 @@
-"""The web server's routes: the demo page, the widget's files, a health check, and the
-advisors' console under /console (bot/console)."""
+"""The web server's routes: the demo page, the widget's files and sessions, a health check,
+and the advisors' console under /console (bot/console)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot import keys
 from bot.console.app import create_console
+from bot.web import sessions
 from bot.web.demo import render_demo
+from bot.web.ratelimit import WINDOW_SECONDS, SessionLimiter
 from bot.web.security import CommonHeaders, page_csp
 from settings import ConsoleSettings, WebSettings, get_settings
 
@@ -31,13 +34,18 @@ class WidgetFiles(StaticFiles):
 
 
 def create_app(
-    settings: WebSettings | None = None, console: ConsoleSettings | None = None
+    settings: WebSettings | None = None,
+    console: ConsoleSettings | None = None,
+    session_key: str | None = None,
 ) -> Starlette:
     """The web server for `settings` and its console for `console` (by default the
-    process's settings, `get_settings()`)."""
+    process's settings, `get_settings()`); widget sessions signed with `session_key`
+    (by default bot.keys.widget_session_key())."""
     settings = settings or get_settings().web
+    session_key = session_key or keys.widget_session_key()
     demo_html = render_demo(settings)
     csp = page_csp(settings)
+    limiter = SessionLimiter(settings.sessions_per_minute, settings.sessions_per_minute_overall)
 
     async def demo(request: Request) -> Response:
         return HTMLResponse(
@@ -47,21 +55,36 @@ def create_app(
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def new_session(request: Request) -> Response:
+        """A conversation id and its token for a browser's widget (sessions.py)."""
+        if not limiter.allow(request.client.host if request.client else "inconnu"):
+            return JSONResponse(
+                {
+                    "erreur": "Trop de nouvelles conversations en peu de temps : réessayez "
+                    "dans une minute."
+                },
+                status_code=429,
+                headers={"Retry-After": str(WINDOW_SECONDS), "Cache-Control": "no-store"},
+            )
+        return JSONResponse(sessions.issue(session_key), headers={"Cache-Control": "no-store"})
+
     return Starlette(
         routes=[
             Route("/", demo),
             Route("/health", health),
+            Route("/widget/session", new_session, methods=["POST"]),
             Mount("/static", WidgetFiles(directory=STATIC_DIR), name="static"),
             Mount("/console", app=create_console(console)),
         ],
         middleware=[
             Middleware(CommonHeaders),
             # Module scripts and stylesheets of the widget are fetched with CORS by the
-            # websites that embed it: only the allowed ones get the header.
+            # websites that embed it, and so is its session (POST /widget/session): only the
+            # allowed ones get the header.
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.origins),
-                allow_methods=["GET"],
+                allow_methods=["GET", "POST"],
                 allow_headers=[],
             ),
         ],

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
 from catalog import store, validate
+from catalog.aid_schema import URL, StoredAid
 from catalog.files import CatalogFiles, data_dir, read_files
 from catalog.models import Aid
 from catalog.profile import ENUMS
@@ -339,7 +340,7 @@ def _absolute(url: Any) -> Any:
 
 
 def _link(url: Any) -> str | None:
-    return url if isinstance(url, str) and validate.URL.match(url) else None
+    return url if isinstance(url, str) and URL.match(url) else None
 
 
 @lru_cache(maxsize=4)
@@ -412,6 +413,7 @@ def check(aid: dict[str, Any], files: CatalogFiles) -> list[str]:
         {str(r.get("id")) for r in files.regions},
         {str(t.get("id")) for t in files.territories},
         where,
+        StoredAid,
     )
     return [str(problem) for problem in problems]
 
@@ -438,7 +440,7 @@ def upsert(
             if errors:
                 report.invalid.append((aid_id, errors))
                 continue
-            new = store._aid_model(dict(aid, origin=ORIGIN))
+            new = store.aid_row(StoredAid.model_validate(dict(aid, origin=ORIGIN)))
             if existing is None:
                 session.add(new)
                 session.flush()

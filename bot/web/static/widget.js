@@ -7,8 +7,9 @@
 
    This classic script only reads its data attributes; the widget's modules, styles and the
    socket.io client come from the same server (nothing from a CDN), so the embedding page's
-   Content-Security-Policy needs that server in script-src and style-src, and the Rasa server
-   in connect-src (https: and wss:). No inline script or style is used. */
+   Content-Security-Policy needs that server in script-src, style-src and connect-src (the
+   widget asks it for its conversation id, POST /widget/session), and the Rasa server in
+   connect-src (https: and wss:). No inline script or style is used. */
 (() => {
   "use strict";
   const script = document.currentScript;

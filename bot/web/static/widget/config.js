@@ -34,5 +34,7 @@ export function readConfig(dataset, assets) {
     openAtStart: dataset.open === "true",
     maxLength: clampLength(dataset.maxLength),
     storageKey: `qp-assistant:${server}`,
+    // Our web server (where the widget's files come from) issues the conversation ids.
+    sessionUrl: new URL("../widget/session", assets).href,
   });
 }

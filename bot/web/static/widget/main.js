@@ -36,7 +36,7 @@ export function mount(dataset, assets) {
     onSubmit: (text) => send(text),
     onReply: (button) => send(button.payload, button.title),
     onClear() {
-      if (!store.sessionId && !store.history.length) {
+      if (!store.session && !store.history.length) {
         forget(TEXT.clearedHere);      // nothing was ever sent: nothing to erase on the server
       } else {
         view.askErase(erase);
@@ -143,8 +143,9 @@ export function mount(dataset, assets) {
       showState("connecting");
       connection = connect({
         server: config.server,
-        sessionId: store.sessionId,
-        onSession: (id) => store.setSessionId(id),
+        sessionUrl: config.sessionUrl,
+        session: store.session,
+        onSession: (session) => store.setSession(session),
         onMessage: receive,
         onState: showState,
       });

@@ -1,4 +1,5 @@
-// What survives a reload, in localStorage: the Rasa session id, the rendered history (Rasa
+// What survives a reload, in localStorage: the session id and its token (issued by our web
+// server; the token is what lets this browser, and only it, use the conversation), the rendered history (Rasa
 // does not replay it) and whether the panel was open. Falls back to memory when storage is
 // unavailable. Everything read back is re-validated: other scripts of the page can write there.
 const MAX_ENTRIES = 200;
@@ -35,11 +36,12 @@ function parse(raw) {
     const value = JSON.parse(raw || "{}");
     return {
       sessionId: isText(value.sessionId) && value.sessionId ? value.sessionId : null,
+      token: isText(value.token) && value.token ? value.token : null,
       history: (Array.isArray(value.history) ? value.history : []).map(cleanEntry).filter(Boolean),
       open: value.open === true,
     };
   } catch (error) {
-    return { sessionId: null, history: [], open: false };
+    return { sessionId: null, token: null, history: [], open: false };
   }
 }
 
@@ -58,10 +60,16 @@ export function createStore(key) {
     }
   };
   return {
-    get sessionId() { return state.sessionId; },
+    get session() {
+      return state.sessionId && state.token ? { id: state.sessionId, token: state.token } : null;
+    },
     get history() { return state.history.slice(); },
     get open() { return state.open; },
-    setSessionId(id) { state.sessionId = id; save(); },
+    setSession(session) {
+      state.sessionId = session.id;
+      state.token = session.token;
+      save();
+    },
     setOpen(open) { state.open = open; save(); },
     add(entry) {
       const clean = cleanEntry(entry);
@@ -73,6 +81,7 @@ export function createStore(key) {
     },
     clear() {
       state.sessionId = null;
+      state.token = null;
       state.history = [];
       save();
     },

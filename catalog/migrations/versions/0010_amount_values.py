@@ -1,16 +1,16 @@
 """Dated amounts: an aid's amount values with their start date and reference
 (catalog/amounts.py), so that an answer can say « en vigueur depuis le … ».
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
