@@ -77,6 +77,8 @@ class Aid(Base):
     amount_text: Mapped[str | None] = mapped_column(Text)
     amount_min: Mapped[float | None] = mapped_column(Float)
     amount_max: Mapped[float | None] = mapped_column(Float)
+    # Dated values (catalog/amounts.py): [{depuis, min, max, texte, reference}], or null.
+    amount_values: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     qpv_specific: Mapped[bool] = mapped_column(Boolean, default=False)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from catalog.aid_schema import Amount, Scope, StoredAid
+from catalog.aid_schema import Amount, AmountValue, Scope, StoredAid
 from catalog.files import CatalogFiles
 from catalog.models import (
     Aid,
@@ -221,6 +221,11 @@ def aid_row(aid: StoredAid) -> Aid:
         amount_text=aid.amount.text,
         amount_min=aid.amount.min,
         amount_max=aid.amount.max,
+        amount_values=(
+            [value.model_dump(mode="json") for value in aid.amount.valeurs]
+            if aid.amount.valeurs
+            else None
+        ),
         qpv_specific=aid.qpv_specific,
         needs=list(aid.needs),
         regions=list(aid.scope.regions),
@@ -353,7 +358,14 @@ def aid_of_row(a: Aid) -> StoredAid:
         "type": a.type,
         "summary": a.summary,
         "amount": Amount.model_construct(
-            text=a.amount_text, min=_euros(a.amount_min), max=_euros(a.amount_max)
+            text=a.amount_text,
+            min=_euros(a.amount_min),
+            max=_euros(a.amount_max),
+            valeurs=(
+                [AmountValue.model_validate(value, strict=False) for value in a.amount_values]
+                if a.amount_values
+                else None
+            ),
         ),
         "qpv_specific": a.qpv_specific,
         "needs": list(a.needs or []),
