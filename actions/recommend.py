@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import contacts
 from actions.contacts import utter_contacts
 from actions.slots import catalog, profile_from_slots
 from catalog.dialogue import buttons, message
@@ -35,7 +36,8 @@ class ActionRecommander(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        result = recommend(catalog(), profile_from_slots(tracker.slots))
+        day = contacts.today()  # the real date, read here at the edge
+        result = recommend(catalog(), profile_from_slots(tracker.slots), day)
         already = list(tracker.get_slot("aides_recommandees") or [])
         asked_more = ((tracker.latest_message or {}).get("text") or "").strip() == MORE_PAYLOAD
         if asked_more and already:
@@ -47,21 +49,21 @@ class ActionRecommander(Action):
             shown = remaining[:SHOWN_AIDS]
             dispatcher.utter_message(text=message("aides_intro" if shown else "aucune_aide"))
         for rank, match in enumerate(shown, start=len(already) + 1):
-            amount = (match.aid.get("amount") or {}).get("text") or "—"
+            amount = match.amount_text or "—"
             checks = match.to_check[:SHOWN_CHECKS]
-            dispatcher.utter_message(
-                text=message(
-                    "aide",
-                    rang=rank,
-                    nom=match.aid["name"],
-                    montant=amount,
-                    raisons="; ".join(match.reasons) or message("aide_sans_raison"),
-                    a_verifier=" ".join(checks) or message("rien_a_verifier"),
-                    lien=match.aid["url"],
-                ),
-                buttons=[_details_button(match)],
+            text = message(
+                "aide",
+                rang=rank,
+                nom=match.aid["name"],
+                montant=amount,
+                raisons="; ".join(match.reasons) or message("aide_sans_raison"),
+                a_verifier=" ".join(checks) or message("rien_a_verifier"),
+                lien=match.aid["url"],
             )
-        utter_contacts(dispatcher, result.contacts)
+            if match.stale_note:  # facts older than six months: always said, never cut
+                text += "\n" + match.stale_note
+            dispatcher.utter_message(text=text, buttons=[_details_button(match)])
+        utter_contacts(dispatcher, result.contacts, day)
         follow_ups = buttons("suite")
         if len(remaining) > len(shown):
             follow_ups = [{"title": message("voir_plus"), "payload": MORE_PAYLOAD}, *follow_ups]

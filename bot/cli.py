@@ -7,6 +7,7 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -38,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     apply_edits.add_argument("--data-dir", type=Path, help=data_dir_help)
     apply_edits.set_defaults(handler=_apply_edits)
+    stale = catalog_commands.add_parser(
+        "stale", help="liste les aides et contacts vérifiés il y a plus de six mois"
+    )
+    stale.add_argument("--date", help="date de référence AAAA-MM-JJ (par défaut : aujourd'hui)")
+    stale.set_defaults(handler=_stale)
     schema = catalog_commands.add_parser(
         "schema",
         help="affiche le schéma JSON d'un fichier d'aides, pour les éditeurs "
@@ -218,6 +224,37 @@ def _apply_edits(args: argparse.Namespace) -> int:
         "(ou qp catalog load)."
     )
     return 1 if report.missing else 0
+
+
+def _stale(args: argparse.Namespace) -> int:
+    from catalog.engine import open_catalog
+    from catalog.freshness import date_text, stale_before, stale_facts
+
+    try:
+        today = date.fromisoformat(args.date) if args.date else date.today()
+    except ValueError:
+        return _fail(f"date invalide : {args.date!r} (attendu AAAA-MM-JJ)")
+    facts = stale_facts(open_catalog().files, today)
+    since = date_text(stale_before(today))
+    if not facts:
+        print(f"Rien à revérifier le {date_text(today)} : tout a été vérifié depuis le {since}.")
+        return 0
+    aids = sum(1 for f in facts if f.kind == "aide")
+    print(
+        f"À revérifier le {date_text(today)} (dernière vérification avant le {since}) : "
+        f"{aids} aide(s), {len(facts) - aids} contact(s)."
+    )
+    rows = [("type", "identifiant", "dernière vérification", "ancienneté")] + [
+        (f.kind, f.id, date_text(f.last_checked), f.age(today)) for f in facts
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + "  "
+            + row[3]
+        )
+    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -1,6 +1,9 @@
 """Console accounts: creating them, checking a password, and what each account may see.
 
 Passwords are hashed with Argon2id (argon2-cffi); the clear password is never stored or logged.
+A password has 12 to 256 characters, the same bounds for `qp console` and for signing in (a
+longer one is refused at once, without spending a hash on it). Changing a password or
+deactivating an account ends its open sessions (catalog/sessions.py).
 An advisor sees one territory; an administrator sees every territory but not the personal
 contact details (e-mail, phone) that people left for a territory's advisors.
 """
@@ -18,9 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Account
+from catalog.sessions import close_all
 
 ROLES = {"advisor": "conseiller", "admin": "administrateur"}
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+MAX_EMAIL_LENGTH = 200  # the accounts.email column
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _hasher = PasswordHasher()
@@ -78,8 +84,10 @@ def create_account(
     known_territories: set[str],
 ) -> Account:
     email = email.strip().lower()
-    if not EMAIL.match(email):
-        raise AccountError("adresse e-mail invalide")
+    if not EMAIL.match(email) or len(email) > MAX_EMAIL_LENGTH:
+        raise AccountError(
+            f"adresse e-mail invalide (une adresse de {MAX_EMAIL_LENGTH} caractères au plus)"
+        )
     if role not in ROLES:
         raise AccountError(f"rôle inconnu : {role} (attendu : {', '.join(ROLES)})")
     if role == "advisor" and territory not in known_territories:
@@ -109,6 +117,11 @@ def create_account(
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"mot de passe trop court (au moins {MIN_PASSWORD_LENGTH} caractères)")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            f"mot de passe trop long ({MAX_PASSWORD_LENGTH} caractères au plus : la page de "
+            "connexion n'en accepte pas davantage)"
+        )
 
 
 def find_account(session: Session, email: str) -> Account:
@@ -122,6 +135,7 @@ def set_password(session: Session, email: str, password: str) -> Account:
     _check_password(password)
     account = find_account(session, email)
     account.password_hash = _hasher.hash(password)
+    close_all(session, account.id)
     return account
 
 
@@ -129,11 +143,16 @@ def set_active(session: Session, email: str, active: bool) -> Account:
     """A deactivated account can no longer sign in, and its open sessions stop at once."""
     account = find_account(session, email)
     account.active = active
+    if not active:
+        close_all(session, account.id)
     return account
 
 
 def authenticate(session: Session, email: str, password: str) -> Account | None:
-    """The active account with this e-mail and password, else None."""
+    """The active account with this e-mail and password, else None. A password longer than any
+    account may have is refused without computing a hash."""
+    if len(password) > MAX_PASSWORD_LENGTH or len(email) > MAX_EMAIL_LENGTH:
+        return None
     account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
     if account is None or not account.active:
         with contextlib.suppress(VerificationError):

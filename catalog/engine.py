@@ -1,4 +1,11 @@
-"""The recommendation engine: profile → eligible aids (ranked, explained), contacts, questions."""
+"""The recommendation engine: profile → eligible aids (ranked, explained), contacts, questions.
+
+What the profile does not say is « à vérifier » (unknown), never a silent no: an aid whose rule
+is unknown stays in the answer with what to check. The engine reads the date it answers for
+(`today`, the real date by default): closed or ended aids are left out, an uncertain aid
+without an end date is only « à vérifier », and a fact last checked more than six months ago
+is flagged « à revérifier » (catalog/freshness.py).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +20,22 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog import store
+from catalog import amounts, store
 from catalog.files import CatalogFiles
+from catalog.freshness import age_text, date_text, is_stale
 from catalog.labels import wording as labels
 from catalog.places import Place, PlaceIndex
 from catalog.profile import OUTSIDE_TERRITORIES, Profile
-from catalog.rules import evaluate, leaf_operator
+from catalog.rules import evaluate, is_check, leaf_operator
 
+# Certainty of an aid that only a `likely` check keeps « à vérifier » (see _certainty).
+CHECK_CERTAINTY = 0.9
+# Needs that name a project (premises, digital, ecological, hiring) rather than a kind of help
+# (money, support, training). An aid whose purpose — its first need — is such a project serves
+# a person who did not state that project only as a side: its need match is multiplied by
+# SIDE_NEED_FACTOR (see need_fit).
+PROJECT_NEEDS = frozenset({"local", "numerique", "transition_ecologique", "recrutement"})
+SIDE_NEED_FACTOR = 0.5
 CONFIDENCE_WEIGHT = {"confirmed": 1.0, "secondary": 0.95, "unconfirmed": 0.85}
 # How much an aid of each type usually weighs in a project (rights and money first).
 TYPE_WEIGHT = {
@@ -56,6 +72,21 @@ ASKABLE = (
     "montant",
 )
 MAX_CONTACTS = 5
+# Whom each kind of organisation serves, as a rule on the profile (a contact record may give
+# its own `audience`). False: the contact is left out; True: it comes first; unknown: it stays.
+QPV_LINK = {"any": [{"field": "habite_qpv", "eq": True}, {"field": "implante_qpv", "eq": True}]}
+KIND_AUDIENCE: dict[str, dict[str, Any]] = {
+    # CitésLab: first welcome for the residents and the businesses of the priority areas.
+    "citeslab": QPV_LINK,
+    # France Travail: the job seeker's rights when creating (ARE, ARCE), or an employer hiring.
+    "france_travail": {
+        "any": [
+            {"field": "statut", "in": ["demandeur_emploi", "rsa"]},
+            {"field": "indemnise_are", "eq": True},
+            {"field": "besoins", "contains": "recrutement"},
+        ]
+    },
+}
 
 
 @dataclass
@@ -66,16 +97,33 @@ class AidMatch:
     reasons: list[str]
     to_check: list[str]
     unknown_fields: set[str]
+    day: date = field(default_factory=date.today)  # the date the amount is read for
+    likely: bool = False  # only `likely` checks are left to confirm (see _certainty)
+    open_checks: bool = False  # a `check` no answer can settle is still unknown
+
+    @property
+    def amount_text(self) -> str | None:
+        """The amount in force on `day` (« …, en vigueur depuis le … » for a dated value)."""
+        return amounts.text_on(self.aid.get("amount"), self.day)
+
+    @property
+    def stale(self) -> bool:
+        """The aid's facts were last checked more than six months before `day` (or never)."""
+        return is_stale(self.aid.get("last_checked"), self.day)
+
+    @property
+    def stale_note(self) -> str | None:
+        """« Informations vérifiées le … : à revérifier » for a stale aid, else None."""
+        return stale_note(self.aid.get("last_checked"), self.day) if self.stale else None
 
     def as_json(self) -> dict[str, Any]:
-        amount = self.aid.get("amount") or {}
         return {
             "id": self.aid["id"],
             "name": self.aid["name"],
             "score": self.score,
             "reasons": self.reasons,
-            "to_check": self.to_check,
-            "amount": amount.get("text"),
+            "to_check": self.to_check + ([self.stale_note] if self.stale_note else []),
+            "amount": self.amount_text,
             "url": self.aid["url"],
         }
 
@@ -197,9 +245,33 @@ def region_of(catalog: Catalog, profile: Profile, place: Place | None) -> str | 
     return place.region if place else None
 
 
+def stale_note(last_checked: date | None, today: date) -> str:
+    """The sentence that flags a fact last checked more than six months ago."""
+    notes = labels()["notes"]
+    if last_checked is None:
+        return str(notes["never_checked"])
+    return str(notes["stale"]).format(
+        date=date_text(last_checked), age=age_text(last_checked, today)
+    )
+
+
+def contact_stale_note(contact: dict[str, Any], today: date) -> str | None:
+    """« (coordonnées vérifiées le … : à revérifier) » for a contact last checked more than six
+    months ago, else None."""
+    checked = contact.get("last_checked")
+    if not is_stale(checked, today):
+        return None
+    notes = labels()["notes"]
+    if checked is None:
+        return str(notes["contact_never_checked"])
+    return str(notes["contact_stale"]).format(date=date_text(checked))
+
+
 def recommend(
     catalog: Catalog, profile: Profile, today: date | None = None, limit: int | None = None
 ) -> Recommendation:
+    """The answer for `profile` on `today` (the real date when not given: the callers at the
+    edge, the actions and the command line, leave it out; tests pass a fixed date)."""
     today = today or date.today()
     profile, place = locate(catalog, profile)
     region = region_of(catalog, profile, place)
@@ -251,42 +323,97 @@ def _match(
     reasons = [
         r for r in dict.fromkeys(_reason(leaf, profile, wording) for leaf in outcome.passed) if r
     ]
-    unknown_fields = {leaf["field"] for leaf in outcome.unknown}
+    # Unknown leaves: a field the dialogue can ask, or a condition no field decides (`check`).
+    unknown_fields = {leaf["field"] for leaf in outcome.unknown if not is_check(leaf)}
+    unknown_checks = list(
+        dict.fromkeys(leaf["check"] for leaf in outcome.unknown if is_check(leaf))
+    )
     to_check = [
-        leaf.get("ask") or wording["notes"]["unknown"].format(condition=_condition(leaf, wording))
+        leaf["check"]
+        if is_check(leaf)
+        else leaf.get("ask")
+        or wording["notes"]["unknown"].format(condition=_condition(leaf, wording))
         for leaf in outcome.unknown
     ]
     if scope_unknown:
         unknown_fields.add("commune")
         to_check.append(wording["notes"]["region_unknown"])
     to_check += list(aid.get("checks") or [])
+    # An uncertain aid with no announced end may have ended: never more than « à vérifier ».
+    # (One past its announced end is not open, see is_open.)
+    uncertain = aid["status"] == "uncertain" and not aid.get("valid_until")
     if aid["status"] == "uncertain":
         to_check.append(wording["notes"]["uncertain_status"])
     if aid["confidence"] == "unconfirmed":
         to_check.append(wording["notes"]["unconfirmed"])
-    eligible = None if (outcome.value is None or scope_unknown) else True
-    score = _score(aid, profile, eligible, len(unknown_fields), len(outcome.passed))
-    return AidMatch(aid, eligible, score, reasons, list(dict.fromkeys(to_check)), unknown_fields)
+    eligible = None if (outcome.value is None or scope_unknown or uncertain) else True
+    likely = (
+        outcome.value is None
+        and not (scope_unknown or uncertain)
+        and evaluate(aid.get("eligibility"), profile, assume_likely=True).value is True
+    )
+    unknowns = len(unknown_fields) + len(unknown_checks) + int(uncertain)
+    certainty = _certainty(eligible, likely, unknowns)
+    # A `likely` check is a condition the person's situation most probably meets: it counts
+    # among the conditions met, so a right aimed at that situation (ACRE for a minimum income)
+    # is not ranked below an aid whose only written condition is the stage of the project.
+    met = len(outcome.passed) + (
+        sum(1 for leaf in outcome.unknown if is_check(leaf) and leaf.get("likely") is True)
+        if likely
+        else 0
+    )
+    score = _score(aid, profile, certainty, met, today)
+    return AidMatch(
+        aid,
+        eligible,
+        score,
+        reasons,
+        list(dict.fromkeys(to_check)),
+        unknown_fields,
+        today,
+        likely,
+        bool(unknown_checks),
+    )
+
+
+def qpv_link(profile: Profile) -> bool | None:
+    """Does the person live, or the business stand, in a QPV? True if either is true, False
+    only when both are known to be false, unknown otherwise (whatever the order)."""
+    return evaluate(QPV_LINK, profile).value
+
+
+def _certainty(eligible: bool | None, likely: bool, unknowns: int) -> float:
+    """How sure the eligibility is, 0.3–1. Certain: 1. Left to confirm only a detail most
+    people in the person's situation meet (`likely` checks, e.g. « not the AAH alone » for a
+    minimum income): CHECK_CERTAINTY, so that right stays among the first answers. Otherwise
+    0.7, less for each more unknown (a question to ask, or a condition to check)."""
+    if eligible:
+        return 1.0
+    if likely:
+        return CHECK_CERTAINTY
+    return max(0.3, 0.7 - 0.1 * (max(unknowns, 1) - 1))
 
 
 def _score(
-    aid: dict[str, Any], profile: Profile, eligible: bool | None, unknowns: int, passed: int
+    aid: dict[str, Any],
+    profile: Profile,
+    certainty: float,
+    passed: int,
+    today: date | None = None,
 ) -> float:
-    """0–1. Weighted: certainty of eligibility, needs matched, QPV specificity, how many of
-    its conditions the profile meets, amount, and the kind of aid (a right or a loan before a
-    competition); then lowered for unconfirmed facts or an uncertain status."""
-    certainty = 1.0 if eligible else max(0.3, 0.7 - 0.1 * (unknowns - 1))
-    needs = set(profile.get("besoins") or [])
-    aid_needs = set(aid.get("needs") or [])
-    need_match = (len(needs & aid_needs) / len(needs)) if needs else 0.5
-    in_qpv = profile.get("habite_qpv") or profile.get("implante_qpv")
+    """0–1. Weighted: certainty of eligibility (`_certainty`), needs matched, QPV
+    specificity, how many of its conditions the profile meets, amount, and the kind of aid (a
+    right or a loan before a competition); then lowered for unconfirmed facts or an uncertain
+    status."""
+    need_match = need_fit(aid, profile)
+    in_qpv = qpv_link(profile)
     qpv = (
         1.0
         if aid.get("qpv_specific") and in_qpv
         else (0.6 if aid.get("qpv_specific") and in_qpv is None else 0.3)
     )
     targeted = min(1.0, passed / 3)
-    top = (aid.get("amount") or {}).get("max") or 0
+    top = amounts.effective(aid.get("amount"), today or date.today())["max"] or 0
     # Without a sum in euros, an exemption or an allowance is still worth a lot.
     amount = (
         min(1.0, math.log10(1 + top) / 5)
@@ -312,12 +439,46 @@ def _score(
     return round(score, 3)
 
 
+def need_fit(aid: dict[str, Any], profile: Profile) -> float:
+    """0–1: how well the aid serves the needs the person stated (0.5 when none is stated).
+
+    The share of the person's needs the aid serves, halved when the aid's purpose — the first
+    need of its record — is a project the person did not state (PROJECT_NEEDS): a grant for a
+    digital or a shop-front project serves a « financement » need only if the person has that
+    project, so it comes after the aids that finance the project the person described."""
+    needs = set(profile.get("besoins") or [])
+    if not needs:
+        return 0.5
+    aid_needs = list(aid.get("needs") or [])
+    share = len(needs & set(aid_needs)) / len(needs)
+    if aid_needs and aid_needs[0] in PROJECT_NEEDS and aid_needs[0] not in needs:
+        share *= SIDE_NEED_FACTOR
+    return share
+
+
 def _questions(matches: list[AidMatch], profile: Profile, region: str | None) -> list[str]:
-    """Unknown askable fields, by how many candidate aids (weighted by score) they decide."""
+    """Unknown askable fields, by how many candidate aids (weighted by score) they decide. An
+    aid left with only `likely` checks is as good as decided: its other unknown fields (the age
+    of an RSA beneficiary for ACRE) would not change the answer, so they do not count. An aid
+    with a `check` no answer settles stays « à vérifier » whatever the person says: its fields
+    count half."""
     impact: dict[str, float] = {}
+    # Aids kept for one region or territory: the place decides them all at once, but only those
+    # of one place can remain, so the place weighs as much as the best-scored place, not all.
+    by_place: dict[tuple[str, ...], float] = {}
     for match in matches:
+        if match.likely:
+            continue
+        weight = match.score * (0.5 if match.open_checks else 1.0)
+        scope = match.aid.get("scope") or {}
+        place = tuple(sorted(scope.get("regions") or scope.get("territories") or []))
         for name in match.unknown_fields:
-            impact[name] = impact.get(name, 0.0) + match.score
+            if name == "commune" and place:
+                by_place[place] = by_place.get(place, 0.0) + weight
+            else:
+                impact[name] = impact.get(name, 0.0) + weight
+    if by_place:
+        impact["commune"] = impact.get("commune", 0.0) + max(by_place.values())
     if (
         not profile.known("commune")
         and not profile.known("code_postal")
@@ -338,12 +499,25 @@ def _questions(matches: list[AidMatch], profile: Profile, region: str | None) ->
         # A commune outside the pilots that we cannot place: its postal code gives the region.
         impact["code_postal"] = 1.0
     asked = [name for name in ASKABLE if impact.get(name, 0) > 0 and not profile.known(name)]
-    return sorted(asked, key=lambda name: (-round(impact[name], 6), ASKABLE.index(name)))
+    ordered = sorted(asked, key=lambda name: (-round(impact[name], 6), ASKABLE.index(name)))
+    if "commune" in ordered:
+        # Where, right after the stage and the QPV question: the place decides the local
+        # contacts and every regional aid, whatever the other fields weigh.
+        first = [name for name in ("stade", "implante_qpv") if name in ordered]
+        rest = [name for name in ordered if name not in first and name != "commune"]
+        ordered = [*first, "commune", *rest]
+    return ordered
 
 
 def rank_contacts(
     catalog: Catalog, profile: Profile, limit: int = MAX_CONTACTS
 ) -> list[dict[str, Any]]:
+    """The organisations to contact, best first: those of the person's territory and national
+    ones, for their stage; ranked by the needs they serve (a national service made for the
+    need, such as France Num for digital, before a local generalist), then by locality; a
+    contact whose audience the profile rules out (CitésLab outside the QPV, France Travail for
+    someone neither job seeker nor hiring) is left out. One contact per kind comes first, so
+    the list covers different kinds of help."""
     territory = profile.get("territoire")
     needs = set(profile.get("besoins") or [])
     stage = profile.get("stade")
@@ -352,29 +526,51 @@ def rank_contacts(
         local = contact.get("territory")
         if local and local != territory:
             continue
-        score = 2.0 if local else 0.0
-        contact_needs = set(contact.get("needs") or [])
-        score += len(needs & contact_needs)
         stages = contact.get("stages") or []
+        if stage and stages and stage not in stages:
+            continue
+        audience = audience_of(contact, profile)
+        if audience is False:
+            continue
+        contact_needs = set(contact.get("needs") or [])
+        served = needs & contact_needs
+        score = 1.5 * len(served)
+        if served:
+            # Specialised: the share of what the contact does that the person needs.
+            score += len(served) / len(contact_needs)
+        score += 1.0 if local else 0.0
         if stage and stages:
-            if stage not in stages:
-                continue
             score += 0.5
+        if audience is True:
+            score += (
+                1.0  # made for this person (CitésLab in a QPV, France Travail for a job seeker)
+            )
         if contact.get("kind") in ("citeslab", "bge") and stage in (None, "idee", "creation"):
             score += 0.5
         score += CONFIDENCE_WEIGHT.get(contact.get("confidence") or "", 0.5) * 0.2
         scored.append((score, contact))
     scored.sort(key=lambda item: (-item[0], item[1]["name"]))
-    # One contact per kind first, so the list covers different kinds of help.
     chosen, kinds = [], set()
     for _, contact in scored:
-        if contact["kind"] not in kinds:
+        if _diversity_key(contact) not in kinds:
             chosen.append(contact)
-            kinds.add(contact["kind"])
+            kinds.add(_diversity_key(contact))
     for _, contact in scored:
         if contact not in chosen:
             chosen.append(contact)
     return chosen[:limit]
+
+
+def audience_of(contact: dict[str, Any], profile: Profile) -> bool | None:
+    """Is the contact made for this person? None when it serves everyone or the profile does
+    not say enough."""
+    rule = contact.get("audience") or KIND_AUDIENCE.get(str(contact.get("kind")))
+    return evaluate(rule, profile).value if rule else None
+
+
+def _diversity_key(contact: dict[str, Any]) -> str:
+    """Contacts of one kind are one kind of help; each `autre` contact is its own."""
+    return str(contact["id"] if contact["kind"] == "autre" else contact["kind"])
 
 
 def _value_label(name: str, value: Any, wording: dict[str, Any]) -> str:

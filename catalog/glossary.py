@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import yaml
 from rapidfuzz import fuzz, process
 
+from catalog.amounts import text_on
 from catalog.engine import Catalog
 from catalog.files import DATA_DIR
 from catalog.profile import normalize
@@ -69,7 +71,10 @@ def _choices(catalog: Catalog) -> dict[str, Entry]:
             choices.setdefault(_clean(name), entry)
     for aid in catalog.files.aids:
         entry = Entry(
-            aid["name"], aid["summary"].strip(), aid["url"], (aid.get("amount") or {}).get("text")
+            aid["name"],
+            aid["summary"].strip(),
+            aid["url"],
+            text_on(aid.get("amount"), date.today()),
         )
         choices.setdefault(_clean(aid["name"]), entry)
         choices.setdefault(_clean(aid["id"].replace("-", " ")), entry)

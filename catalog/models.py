@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -76,6 +77,8 @@ class Aid(Base):
     amount_text: Mapped[str | None] = mapped_column(Text)
     amount_min: Mapped[float | None] = mapped_column(Float)
     amount_max: Mapped[float | None] = mapped_column(Float)
+    # Dated values (catalog/amounts.py): [{depuis, min, max, texte, reference}], or null.
+    amount_values: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     qpv_specific: Mapped[bool] = mapped_column(Boolean, default=False)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -91,6 +94,9 @@ class Aid(Base):
     last_checked: Mapped[date | None] = mapped_column(Date)
     research_ref: Mapped[str | None] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(32), default="curated")
+    # Raised by every change (console edit, approved proposal, reload of the files): the
+    # console's edit form carries it, and a save made on an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Contact(Base):
@@ -173,6 +179,35 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Repeated unauthenticated events (refused or limited sign-ins) are counted in one entry
+    # per quarter of an hour instead of one row each (catalog/audit.py, `record_repeated`).
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSession(Base):
+    """A signed-in console session, kept on the server: the cookie only carries a random
+    token whose SHA-256 is the id here. Signing out, a password change or a deactivation
+    deletes the rows, so a copied cookie stops working at once (catalog/sessions.py)."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter of the rate limits (catalog/ratelimit.py), shared by every
+    process that uses the catalogue database; expired rows are purged as new ones come."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # Unix time
 
 
 class NluCorrection(Base):
@@ -206,8 +241,14 @@ class CatalogEdit(Base):
     aid_id: Mapped[str] = mapped_column(String(100), index=True)
     before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="en_attente")  # or "ecrite"
+    # "a_valider" (a change to a national aid, waiting for another account's approval),
+    # "en_attente" (applied, not yet written into the files), "ecrite", or "refusee".
+    status: Mapped[str] = mapped_column(String(16), default="en_attente")
     written_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int | None] = mapped_column(Integer)  # the aid's version it produced
+    base_version: Mapped[int | None] = mapped_column(Integer)  # the version it was made on
+    reviewer_id: Mapped[int | None] = mapped_column(Integer)  # who approved or refused it
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CatalogRevision(Base):

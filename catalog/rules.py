@@ -3,6 +3,12 @@
 A rule is a tree: `all`, `any`, `not`, or a leaf `{field, <operator>: value}`. A leaf on an
 unknown field is unknown (None); inner nodes follow Kleene logic. The evaluation also returns
 the reasons of the leaves that passed and the unknown leaves, so the engine can explain.
+
+A leaf `{check: "sentence"}` is a condition no profile field can decide (a scholarship, a
+disability, a high value-added service…): it is always unknown, so the aid is « à vérifier »
+with that sentence rather than silently kept or dropped. `likely: true` marks a check most
+people who meet the rest of the branch also meet (an exception, such as « not the AAH
+alone »): the engine then ranks the aid close to a certain one.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "contains": lambda actual, expected: expected in actual,
 }
 INNER = ("all", "any", "not")
+CHECK = "check"
 
 
 @dataclass
@@ -35,22 +42,30 @@ class Outcome:
     unknown: list[dict[str, Any]] = field(default_factory=list)  # leaves on unknown fields
 
 
-def evaluate(rule: dict[str, Any] | None, profile: Profile) -> Outcome:
+def evaluate(rule: dict[str, Any] | None, profile: Profile, assume_likely: bool = False) -> Outcome:
+    """The rule's value on the profile. With `assume_likely`, a check marked `likely: true`
+    counts as met (the engine asks: is only such a detail left to confirm?)."""
     if not rule:
         return Outcome(True)
     if "all" in rule:
-        return _combine([evaluate(child, profile) for child in rule["all"]], conjunction=True)
+        children = [evaluate(child, profile, assume_likely) for child in rule["all"]]
+        return _combine(children, conjunction=True)
     if "any" in rule:
-        return _combine([evaluate(child, profile) for child in rule["any"]], conjunction=False)
+        children = [evaluate(child, profile, assume_likely) for child in rule["any"]]
+        return _combine(children, conjunction=False)
     if "not" in rule:
-        inner = evaluate(rule["not"], profile)
+        inner = evaluate(rule["not"], profile, assume_likely)
         value = None if inner.value is None else not inner.value
         # Reasons of a negated subtree would read backwards: keep only unknowns.
         return Outcome(value, [], inner.unknown)
-    return _leaf(rule, profile)
+    return _leaf(rule, profile, assume_likely)
 
 
-def _leaf(rule: dict[str, Any], profile: Profile) -> Outcome:
+def _leaf(rule: dict[str, Any], profile: Profile, assume_likely: bool = False) -> Outcome:
+    if is_check(rule):
+        if assume_likely and rule.get("likely") is True:
+            return Outcome(True)
+        return Outcome(None, [], [rule])
     name = rule["field"]
     operator = leaf_operator(rule)
     if not profile.known(name):
@@ -76,6 +91,11 @@ def _combine(children: list[Outcome], conjunction: bool) -> Outcome:
     return Outcome(not decisive, passed, [])
 
 
+def is_check(rule: dict[str, Any]) -> bool:
+    """A leaf that no profile field decides (always unknown)."""
+    return CHECK in rule
+
+
 def leaf_operator(rule: dict[str, Any]) -> str:
     operators = [key for key in rule if key in OPERATORS]
     if len(operators) != 1:
@@ -93,4 +113,6 @@ def fields_of(rule: dict[str, Any] | None) -> set[str]:
         )
     if "not" in rule:
         return fields_of(rule["not"])
+    if is_check(rule):
+        return set()
     return {rule["field"]}

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from catalog.aid_schema import Amount, Scope, StoredAid
+from catalog.aid_schema import Amount, AmountValue, Scope, StoredAid
 from catalog.files import CatalogFiles
 from catalog.models import (
     Aid,
@@ -33,6 +33,13 @@ from settings import get_settings
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
 
+SQLITE_BUSY_SECONDS = 30
+
+
+def rows_touched(result: object) -> int:
+    """How many rows a DELETE or UPDATE touched (`Session.execute` types it as a plain Result)."""
+    return int(cast("CursorResult[Any]", result).rowcount)
+
 
 def database_url() -> str:
     """DATABASE_URL, else the SQLite file var/catalog.sqlite."""
@@ -43,6 +50,10 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # Several processes write to the file (action server, web server, qp): a writer waits
+        # up to 30 s for another's transaction instead of failing with « database is locked »
+        # (the driver's default, 5 s, is too short on two busy cores).
+        return create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
     return create_engine(url)
 
 
@@ -103,6 +114,9 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
 
     migrate(engine)
     with Session(engine) as session, session.begin():
+        # A reload may change any fact: every curated aid gets a new version, so that an edit
+        # form opened before it cannot overwrite what the files now say.
+        versions = dict(session.execute(select(Aid.id, Aid.version)).all())
         session.execute(delete(Contact))
         session.execute(delete(CommuneElsewhere))
         session.execute(delete(Qpv))
@@ -164,7 +178,10 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
                 if insee in ours
             )
         # The edge: each record is checked and typed once, here (catalog/aid_schema.py).
-        session.add_all(aid_row(StoredAid.model_validate(aid)) for aid in files.aids)
+        for aid in files.aids:
+            model = aid_row(StoredAid.model_validate(aid))
+            model.version = (versions.get(model.id) or 0) + 1
+            session.add(model)
         session.add_all(_contact_model(c) for c in files.contacts)
         session.add_all(
             CommuneElsewhere(
@@ -204,6 +221,11 @@ def aid_row(aid: StoredAid) -> Aid:
         amount_text=aid.amount.text,
         amount_min=aid.amount.min,
         amount_max=aid.amount.max,
+        amount_values=(
+            [value.model_dump(mode="json") for value in aid.amount.valeurs]
+            if aid.amount.valeurs
+            else None
+        ),
         qpv_specific=aid.qpv_specific,
         needs=list(aid.needs),
         regions=list(aid.scope.regions),
@@ -336,7 +358,14 @@ def aid_of_row(a: Aid) -> StoredAid:
         "type": a.type,
         "summary": a.summary,
         "amount": Amount.model_construct(
-            text=a.amount_text, min=_euros(a.amount_min), max=_euros(a.amount_max)
+            text=a.amount_text,
+            min=_euros(a.amount_min),
+            max=_euros(a.amount_max),
+            valeurs=(
+                [AmountValue.model_validate(value, strict=False) for value in a.amount_values]
+                if a.amount_values
+                else None
+            ),
         ),
         "qpv_specific": a.qpv_specific,
         "needs": list(a.needs or []),

@@ -14,7 +14,7 @@ from catalog.files import CatalogFiles
 from catalog.problems import Problem
 from catalog.profile import ENUMS, FIELDS, TERRITORY_IDS
 from catalog.qpv_map import check_territory_qpv
-from catalog.rules import INNER, OPERATORS
+from catalog.rules import CHECK, INNER, OPERATORS
 
 # The aid's own schema (values of family, type, status, confidence; URLs and ids) is in
 # catalog/aid_schema.py; contacts and territories are checked here.
@@ -232,6 +232,15 @@ def _rule(rule: Any, where: str, at: str, errors: list[Problem]) -> None:
             for index, child in enumerate(children):
                 _rule(child, where, f"{at}.{inner[0]}[{index}]", errors)
         return
+    if CHECK in rule:
+        text, likely = rule[CHECK], rule.get("likely", False)
+        if set(rule) - {CHECK, "likely"} or not isinstance(text, str) or not text.strip():
+            errors.append(
+                Problem(where, at, f"une condition {CHECK} est une phrase (et likely: true/false)")
+            )
+        elif not isinstance(likely, bool):
+            errors.append(Problem(where, f"{at}.likely", "attend true ou false"))
+        return
     field = rule.get("field")
     if field not in RULE_FIELDS:
         errors.append(Problem(where, at, f"champ de profil inconnu dans une règle : {field!r}"))
@@ -283,6 +292,8 @@ def _contact(
     for index, stage in enumerate(contact.get("stages") or []):
         _choice(stage, ENUMS["stade"], where, f"stages[{index}]", errors)
     _date(contact.get("last_checked"), where, "last_checked", errors)
+    if contact.get("audience") is not None:
+        _rule(contact["audience"], where, "audience", errors)
     if not (contact.get("url") or contact.get("phone") or contact.get("email")):
         errors.append(
             Problem(where, "", "un contact doit avoir au moins une URL, un téléphone ou un e-mail")

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from settings.errors import explain
 from settings.sections import (
+    LOOPBACK_HOSTS,
     ActionSettings,
     AidesTerritoiresSettings,
     CatalogSettings,
@@ -144,6 +145,13 @@ class Settings(BaseSettings):
         fill(self.console, "rasa_url", self.rasa.url.rstrip("/"))
         fill(self.console, "url", f"http://localhost:{servers.web_port}")
         fill(self.telegram, "rasa_url", self.rasa.url.rstrip("/"))
+        if self.console.http_local and servers.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                "QP_CONSOLE_HTTP_LOCAL=1 (console en HTTP simple, cookie de session sans "
+                "« Secure ») n'est permis que pour un serveur qui n'écoute que sur cette "
+                f"machine ; or QP_HOST={servers.host}. Servez la console derrière HTTPS et "
+                "retirez QP_CONSOLE_HTTP_LOCAL"
+            )
         return self
 
 

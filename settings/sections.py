@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -19,9 +21,14 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 YES = {"1", "true", "oui", "yes", "on"}
 NO = {"0", "false", "non", "no", "off"}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def variable(
@@ -333,16 +340,64 @@ class ConsoleSettings(Section):
         shown_default="tirée au hasard une fois et gardée dans `var/console-secret`",
         secret=True,
     )
-    # Behind HTTPS the session cookie is then sent over HTTPS only.
-    secure_cookie: YesNo = variable(
-        "QP_CONSOLE_SECURE_COOKIE",
+    # The session cookie is Secure (HTTPS only) unless explicitly served in plain HTTP on this
+    # machine for development; Settings refuses it when the servers listen beyond loopback.
+    http_local: YesNo = variable(
+        "QP_CONSOLE_HTTP_LOCAL",
         False,
-        "`1` derrière HTTPS : le cookie de session n'est envoyé qu'en HTTPS",
+        "`1` : console servie en HTTP simple sur cette machine, pour le développement ; le "
+        "cookie de session perd `Secure` (refusé si `QP_HOST` n'est pas `127.0.0.1`, "
+        "`localhost` ou `::1`). Par défaut, le cookie n'est envoyé qu'en HTTPS — Chromium "
+        "l'accepte aussi sur `http://localhost`",
         shown_default="0",
     )
     session_hours: int = variable(
-        "QP_CONSOLE_SESSION_HOURS", 8, "durée d'une session de la console, en heures", ge=1
+        "QP_CONSOLE_SESSION_HOURS",
+        8,
+        "durée maximale d'une session de la console depuis la connexion, en heures",
+        ge=1,
     )
+    idle_minutes: int = variable(
+        "QP_CONSOLE_IDLE_MINUTES",
+        60,
+        "une session de la console se ferme après ce temps sans requête, en minutes",
+        ge=1,
+    )
+    rate_limit_url: str = variable(
+        "QP_RATE_LIMIT_URL",
+        "",
+        "compteurs des limites de connexion partagés entre processus : `redis://…` ; vide : "
+        "la base du catalogue",
+        shown_default="vide",
+    )
+    signin_per_ip: int = variable(
+        "QP_SIGNIN_LIMIT_IP",
+        20,
+        "essais de connexion à la console permis par quart d'heure et par adresse IP (réseau "
+        "/64 en IPv6)",
+        ge=1,
+    )
+    signin_per_account: int = variable(
+        "QP_SIGNIN_LIMIT_ACCOUNT",
+        5,
+        "essais de connexion à la console permis par quart d'heure et par adresse e-mail",
+        ge=1,
+    )
+    signin_global: int = variable(
+        "QP_SIGNIN_LIMIT_GLOBAL",
+        300,
+        "essais de connexion permis par quart d'heure pour toute la console",
+        ge=1,
+    )
+    # Password checks (Argon2: 64 MiB and ~50 ms each) running at once in one process.
+    concurrent_hashes: int = Field(default=2, ge=1)
+    # The time (UTC); tests give a clock they control.
+    clock: Callable[[], datetime] = Field(default=utc_now, exclude=True, repr=False)
+
+    @property
+    def secure_cookie(self) -> bool:
+        return not self.http_local
+
     url: str = variable(
         "QP_CONSOLE_URL",
         "",

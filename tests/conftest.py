@@ -14,6 +14,8 @@ _tmp = tempfile.mkdtemp(prefix="qp-tests-")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/catalog.sqlite")
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("QP_CONSOLE_SECRET", "tests-only-console-secret")
+# The tests talk plain HTTP to servers on 127.0.0.1: the console's cookie may not be Secure.
+os.environ.setdefault("QP_CONSOLE_HTTP_LOCAL", "1")
 # bot/keys.py derives the channel secrets from this one (never the developer's var/server-secret)
 os.environ.setdefault("QP_SERVER_SECRET", "tests-only-server-secret")
 # No test reaches the Base Adresse Nationale: tests that check addresses use tests/fake_ban.py.

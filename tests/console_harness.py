@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 
 import httpx
 
@@ -96,3 +97,94 @@ def signed_in_fixture(server: str, person: Person):
         opened.close()
 
     return client
+
+
+class Clock:
+    """The console's time in the tests: starts at a fixed UTC moment and moves only when told."""
+
+    def __init__(self) -> None:
+        from datetime import datetime
+
+        self.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+class ConsoleServer:
+    """The web server (widget and console) in this process, served by uvicorn over real HTTP
+    on a free port, with console settings the test chooses (a clock, small limits). uvicorn
+    trusts X-Forwarded-For from 127.0.0.1, as behind a local reverse proxy: the tests use it to
+    speak from several client addresses."""
+
+    def __init__(self, console_settings) -> None:
+        from bot.runner import free_port
+
+        self.settings = console_settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ConsoleServer:
+        import threading
+        import time
+
+        import uvicorn
+
+        from bot.web.app import create_app
+        from settings import WebSettings
+
+        web = WebSettings(
+            host="127.0.0.1",
+            port=self.port,
+            rasa_url="http://127.0.0.1:9",
+            origins=(),
+            demo_territory="roubaix",
+        )
+        config = uvicorn.Config(
+            create_app(web, console=self.settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert self.thread.is_alive(), "le serveur s'est arrêté au démarrage"
+            assert time.monotonic() < deadline, "serveur non démarré"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def try_sign_in(
+    base_url: str,
+    email: str,
+    password: str,
+    address: str | None = None,
+    client: httpx.Client | None = None,
+) -> httpx.Response:
+    """One sign-in attempt (from `address`, as a local proxy forwards it)."""
+    headers = {"X-Forwarded-For": address} if address else {}
+    own = client is None
+    client = client or httpx.Client(base_url=base_url, timeout=60)
+    try:
+        token = form_token(client.get("/console/connexion", headers=headers).text)
+        return client.post(
+            "/console/connexion",
+            data={"csrf": token, "email": email, "password": password, "suite": "/console/"},
+            headers=headers,
+        )
+    finally:
+        if own:
+            client.close()

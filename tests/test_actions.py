@@ -205,6 +205,34 @@ async def test_the_recommendation_shows_aids_with_amount_reasons_checks_and_link
     assert messages[-1]["buttons"]
 
 
+async def test_facts_older_than_six_months_are_said_a_reverifier(monkeypatch):
+    import datetime
+
+    import actions.contacts
+
+    profile = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "statut": "demandeur_emploi",
+        "commune": "Roubaix",
+        "territoire": "roubaix",
+        "implante_qpv": True,
+    }
+    # A year after every check of the catalogue: each aid and contact shown is flagged.
+    monkeypatch.setattr(actions.contacts, "today", lambda: datetime.date(2027, 12, 31))
+    _, texts, _ = await run(ActionRecommander(), tracker(profile))
+    aids = [t for t in texts if t[:2] in {f"{n}." for n in range(1, 6)}]
+    assert aids
+    assert all("\nÀ revérifier : ces informations ont été vérifiées" in t for t in aids)
+    contacts = [t for t in texts if t.startswith("• ")]
+    assert contacts
+    assert all(t.endswith(": à revérifier)") for t in contacts)
+    # On a date less than six months after every check: nothing is flagged.
+    monkeypatch.setattr(actions.contacts, "today", lambda: datetime.date(2026, 3, 1))
+    _, texts, _ = await run(ActionRecommander(), tracker(profile))
+    assert not any("revérifier" in t for t in texts)
+
+
 async def test_contacts_ask_for_the_place_when_unknown():
     _, texts, _ = await run(ActionContacts(), tracker({}))
     assert "dites-moi votre commune" in texts[0]
@@ -425,3 +453,16 @@ async def test_a_commune_given_after_a_qpv_question_gets_the_qpv_answer():
     track.events.insert(1, {"event": "action", "name": "action_listen"})
     _, texts, _ = await run(ValidateProfilForm(), track)
     assert any("Mosson" in t and "sig.ville.gouv.fr" in t for t in texts)
+
+
+async def test_an_aid_with_dated_amounts_says_since_when_its_amount_applies():
+    _, texts, _ = await run(
+        ActionDefinition(),
+        tracker(
+            text="c'est quoi le microcrédit de l'Adie ?",
+            intent="demander_definition",
+            entities=[{"entity": "aide", "value": "Microcrédit professionnel de l'Adie"}],
+        ),
+    )
+    assert "17 000 €" in texts[0]
+    assert "en vigueur depuis le 6 décembre 2024" in texts[0]

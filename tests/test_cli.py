@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import os
@@ -124,9 +125,9 @@ def test_load_is_idempotent_and_export_gives_every_aid(kind, tmp_path_factory):
     assert first.returncode == 0
     assert second.returncode == 0
     assert first.stdout == second.stdout
-    assert "42 aids" in first.stdout
+    assert "47 aids" in first.stdout
     exported = json.loads(qp("catalog", "export", "--format", "json", env=env).stdout)
-    assert len(exported) == 42
+    assert len(exported) == 47
     assert {"acre", "emplois-francs"} <= {a["id"] for a in exported}
     rows = list(
         csv.DictReader(io.StringIO(qp("catalog", "export", "--format", "csv", env=env).stdout))
@@ -134,3 +135,45 @@ def test_load_is_idempotent_and_export_gives_every_aid(kind, tmp_path_factory):
     closed = next(r for r in rows if r["id"] == "emplois-francs")
     assert closed["status"] == "closed"
     assert closed["valid_until"] == "2024-12-31"
+
+
+def test_stale_lists_old_aids_and_contacts_in_a_french_table(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_DIR / "catalog" / "data", data)
+    checked = datetime.date(2026, 12, 2)
+    for path in [*(data / "aids").glob("*.yml"), data / "contacts.yml"]:
+        records = yaml.safe_load(path.read_text())
+        for record in records:
+            record["last_checked"] = checked
+            if record["id"] == "acre":
+                record["last_checked"] = datetime.date(2026, 2, 6)
+            if record["id"] == "adie-national":
+                record["last_checked"] = datetime.date(2025, 1, 15)
+        path.write_text(yaml.safe_dump(records, allow_unicode=True))
+    env = {"QP_CATALOG_DIR": str(data), "DATABASE_URL": f"sqlite:///{tmp_path}/stale.sqlite"}
+    assert qp("catalog", "load", env=env).returncode == 0
+    result = qp("catalog", "stale", "--date", "2026-12-02", env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "À revérifier le 02/12/2026 (dernière vérification avant le 02/06/2026) : "
+        "1 aide(s), 1 contact(s)."
+    )
+    assert lines[1].split() == ["type", "identifiant", "dernière", "vérification", "ancienneté"]
+    assert lines[2].split() == [
+        "contact",
+        "adie-national",
+        "15/01/2025",
+        "1",
+        "an",
+        "et",
+        "10",
+        "mois",
+    ]
+    assert lines[3].split() == ["aide", "acre", "06/02/2026", "9", "mois"]
+    fresh = qp("catalog", "stale", "--date", "2025-03-01", env=env)
+    assert fresh.returncode == 0
+    assert fresh.stdout.startswith("Rien à revérifier le 01/03/2025")
+    wrong = qp("catalog", "stale", "--date", "hier", env=env)
+    assert wrong.returncode == 2
+    assert "date invalide" in wrong.stderr

@@ -112,7 +112,10 @@ def test_password_change_and_deactivation_apply_to_signing_in(database, tmp_path
     assert missing.returncode == 1
     assert "aucun compte pour personne@nulle.part" in missing.stderr
     with session(f"sqlite:///{tmp_path}/catalog.sqlite") as db:
-        actions = [e.action for e in db.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        actions = [e.action for e in entries]
+        # The two refused sign-ins of the same quarter of an hour are counted in one entry.
+        refused = [(e.account_email, e.count) for e in entries if e.action == "connexion_refusee"]
     assert [a for a in actions if re.match(r"compte_|mot_de_passe", a)] == [
         "compte_cree",
         "mot_de_passe_change",
@@ -120,4 +123,4 @@ def test_password_change_and_deactivation_apply_to_signing_in(database, tmp_path
         "compte_reactive",
     ]
     assert actions.count("connexion") == 4
-    assert actions.count("connexion_refusee") == 2
+    assert refused == [("admin@anct.fr", 2)]

@@ -270,7 +270,14 @@ def test_an_administrator_sees_every_territory_with_masked_contact_details(site,
     assert f'id="demande-{site.leads["roubaix"]}"' not in only
 
 
-def test_an_advisor_cannot_change_another_territorys_request(site, roubaix):
+def test_finding_11_another_territorys_request_answers_like_a_missing_one(site, roubaix):
+    """An advisor cannot change another territory's request, and cannot even learn that it
+    exists: the same 404 and the same French page as for a request number that does not."""
+    missing = post_form(
+        roubaix, "/console/demandes/999999/statut", {"statut": "close"}, page="/console/demandes"
+    )
+    assert missing.status_code == 404
+    assert "Traceback" not in missing.text
     for name in ("toulouse", "nowhere"):
         response = post_form(
             roubaix,
@@ -278,17 +285,13 @@ def test_an_advisor_cannot_change_another_territorys_request(site, roubaix):
             {"statut": "close"},
             page="/console/demandes",
         )
-        assert response.status_code == 403
+        assert response.status_code == 404
         text = page_text(response)
         assert "ne relève pas de votre territoire" in text
         assert "Traceback" not in text
+        assert text == page_text(missing)
         assert lead_status(site, name) == "nouveau"
     assert audit_entries(site, "statut_demande_refuse")
-    missing = post_form(
-        roubaix, "/console/demandes/999999/statut", {"statut": "close"}, page="/console/demandes"
-    )
-    assert missing.status_code == 404
-    assert "Traceback" not in missing.text
 
 
 def test_an_unknown_status_is_refused_in_french(site, roubaix):
@@ -347,8 +350,11 @@ def test_list_views_are_audited_without_personal_data(site, roubaix, admin):
 
 
 def edit_form(site: Site, aid_id: str, **changes: str) -> dict[str, str]:
+    """The edit form as the page fills it, with its version, and `changes` typed in."""
     with session(site.database_url) as db:
-        form = aid_form.form_strings(aid_form.facts_of(store.aid_record(db.get(Aid, aid_id))))
+        aid = db.get(Aid, aid_id)
+        form = aid_form.form_strings(aid_form.facts_of(store.aid_record(aid)))
+        form["version"] = str(aid.version)
     form.update(changes)
     return form
 
@@ -446,10 +452,13 @@ def test_the_catalogues_own_validator_refuses_a_closed_aid_without_end_date(site
     assert edit_count(site) == edits
 
 
-def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, roubaix):
+def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, roubaix, toulouse):
+    """ACRE is a national aid: the advisor's change is proposed, then applied when another
+    advisor approves it (issue 18, finding 9)."""
     engine = store.make_engine(site.database_url)
     revision = store.revision(engine)
     day_before = date.today()
+    before = aid_facts(site, "acre")
     form = edit_form(
         site,
         "acre",
@@ -461,28 +470,45 @@ def test_a_valid_edit_is_saved_audited_pending_and_seen_by_the_assistant(site, r
     response = post_form(roubaix, "/console/catalogue/acre", form, page="/console/catalogue/acre")
     assert response.status_code == 303
     assert response.headers["location"] == "/console/catalogue/acre"
+    assert aid_facts(site, "acre") == before  # nothing live before the review
+    assert store.revision(engine) == revision
+    text = page_text(roubaix.get("/console/catalogue/acre"))
+    assert "Modification proposée : cette aide est nationale" in text
+    assert "à valider" in text
+    with session(site.database_url) as db:
+        edit = db.scalars(
+            select(CatalogEdit).where(CatalogEdit.aid_id == "acre").order_by(CatalogEdit.id.desc())
+        ).first()
+        assert edit.status == aid_edits.PROPOSED
+        edit_id = edit.id
+    entry = audit_entries(site, "proposition_modification_aide")[-1]
+    assert entry.account_email == ROUBAIX.email
+    assert entry.target == "acre"
+    approved = post_form(
+        toulouse,
+        "/console/catalogue/validations",
+        {"modification": str(edit_id), "decision": "valider"},
+        page="/console/catalogue/validations",
+    )
+    assert approved.status_code == 303
     after = aid_facts(site, "acre")
     assert after["amount_text"] == "Exonération de 25 % des cotisations (2026)"
     assert after["amount_max"] == 12000
     assert after["sources"][-1] == "https://www.service-public.fr/professionnels-entreprises"
     assert after["last_checked"] in {day_before, date.today()}
     with session(site.database_url) as db:
-        edit = db.scalars(
-            select(CatalogEdit).where(CatalogEdit.aid_id == "acre").order_by(CatalogEdit.id.desc())
-        ).first()
+        edit = db.get(CatalogEdit, edit_id)
         assert edit.status == aid_edits.PENDING
         assert set(edit.after) == {"amount_text", "amount_max", "sources", "last_checked"}
         assert edit.before["last_checked"] == "2020-01-15"
         assert edit.before["amount_max"] is None
-        edit_id = edit.id
     edits = edit_count(site)
-    entry = audit_entries(site, "modification_aide")[-1]
-    assert entry.account_email == ROUBAIX.email
+    entry = audit_entries(site, "validation_modification_aide")[-1]
+    assert entry.account_email == TOULOUSE.email
     assert entry.target == "acre"
     assert entry.details["modification"] == edit_id
     assert store.revision(engine) == revision + 1  # the assistant reloads the catalogue
     text = page_text(roubaix.get("/console/catalogue/acre"))
-    assert "Modifications enregistrées" in text
     assert "en attente" in text
     assert "À revérifier" not in row(page_text(roubaix.get("/console/catalogue")), "aide-acre")
     # The same form again changes nothing and records nothing.
@@ -523,7 +549,7 @@ def test_an_unknown_aid_is_a_french_404(site, roubaix):
     assert "Cette aide n'existe pas" in page_text(response)
 
 
-def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admin):
+def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admin, roubaix):
     form = edit_form(site, "citeslab", amount_text="Gratuit (information et orientation)")
     assert (
         post_form(
@@ -531,6 +557,15 @@ def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admi
         ).status_code
         == 303
     )
+    with session(site.database_url) as db:
+        proposal = [e.id for e in aid_edits.proposals(db) if e.aid_id == "citeslab"][-1]
+    approved = post_form(
+        roubaix,
+        "/console/catalogue/validations",
+        {"modification": str(proposal), "decision": "valider"},
+        page="/console/catalogue/validations",
+    )
+    assert approved.status_code == 303
     env = {"DATABASE_URL": site.database_url, "QP_CATALOG_DIR": str(site.data)}
     header = (site.data / "aids" / "qpv.yml").read_text(encoding="utf-8").split("- id:")[0]
     result = qp("catalog", "apply-edits", "--data-dir", str(site.data), env=env)
@@ -552,3 +587,139 @@ def test_apply_edits_writes_the_pending_edits_into_the_data_directory(site, admi
     # Reloading the written files keeps what was edited in the console.
     assert qp("catalog", "load", "--data-dir", str(site.data), env=env).returncode == 0
     assert aid_facts(site, "citeslab")["amount_text"] == "Gratuit (information et orientation)"
+
+
+# --- Issue 18, finding 9: concurrent edits and the review of national aids ------------------
+
+
+def test_finding_9_a_concurrent_save_is_refused_with_the_others_change(site, roubaix, admin):
+    """Two people open the same (regional) aid; the second save does not silently win."""
+    opened_by_roubaix = edit_form(site, "hdf-start-up")
+    opened_by_admin = edit_form(site, "hdf-start-up")
+    before = aid_facts(site, "hdf-start-up")
+    first = post_form(
+        admin,
+        "/console/catalogue/hdf-start-up",
+        {**opened_by_admin, "amount_text": "Jusqu'à 30 000 € (version de l'administratrice)"},
+        page="/console/catalogue/hdf-start-up",
+    )
+    assert first.status_code == 303
+    edits = edit_count(site)
+    second = post_form(
+        roubaix,
+        "/console/catalogue/hdf-start-up",
+        {**opened_by_roubaix, "amount_text": "Jusqu'à 40 000 € (version de Roubaix)"},
+        page="/console/catalogue/hdf-start-up",
+    )
+    assert second.status_code == 409
+    text = page_text(second)
+    assert (
+        "Votre enregistrement n'a pas été fait : cette fiche a été modifiée par quelqu'un" in text
+    )
+    assert f"Modification de {ADMIN.email}" in text
+    assert (
+        f"Montant, tel que l'assistant l'affiche : « {before['amount_text']} » → "
+        "« Jusqu'à 30 000 € (version de l'administratrice) »" in text
+    )
+    assert "Jusqu'à 40 000 € (version de Roubaix)" in text  # what was typed is kept
+    assert "Traceback" not in text
+    assert aid_facts(site, "hdf-start-up")["amount_text"] == (
+        "Jusqu'à 30 000 € (version de l'administratrice)"
+    )
+    assert edit_count(site) == edits
+    # Saving again from the refreshed form (its new version) applies the change knowingly.
+    version = re.search(r'name="version" value="(\d+)"', second.text).group(1)
+    retry = post_form(
+        roubaix,
+        "/console/catalogue/hdf-start-up",
+        {**opened_by_roubaix, "version": version, "amount_text": "Jusqu'à 40 000 €"},
+        page="/console/catalogue/hdf-start-up",
+    )
+    assert retry.status_code == 303
+    assert aid_facts(site, "hdf-start-up")["amount_text"] == "Jusqu'à 40 000 €"
+
+
+def test_finding_9_a_national_aid_change_needs_another_account(site, roubaix, toulouse, admin):
+    before = aid_facts(site, "arce")
+    page = page_text(roubaix.get("/console/catalogue/arce"))
+    assert "Aide nationale : elle concerne tous les territoires" in page
+    proposed = post_form(
+        roubaix,
+        "/console/catalogue/arce",
+        edit_form(site, "arce", url="https://exemple-douteux.example/arce"),
+        page="/console/catalogue/arce",
+    )
+    assert proposed.status_code == 303
+    assert aid_facts(site, "arce") == before
+    with session(site.database_url) as db:
+        proposal = [e.id for e in aid_edits.proposals(db) if e.aid_id == "arce"][-1]
+    listed = page_text(roubaix.get("/console/catalogue/validations"))
+    block = listed[listed.index(f'id="modification-{proposal}"') :]
+    block = block[: block.index("</section>")]
+    assert "https://exemple-douteux.example/arce" in block
+    assert before["url"] in block
+    assert ">Valider<" not in block
+    assert "Retirer ma proposition" in block
+    # The author cannot approve it, even by forging the form.
+    own = post_form(
+        roubaix,
+        "/console/catalogue/validations",
+        {"modification": str(proposal), "decision": "valider"},
+        page="/console/catalogue/validations",
+    )
+    assert own.status_code == 303
+    assert "Vous ne pouvez pas valider votre propre proposition" in page_text(
+        roubaix.get("/console/catalogue/validations")
+    )
+    assert aid_facts(site, "arce") == before
+    # Another advisor sees it with a « Valider » button; an administrator refuses it.
+    assert ">Valider<" in page_text(toulouse.get("/console/catalogue/validations"))
+    refused = post_form(
+        admin,
+        "/console/catalogue/validations",
+        {"modification": str(proposal), "decision": "refuser"},
+        page="/console/catalogue/validations",
+    )
+    assert refused.status_code == 303
+    assert aid_facts(site, "arce") == before
+    with session(site.database_url) as db:
+        assert db.get(CatalogEdit, proposal).status == aid_edits.REFUSED
+    entry = audit_entries(site, "refus_modification_aide")[-1]
+    assert entry.account_email == ADMIN.email
+    assert entry.details["modification"] == proposal
+    # A proposal made on a version that changed since cannot be approved any more.
+    first = post_form(
+        roubaix,
+        "/console/catalogue/arce",
+        edit_form(site, "arce", amount_text="Proposition A"),
+        page="/console/catalogue/arce",
+    )
+    second = post_form(
+        toulouse,
+        "/console/catalogue/arce",
+        edit_form(site, "arce", amount_text="Proposition B"),
+        page="/console/catalogue/arce",
+    )
+    assert first.status_code == second.status_code == 303
+    with session(site.database_url) as db:
+        a, b = [e.id for e in aid_edits.proposals(db) if e.aid_id == "arce"][-2:]
+    assert (
+        post_form(
+            admin,
+            "/console/catalogue/validations",
+            {"modification": str(a), "decision": "valider"},
+            page="/console/catalogue/validations",
+        ).status_code
+        == 303
+    )
+    assert aid_facts(site, "arce")["amount_text"] == "Proposition A"
+    post_form(
+        admin,
+        "/console/catalogue/validations",
+        {"modification": str(b), "decision": "valider"},
+        page="/console/catalogue/validations",
+    )
+    assert "La fiche a été modifiée depuis cette proposition" in page_text(
+        admin.get("/console/catalogue/validations")
+    )
+    assert aid_facts(site, "arce")["amount_text"] == "Proposition A"

@@ -137,7 +137,9 @@ CASES = {
             "indemnise_are": False,
         },
         {"pdl-commerce-artisanat", "france-active-pacte-creation"},
-        {"acre", "occitanie-pass", "region-sud-zero-rideau-ferme"},
+        # Not ACRE's « no »: a salaried person taking over may still be entitled (her company
+        # in receivership, a CAPE, the PreParE…): ACRE stays « à vérifier » (tests/test_engine.py).
+        {"occitanie-pass", "region-sud-zero-rideau-ferme"},
     ),
     "jeune de 22 ans au chômage qui crée à Orly": (
         {

@@ -152,8 +152,13 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_WEB_ORIGINS": "https://www.ville.fr",
         "QP_WEB_DEMO_TERRITORY": "laval",
         "QP_CONSOLE_SECRET": "secret de test",
-        "QP_CONSOLE_SECURE_COOKIE": "oui",
         "QP_CONSOLE_SESSION_HOURS": "2",
+        "QP_CONSOLE_HTTP_LOCAL": "non",
+        "QP_CONSOLE_IDLE_MINUTES": "30",
+        "QP_RATE_LIMIT_URL": "redis://127.0.0.1:6379/3",
+        "QP_SIGNIN_LIMIT_IP": "10",
+        "QP_SIGNIN_LIMIT_ACCOUNT": "3",
+        "QP_SIGNIN_LIMIT_GLOBAL": "100",
         "QP_CONSOLE_URL": "https://console.ville.fr/",
         "QP_NEW_PASSWORD": " mot de passe ",
         "TELEGRAM_BOT_TOKEN": "1:abc\n",
@@ -204,6 +209,10 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.console.secret == "secret de test"
     assert s.console.secure_cookie is True
     assert s.console.session_hours == 2
+    assert s.console.idle_minutes == 30
+    assert s.console.rate_limit_url == "redis://127.0.0.1:6379/3"
+    assert (s.console.signin_per_ip, s.console.signin_per_account) == (10, 3)
+    assert s.console.signin_global == 100
     assert s.console.url == "https://console.ville.fr"
     assert s.console.new_password == " mot de passe "  # a password is taken as typed
     t = s.telegram
@@ -245,7 +254,7 @@ def test_derived_values_follow_the_variables_they_come_from():
         ({"QP_READY_TIMEOUT": "0"}, "QP_READY_TIMEOUT (« 0 ») : la valeur doit être supérieure"),
         ({"QP_GEOCODER_TIMEOUT": "trois"}, "QP_GEOCODER_TIMEOUT (« trois ») : un nombre"),
         ({"QP_MAX_QUESTIONS": "-1"}, "QP_MAX_QUESTIONS (« -1 ») : la valeur doit être au moins 0"),
-        ({"QP_CONSOLE_SECURE_COOKIE": "peut-être"}, "QP_CONSOLE_SECURE_COOKIE (« peut-être »)"),
+        ({"QP_CONSOLE_HTTP_LOCAL": "peut-être"}, "QP_CONSOLE_HTTP_LOCAL (« peut-être »)"),
         ({"QP_WEB_DEMO_TERRITORY": "lyon"}, "« lyon » n'est pas un territoire"),
         ({"TELEGRAM_WEBHOOK_SECRET": "a b"}, "TELEGRAM_WEBHOOK_SECRET : 1 à 256 caractères"),
     ],

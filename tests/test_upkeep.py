@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from catalog import aid_edits, aid_form, aid_overview, freshness, store, write_back, yaml_writer
 from catalog import engine as catalog_engine
-from catalog.accounts import Viewer, create_account
+from catalog.accounts import Viewer, create_account, viewer_of
 from catalog.files import read_files
-from catalog.models import Aid, CatalogEdit
+from catalog.models import Account, Aid, CatalogEdit
 from catalog.validate import validate
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
-TODAY = date(2026, 11, 26)
+TODAY = date(2026, 12, 9)  # after the catalogue's last checks (2026-12-02)
 ROUBAIX = Viewer(1, "conseil@roubaix.example", "Conseil Roubaix", "advisor", "roubaix")
 TOULOUSE = Viewer(2, "conseil@toulouse.example", "Conseil Toulouse", "advisor", "toulouse")
 ADMIN = Viewer(3, "admin@anct.example", "Admin", "admin", None)
@@ -70,8 +70,8 @@ def _form(aid_id: str, **changes: str) -> dict[str, str]:
     ("checked", "today", "stale"),
     [
         (None, TODAY, True),  # never checked
-        (date(2026, 5, 26), TODAY, False),  # exactly six months ago
-        (date(2026, 5, 25), TODAY, True),  # more than six months ago
+        (date(2026, 6, 9), TODAY, False),  # exactly six months ago
+        (date(2026, 6, 8), TODAY, True),  # more than six months ago
         (date(2026, 11, 1), TODAY, False),
         (date(2026, 2, 28), date(2026, 8, 31), False),  # 31 August → 28 February
         (date(2026, 2, 27), date(2026, 8, 31), True),
@@ -176,7 +176,7 @@ def test_checked_today_sets_the_date_whatever_the_date_field_says():
         ({"sources": "https://ok.fr\npas une adresse"}, "sources", "Ligne 2 : « pas une adresse »"),
         ({"sources": ""}, "sources", "au moins une source"),
         ({"valid_until": "2026-02-30"}, "valid_until", "date valide au format AAAA-MM-JJ"),
-        ({"last_checked": "2026-12-01"}, "last_checked", "ne peut pas être dans le futur"),
+        ({"last_checked": "2026-12-10"}, "last_checked", "ne peut pas être dans le futur"),
         ({"last_checked": ""}, "last_checked", "vérifiée aujourd'hui"),
         ({"status": "ferme"}, "status", "Choisissez une valeur dans la liste"),
         ({"confidence": ""}, "confidence", "Choisissez une valeur dans la liste"),
@@ -229,8 +229,8 @@ def test_changes_keep_only_the_fields_that_differ():
     current = aid_form.facts_of(_record("acre"))
     new = dict(current, amount_max=5000.0, last_checked=TODAY)
     before, after = aid_edits.changes(current, new)
-    assert after == {"amount_max": 5000, "last_checked": "2026-11-26"}
-    assert before == {"amount_max": None, "last_checked": "2026-02-06"}
+    assert after == {"amount_max": 5000, "last_checked": "2026-12-09"}
+    assert before == {"amount_max": None, "last_checked": "2026-12-02"}
     assert aid_edits.changes(current, dict(current)) == ({}, {})
 
 
@@ -260,7 +260,7 @@ def test_edits_are_written_with_comments_order_and_quoting_kept(data_copy):
         "checks": [],
         "status": "uncertain",
         "valid_until": "2027-12-31",
-        "last_checked": "2026-11-26",
+        "last_checked": "2026-12-09",
         "summary": "Une exonération partielle de vos cotisations sociales. " * 4,
     }
     report = write_back.write_edits(data_copy, [(7, "acre", {}, after)])
@@ -344,10 +344,24 @@ def database(request, tmp_path_factory, data_copy):
     engine.dispose()
 
 
+def _reviewer(session) -> Viewer:
+    """An administrator who approves the changes to national aids (issue 18, finding 9)."""
+    email = "relecture@anct.example"
+    account = session.scalar(select(Account).where(Account.email == email))
+    if account is None:
+        account = create_account(
+            session, email, "Relecture", "un autre mot de passe long", "admin", None, set()
+        )
+    return viewer_of(account)
+
+
 def _edit(engine, account_id: int, aid_id: str, **facts) -> CatalogEdit | None:
+    """An advisor's edit, approved by another account when the aid is national."""
     with Session(engine) as session, session.begin():
         current = aid_form.facts_of(store.aid_record(session.get(Aid, aid_id)))
         edit = aid_edits.save_edit(session, account_id, aid_id, dict(current, **facts))
+        if edit is not None and edit.status == aid_edits.PROPOSED:
+            edit = aid_edits.review(session, edit.id, _reviewer(session), approve=True)
         if edit is not None:
             session.expunge(edit)
         return edit
@@ -371,8 +385,8 @@ def test_an_edit_updates_the_aid_keeps_a_pending_edit_and_bumps_the_revision(dat
     edit = _edit(engine, account_id, "acre", amount_max=5000, last_checked=TODAY)
     assert edit.status == aid_edits.PENDING
     assert edit.account_id == account_id
-    assert edit.before == {"amount_max": None, "last_checked": "2026-02-06"}
-    assert edit.after == {"amount_max": 5000, "last_checked": "2026-11-26"}
+    assert edit.before == {"amount_max": None, "last_checked": "2026-12-02"}
+    assert edit.after == {"amount_max": 5000, "last_checked": "2026-12-09"}
     assert store.revision(engine) == revision + 1
     acre = next(a for a in store.read(engine).aids if a["id"] == "acre")
     assert acre["amount"]["max"] == 5000

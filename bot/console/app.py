@@ -1,7 +1,10 @@
-"""The console application, mounted at /console by the web server."""
+"""The console application, mounted at /console by the web server: its sections, the signed
+session cookie (HttpOnly, SameSite=Strict, Secure unless explicitly served in plain HTTP on
+this machine for development) and the French error pages."""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -16,6 +19,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from bot.console import auth, catalogue, conversations, corrections, debug_chat, home, leads
+from bot.console.auth import SignInGuard
 from bot.console.pages import error_page
 from settings import PROJECT_DIR, ConsoleSettings, get_settings
 
@@ -77,4 +81,10 @@ def create_console(settings: ConsoleSettings | None = None) -> Starlette:
         exception_handlers={HTTPException: not_found, 500: server_error},
     )
     app.state.console_settings = settings
+    app.state.signin_guard = SignInGuard(settings, session_secret(settings))
+    if not settings.secure_cookie:
+        logging.getLogger(__name__).warning(
+            "console: cookie de session sans « Secure » (QP_CONSOLE_HTTP_LOCAL=1) : "
+            "développement en HTTP local seulement"
+        )
     return app

@@ -6,7 +6,11 @@ the catalogue's validator on the whole catalogue with the change applied, the pe
 the revision bump that makes the running assistant reload (aid_edits.py); the edit is written
 into catalog/data/ later by `qp catalog apply-edits` (write_back.py).
 Who may edit: any signed-in advisor or administrator, except an aid restricted to some
-territories (its advisors and the administrators only)."""
+territories (its advisors and the administrators only).
+
+The form carries the aid's version: a save made while someone else saved first is refused
+with the other's change shown (HTTP 409), what was typed kept. A change to a national aid is
+only proposed: it waits on the « Validations » page for another advisor or an administrator."""
 
 from __future__ import annotations
 
@@ -31,7 +35,50 @@ from catalog.models import Account, Aid
 
 def _record(db: Any, aid_id: str) -> dict[str, Any] | None:
     aid = db.get(Aid, aid_id)
-    return store.aid_record(aid) if aid is not None else None
+    return {**store.aid_record(aid), "version": aid.version} if aid is not None else None
+
+
+def _names(db: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.execute(select(Account.id, Account.email).where(Account.id.in_(ids))).all())
+
+
+def _field_label(key: str) -> str:
+    return aid_form.FIELDS_BY_KEY[key].label if key in aid_form.FIELDS_BY_KEY else key
+
+
+def _shown_value(key: str, value: Any) -> str:
+    if value is None or value == []:
+        return "(vide)"
+    if isinstance(value, list):
+        return " ; ".join(str(v) for v in value)
+    if key in aid_form.CHOICES:
+        return str(aid_form.CHOICES[key].get(value, value))
+    return str(value)
+
+
+def _described(db: Any, edits: list) -> list[dict[str, Any]]:
+    """Edits as the pages show them: who, when, each field's value before and after."""
+    who = _names(db, {e.account_id for e in edits})
+    return [
+        {
+            "id": e.id,
+            "aid_id": e.aid_id,
+            "at": e.created_at,
+            "who": who.get(e.account_id, "?"),
+            "account_id": e.account_id,
+            "changes": [
+                (
+                    _field_label(k),
+                    _shown_value(k, e.before.get(k)),
+                    _shown_value(k, e.after[k]),
+                )
+                for k in e.after
+            ],
+        }
+        for e in edits
+    ]
 
 
 @page()
@@ -45,6 +92,7 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
     with session(settings_of(request).database_url) as db:
         aids = [store.aid_record(a) for a in db.scalars(select(Aid))]
         pending = {e.aid_id for e in aid_edits.pending_edits(db)}
+        proposed = len(aid_edits.proposals(db))
     rows = aid_overview.overview(aids, today, pending, sort, family or None, only_stale)
     stale = sum(1 for a in aids if is_stale(a.get("last_checked"), today))
     return render(
@@ -59,6 +107,7 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
         total=len(aids),
         stale=stale,
         pending=len(pending),
+        proposed=proposed,
         since=stale_before(today),
         names=territory_names(),
     )
@@ -66,25 +115,14 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
 
 def _history(db: Any, aid_id: str) -> list[dict[str, Any]]:
     edits = aid_edits.edits_of(db, aid_id)
-    emails = (
-        dict(
-            db.execute(
-                select(Account.id, Account.email).where(
-                    Account.id.in_({e.account_id for e in edits})
-                )
-            ).all()
-        )
-        if edits
-        else {}
-    )
+    emails = _names(db, {e.account_id for e in edits})
     return [
         {
             "at": e.created_at,
             "who": emails.get(e.account_id, "?"),
-            "fields": [
-                aid_form.FIELDS_BY_KEY[k].label if k in aid_form.FIELDS_BY_KEY else k
-                for k in e.after
-            ],
+            "fields": [_field_label(k) for k in e.after],
+            "status": e.status,
+            "status_label": aid_edits.EDIT_STATUS_LABELS.get(e.status, e.status),
             "written": e.status == aid_edits.WRITTEN,
             "written_at": e.written_at,
         }
@@ -101,6 +139,8 @@ def _page(
     errors: dict[str, list[str]],
     today_checked: bool,
     status: int = 200,
+    conflict: list[dict[str, Any]] | None = None,
+    version: int | None = None,
 ) -> Response:
     return render(
         request,
@@ -120,6 +160,10 @@ def _page(
         names=territory_names(),
         today_field=aid_form.TODAY_FIELD,
         notice=request.session.pop("notice", None),
+        needs_review=aid_edits.needs_review(record),
+        # The version the form was opened on (kept when it is shown again with errors).
+        version=record["version"] if version is None else version,
+        conflict=conflict,
     )
 
 
@@ -150,6 +194,10 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
         with session(url) as db:
             audit.record(db, viewer.id, viewer.email, "modification_aide_refusee", aid_id)
         return error_page(request, 403, "Modification refusée", f"{refusal} Rien n'a été modifié.")
+    try:
+        expected = int(form.get("version", ""))
+    except ValueError:
+        expected = -1  # a form without version (or forged): treated as out of date
     today = date.today()
     values, errors = aid_form.parse_form(form, today)
     if not errors:
@@ -166,30 +214,121 @@ def aid_page(request: Request, viewer: Viewer, form: dict[str, str]) -> Response
             errors,
             bool(form.get(aid_form.TODAY_FIELD)),
             status=400,
+            version=expected,
         )
-    with session(url) as db:
-        edit = aid_edits.save_edit(db, viewer.id, aid_id, values)
-        if edit is not None:
-            # Same transaction as the change: no edit without its audit entry.
-            audit.record(
-                db,
-                viewer.id,
-                viewer.email,
-                "modification_aide",
-                aid_id,
-                modification=edit.id,
-                champs=sorted(edit.after),
-            )
-    request.session["notice"] = (
-        "Modifications enregistrées : l'assistant les utilise dans quelques secondes. Elles "
-        "seront reportées dans les fichiers du catalogue (qp catalog apply-edits)."
-        if edit is not None
-        else "Aucune modification : la fiche est inchangée."
-    )
+    try:
+        with session(url) as db:
+            edit = aid_edits.save_edit(db, viewer.id, aid_id, values, expected)
+            if edit is not None:
+                # Same transaction as the change: no edit without its audit entry.
+                audit.record(
+                    db,
+                    viewer.id,
+                    viewer.email,
+                    "proposition_modification_aide"
+                    if edit.status == aid_edits.PROPOSED
+                    else "modification_aide",
+                    aid_id,
+                    modification=edit.id,
+                    champs=sorted(edit.after),
+                )
+                proposed = edit.status == aid_edits.PROPOSED
+    except aid_edits.EditConflictError as conflict:
+        with session(url) as db:
+            record = _record(db, aid_id)
+            since = _described(db, list(conflict.since))
+            history = _history(db, aid_id)
+        typed = {spec.key: form.get(spec.key, "") for spec in aid_form.FIELDS}
+        return _page(
+            request,
+            viewer,
+            record,
+            history,
+            typed,
+            {},
+            bool(form.get(aid_form.TODAY_FIELD)),
+            status=409,
+            conflict=since,
+        )
+    if edit is None:
+        notice = "Aucune modification : la fiche est inchangée."
+    elif proposed:
+        notice = (
+            "Modification proposée : cette aide est nationale, elle concerne tous les "
+            "territoires. Un autre conseiller ou un administrateur doit la valider (page "
+            "« Validations ») avant que l'assistant ne l'utilise."
+        )
+    else:
+        notice = (
+            "Modifications enregistrées : l'assistant les utilise dans quelques secondes. Elles "
+            "seront reportées dans les fichiers du catalogue (qp catalog apply-edits)."
+        )
+    request.session["notice"] = notice
     return RedirectResponse(f"/console/catalogue/{aid_id}", status_code=303)
+
+
+@page()
+def reviews(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+    """The changes to national aids waiting for approval; POST approves or refuses one."""
+    url = settings_of(request).database_url
+    if request.method == "POST":
+        decision = form.get("decision", "")
+        try:
+            edit_id = int(form.get("modification", ""))
+        except ValueError:
+            edit_id = -1
+        if decision not in ("valider", "refuser"):
+            return error_page(
+                request, 400, "Décision inconnue", "Choisissez « Valider » ou « Refuser »."
+            )
+        try:
+            with session(url) as db:
+                edit = aid_edits.review(db, edit_id, viewer, approve=decision == "valider")
+                audit.record(
+                    db,
+                    viewer.id,
+                    viewer.email,
+                    "validation_modification_aide"
+                    if decision == "valider"
+                    else "refus_modification_aide",
+                    edit.aid_id,
+                    modification=edit.id,
+                    auteur=edit.account_id,
+                )
+                aid_id = edit.aid_id
+        except aid_edits.ReviewError as error:
+            request.session["notice"] = f"Rien n'a été fait : {error}"
+            return RedirectResponse("/console/catalogue/validations", status_code=303)
+        request.session["notice"] = (
+            f"Modification n° {edit_id} de « {aid_id} » validée : l'assistant l'utilise dans "
+            "quelques secondes."
+            if decision == "valider"
+            else f"Modification n° {edit_id} de « {aid_id} » refusée : la fiche est inchangée."
+        )
+        return RedirectResponse("/console/catalogue/validations", status_code=303)
+    with session(url) as db:
+        waiting = aid_edits.proposals(db)
+        shown = _described(db, waiting)
+        current = {
+            a.id: (a.name, a.version)
+            for a in db.scalars(select(Aid).where(Aid.id.in_({e.aid_id for e in waiting})))
+        }
+        bases = {e.id: e.base_version for e in waiting}
+    for item in shown:
+        name, version = current.get(item["aid_id"], (item["aid_id"], None))
+        item["aid_name"] = name
+        item["outdated"] = version != bases[item["id"]]
+        item["own"] = item["account_id"] == viewer.id
+    return render(
+        request,
+        "validations.html",
+        proposals=shown,
+        notice=request.session.pop("notice", None),
+    )
 
 
 routes = [
     Route("/catalogue", catalogue_list),
+    Route("/catalogue/validations", reviews, methods=["GET", "POST"]),
     Route("/catalogue/{aid_id:str}", aid_page, methods=["GET", "POST"]),
 ]

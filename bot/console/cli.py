@@ -33,7 +33,11 @@ def add_console_parser(commands: argparse._SubParsersAction) -> None:
     add.set_defaults(handler=_add_account)
     sub.add_parser("accounts", help="liste les comptes").set_defaults(handler=_list_accounts)
     for name, help_text, handler in (
-        ("set-password", "change le mot de passe d'un compte", _set_password),
+        (
+            "set-password",
+            "change le mot de passe (les sessions ouvertes du compte sont closes)",
+            _set_password,
+        ),
         ("deactivate", "désactive un compte (connexion refusée, sessions closes)", _deactivate),
         ("activate", "réactive un compte", _activate),
     ):
@@ -48,7 +52,7 @@ def _read_password() -> str:
     if password:
         return password
     if sys.stdin.isatty():
-        first = getpass.getpass("Mot de passe (12 caractères au moins) : ")
+        first = getpass.getpass("Mot de passe (de 12 à 256 caractères) : ")
         if getpass.getpass("Confirmez le mot de passe : ") != first:
             raise AccountError("les deux mots de passe diffèrent")
         return first

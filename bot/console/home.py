@@ -33,6 +33,8 @@ def journal(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
                 "action": e.action,
                 "target": e.target,
                 "details": e.details,
+                "count": e.count or 1,
+                "last_at": e.last_at or e.at,
             }
             for e in audit.recent(db, limit=500)
         ]

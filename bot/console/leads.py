@@ -1,7 +1,8 @@
 """The contact requests (« demandes de contact », table `leads`): the list of the requests in
 the viewer's scope, newest first, filtered by status, and the change of a request's status.
 
-Permissions: an advisor sees and updates the requests of their own territory only; an
+Permissions: an advisor sees and updates the requests of their own territory only (another
+territory's request answers exactly like a missing one, 404); an
 administrator sees every territory (and the requests not placed in one) but the e-mail and
 phone only masked (« j•••@•••.fr », « 06 •• •• •• 12 »). Every list view and every status
 change is written in the audit log, without any personal data."""
@@ -234,9 +235,11 @@ def change_status(request: Request, viewer: Viewer, form: dict[str, str]) -> Res
                     apres=new,
                 )
     if outcome != "done":
+        # The same answer for a request of another territory as for a missing one: the
+        # console does not reveal which request numbers exist elsewhere.
         return error_page(
             request,
-            403 if outcome else 404,
+            404,
             "Demande inaccessible",
             "Cette demande n'existe pas ou ne relève pas de votre territoire : "
             "son statut n'a pas été modifié.",

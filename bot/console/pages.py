@@ -36,6 +36,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("viewer", getattr(request.state, "viewer", None))
     context["csrf"] = csrf_token(request)
     context["path"] = request.url.path
+    settings = getattr(request.app.state, "console_settings", None)
+    context["http_local"] = settings is not None and not settings.secure_cookie
     response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
     response.headers.update(NO_STORE)
     return response
