@@ -239,7 +239,7 @@ def test_an_unreachable_server_is_shown_and_retried_automatically(servers, deskt
     page.goto(servers.url + "/")
     chat = Chat(page)
     chat.open()
-    status = page.locator(".qp-status")
+    status = page.locator(".qp-status:not(.qp-question)")  # not the erase confirmation
     status.get_by_text("momentanément injoignable").wait_for()
     assert page.get_by_role("button", name="Réessayer maintenant").is_visible()
     chat.input.fill("Bonjour")
