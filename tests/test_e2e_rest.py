@@ -144,7 +144,10 @@ FIRST_MESSAGES = [
             "Bonjour Madame, Monsieur, je souhaiterais reprendre une boulangerie à Montbéliard. "
             "Je perçois actuellement le RSA."
         ),
-        "acre",
+        # The verified 2026 facts cut ACRE (25 % of contributions for 12 months): for a
+        # takeover in a QPV the Prêt d'honneur Quartier comes first, ACRE on « Voir d'autres
+        # aides » (as in tests/flows/montbeliard-reprise-boulangerie-rsa.yml).
+        "pret-honneur-quartier",
     ),
     (
         (
