@@ -41,7 +41,7 @@ class Servers:
 def servers(assistant):
     create_people(os.environ["DATABASE_URL"])  # the assistant's catalogue, leads and accounts
     web = assistant.web_settings
-    return Servers(assistant.settings.rasa_url, f"http://{web.host}:{web.port}")
+    return Servers(assistant.settings.servers.rasa_url, f"http://{web.host}:{web.port}")
 
 
 @pytest.fixture(scope="module")
