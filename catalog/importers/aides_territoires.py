@@ -428,7 +428,8 @@ def upsert(
     report = report or ImportReport()
     files = files or read_files()
     curated = {str(a.get("id")) for a in files.aids}
-    columns = [attr.key for attr in inspect(Aid).column_attrs]
+    # The edit counter is the catalogue's bookkeeping, not a fact of the record: compared apart.
+    columns = [attr.key for attr in inspect(Aid).column_attrs if attr.key != "version"]
     with Session(engine) as session, session.begin():
         for aid in aids:
             aid_id = str(aid.get("id"))
@@ -448,6 +449,7 @@ def upsert(
             elif all(getattr(existing, c) == getattr(new, c) for c in columns):
                 report.unchanged.append(aid_id)
             else:
+                new.version = existing.version + 1  # a console form opened before is now stale
                 session.merge(new)
                 report.updated.append(aid_id)
     return report
