@@ -18,7 +18,7 @@ import httpx
 
 from bot import keys
 from bot.web.process import web_command, web_env
-from catalog.profile import TERRITORY_IDS
+from catalog.profile import OUTSIDE_TERRITORIES, TERRITORY_IDS
 from settings import (
     PROJECT_DIR,
     Settings,
@@ -66,9 +66,10 @@ class Stack:
                 # sites + demo); endpoints.yml: the action server and the tracker store.
                 "QP_SOCKETIO_ORIGINS": ",".join(s.web.socketio_origins),
                 # credentials.yml and endpoints.yml: the channel secrets, the action server
-                # token (bot/keys.py) and the territories a message's metadata may name
+                # token (bot/keys.py) and the territories a message's metadata may name (the
+                # 14, or « hors_territoire » for a site outside them: the contract's values)
                 **keys.environment(),
-                "QP_TERRITORY_IDS": ",".join(TERRITORY_IDS),
+                "QP_TERRITORY_IDS": ",".join((*TERRITORY_IDS, OUTSIDE_TERRITORIES)),
                 "ACTION_SERVER_URL": s.servers.action_url,
                 "TRACKER_DB": str(s.tracker.db),
                 # the same catalogue, tracker store and Rasa for the actions, console, bridge
