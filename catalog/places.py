@@ -188,19 +188,7 @@ class PlaceIndex:
             best = process.extractOne(key, self._qpv_names, scorer=fuzz.ratio)
             if best and best[1] >= QPV_FUZZY_THRESHOLD:
                 matches = self.qpv_by_name[best[0]]
-        if not matches or len({insee for insee, _ in matches}) > 1:
-            return None  # unknown, or a name shared by QPV of several communes (« Centre Ville »)
-        insee, qpv = matches[0]
-        commune = self.communes[insee]
-        return Place(
-            territory=commune["territory"],
-            region=commune["region"],
-            commune_insee=insee,
-            commune_name=commune["name"],
-            postal_code=_single(commune.get("postal_codes")),
-            qpv_name=qpv["name"],
-            qpv_code=qpv.get("code"),
-        )
+        return self._single_qpv_place(matches)
 
     def qpv_named_in(self, text: str) -> Place | None:
         """The QPV of the official list whose distinctive name appears, word for word, in a
@@ -210,8 +198,12 @@ class PlaceIndex:
         found = [p for p in self.qpv_phrases if f" {p} " in words]
         if not found:
             return None
-        matches = self.qpv_phrases[max(found, key=len)]
-        if len({insee for insee, _ in matches}) > 1:
+        return self._single_qpv_place(self.qpv_phrases[max(found, key=len)])
+
+    def _single_qpv_place(self, matches: list[tuple[str, dict[str, Any]]] | None) -> Place | None:
+        """The place of the one QPV the matches name; None when there is none, or when the name
+        is shared by QPV of several communes (« Centre Ville »)."""
+        if not matches or len({insee for insee, _ in matches}) > 1:
             return None
         insee, qpv = matches[0]
         commune = self.communes[insee]
