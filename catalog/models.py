@@ -318,6 +318,7 @@ class ObservedConversation(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # codes, yes/no only
     aids_shown: Mapped[int] = mapped_column(Integer, default=0)
     fallbacks: Mapped[int] = mapped_column(Integer, default=0)  # messages not understood
+    contact_asked: Mapped[bool] = mapped_column(Boolean, default=False)  # asked for an advisor
     lead: Mapped[bool] = mapped_column(Boolean, default=False)  # a callback request recorded
     outcome: Mapped[str | None] = mapped_column(String(40))  # the last question, or a step
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

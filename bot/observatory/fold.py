@@ -30,6 +30,8 @@ FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = ("action_reformuler", "action_default_fallback")
 LEAD_ACTION = "action_enregistrer_demande"
 DETAILS_INTENT = "demander_definition"
+CONTACT_INTENT = "demander_contact"
+HANDOFF_LOOP = "handoff_form"
 SHOWN_SLOT = "aides_recommandees"
 CONTACT_SLOT = "coordonnees"
 ENUM_FIELDS = ("stade", "secteur", "statut")
@@ -104,6 +106,7 @@ class Folder:
                 profile={},
                 aids_shown=0,
                 fallbacks=0,
+                contact_asked=False,
                 lead=False,
                 state={},
             )
@@ -122,7 +125,7 @@ class Folder:
         if is_erase_marker(event):
             self.erase(sender_id)
             return
-        if kind not in ("user", "action", "slot"):
+        if kind not in ("user", "action", "slot", "active_loop"):
             existing = self.rows.get(conversation_key(sender_id))
             if existing is not None:  # bot messages and the rest only move the dates
                 existing.last_at = max(existing.last_at, at)
@@ -134,6 +137,8 @@ class Folder:
             self._user(row, state, sender_id, event, at)
         elif kind == "action":
             self._action(row, state, str(event.get("name") or ""))
+        elif kind == "active_loop":
+            row.contact_asked |= event.get("name") == HANDOFF_LOOP
         else:
             self._slot(row, state, str(event.get("name") or ""), event.get("value"), at)
         meta, slot = state.get("meta_territory"), state.get("slot_territory")
@@ -171,6 +176,7 @@ class Folder:
         state["fallback_counted"] = intent == FALLBACK_INTENT
         if intent == FALLBACK_INTENT:
             row.fallbacks += 1
+        row.contact_asked |= intent == CONTACT_INTENT
         if intent == DETAILS_INTENT:  # « En savoir plus » under an aid shown
             for entity in parse.get("entities") or ():
                 if isinstance(entity, dict) and entity.get("entity") == "aide":

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("profile", sa.JSON, nullable=False),
         sa.Column("aids_shown", sa.Integer, nullable=False),
         sa.Column("fallbacks", sa.Integer, nullable=False),
+        sa.Column("contact_asked", sa.Boolean, nullable=False),
         sa.Column("lead", sa.Boolean, nullable=False),
         sa.Column("outcome", sa.String(40)),
         sa.Column("state", sa.JSON, nullable=False),
