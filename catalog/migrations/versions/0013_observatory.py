@@ -1,16 +1,16 @@
 """The observatory: one row per conversation and one per aid shown, built from the events
 Rasa publishes (bot/observatory/), and the consumer's position in the SQL broker.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
