@@ -7,11 +7,14 @@ The end-to-end test with the real Rasa is tests/test_observatory_e2e.py."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DATABASES
+from conftest import DATABASES, PROJECT_DIR
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.orm import Session
 
@@ -194,3 +197,22 @@ def test_erasure_and_retention_cover_the_observatory(stores, tmp_path):
     assert SqlBroker(broker_url).read(0, 10) == []
     with Session(catalog) as session:
         assert session.scalars(select(ObservedRecommendation)).all() == []
+
+
+def test_qp_observatory_rebuild_reads_the_broker_again(tmp_path):
+    catalog_url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    broker_url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    publish(broker_url, published())
+    env = {**os.environ, "DATABASE_URL": catalog_url, "QP_EVENT_BROKER_URL": broker_url}
+    qp = [sys.executable, "-m", "bot.cli", "observatory", "rebuild"]
+    run = {"capture_output": True, "text": True, "cwd": PROJECT_DIR}
+    done = subprocess.run(qp, check=False, env=env, **run)
+    assert done.returncode == 0, done.stderr
+    assert f"Observatoire reconstruit : {len(RECORDED)} événement(s) relu(s)." in done.stdout
+    engine = store.make_engine(catalog_url)
+    assert len(table(engine)) == 4
+    engine.dispose()
+    pika = subprocess.run(qp, check=False, env={**env, "QP_EVENT_BROKER": "pika"}, **run)
+    assert pika.returncode == 1
+    assert "seul le courtier SQL" in pika.stderr
+    assert "Traceback" not in pika.stderr
