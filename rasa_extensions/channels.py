@@ -30,6 +30,8 @@ anyone reaching Rasa's port could erase a person's data or read their replies.
   the peer is loopback), and `max_messages_per_minute` for the whole channel
   (rate_limits.py). A message over a limit is not handled: the person is told, in French, to
   wait a minute.
+- Rasa's own intents typed as « /back », « /session_start »… are read as words (`plain`):
+  they ran internal actions that answer nothing.
 - Every message gets an answer: a turn that ends without any bot message (an action that
   failed on the action server, which Rasa only logs) or that fails (the tracker store
   unreachable) is answered with a French message saying so, never silence nor a trace; the
@@ -43,6 +45,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -82,6 +85,10 @@ FAILED_TURN_TEXT = (
     "Un problème technique m'empêche de vous répondre pour le moment. Veuillez renvoyer "
     "votre message dans un instant."
 )
+
+# Rasa's own intents (rasa.shared.core.constants.DEFAULT_INTENTS) and its « /intent » syntax
+RASA_INTENTS = frozenset({"restart", "back", "out_of_scope", "session_start", "nlu_fallback"})
+INTENT_SHORTCUT = re.compile(r"/([^{@]+)")
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -141,12 +148,30 @@ def metadata_problem(metadata: Any, max_bytes: int, territories: tuple[str, ...]
     return None
 
 
+def plain(text: str) -> str:
+    """`text`, unless it is the shortcut of one of Rasa's own intents (« /back »,
+    « /session_start »…): then without its slash, to be understood as words.
+
+    Rasa reads a message « /name » as the intent `name`. Its own intents (restart, back,
+    session_start, out_of_scope, nlu_fallback) run internal actions that answer nothing: a
+    person typing « /back » or « /session_start » got silence (the empty REST replies of
+    issue 18), or had their last turn undone. Our buttons never send them.
+    """
+    shortcut = INTENT_SHORTCUT.match(text.strip())
+    if shortcut and shortcut.group(1).strip() in RASA_INTENTS:
+        return text.strip()[1:]
+    return text
+
+
 def capped(on_new_message: Handler, max_chars: int) -> Handler:
-    """`on_new_message`, with the text of each user message cut to `max_chars` characters."""
+    """`on_new_message`, with the text of each user message cut to `max_chars` characters,
+    and Rasa's own intents read as words (`plain`)."""
 
     async def handle(message: UserMessage) -> Any:
         if message.text and len(message.text) > max_chars:
             message.text = message.text[:max_chars]
+        if message.text:
+            message.text = plain(message.text)
         return await on_new_message(message)
 
     return handle
