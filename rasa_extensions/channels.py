@@ -40,6 +40,7 @@ anyone reaching Rasa's port could erase a person's data or read their replies.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -195,6 +196,11 @@ def answered(on_new_message: Handler) -> Handler:
         text = None
         try:
             await on_new_message(message)
+        except asyncio.CancelledError:
+            # The turn was cancelled (seen after 60 s with the catalogue database locked):
+            # Rasa's REST channel would answer [] and log the message's text.
+            logger.error("channel %s: turn cancelled", message.input_channel)
+            text = FAILED_TURN_TEXT
         except (Exception, StoreUnavailable) as error:  # told in French instead
             # The type only: the error's text may quote the message or the tracker's data.
             logger.error(
