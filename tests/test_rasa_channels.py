@@ -191,7 +191,7 @@ print(json.dumps({
 """
 
 
-def test_every_message_gets_an_answer_and_the_rate_is_limited_inside_rasa():
+def test_finding_10_chat_messages_are_rate_limited_and_every_one_is_answered_inside_rasa():
     """A turn that says nothing or fails is answered in French (the REST reply is never an
     empty list, nothing of the message is logged); messages over the per-sender limit are
     answered « Vous envoyez beaucoup de messages… » and not handled; memory stays bounded."""
