@@ -49,6 +49,7 @@ from fake_telegram import FakeTelegram  # noqa: E402
 
 from bot import keys  # noqa: E402
 from bot.runner import Stack, free_port  # noqa: E402
+from bot.telegram.rasa import sender_id  # noqa: E402
 from settings import PROJECT_DIR, Settings, settings_with  # noqa: E402
 
 TURN_TIMEOUT = 90.0  # seconds for one answer on a loaded machine
@@ -60,19 +61,20 @@ TRACE = re.compile(
 )
 NOTED = "J'ai bien noté"
 REFUSAL = "\x00refus:"  # put by a channel before the French refusal of a malformed message
-# Conversation markers: communes of the 14 territories with one-word names found nowhere in
-# the fuzz texts, so that a recap naming another conversation's commune can only be a mix.
+# Conversation markers: communes of the 14 territories with one-word names, no homonym, and
+# found nowhere in the fuzz texts, so that a recap naming another conversation's commune can
+# only be a mix.
 MARKER_COMMUNES = (
     "Roubaix",
-    "Tourcoing",
-    "Wattrelos",
     "Laval",
     "Montbéliard",
     "Audincourt",
     "Toulouse",
     "Colomiers",
-    "Grigny",
-    "Sevran",
+    "Arras",
+    "Aubagne",
+    "Istres",
+    "Maubeuge",
 )
 
 
@@ -225,6 +227,7 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     progress: bool = False  # print a line every 500 messages (make soak)
+    stopped_early: bool = False  # the time bound stopped the run before every conversation
 
     def count(self, channel: str, fuzz: Fuzz) -> None:
         with self.lock:
@@ -329,7 +332,7 @@ class SocketConversation:
             self.sio.on(name, self._recorder(name))
         self.sio.connect(
             settings.servers.rasa_url,
-            transports=["websocket"],
+            transports=["polling"],  # the widget's fallback; no websocket-client here
             headers={"X-Forwarded-For": address},
             wait_timeout=TURN_TIMEOUT,
         )
@@ -568,7 +571,7 @@ def run_messages(
             if plan is None:
                 return
             if time.monotonic() > deadline:
-                tally.fail("durée", "temps maximal atteint avant la fin des conversations")
+                tally.stopped_early = True  # said in the figures: fewer messages than asked
                 return
             channel, sender, fuzzes = plan
             # conversations played at the same time have different markers: a mix would show
@@ -617,6 +620,15 @@ def user_events(settings: Settings, sender: str) -> int:
         engine.dispose()
 
 
+def wait_user_events(settings: Settings, sender: str, at_least: int) -> int:
+    """The stored user messages of `sender`, once there are `at_least` (or TURN_TIMEOUT
+    passed): an answer can reach the client before the turn after it is stored."""
+    deadline = time.monotonic() + TURN_TIMEOUT
+    while (count := user_events(settings, sender)) < at_least and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return count
+
+
 def told_in_french(result: FaultResult, texts: list[str], during: bool) -> str:
     joined = "\n".join(texts)
     if not joined.strip():
@@ -647,14 +659,14 @@ def fault_action_server(stack: Stack, rest: RestChannel) -> FaultResult:
     result = FaultResult("serveur d'actions arrêté puis redémarré")
     sender = f"soak-panne-actions-{time.time_ns()}"
     rest.send(sender, Fuzz("", "je veux ouvrir un commerce à Roubaix"))
-    before = user_events(stack.settings, sender)
+    before = wait_user_events(stack.settings, sender, 1)
     kill(stack, "actions")
     texts, _ = rest.send(sender, Fuzz("", "je suis au chômage"))
     result.told = told_in_french(result, texts, during=True)
     restart(stack, "actions")
     texts, _ = rest.send(sender, Fuzz("", "je crée mon entreprise"))
     result.resumed = told_in_french(result, texts, during=False)
-    if user_events(stack.settings, sender) != before + 2:
+    if wait_user_events(stack.settings, sender, before + 2) < before + 2:
         result.problems.append("des messages de la conversation manquent")
     return result
 
@@ -682,7 +694,7 @@ def fault_catalogue_locked(stack: Stack, rest: RestChannel) -> FaultResult:
         return result
     sender = f"soak-panne-catalogue-{time.time_ns()}"
     rest.send(sender, Fuzz("", "je veux ouvrir un commerce à Laval"))
-    before = user_events(stack.settings, sender)
+    before = wait_user_events(stack.settings, sender, 1)
     with catalogue_locked(stack.settings):
         texts, _ = rest.send(sender, Fuzz("", "supprimer mes données"))
         result.told = told_in_french(result, texts, during=True)
@@ -700,23 +712,25 @@ def fault_rasa_restart(stack: Stack, telegram: TelegramChannel) -> FaultResult:
     sender = f"soak-panne-rasa-{time.time_ns()}"
     telegram.open(sender)
     chat = telegram.chats[sender]
-    telegram.send(sender, Fuzz("", "je veux ouvrir un commerce à Tourcoing"))
-    from bot.telegram.rasa import sender_id
-
+    telegram.send(sender, Fuzz("", "je veux ouvrir un commerce à Maubeuge"))
     conversation_id = sender_id(chat, keys.telegram_id_key())
-    before = user_events(stack.settings, conversation_id)
+    before = wait_user_events(stack.settings, conversation_id, 1)
     kill(stack, "rasa", signal.SIGTERM)
     texts, _ = telegram.send(sender, Fuzz("", "je suis au chômage"))
     result.told = told_in_french(result, texts, during=True)
     sent = len(telegram.fake.sent(chat))
     restart(stack, "rasa")
-    try:  # the message kept by the bridge is answered once Rasa is back
-        telegram.fake.wait_for(lambda: len(telegram.fake.sent(chat)) > sent, TURN_TIMEOUT * 2)
+    # the message kept by the bridge reaches Rasa, and its answer the person, once Rasa is back
+    if wait_user_events(stack.settings, conversation_id, before + 1) < before + 1:
+        result.problems.append("le message gardé par la passerelle n'a pas été transmis")
+    try:
+        telegram.fake.wait_for(lambda: len(telegram.fake.sent(chat)) > sent + 1, TURN_TIMEOUT)
     except TimeoutError:
         result.problems.append("le message gardé par la passerelle n'a pas eu de réponse")
+    time.sleep(QUIET * 3)
     texts, _ = telegram.send(sender, Fuzz("", "je crée mon entreprise"))
     result.resumed = told_in_french(result, texts, during=False)
-    if user_events(stack.settings, conversation_id) != before + 2:
+    if wait_user_events(stack.settings, conversation_id, before + 2) < before + 2:
         result.problems.append("des messages de la conversation manquent")
     return result
 
@@ -774,7 +788,7 @@ def fault_postgres_restart(
     result = FaultResult("PostgreSQL (stockage des conversations) redémarré")
     sender = f"soak-panne-postgresql-{time.time_ns()}"
     rest.send(sender, Fuzz("", "je veux ouvrir un commerce à Montbéliard"))
-    before = user_events(stack.settings, sender)
+    before = wait_user_events(stack.settings, sender, 1)
     postgres.stop()
     try:
         texts, _ = rest.send(sender, Fuzz("", "je suis au chômage"))
@@ -783,7 +797,7 @@ def fault_postgres_restart(
         postgres.start()
     texts, _ = rest.send(sender, Fuzz("", "je suis au chômage"))
     result.resumed = told_in_french(result, texts, during=False)
-    if user_events(stack.settings, sender) < before + 1:
+    if wait_user_events(stack.settings, sender, before + 1) < before + 1:
         result.problems.append("des messages de la conversation manquent")
     return result
 
@@ -847,6 +861,13 @@ class Report:
         lines += [
             "",
             (
+                f"Arrêt par la borne de temps (`--minutes`) après {t.total} messages sur "
+                f"{self.messages_asked} demandés."
+                if t.stopped_early
+                else f"Tous les {self.messages_asked} messages demandés ont été envoyés."
+            ),
+            "",
+            (
                 f"Échecs : **{len(self.failures)}** ; récapitulatifs portant le marqueur de "
                 f"leur conversation : {t.markers_seen} ; durée : {self.seconds / 60:.1f} min "
                 f"({t.total / max(self.seconds, 1):.1f} messages par seconde)."
@@ -900,7 +921,10 @@ def soak(messages: int, workers: int, minutes: float, seed: int, keep: Path) -> 
                 channels = [rest, SocketChannel(settings), telegram]
                 shares = {"rest": messages * 4 // 10, "socketio": messages * 3 // 10}
                 shares["telegram"] = messages - shares["rest"] - shares["socketio"]
-                # the faults first: each in a conversation of its own, with the stack warm
+                # no conversation starts after the deadline; the faults (about 15 minutes
+                # with Rasa's restart) come after the messages, each in a conversation of its own
+                deadline = started + max(minutes - 15, 1) * 60
+                run_messages(channels, shares, seed, workers, tally, deadline)
                 for fault in (
                     lambda: fault_action_server(stack, rest),
                     lambda: fault_catalogue_locked(stack, rest),
@@ -909,8 +933,6 @@ def soak(messages: int, workers: int, minutes: float, seed: int, keep: Path) -> 
                 ):
                     faults.append(fault())
                     print(f"Panne « {faults[-1].name} » : {faults[-1].problems or 'réussie'}")
-                deadline = started + minutes * 60
-                run_messages(channels, shares, seed, workers, tally, deadline)
     finally:
         postgres.remove()
     return Report(tally, faults, time.monotonic() - started, messages)
@@ -924,6 +946,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--record", type=Path, help="docs/reliability.md: write the figures there")
     args = parser.parse_args(argv)
+    # SIGTERM stops like Ctrl-C: the stack, the bridge and the throwaway PostgreSQL are stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     keep = Path(f"/tmp/qp-soak-{os.getpid()}")
     report = soak(args.messages, args.workers, args.minutes, args.seed, keep)
     print(report.markdown())
