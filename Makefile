@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint system-deps bench nlu-report flows lock clean
+.PHONY: help setup train run test lint system-deps bench profile nlu-report flows lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -27,7 +27,8 @@ help:
 	@echo "make lint   — vérifie le style et les types du code et la syntaxe des YAML"
 	@echo "make setup  — installe les deux environnements Python et charge le catalogue"
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
-	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
+	@echo "make bench  — mesure les temps de réponse, côte à côte avec le bot de référence Rasa (docs/benchmarks.md)"
+	@echo "make profile — graphes de flammes (py-spy) de Rasa et du serveur d'actions sous charge (var/profile/)"
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
 
@@ -90,8 +91,14 @@ system-deps:
 $(WIDGET_NPM): bot/web/package.json bot/web/package-lock.json scripts/build_widget.sh
 	scripts/build_widget.sh
 
+# Side by side with the stock Rasa probe bot (../shared/baseline/stock-rasa or QP_BASELINE_DIR,
+# trained in var/bench/ when its files change), then our own scenarios → docs/benchmarks.md.
 bench: setup train
 	$(APP_VENV)/bin/python -m bot.bench
+
+# py-spy flame graphs of Rasa and of the action server under 20 conversations → var/profile/.
+profile: setup train
+	$(APP_VENV)/bin/python -m bot.profile
 
 # Advisors' flow scenarios against the real assistant. FICHIERS=… picks files;
 # URL=http://localhost:5005 uses the assistant started by `make run`.
