@@ -516,8 +516,11 @@ def bench_cpu() -> int:
 
 
 if __name__ == "__main__":
-    kinds = sys.argv[1:] or ["catalog", "rest"]
+    from bot.observatory.bench import bench_observatory  # its own module (issue 19)
+
+    kinds = sys.argv[1:] or ["catalog", "rest", "observatory"]
     for kind in kinds:
-        code = {"catalog": bench_catalog, "rest": bench, "cpu": bench_cpu}[kind]()
+        benches = {"catalog": bench_catalog, "rest": bench, "observatory": bench_observatory}
+        code = {**benches, "cpu": bench_cpu}[kind]()
         if code:
             sys.exit(code)

@@ -26,7 +26,9 @@ from settings.sections import (
     AidesTerritoiresSettings,
     CatalogSettings,
     ConsoleSettings,
+    EventBrokerSettings,
     GeocoderSettings,
+    NotifySettings,
     RasaSettings,
     RetentionSettings,
     ServerSettings,
@@ -95,10 +97,12 @@ class Settings(BaseSettings):
     servers: ServerSettings = Field(default_factory=ServerSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     tracker: TrackerSettings = Field(default_factory=TrackerSettings)
+    event_broker: EventBrokerSettings = Field(default_factory=EventBrokerSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
     aides_territoires: AidesTerritoiresSettings = Field(default_factory=AidesTerritoiresSettings)
@@ -136,6 +140,12 @@ class Settings(BaseSettings):
         servers = self.servers
         fill(self.rasa, "url", servers.rasa_url)
         fill(self.tracker, "url", f"sqlite:///{self.tracker.db.resolve()}")
+        if not self.event_broker.url:  # a default for each mode: a file next to the tracker's
+            self.event_broker.url = (
+                "amqp://guest:guest@127.0.0.1:5672/"
+                if self.event_broker.mode == "pika"
+                else f"sqlite:///{(self.tracker.db.parent / 'events.sqlite').resolve()}"
+            )
         fill(self.web, "host", servers.host)
         fill(self.web, "port", servers.web_port)
         fill(self.web, "rasa_url", servers.rasa_url)
@@ -145,6 +155,12 @@ class Settings(BaseSettings):
         fill(self.console, "rasa_url", self.rasa.url.rstrip("/"))
         fill(self.console, "url", f"http://localhost:{servers.web_port}")
         fill(self.telegram, "rasa_url", self.rasa.url.rstrip("/"))
+        fill(self.notify, "console_url", self.console.url)
+        if self.notify.enabled and not self.notify.smtp_from.strip():
+            raise ValueError(
+                "QP_SMTP_HOST est défini mais pas QP_SMTP_FROM : indiquez l'adresse "
+                "d'expéditeur des e-mails aux conseillers"
+            )
         if self.console.http_local and servers.host not in LOOPBACK_HOSTS:
             raise ValueError(
                 "QP_CONSOLE_HTTP_LOCAL=1 (console en HTTP simple, cookie de session sans "

@@ -148,6 +148,9 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_BASELINE_DIR": str(tmp_path / "stock-rasa"),
         "TRACKER_DB": str(tmp_path / "tracker.sqlite"),
         "QP_TRACKER_URL": "postgresql+psycopg://rasa@db/rasa",
+        "QP_EVENT_BROKER": "Pika",
+        "QP_EVENT_BROKER_URL": "amqp://qp:mdp@mq:5672/",
+        "QP_EVENT_BROKER_QUEUE": "qp_test",
         "QP_MAX_QUESTIONS": "3",
         "QP_WEB_RASA_URL": "https://rasa.ville.fr/",
         "QP_WEB_ORIGINS": "https://www.ville.fr",
@@ -179,6 +182,14 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_RETENTION_AUDIT_DAYS": "366",
         "QP_RETENTION_TELEGRAM_BUTTONS_DAYS": "7",
         "QP_RETENTION_TELEGRAM_WAITING_DAYS": "2",
+        "QP_SMTP_HOST": "smtp.ville.fr",
+        "QP_SMTP_PORT": "465",
+        "QP_SMTP_SECURITY": "SSL",
+        "QP_SMTP_USER": "assistant",
+        "QP_SMTP_PASSWORD": "mot de passe smtp",
+        "QP_SMTP_FROM": "Assistant <ne-pas-repondre@ville.fr>",
+        "QP_SMTP_TIMEOUT": "4",
+        "QP_NOTIFY_TERRITORY_ADDRESSES": "arras=Equipe@arras.fr",
     }
     s = Settings.from_env(env)
     assert s.catalog.database_url == s.console.database_url == env["DATABASE_URL"]
@@ -204,6 +215,8 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.rasa.baseline_dir == tmp_path / "stock-rasa"
     assert s.tracker.db == tmp_path / "tracker.sqlite"
     assert s.tracker.url == s.console.tracker_url == env["QP_TRACKER_URL"]
+    assert (s.event_broker.mode, s.event_broker.queue) == ("pika", "qp_test")
+    assert s.event_broker.url == "amqp://qp:mdp@mq:5672/"
     assert s.actions.max_questions == 3
     assert s.web.rasa_url == "https://rasa.ville.fr"
     assert s.web.origins == ("https://www.ville.fr",)
@@ -232,9 +245,31 @@ def test_every_documented_variable_is_read(tmp_path):
     kept = s.retention
     assert (kept.conversations_days, kept.leads_days, kept.corrections_days) == (90, 180, 200)
     assert (kept.audit_days, kept.telegram_buttons_days, kept.telegram_waiting_days) == (366, 7, 2)
+    n = s.notify
+    assert (n.enabled, n.smtp_host, n.smtp_port, n.smtp_security) == (
+        True,
+        "smtp.ville.fr",
+        465,
+        "ssl",
+    )
+    assert (n.smtp_user, n.smtp_password, n.smtp_timeout) == ("assistant", "mot de passe smtp", 4)
+    assert n.smtp_from == "Assistant <ne-pas-repondre@ville.fr>"
+    assert n.territory_addresses == {"arras": ("equipe@arras.fr",)}
+    assert n.console_url == "https://console.ville.fr"
     shown = dict(effective_values(s))
     assert set(shown) == set(env)
     assert shown["QP_CONSOLE_SECRET"] == shown["TELEGRAM_BOT_TOKEN"] == "(défini)"
+
+
+def test_the_event_broker_defaults_to_a_file_next_to_the_tracker_store(tmp_path):
+    s = Settings.from_env({"TRACKER_DB": str(tmp_path / "tracker.sqlite")})
+    assert s.event_broker.mode == "sql"
+    assert s.event_broker.url == f"sqlite:///{(tmp_path / 'events.sqlite').resolve()}"
+    pika = Settings.from_env({"QP_EVENT_BROKER": "pika"}).event_broker
+    assert pika.url == "amqp://guest:guest@127.0.0.1:5672/"
+    assert not Settings.from_env({"QP_EVENT_BROKER": "off"}).event_broker.enabled
+    with pytest.raises(SettingsError, match="QP_EVENT_BROKER"):
+        Settings.from_env({"QP_EVENT_BROKER": "kafka"})
 
 
 def test_derived_values_follow_the_variables_they_come_from():
