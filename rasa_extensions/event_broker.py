@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_extensions.tracker_store import rasa_url
+from rasa_extensions.tracker_store import rasa_url, write_ahead_log
 
 logger = logging.getLogger(__name__)
 MODES = ("sql", "pika", "off")
@@ -61,7 +61,12 @@ class SelectedEventBroker(EventBroker):
         if mode == "sql":
             from rasa.core.brokers.sql import SQLEventBroker
 
-            return await SQLEventBroker.from_endpoint_config(EndpointConfig(url=rasa_url(url)))
+            broker = await SQLEventBroker.from_endpoint_config(EndpointConfig(url=rasa_url(url)))
+            if broker.engine.dialect.name == "sqlite":
+                # Rasa commits once per event, several per turn, on its one event loop: one
+                # sync of the write-ahead log each instead of journal and database (issue 17).
+                write_ahead_log(broker.engine)
+            return broker
         from rasa.core.brokers.pika import PikaEventBroker
 
         queue = str(settings.get("queue") or "qp_observatoire")

@@ -226,3 +226,26 @@ def test_a_real_rasa_refuses_an_invalid_action_reply_and_uses_a_valid_one(tmp_pa
         rasa.terminate()
         rasa.wait(timeout=60)
         fake.shutdown()
+
+
+BROKER_PROBE = """
+import asyncio, json, sys
+from rasa.utils.endpoints import EndpointConfig
+from rasa_extensions.event_broker import SelectedEventBroker
+
+async def main():
+    config = EndpointConfig(url=sys.argv[1], mode="sql")
+    broker = await SelectedEventBroker.from_endpoint_config(config)
+    broker.publish({"sender_id": "moi", "event": "user", "text": "bonjour"})
+    with broker.engine.connect() as connection:
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        rows = connection.exec_driver_sql("select count(*) from events").scalar()
+    print(json.dumps({"journal": journal, "rows": rows}))
+
+asyncio.run(main())
+"""
+
+
+def test_the_sql_event_broker_writes_sqlite_in_write_ahead_log_mode(tmp_path):
+    found = in_rasa_runtime(BROKER_PROBE, f"sqlite:///{tmp_path / 'broker.sqlite'}")
+    assert found == {"journal": "wal", "rows": 1}
