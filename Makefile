@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint system-deps bench profile nlu-report flows lock clean
+.PHONY: help setup train run test lint system-deps bench profile soak nlu-report flows lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -29,6 +29,7 @@ help:
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
 	@echo "make bench  — mesure les temps de réponse, côte à côte avec le bot de référence Rasa (docs/benchmarks.md)"
 	@echo "make profile — graphes de flammes (py-spy) de Rasa et du serveur d'actions sous charge (var/profile/)"
+	@echo "make soak   — épreuve de fiabilité : 10 000 messages et 4 pannes (docs/reliability.md, ≈ 1 h)"
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
 
@@ -99,6 +100,13 @@ bench: setup train
 # py-spy flame graphs of Rasa and of the action server under 20 conversations → var/profile/.
 profile: setup train
 	$(APP_VENV)/bin/python -m bot.profile
+
+# The reliability suite (tests/soak.py): 10,000 fuzzed messages over REST, socket.io and the
+# fake Telegram API, then four faults, against a stack of its own with a throwaway PostgreSQL;
+# the figures go into docs/reliability.md. Not part of `make test` (tests/test_soak.py runs a
+# small version of it). SOAK_ARGS=… passes options (--messages, --workers, --minutes).
+soak: setup train
+	$(APP_VENV)/bin/python tests/soak.py --record docs/reliability.md $(SOAK_ARGS)
 
 # Advisors' flow scenarios against the real assistant. FICHIERS=… picks files;
 # URL=http://localhost:5005 uses the assistant started by `make run`.
