@@ -2,10 +2,11 @@
 
 `get_settings()` gives the settings of the running process (cached); `Settings.from_env(env)`
 reads a given mapping (tests, child processes). Sections per component (`catalog`,
-`servers`, `rasa`, `tracker`, `actions`, `web`, `console`, `telegram`, `retention`, `geocoder`,
-`aides_territoires`) are passed down to the code that needs them. This is the only module
-of the project that reads the environment (tests/test_settings.py checks it); every package
-may import it, and it imports nothing of ours but `catalog.profile`'s territory list, late.
+`servers`, `rasa`, `tracker`, `lock_store`, `cluster`, `actions`, `web`, `console`,
+`telegram`, `retention`, `geocoder`, `aides_territoires`) are passed down to the code that
+needs them. This is the only module of the project that reads the environment
+(tests/test_settings.py checks it); every package may import it, and it imports nothing of
+ours but `catalog.profile`'s territory list, late.
 """
 
 from settings.errors import SettingsError
@@ -15,8 +16,10 @@ from settings.sections import (
     ActionSettings,
     AidesTerritoiresSettings,
     CatalogSettings,
+    ClusterSettings,
     ConsoleSettings,
     GeocoderSettings,
+    LockStoreSettings,
     RasaSettings,
     RetentionSettings,
     RetryPolicy,
@@ -32,8 +35,10 @@ __all__ = [
     "ActionSettings",
     "AidesTerritoiresSettings",
     "CatalogSettings",
+    "ClusterSettings",
     "ConsoleSettings",
     "GeocoderSettings",
+    "LockStoreSettings",
     "RasaSettings",
     "RetentionSettings",
     "RetryPolicy",

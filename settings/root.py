@@ -25,8 +25,10 @@ from settings.sections import (
     ActionSettings,
     AidesTerritoiresSettings,
     CatalogSettings,
+    ClusterSettings,
     ConsoleSettings,
     GeocoderSettings,
+    LockStoreSettings,
     RasaSettings,
     RetentionSettings,
     ServerSettings,
@@ -95,6 +97,8 @@ class Settings(BaseSettings):
     servers: ServerSettings = Field(default_factory=ServerSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     tracker: TrackerSettings = Field(default_factory=TrackerSettings)
+    lock_store: LockStoreSettings = Field(default_factory=LockStoreSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
