@@ -79,12 +79,19 @@ def cluster_problem(settings: Settings) -> str | None:
                 "plusieurs processus Rasa doivent partager un verrou par conversation : donnez "
                 "QP_LOCK_STORE_URL=redis://127.0.0.1:6379/0"
             )
-    if shutil.which(settings.cluster.haproxy) is None:
+    if haproxy_command(settings) is None:
         return (
             f"HAProxy est introuvable ({settings.cluster.haproxy}) : installez-le "
             "(sudo apt-get install haproxy) ou donnez son chemin dans QP_HAPROXY_BIN"
         )
     return None
+
+
+def haproxy_command(settings: Settings) -> str | None:
+    """HAProxy's executable: QP_HAPROXY_BIN in the PATH, or Debian's /usr/sbin (a user's PATH
+    often lacks the sbin folders)."""
+    name = settings.cluster.haproxy
+    return shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")
 
 
 @dataclass
@@ -126,7 +133,8 @@ class Cluster:
         for replica in self.replicas:
             replica.wait_ready(max(1.0, deadline - time.monotonic()))
         config = write_config(self.settings, self.run_dir)
-        self.front.spawn("haproxy", [self.settings.cluster.haproxy, "-f", str(config), "-db"])
+        haproxy = haproxy_command(self.settings) or self.settings.cluster.haproxy
+        self.front.spawn("haproxy", [haproxy, "-f", str(config), "-db"])
         checks = {"haproxy": f"{self.url}/webhooks/rest/"}
         if self.with_web:
             checks["web"] = (

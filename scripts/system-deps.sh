@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The system side of `make test`, what pip cannot install: Debian's Chromium and npm (browser
-# tests, axe-core) and the local PostgreSQL server the catalogue tests also run on. (`make run`
+# tests, axe-core), Debian's HAProxy (the cluster's load balancer, tests/test_cluster.py) and
+# the local PostgreSQL server the catalogue tests also run on. (`make run`
 # needs nothing from the system but Python 3.10 and 3.11+, which scripts/find-python.sh checks.)
 #
 # What is missing is installed with apt-get when we are root on Debian; otherwise the script
@@ -15,6 +16,7 @@ missing_packages() {
   local pkgs=()
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+  command -v haproxy >/dev/null 2>&1 || pkgs+=(haproxy)
   echo "${pkgs[@]:-}"
 }
 

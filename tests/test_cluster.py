@@ -143,7 +143,11 @@ async def talk(client: httpx.AsyncClient, url: str, conv: Conversation, progress
     while len([t for t in conv.log if t.answer is not None]) < 3:
         message = messages.pop(0) if messages else "oui"
         while True:
-            response = await client.post(url, json={"sender": conv.sender, "message": message})
+            try:
+                response = await client.post(url, json={"sender": conv.sender, "message": message})
+            except httpx.TransportError as error:
+                problem = f"{conv.sender} : ni réponse ni « réessayez » : {error!r}"
+                raise AssertionError(problem) from error
             if response.status_code == 200:
                 answer = response.json()
                 assert answer, f"{conv.sender} : réponse vide"
