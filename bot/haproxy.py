@@ -15,7 +15,13 @@ backends over the same N Rasa replicas:
   websocket), a single long connection that stays on its replica; new connections are hashed
   on the client address (`balance source`), so polling clients stay put too.
 
-A replica is checked every second (`GET /webhooks/rest/`, 200 expected; down after 2 misses).
+A replica gets at most 20 REST requests at once (`maxconn 20`; WebSockets are not limited):
+Rasa computes one turn at a time anyway, and the others wait in HAProxy's queue, in order,
+instead of overflowing Rasa's listen backlog (connections refused under load). A replica is
+checked every 2 s (`GET /webhooks/rest/`, 200 expected within 10 s: a Rasa process busy with
+turns on a loaded machine answers late but is alive; down after 3 misses, checked every 0.5 s
+once one failed), and marked down as soon as 3 requests fail to connect to it (`observe
+layer4`), so the retries of a dead replica's requests go to another one.
 When no replica can take a request, HAProxy answers 502/503/504 with a French JSON body
 `{"erreur": "… réessayez …"}`, the shape of the REST channel's own refusals
 (rasa_extensions/channels.py); the Telegram bridge tells its user and sends the message again
@@ -83,13 +89,19 @@ defaults
     mode http
     log global
     option dontlognull
-    timeout connect 3s
+    timeout connect 5s
+    # requests beyond a replica's maxconn wait here, in order, not in Rasa's listen backlog
+    timeout queue 300s
     timeout client {SERVER_TIMEOUT_SECONDS}s
     timeout server {max(SERVER_TIMEOUT_SECONDS, 3 * lock_seconds)}s
     timeout http-request 30s
     timeout tunnel 1h
-    retries 1
+    # a check waits up to 10 s: a Rasa process busy with a turn answers late, it is not dead
+    timeout check 10s
+    retries 2
     option redispatch 1
+    # a new server connection per request: no race with Rasa closing an idle one
+    http-reuse never
 {errorfiles}
 
 frontend rasa
@@ -105,7 +117,8 @@ backend rasa_rest
     retry-on conn-failure empty-response
     option httpchk GET /webhooks/rest/
     http-check expect status 200
-    default-server inter 1s fall 2 rise 2
+    default-server inter 2s fastinter 500ms fall 3 rise 2 maxconn 20
+    default-server observe layer4 error-limit 3 on-error mark-down
 {chr(10).join(replicas)}
 
 backend rasa_socketio
@@ -113,7 +126,8 @@ backend rasa_socketio
     hash-type consistent
     option httpchk GET /webhooks/rest/
     http-check expect status 200
-    default-server inter 1s fall 2 rise 2
+    default-server inter 2s fastinter 500ms fall 3 rise 2
+    default-server observe layer4 error-limit 3 on-error mark-down
 {chr(10).join(replicas)}
 """
 
