@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.console.cli import add_console_parser
 
     add_console_parser(commands)  # qp console add-account EMAIL … | accounts
+    from bot.notify import add_notify_parser
+
+    add_notify_parser(commands)  # qp notify send | digest
 
     settings = commands.add_parser("settings", help="la configuration (variables d'environnement)")
     settings_commands = settings.add_subparsers(dest="settings_command", required=True)

@@ -28,7 +28,7 @@ from settings import (
     get_settings,
 )
 
-PURGE_EVERY_SECONDS = 24 * 3600  # `qp purge` once at start, then daily (bot/purge.py)
+PURGE_EVERY_SECONDS = 24 * 3600  # `qp purge` and `qp notify digest` at start, then daily
 
 
 def free_port() -> int:
@@ -229,6 +229,29 @@ def daily_purge() -> None:
         print(f"La purge n'a pas pu se faire ({type(error).__name__}).", file=sys.stderr)
 
 
+def send_notifications() -> None:
+    """The advisors' e-mails that are due (`qp notify send`); a failure is told, kept in the
+    outbox for the next round, and the assistant keeps running."""
+    from bot.notify import send_now
+
+    try:
+        send_now()
+    except Exception as error:  # noqa: BLE001 - never stop the assistant for an e-mail
+        print(f"Les e-mails aux conseillers n'ont pas pu partir ({type(error).__name__}).",
+              file=sys.stderr)  # fmt: skip
+
+
+def daily_digest() -> None:
+    """The daily digests of the accounts that chose them (`qp notify digest`)."""
+    from bot.notify import digest_now
+
+    try:
+        digest_now()
+    except Exception as error:  # noqa: BLE001 - never stop the assistant for an e-mail
+        print(f"La synthèse quotidienne n'a pas pu être préparée ({type(error).__name__}).",
+              file=sys.stderr)  # fmt: skip
+
+
 def run(train: bool = True) -> int:
     """`qp run`: start everything, print the addresses, stop everything on Ctrl-C."""
     try:
@@ -268,11 +291,15 @@ def run(train: bool = True) -> int:
             f"Ctrl-C pour tout arrêter.",
             flush=True,
         )
-        next_purge = time.monotonic()
+        next_purge = next_send = time.monotonic()
         while all(p.poll() is None for p in stack.processes.values()):
             if time.monotonic() >= next_purge:
                 daily_purge()
+                daily_digest()  # the digest covers the day since the last one
                 next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            if settings.notify.enabled and time.monotonic() >= next_send:
+                send_notifications()
+                next_send = time.monotonic() + settings.notify.send_every_seconds
             time.sleep(1)
         stopped = [name for name, p in stack.processes.items() if p.poll() is not None]
         print(

@@ -1,8 +1,10 @@
 """Handoff requests ("leads"): checking contact details, storing them (erasure and retention:
-catalog/erasure.py, catalog/retention.py)."""
+catalog/erasure.py, catalog/retention.py), and queueing the e-mail that tells the territory's
+advisors, in the same transaction (catalog/notify.py)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,9 +14,12 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from catalog import store
+from catalog import notify, store
 from catalog.models import Lead
 from catalog.phones import first_valid_phone
+from settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
@@ -75,6 +80,10 @@ def save_lead(
         )
         session.add(lead)
         session.flush()
+        try:
+            notify.enqueue_lead(session, lead, get_settings().notify)
+        except Exception as error:  # noqa: BLE001 — the request is kept even if its e-mail is not
+            logger.error("lead %s: e-mail not queued (%s)", lead.id, type(error).__name__)
         return lead.id
 
 

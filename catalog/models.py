@@ -165,6 +165,10 @@ class Account(Base):
     territory_id: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # E-mails about new contact requests: False, one at each request; True, one daily digest
+    # (catalog/notify.py). digest_until: the end of the period the last digest covered.
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):
@@ -291,4 +295,29 @@ class ErasureRequest(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(200))  # an error's kind, no data
+
+
+class Notification(Base):
+    """An e-mail to advisors waiting to be sent, or sent (the outbox of catalog/notify.py).
+
+    Written in the same transaction as what it tells (a new lead), so that none is lost; sent
+    by `qp notify send` (and the runner's loop), retried until the SMTP server accepts it.
+    Holds no personal data of the people who asked for help: the subject and body name a
+    territory, a request number and a console link; the recipients are console accounts'
+    addresses and the territories' team addresses from the settings."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(20))  # "demande" or "synthese"
+    territory_id: Mapped[str | None] = mapped_column(String(64))
+    lead_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     last_error: Mapped[str | None] = mapped_column(String(200))  # an error's kind, no data

@@ -33,8 +33,10 @@ apt_install() {
     exit 1
   fi
   echo "Installation des paquets système manquants : $pkgs (apt-get)…"
-  # `apt-get update` first: on a new machine the package lists may be empty or old.
-  if ! apt-get update -qq || ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null; then
+  # `apt-get update` first: on a new machine the package lists may be empty or old. Another
+  # apt-get (unattended upgrades, a second checkout) may hold the dpkg lock: wait for it.
+  if ! apt-get -o DPkg::Lock::Timeout=600 update -qq \
+      || ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $pkgs >/dev/null; then
     say "L'installation de $pkgs par apt-get a échoué (voir les messages ci-dessus) ;" \
         "installez-les à la main puis relancez « make test »."
     exit 1

@@ -3,8 +3,8 @@
 `get_settings()` gives the settings of the running process (cached); `Settings.from_env(env)`
 reads a given mapping (tests, child processes). Sections per component (`catalog`,
 `servers`, `rasa`, `tracker`, `lock_store`, `cluster`, `actions`, `web`, `console`,
-`telegram`, `retention`, `geocoder`, `aides_territoires`) are passed down to the code that
-needs them. This is the only module of the project that reads the environment
+`telegram`, `notify`, `retention`, `geocoder`, `aides_territoires`) are passed down to the
+code that needs them. This is the only module of the project that reads the environment
 (tests/test_settings.py checks it); every package may import it, and it imports nothing of
 ours but `catalog.profile`'s territory list, late.
 """
@@ -20,6 +20,7 @@ from settings.sections import (
     ConsoleSettings,
     GeocoderSettings,
     LockStoreSettings,
+    NotifySettings,
     RasaSettings,
     RetentionSettings,
     RetryPolicy,
@@ -39,6 +40,7 @@ __all__ = [
     "ConsoleSettings",
     "GeocoderSettings",
     "LockStoreSettings",
+    "NotifySettings",
     "RasaSettings",
     "RetentionSettings",
     "RetryPolicy",

@@ -29,6 +29,7 @@ from settings.sections import (
     ConsoleSettings,
     GeocoderSettings,
     LockStoreSettings,
+    NotifySettings,
     RasaSettings,
     RetentionSettings,
     ServerSettings,
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
     aides_territoires: AidesTerritoiresSettings = Field(default_factory=AidesTerritoiresSettings)
@@ -149,6 +151,12 @@ class Settings(BaseSettings):
         fill(self.console, "rasa_url", self.rasa.url.rstrip("/"))
         fill(self.console, "url", f"http://localhost:{servers.web_port}")
         fill(self.telegram, "rasa_url", self.rasa.url.rstrip("/"))
+        fill(self.notify, "console_url", self.console.url)
+        if self.notify.enabled and not self.notify.smtp_from.strip():
+            raise ValueError(
+                "QP_SMTP_HOST est défini mais pas QP_SMTP_FROM : indiquez l'adresse "
+                "d'expéditeur des e-mails aux conseillers"
+            )
         if self.console.http_local and servers.host not in LOOPBACK_HOSTS:
             raise ValueError(
                 "QP_CONSOLE_HTTP_LOCAL=1 (console en HTTP simple, cookie de session sans "

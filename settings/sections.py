@@ -529,7 +529,8 @@ class ConsoleSettings(Section):
     url: str = variable(
         "QP_CONSOLE_URL",
         "",
-        "adresse de la console citée par `qp flows test --url` pour relire une conversation",
+        "adresse de la console citée par `qp flows test --url` pour relire une conversation, "
+        "et par les e-mails aux conseillers (liens vers les demandes)",
         shown_default="http://localhost:WEB_PORT",
     )
     new_password: str = variable(
@@ -658,6 +659,91 @@ class TelegramSettings(Section):
     @property
     def file_api_url(self) -> str:
         return f"{self.api_base_url.rstrip('/')}/file/bot"
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _territory_addresses(value: object) -> object:
+    """« roubaix=equipe@ville.fr, toulouse=a@b.fr » as {territory: (addresses…)}."""
+    from catalog.profile import TERRITORY_IDS  # stdlib only; imported late, catalog uses us
+
+    if not isinstance(value, str):
+        return value
+    found: dict[str, tuple[str, ...]] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        territory, equal, address = (text.strip() for text in item.partition("="))
+        territory = territory.lower()
+        if not equal or territory not in TERRITORY_IDS:
+            raise ValueError(
+                f"« {item} » : attendu territoire=adresse, le territoire parmi "
+                f"{', '.join(TERRITORY_IDS)}"
+            )
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+            raise ValueError(f"« {address} » n'est pas une adresse e-mail")
+        found[territory] = (*found.get(territory, ()), address.lower())
+    return found
+
+
+class NotifySettings(Section):
+    """E-mails aux conseillers (`qp notify`, docs/exploitation.md)"""
+
+    smtp_host: str = variable(
+        "QP_SMTP_HOST",
+        "",
+        "serveur SMTP qui envoie les e-mails aux conseillers (nouvelle demande de contact, "
+        "synthèse quotidienne) ; vide : aucun e-mail n'est envoyé ni mis en file",
+        shown_default="vide (désactivé)",
+    )
+    smtp_port: Port = variable("QP_SMTP_PORT", 587, "port du serveur SMTP")
+    smtp_security: str = variable(
+        "QP_SMTP_SECURITY",
+        "starttls",
+        "chiffrement de la connexion SMTP : `starttls`, `ssl` (SMTPS, port 465 en général) "
+        "ou `none` (serveur local seulement)",
+    )
+    smtp_user: str = variable(
+        "QP_SMTP_USER", "", "identifiant SMTP ; vide : pas d'authentification", shown_default="vide"
+    )
+    smtp_password: str = variable(
+        "QP_SMTP_PASSWORD", "", "mot de passe SMTP", shown_default="vide", secret=True
+    )
+    smtp_from: str = variable(
+        "QP_SMTP_FROM",
+        "",
+        "expéditeur des e-mails, par exemple `Assistant Quartiers productifs "
+        "<ne-pas-repondre@exemple.fr>` ; obligatoire si `QP_SMTP_HOST` est défini",
+        shown_default="vide",
+    )
+    smtp_timeout: float = variable(
+        "QP_SMTP_TIMEOUT", 10.0, "délai d'attente du serveur SMTP, en secondes", gt=0
+    )
+    territory_addresses: Annotated[
+        dict[str, tuple[str, ...]], BeforeValidator(_territory_addresses)
+    ] = variable(
+        "QP_NOTIFY_TERRITORY_ADDRESSES",
+        {},
+        "adresses prévenues en plus des conseillers d'un territoire, par exemple "
+        "`roubaix=equipe@ville-roubaix.fr,toulouse=dev-eco@toulouse.fr`",
+        shown_default="aucune",
+    )
+    # Copied from the console section (QP_CONSOLE_URL): the links of the e-mails.
+    console_url: str = Field(default="http://localhost:8080")
+    send_every_seconds: float = 30.0  # the runner's sender loop
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _known_security(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in SMTP_SECURITY:
+            raise ValueError(f"valeurs possibles : {', '.join(SMTP_SECURITY)}")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_host.strip())
 
 
 class RetentionSettings(Section):

@@ -4,8 +4,10 @@ by `qp catalog load` from a COPY of catalog/data; accounts from console_harness.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import html
+import io
 import os
 import re
 import shutil
@@ -344,6 +346,75 @@ def test_list_views_are_audited_without_personal_data(site, roubaix, admin):
         everything = [f"{e.target} {e.details}" for e in db.scalars(select(AuditEntry))]
     for secret in (ROUBAIX_EMAIL, ROUBAIX_PHONE, TOULOUSE_PHONE, NOWHERE_EMAIL, "j•••"):
         assert not [line for line in everything if secret in line]
+
+
+def csv_rows(response: httpx.Response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    text = response.content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+def test_an_advisor_exports_their_territorys_requests_as_csv(site, roubaix):
+    rows = csv_rows(roubaix.get("/console/demandes.csv"))
+    assert {int(r["numéro"]) for r in rows} == {site.leads["roubaix"], site.leads["roubaix_old"]}
+    recent = next(r for r in rows if int(r["numéro"]) == site.leads["roubaix"])
+    assert recent["e-mail"] == ROUBAIX_EMAIL
+    assert recent["territoire"] == "Roubaix"
+    assert recent["coordonnées masquées"] == "non"
+    assert "Prêt d'honneur Quartier" in recent["aides repérées"]
+    assert "Étape du projet : création" in recent["profil"]
+    old = next(r for r in rows if int(r["numéro"]) == site.leads["roubaix_old"])
+    assert old["téléphone"] == ROUBAIX_PHONE
+    everything = roubaix.get("/console/demandes.csv").content.decode("utf-8-sig")
+    for elsewhere in (TOULOUSE_PHONE, NOWHERE_EMAIL, "Toulouse Métropole"):
+        assert elsewhere not in everything
+    # An advisor cannot widen the export to another territory.
+    widened = roubaix.get("/console/demandes.csv", params={"territoire": "toulouse"})
+    assert TOULOUSE_PHONE not in widened.content.decode("utf-8-sig")
+    entry = audit_entries(site, "export_demandes_csv")[-1]
+    assert entry.account_email == ROUBAIX.email
+    assert entry.details["territoire"] == "roubaix"
+    assert entry.details["nombre"] == 2
+    assert ROUBAIX_EMAIL not in f"{entry.target} {entry.details}"
+
+
+def test_an_administrator_exports_every_territory_masked(site, admin):
+    rows = csv_rows(admin.get("/console/demandes.csv"))
+    assert {int(r["numéro"]) for r in rows} == set(site.leads.values())
+    text = admin.get("/console/demandes.csv").content.decode("utf-8-sig")
+    for secret in (ROUBAIX_EMAIL, ROUBAIX_PHONE, TOULOUSE_PHONE, NOWHERE_EMAIL):
+        assert secret not in text
+    assert {r["coordonnées masquées"] for r in rows} == {"oui"}
+    only = csv_rows(admin.get("/console/demandes.csv", params={"territoire": "toulouse"}))
+    assert [int(r["numéro"]) for r in only] == [site.leads["toulouse"]]
+    assert audit_entries(site, "export_demandes_csv")[-1].details["territoire"] == "toulouse"
+
+
+def test_the_csv_export_is_for_signed_in_accounts_only(site):
+    response = httpx.get(f"{site.url}/console/demandes.csv", follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_an_advisor_chooses_the_daily_digest_and_back(site, roubaix):
+    from catalog.models import Account
+
+    page = page_text(roubaix.get("/console/avis"))
+    assert "Comment souhaitez-vous être prévenu" in page
+    chosen = post_form(roubaix, "/console/avis", {"avis": "quotidien"}, page="/console/avis")
+    assert chosen.status_code == 303
+    with session(site.database_url) as db:
+        assert db.scalar(select(Account.daily_digest).where(Account.email == ROUBAIX.email))
+    assert "Enregistré : une synthèse par jour" in page_text(roubaix.get("/console/avis"))
+    entry = audit_entries(site, "avis_email")[-1]
+    assert entry.details == {"avant": "chaque", "apres": "quotidien"}
+    refused = post_form(roubaix, "/console/avis", {"avis": "jamais"}, page="/console/avis")
+    assert refused.status_code == 400
+    assert "Choisissez l'une des options" in page_text(refused)
+    post_form(roubaix, "/console/avis", {"avis": "chaque"}, page="/console/avis")
+    with session(site.database_url) as db:
+        assert not db.scalar(select(Account.daily_digest).where(Account.email == ROUBAIX.email))
 
 
 # --- Catalogue -----------------------------------------------------------------------------

@@ -185,6 +185,14 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_CLUSTER_RASA_PORT": "7000",
         "QP_CLUSTER_ACTION_PORT": "7100",
         "QP_HAPROXY_BIN": "/usr/sbin/haproxy",
+        "QP_SMTP_HOST": "smtp.ville.fr",
+        "QP_SMTP_PORT": "465",
+        "QP_SMTP_SECURITY": "SSL",
+        "QP_SMTP_USER": "assistant",
+        "QP_SMTP_PASSWORD": "mot de passe smtp",
+        "QP_SMTP_FROM": "Assistant <ne-pas-repondre@ville.fr>",
+        "QP_SMTP_TIMEOUT": "4",
+        "QP_NOTIFY_TERRITORY_ADDRESSES": "arras=Equipe@arras.fr",
     }
     s = Settings.from_env(env)
     assert s.lock_store.endpoint_values() == {
@@ -248,6 +256,17 @@ def test_every_documented_variable_is_read(tmp_path):
     kept = s.retention
     assert (kept.conversations_days, kept.leads_days, kept.corrections_days) == (90, 180, 200)
     assert (kept.audit_days, kept.telegram_buttons_days, kept.telegram_waiting_days) == (366, 7, 2)
+    n = s.notify
+    assert (n.enabled, n.smtp_host, n.smtp_port, n.smtp_security) == (
+        True,
+        "smtp.ville.fr",
+        465,
+        "ssl",
+    )
+    assert (n.smtp_user, n.smtp_password, n.smtp_timeout) == ("assistant", "mot de passe smtp", 4)
+    assert n.smtp_from == "Assistant <ne-pas-repondre@ville.fr>"
+    assert n.territory_addresses == {"arras": ("equipe@arras.fr",)}
+    assert n.console_url == "https://console.ville.fr"
     shown = dict(effective_values(s))
     assert set(shown) == set(env)
     assert shown["QP_CONSOLE_SECRET"] == shown["TELEGRAM_BOT_TOKEN"] == "(défini)"

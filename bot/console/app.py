@@ -18,7 +18,16 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.console import auth, catalogue, conversations, corrections, debug_chat, home, leads
+from bot.console import (
+    auth,
+    catalogue,
+    conversations,
+    corrections,
+    debug_chat,
+    home,
+    leads,
+    notices,
+)
 from bot.console.auth import SignInGuard
 from bot.console.pages import error_page
 from settings import PROJECT_DIR, ConsoleSettings, get_settings
@@ -26,7 +35,7 @@ from settings import PROJECT_DIR, ConsoleSettings, get_settings
 SECRET_FILE = PROJECT_DIR / "var" / "console-secret"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Order matters: a correction's address extends a conversation's, matched first.
-SECTIONS = (auth, home, debug_chat, corrections, conversations, leads, catalogue)
+SECTIONS = (auth, home, debug_chat, corrections, conversations, leads, notices, catalogue)
 
 
 def session_secret(settings: ConsoleSettings) -> str:

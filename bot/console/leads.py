@@ -4,16 +4,19 @@ the viewer's scope, newest first, filtered by status, and the change of a reques
 Permissions: an advisor sees and updates the requests of their own territory only (another
 territory's request answers exactly like a missing one, 404); an
 administrator sees every territory (and the requests not placed in one) but the e-mail and
-phone only masked (« j•••@•••.fr », « 06 •• •• •• 12 »). Every list view and every status
-change is written in the audit log, without any personal data."""
+phone only masked (« j•••@•••.fr », « 06 •• •• •• 12 »). Every list view, every status
+change and every CSV export (the same requests as the list, with the same filters and masks)
+is written in the audit log, without any personal data."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import false, select
+from sqlalchemy import Select, false, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -131,14 +134,18 @@ def _shown(
     }
 
 
-@page()
-def leads_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+def _filters(request: Request, viewer: Viewer, names: dict[str, str]) -> tuple[str, str]:
+    """The status and (administrators only) territory filters of the query string."""
     status = request.query_params.get("statut", "")
     status = status if status in STATUSES else ""
     territory = request.query_params.get("territoire", "") if viewer.is_admin else ""
-    names = territory_names()
     if territory and territory != NO_TERRITORY and territory not in names:
         territory = ""
+    return status, territory
+
+
+def _query(viewer: Viewer, status: str, territory: str) -> Select[tuple[Lead]]:
+    """The requests in the viewer's scope (an advisor: their territory only), filtered."""
     query = select(Lead).order_by(Lead.created_at.desc(), Lead.id.desc())
     if not viewer.is_admin:
         query = (
@@ -152,6 +159,14 @@ def leads_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Respon
         query = query.where(Lead.territory_id == territory)
     if status:
         query = query.where(Lead.status == status)
+    return query
+
+
+@page()
+def leads_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+    names = territory_names()
+    status, territory = _filters(request, viewer, names)
+    query = _query(viewer, status, territory)
     with session(settings_of(request).database_url) as db:
         found = [
             lead
@@ -187,6 +202,87 @@ def leads_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Respon
         max_shown=MAX_SHOWN,
         notice=request.session.pop("notice", None),
         back=_back(status, territory),
+    )
+
+
+CSV_COLUMNS = (
+    "numéro",
+    "date (heure de Paris)",
+    "canal",
+    "territoire",
+    "statut",
+    "e-mail",
+    "téléphone",
+    "coordonnées masquées",
+    "aides repérées",
+    "profil",
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+@page()
+def leads_csv(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
+    """The requests of the list as CSV (semicolons, UTF-8 with BOM, as French spreadsheets
+    open it): every request in the viewer's scope with the list's filters, contact details
+    masked for administrators exactly as on the page."""
+    names = territory_names()
+    status, territory = _filters(request, viewer, names)
+    with session(settings_of(request).database_url) as db:
+        found = [
+            lead
+            for lead in db.scalars(_query(viewer, status, territory))
+            if viewer.can_see(lead.territory_id)
+        ]
+        wanted = {aid for lead in found for aid in lead.aids or []}
+        aid_names = (
+            dict(db.execute(select(Aid.id, Aid.name).where(Aid.id.in_(wanted))).all())
+            if wanted
+            else {}
+        )
+        rows = [_shown(lead, viewer, names, aid_names) for lead in found]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            _cell(value)
+            for value in (
+                row["id"],
+                row["at"].strftime("%d/%m/%Y %H:%M"),
+                row["channel"],
+                row["territory"] or "sans territoire",
+                row["status_label"],
+                row["email"],
+                row["phone"],
+                "oui" if row["masked"] else "non",
+                ", ".join(row["aids"]),
+                " ; ".join(f"{label} : {value}" for label, value in row["profile"]),
+            )
+        )
+    scope = territory or ("tous" if viewer.is_admin else viewer.territory or "aucun")
+    log_action(
+        request,
+        viewer,
+        "export_demandes_csv",
+        None,
+        statut=status or "tous",
+        territoire=scope,
+        nombre=len(rows),
+    )
+    day = datetime.now(LOCAL_TIME).strftime("%Y-%m-%d")
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="demandes-{scope}-{day}.csv"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -258,5 +354,6 @@ def change_status(request: Request, viewer: Viewer, form: dict[str, str]) -> Res
 
 routes = [
     Route("/demandes", leads_list),
+    Route("/demandes.csv", leads_csv),
     Route("/demandes/{lead_id:int}/statut", change_status, methods=["POST"]),
 ]
