@@ -184,12 +184,16 @@ def run() -> int:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2
     servers, count = settings.servers, settings.cluster.replicas
+    problem = cluster_problem(settings)
+    if problem:
+        print(f"Erreur : {problem[0].upper()}{problem[1:]}.", file=sys.stderr)
+        return 2
     cluster = Cluster(settings)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(
-        f"Démarrage de {count} processus Rasa, de {count} serveurs d'actions, du serveur web et "
-        "de HAProxy (une à trois minutes)…",
+        f"Démarrage de {count} processus Rasa et d'autant de serveurs d'actions, du serveur web "
+        "et de HAProxy (une à trois minutes)…",
         flush=True,
     )
     try:
@@ -211,17 +215,25 @@ def run() -> int:
             + f"  Journaux : {servers.log_dir}\nCtrl-C pour tout arrêter.",
             flush=True,
         )
-        next_purge = time.monotonic()
-        while all(p.poll() is None for p in cluster.processes.values()):
+        next_purge, reported = time.monotonic(), set()
+        while True:
             if time.monotonic() >= next_purge:
                 daily_purge()
                 next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            stopped = {n for n, p in cluster.processes.items() if p.poll() is not None}
+            for name in sorted(stopped - reported):
+                print(f"Arrêt inattendu de {name} (voir {servers.log_dir}).", file=sys.stderr)
+            reported |= stopped
+            for number, replica in enumerate(cluster.replicas, start=1):
+                if f"actions-{number}" in stopped and f"rasa-{number}" not in stopped:
+                    replica.stop()  # its Rasa cannot run actions: let HAProxy route around it
+            # a replica may die: HAProxy sends its conversations to the others
+            if stopped - {n for n in stopped if n.startswith(("rasa-", "actions-"))} or all(
+                name in stopped for name in cluster.processes if name.startswith("rasa-")
+            ):
+                print("Arrêt de la grappe.", file=sys.stderr)
+                return 1
             time.sleep(1)
-        stopped = [name for name, p in cluster.processes.items() if p.poll() is not None]
-        print(
-            f"Arrêt inattendu de : {', '.join(stopped)} (voir {servers.log_dir}).", file=sys.stderr
-        )
-        return 1
     except StartError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 1
