@@ -79,6 +79,14 @@ def cluster_problem(settings: Settings) -> str | None:
                 "plusieurs processus Rasa doivent partager un verrou par conversation : donnez "
                 "QP_LOCK_STORE_URL=redis://127.0.0.1:6379/0"
             )
+        broker = settings.event_broker
+        if broker.mode == "sql" and broker.url.startswith("sqlite"):
+            return (
+                "plusieurs processus Rasa ne peuvent pas publier leurs événements dans un même "
+                "fichier SQLite : donnez QP_EVENT_BROKER_URL=postgresql+psycopg://… (une base "
+                "à part : la table « events » de Rasa y porte le même nom que celle des "
+                "conversations), ou QP_EVENT_BROKER=pika, ou QP_EVENT_BROKER=off"
+            )
     if haproxy_command(settings) is None:
         return (
             f"HAProxy est introuvable ({settings.cluster.haproxy}) : installez-le "
@@ -117,12 +125,14 @@ class Cluster:
         if problem:
             raise StartError(problem[0].upper() + problem[1:] + ".")
         self.replicas = [
-            Stack(replica_settings(self.settings, index))
+            Stack(replica_settings(self.settings, index), with_observatory=False)
             for index in range(self.settings.cluster.replicas)
         ]
         self.front = Stack(self.settings)
         for replica in self.replicas:
             replica.start()
+        if self.settings.event_broker.enabled:  # one consumer of every replica's events
+            self.front.start_observatory()
         if self.with_web:
             self.front.spawn("web", web_command())
 

@@ -1,4 +1,5 @@
-"""Process orchestration: start the action server and the Rasa server, wait, stop them all.
+"""Process orchestration: start the action server, the Rasa server and the observatory's
+consumer of Rasa's events (bot/observatory/), wait, stop them all.
 
 Used by `qp run` (and so `make run`), by the end-to-end tests and by the benchmark.
 """
@@ -49,6 +50,9 @@ class Stack:
 
     settings: Settings = field(default_factory=get_settings)
     with_web: bool = False  # also the web server (widget, demo page): `qp run` says yes
+    # the observatory's consumer of Rasa's events (when the broker is on); a cluster starts one
+    # for all its replicas (bot/cluster.py)
+    with_observatory: bool = True
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     started_at: float = 0.0
     rasa_ready_seconds: float | None = None
@@ -79,6 +83,10 @@ class Stack:
             # the same catalogue, tracker store and Rasa for the actions, console, bridge
             "DATABASE_URL": s.catalog.database_url,
             "QP_TRACKER_URL": s.tracker.url,
+            # endpoints.yml: where Rasa publishes its events, which the observatory reads
+            "QP_EVENT_BROKER": s.event_broker.mode,
+            "QP_EVENT_BROKER_URL": s.event_broker.url,
+            "QP_EVENT_BROKER_QUEUE": s.event_broker.queue,
             # endpoints.yml's lock store: in memory (one Rasa process) or Redis (several),
             # and how long a dead process's lock holds a conversation (read by Rasa)
             **s.lock_store.endpoint_values(),
@@ -142,8 +150,13 @@ class Stack:
         if rasa.cors_origins:
             command += ["--cors", *rasa.cors_origins]
         self.spawn("rasa", command)
+        if self.settings.event_broker.enabled and self.with_observatory:
+            self.start_observatory()
         if self.with_web:
             self.spawn("web", web_command())
+
+    def start_observatory(self) -> None:
+        self.spawn("observatory", [sys.executable, "-m", "bot.observatory"])
 
     def start_telegram(self) -> bool:
         """Start the Telegram bridge (`python -m bot.telegram`) when TELEGRAM_BOT_TOKEN is

@@ -80,6 +80,8 @@ def cluster(tmp_path_factory, redis_lock):
         QP_CLUSTER_RASA_PORT=str(free_port_range(2)),
         QP_CLUSTER_ACTION_PORT=str(free_port_range(2)),
         QP_TRACKER_URL=_postgresql(tmp_path_factory),
+        QP_EVENT_BROKER="sql",  # Rasa's events for the observatory: a database of their own
+        QP_EVENT_BROKER_URL=_postgresql(tmp_path_factory),
         QP_LOCK_STORE_URL=REDIS_URL,
         QP_LOCK_STORE_PREFIX=redis_lock,
         QP_LOCK_LIFETIME="20",  # a dead replica's conversations wait 20 s, not Rasa's 60
