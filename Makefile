@@ -103,10 +103,11 @@ bench: setup train
 
 # One Rasa replica, then two, behind HAProxy, same load: the throughput ratio (docs/benchmarks.md).
 # Defaults: this machine's PostgreSQL (database test; the benchmark deletes its conversations
-# afterwards) and Redis database 12.
+# afterwards), Redis database 12, and no event broker (the turn's cost, not the observatory's).
 bench-cluster: setup train
 	QP_TRACKER_URL="$${QP_TRACKER_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
 	QP_LOCK_STORE_URL="$${QP_LOCK_STORE_URL:-redis://127.0.0.1:6379/12}" \
+	QP_EVENT_BROKER="$${QP_EVENT_BROKER:-off}" \
 	$(APP_VENV)/bin/python -m bot.bench_cluster
 
 # Advisors' flow scenarios against the real assistant. FICHIERS=… picks files;

@@ -1,15 +1,17 @@
 """`make bench-cluster`: the throughput of two Rasa replicas against one, on this machine.
 
 The same cluster as `make run-cluster` (bot/cluster.py: HAProxy, PostgreSQL tracker store,
-Redis lock store, one action server per replica) is started with one replica, then with two;
-each time the same closed-loop load goes through the balancer: C conversations at once, each a
-scripted conversation of about ten turns up to the recommendation, repeated R rounds. The load
-generator runs on the same machine and shares its cores with the servers; the machine's load
-average before each run is written with the figures, since other work may share the cores.
+Redis lock store, one action server per replica) is started with two replicas; the load runs
+through the balancer, then once more after the second replica is stopped. The load, each time,
+is closed-loop: C conversations at once, each a scripted conversation of about ten turns up to
+the recommendation, repeated R rounds. The load generator runs on the same machine and shares
+its cores with the servers; the machine's load average before each run is written with the
+figures, since other work may share the cores.
 The result goes to docs/benchmarks.md, between the `bench:cluster` markers.
 
-The tracker store and lock store are the settings' (QP_TRACKER_URL must be PostgreSQL,
-QP_LOCK_STORE_URL Redis); the benchmark's conversations are deleted from the tracker store at
+The tracker store, lock store and event broker are the settings' (QP_TRACKER_URL must be
+PostgreSQL, QP_LOCK_STORE_URL Redis; `make bench-cluster` turns the event broker off unless
+QP_EVENT_BROKER is given); the benchmark's conversations are deleted from the tracker store at
 the end.
 """
 
@@ -105,8 +107,10 @@ def load_average() -> str:
     return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def measure(base: Settings, replicas: int, conversations: int, rounds: int, run: str) -> dict:
-    """Start a cluster of `replicas`, warm each replica up, run the load, stop it."""
+def measure(base: Settings, conversations: int, rounds: int, run: str) -> dict[int, dict]:
+    """Start a cluster of two replicas, warm each up, run the load; then stop the second
+    replica, let HAProxy see it down, and run the same load on the first one alone (one start
+    for both measures: a Rasa start takes minutes on a loaded machine)."""
     settings = base.model_copy(
         update={
             "servers": base.servers.model_copy(
@@ -118,16 +122,17 @@ def measure(base: Settings, replicas: int, conversations: int, rounds: int, run:
             ),
             "cluster": base.cluster.model_copy(
                 update={
-                    "replicas": replicas,
-                    "rasa_port": free_port_range(replicas),
-                    "action_port": free_port_range(replicas),
+                    "replicas": 2,
+                    "rasa_port": free_port_range(2),
+                    "action_port": free_port_range(2),
                 }
             ),
         }
     )
+    results: dict[int, dict] = {}
     with Cluster(settings, with_web=False) as cluster:
         headers = keys.rest_headers()
-        for index in range(replicas):  # first turns load caches: not measured
+        for index in range(2):  # first turns load caches: not measured
             port = settings.cluster.rasa_port + index
             httpx.post(
                 f"http://127.0.0.1:{port}/webhooks/rest/webhook",
@@ -135,18 +140,18 @@ def measure(base: Settings, replicas: int, conversations: int, rounds: int, run:
                 headers=headers,
                 timeout=300,
             ).raise_for_status()
-        before = load_average()
-        result = asyncio.run(
-            load(
-                f"{cluster.url}/webhooks/rest/webhook",
-                conversations,
-                rounds,
-                f"{run}-{replicas}",
-            )
-        )
-        result["load_before"] = before
-        result["load_after"] = load_average()
-    return result
+        url = f"{cluster.url}/webhooks/rest/webhook"
+        for replicas in (2, 1):
+            if replicas == 1:
+                cluster.replicas[1].stop()
+                time.sleep(10)  # HAProxy's checks mark it down within a few seconds
+            print(f"{replicas} processus Rasa…", flush=True)
+            before = load_average()
+            result = asyncio.run(load(url, conversations, rounds, f"{run}-{replicas}"))
+            result["load_before"], result["load_after"] = before, load_average()
+            results[replicas] = result
+            print(f"  {result['turns']} tours en {result['wall']:.1f} s", flush=True)
+    return {1: results[1], 2: results[2]}
 
 
 def forget(settings: Settings, run: str) -> None:
@@ -189,8 +194,9 @@ def report(results: dict[int, dict], conversations: int, rounds: int) -> str:
     return f"""## Deux processus Rasa contre un (`make bench-cluster`, {date.today().isoformat()})
 
 Machine : {cpu_and_memory()}. Même grappe que `make run-cluster` (HAProxy, conversations
-dans PostgreSQL, verrou Redis, un serveur d'actions par processus Rasa), avec 1 puis 2
-processus Rasa. Charge en boucle fermée par le répartiteur : {conversations} conversations
+dans PostgreSQL, verrou Redis, un serveur d'actions par processus Rasa), démarrée avec 2
+processus Rasa, mesurée, puis mesurée de nouveau après l'arrêt du second (HAProxy envoie
+alors tout au premier). Charge en boucle fermée par le répartiteur : {conversations} conversations
 simultanées jusqu'à la recommandation, {rounds} fois. **Le générateur de charge tourne sur la
 même machine et partage ses cœurs** avec Rasa, les serveurs d'actions, HAProxy, PostgreSQL et
 Redis. Charge moyenne de la machine (1, 5, 15 min) avant → après chaque mesure : d'autres
@@ -233,13 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {problem}.", file=sys.stderr)
         return 2
     run = f"bench-cluster-{uuid.uuid4().hex[:8]}"
-    results: dict[int, dict] = {}
     try:
-        for replicas in (1, 2):
-            print(f"{replicas} processus Rasa…", flush=True)
-            results[replicas] = measure(settings, replicas, args.conversations, args.rounds, run)
-            r = results[replicas]
-            print(f"  {r['turns']} tours en {r['wall']:.1f} s", flush=True)
+        results = measure(settings, args.conversations, args.rounds, run)
     except StartError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 1
