@@ -10,12 +10,11 @@ Aggregates only: every table counts conversations (people) or messages, never li
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from catalog.labels import LEAD_STATUS_LABELS, wording
@@ -82,16 +81,27 @@ def _where(query: Any, filters: Filters) -> Any:
     return query
 
 
-def week_of(timestamp: float) -> date:
-    """The Monday of the week (UTC) a moment falls in."""
-    day = datetime.fromtimestamp(timestamp, UTC).date()
-    return day - timedelta(days=day.weekday())
+FIRST_MONDAY = date(1970, 1, 5)  # weeks are counted from this Monday (UTC)
+WEEK_SECONDS = 7 * 86400
 
 
-def _weeks(pairs: Iterable[tuple[float, int]]) -> list[tuple[str, int]]:
-    counts: Counter[date] = Counter()
-    for at, n in pairs:
-        counts[week_of(at)] += n
+def _week_number(session: Session) -> Any:
+    """The week of a conversation's start, counted by the database (an integer; floor)."""
+    since_monday = ObservedConversation.first_at - 4 * 86400  # 1970-01-01 was a Thursday
+    if session.get_bind().dialect.name == "sqlite":  # CAST truncates: floor for these values
+        return cast(since_monday / WEEK_SECONDS, Integer)
+    return cast(func.floor(since_monday / WEEK_SECONDS), Integer)
+
+
+def _per_week(session: Session, filters: Filters, value: Any) -> list[tuple[str, int]]:
+    """`value` summed per week of the conversations' start."""
+    week = _week_number(session)
+    found = session.execute(_where(select(week, value), filters).group_by(week)).all()
+    return _weeks({FIRST_MONDAY + timedelta(weeks=int(n)): int(v or 0) for n, v in found})
+
+
+def _weeks(counts: dict[date, int]) -> list[tuple[str, int]]:
+    counts = {week: n for week, n in counts.items() if n}
     if not counts:
         return []
     first, last = min(counts), max(counts)
@@ -137,13 +147,12 @@ def build(session: Session, filters: Filters, aid_names: dict[str, str]) -> Repo
     c = ObservedConversation
     total = session.scalar(_where(select(func.count()), filters).select_from(c)) or 0
     report = Report(total)
-    starts = session.execute(_where(select(c.first_at, c.fallbacks), filters)).all()
     report.tables.append(
         Table(
             "conversations",
             "Conversations par semaine",
             ("Semaine", "Conversations"),
-            _weeks((at, 1) for at, _ in starts),
+            _per_week(session, filters, func.count()),
             "Semaine où la conversation a commencé (lundi, heure UTC).",
         )
     )
@@ -166,9 +175,19 @@ def build(session: Session, filters: Filters, aid_names: dict[str, str]) -> Repo
             [(k, lives[k], works[k]) for k in ("oui", "non", UNKNOWN)],
         )
     )
-    needs: Counter[str] = Counter()
-    for (listed,) in session.execute(_where(select(c.besoins), filters)):
-        needs.update(v for v in listed or () if v in ENUMS["besoins"])
+    as_text = cast(c.besoins, Text)  # a JSON list of codes: '["financement"]'
+    counted = session.execute(
+        _where(
+            select(
+                *(
+                    func.sum(case((as_text.like(f'%"{need}"%'), 1), else_=0))
+                    for need in ENUMS["besoins"]
+                )
+            ),
+            filters,
+        )
+    ).one()
+    needs = {need: int(n or 0) for need, n in zip(ENUMS["besoins"], counted, strict=True)}
     labels = _values("besoins")
     report.tables.append(
         Table(
@@ -234,7 +253,7 @@ def build(session: Session, filters: Filters, aid_names: dict[str, str]) -> Repo
             "incomprehension",
             "Messages non compris par semaine",
             ("Semaine", "Messages non compris"),
-            _weeks((at, n) for at, n in starts if n),
+            _per_week(session, filters, func.sum(c.fallbacks)),
             "Comptés à la semaine où la conversation a commencé.",
         )
     )

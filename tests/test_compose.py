@@ -16,6 +16,7 @@ import subprocess
 import yaml
 from conftest import PROJECT_DIR
 
+from bot.cluster import haproxy_command
 from bot.haproxy import ERRORS, error_response
 from settings import Settings, settings_with
 from settings.root import env_name, sections
@@ -100,8 +101,10 @@ def test_the_balancer_is_valid_and_balances_like_make_run_cluster(tmp_path):
             "/usr/local/etc/haproxy/errors", str(DOCKER / "errors")
         )
     )
+    haproxy = haproxy_command(settings_with())
+    assert haproxy, "HAProxy manque : make test l'installe (scripts/system-deps.sh)"
     result = subprocess.run(
-        ["haproxy", "-c", "-f", str(checked)], capture_output=True, text=True, check=False
+        [haproxy, "-c", "-f", str(checked)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

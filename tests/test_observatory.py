@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.observatory.consumer import RebuildImpossibleError, catch_up, rebuild
 from bot.observatory.sql_broker import BROKER_EVENTS, SqlBroker
 from bot.purge import purge
-from catalog import erasure, store
+from catalog import erasure, observatory_report, store
 from catalog.models import ObservatoryPosition, ObservedConversation, ObservedRecommendation
 from catalog.observatory import conversation_key
 from catalog.retention import Periods
@@ -216,3 +216,26 @@ def test_qp_observatory_rebuild_reads_the_broker_again(tmp_path):
     assert pika.returncode == 1
     assert "seul le courtier SQL" in pika.stderr
     assert "Traceback" not in pika.stderr
+
+
+def test_the_observatory_figures_are_counted_by_the_database(stores):
+    """The page's tables (catalog/observatory_report.py) count in SQL, on both databases."""
+    catalog, broker_url = stores
+    publish(broker_url, published())
+    catch_up(catalog, SqlBroker(broker_url))
+    with Session(catalog) as session:
+        report = observatory_report.build(session, observatory_report.Filters(None), {})
+        roubaix = observatory_report.build(session, observatory_report.Filters(("roubaix",)), {})
+    assert report.conversations == 4
+    weeks = report.table("conversations").rows
+    assert sum(n for _, n in weeks) == 4
+    assert all(label.startswith("semaine du ") for label, _ in weeks)
+    first = min(e["timestamp"] for e in published())
+    monday = datetime.fromtimestamp(first, UTC).date()
+    monday = monday - timedelta(days=monday.weekday())
+    assert weeks[0][0] == f"semaine du {monday.strftime('%d/%m/%Y')}"
+    assert dict(report.table("besoins").rows)["financement"] == 2
+    assert dict(report.table("stade").rows)["création"] == 3
+    assert sum(n for _, n in report.table("incomprehension").rows) == 2
+    # the five aids shown in Roubaix, once each, no « En savoir plus »
+    assert [row[1:] for row in roubaix.table("aides").rows] == [(1, 0)] * 5

@@ -11,6 +11,7 @@ docs/benchmarks.md between the `observatory` markers.
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -187,7 +188,8 @@ def bench_observatory(folded: int = 10_000, conversations: int = 100_000, rounds
     median_one, max_one = statistics.median(one), max(one)
     body = f"""## Observatoire : consommateur et page (`make bench`, {date.today().isoformat()})
 
-Machine : {machine()}.
+Machine : {machine()} ; charge moyenne pendant la mesure : {os.getloadavg()[1]:.1f}
+(machine partagée : le temps écoulé compte aussi l'attente des autres processus).
 Consommateur (`bot/observatory/`) : {spaced(events)} événements synthétiques de
 {spaced(folded)} conversations, de la forme que publie Rasa, lus dans un courtier SQL
 (SQLite) et repliés dans la base du catalogue (SQLite), par lots de 2 000 :
