@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_extensions.tracker_store import rasa_url
+from rasa_extensions.tracker_store import rasa_url, write_ahead_log
 
 logger = logging.getLogger(__name__)
 MODES = ("sql", "pika", "off")
@@ -85,7 +85,12 @@ class SelectedEventBroker(EventBroker):
             logger.info("No event broker: conversation events are not published.")
             return None
         if mode == "sql":
-            return await sql_broker(rasa_url(url))
+            broker = await sql_broker(rasa_url(url))
+            if broker.engine.dialect.name == "sqlite":
+                # Rasa commits once per event, several per turn, on its one event loop: one
+                # sync of the write-ahead log each instead of journal and database (issue 17).
+                write_ahead_log(broker.engine)
+            return broker
         from rasa.core.brokers.pika import PikaEventBroker
 
         queue = str(settings.get("queue") or "qp_observatoire")

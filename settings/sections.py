@@ -240,6 +240,12 @@ class RasaSettings(Section):
         "origines autorisées à appeler Rasa depuis un navigateur, séparées par des virgules",
         shown_default="aucune",
     )
+    baseline_dir: Path = variable(
+        "QP_BASELINE_DIR",
+        PROJECT_DIR.parent / "shared" / "baseline" / "stock-rasa",
+        "bot de référence Rasa « de série » que `make bench` sert à côté du nôtre pour comparer",
+        shown_default="../shared/baseline/stock-rasa",
+    )
 
     @field_validator("url")
     @classmethod

@@ -145,6 +145,7 @@ def test_every_documented_variable_is_read(tmp_path):
         "RASA_MODEL": str(tmp_path / "m.tar.gz"),
         "RASA_URL": "http://rasa.interne:5005/",
         "QP_CORS_ORIGINS": "https://a.fr, https://b.fr/",
+        "QP_BASELINE_DIR": str(tmp_path / "stock-rasa"),
         "TRACKER_DB": str(tmp_path / "tracker.sqlite"),
         "QP_TRACKER_URL": "postgresql+psycopg://rasa@db/rasa",
         "QP_EVENT_BROKER": "Pika",
@@ -229,6 +230,7 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.rasa.model == tmp_path / "m.tar.gz"
     assert s.rasa.url == s.console.rasa_url == s.telegram.rasa_url == "http://rasa.interne:5005"
     assert s.rasa.cors_origins == ("https://a.fr", "https://b.fr")
+    assert s.rasa.baseline_dir == tmp_path / "stock-rasa"
     assert s.tracker.db == tmp_path / "tracker.sqlite"
     assert s.tracker.url == s.console.tracker_url == env["QP_TRACKER_URL"]
     assert (s.event_broker.mode, s.event_broker.queue) == ("pika", "qp_test")
