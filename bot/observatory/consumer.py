@@ -50,7 +50,12 @@ def _position(session: Session, broker: SqlBroker) -> ObservatoryPosition:
     source = source_of(broker)
     position = session.get(ObservatoryPosition, source, with_for_update=True)
     if position is None:
-        position = ObservatoryPosition(source=source, position=0)
+        # the one unnamed position of the first version belongs to the configured broker
+        legacy = session.get(ObservatoryPosition, "sql", with_for_update=True)
+        start = legacy.position if legacy is not None else 0
+        if legacy is not None:
+            session.delete(legacy)
+        position = ObservatoryPosition(source=source, position=start)
         session.add(position)
     return position
 
