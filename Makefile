@@ -19,7 +19,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint system-deps bench nlu-report flows lock clean
+.PHONY: help setup train run run-cluster test lint system-deps bench bench-cluster soak nlu-report \
+	flows lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -28,6 +29,9 @@ help:
 	@echo "make setup  — installe les deux environnements Python et charge le catalogue"
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
 	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
+	@echo "make run-cluster — plusieurs processus Rasa derrière HAProxy (PostgreSQL, Redis)"
+	@echo "make bench-cluster — débit de deux processus Rasa contre un seul (docs/benchmarks.md)"
+	@echo "make soak   — épreuve de fiabilité : 10 000 messages et 4 pannes (docs/reliability.md, ≈ 1 h)"
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
 
@@ -67,6 +71,12 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS)
 run: setup train
 	$(QP) run --no-train
 
+# N Rasa processes (QP_CLUSTER_REPLICAS, default 2) and N action servers behind HAProxy on
+# RASA_PORT, plus the web server; conversations in PostgreSQL (QP_TRACKER_URL), one turn at a
+# time per conversation through Redis (QP_LOCK_STORE_URL). See docs/rasa.md, « Production ».
+run-cluster: setup train
+	$(QP) run --cluster --no-train
+
 # lint first: a few seconds to a minute, and it fails before the long tests. system-deps before
 # the widget: it installs npm, which the widget's npm packages need.
 test: lint system-deps setup train $(WIDGET_NPM)
@@ -92,6 +102,21 @@ $(WIDGET_NPM): bot/web/package.json bot/web/package-lock.json scripts/build_widg
 
 bench: setup train
 	$(APP_VENV)/bin/python -m bot.bench
+
+# One Rasa replica, then two, behind HAProxy, same load: the throughput ratio (docs/benchmarks.md).
+# Defaults: this machine's PostgreSQL (database test; the benchmark deletes its conversations
+# afterwards), Redis database 12, and no event broker (the turn's cost, not the observatory's).
+bench-cluster: setup train
+	QP_TRACKER_URL="$${QP_TRACKER_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
+	QP_LOCK_STORE_URL="$${QP_LOCK_STORE_URL:-redis://127.0.0.1:6379/12}" \
+	QP_EVENT_BROKER="$${QP_EVENT_BROKER:-off}" \
+	$(APP_VENV)/bin/python -m bot.bench_cluster
+# The reliability suite (tests/soak.py): 10,000 fuzzed messages over REST, socket.io and the
+# fake Telegram API, then four faults, against a stack of its own with a throwaway PostgreSQL;
+# the figures go into docs/reliability.md. Not part of `make test` (tests/test_soak.py runs a
+# small version of it). SOAK_ARGS=… passes options (--messages, --workers, --minutes).
+soak: setup train
+	$(APP_VENV)/bin/python tests/soak.py --record docs/reliability.md $(SOAK_ARGS)
 
 # Advisors' flow scenarios against the real assistant. FICHIERS=… picks files;
 # URL=http://localhost:5005 uses the assistant started by `make run`.
