@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint system-deps bench nlu-report flows lock clean
+.PHONY: help setup train run test lint system-deps bench nlu-report flows simulate lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -29,6 +29,7 @@ help:
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
 	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
+	@echo "make simulate — joue les personnes simulées (tests/personas) ; rapport : var/flows/simulation.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
 
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed var/catalog.stamp
@@ -97,6 +98,11 @@ bench: setup train
 # URL=http://localhost:5005 uses the assistant started by `make run`.
 flows: setup train
 	$(QP) flows test $(if $(URL),--url $(URL)) $(FICHIERS)
+
+# Simulated people (tests/personas): turns to results, repeated questions, expected and
+# forbidden aids; the figures go to docs/simulation-resultats.md (see docs/simulation.md).
+simulate: setup train
+	$(QP) flows simulate --resultats docs/simulation-resultats.md $(if $(URL),--url $(URL)) $(FICHIERS)
 
 # Measured NLU quality (5-fold cross-validation and the held-out file) → docs/nlu/ (~50 min).
 nlu-report: setup train
