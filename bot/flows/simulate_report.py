@@ -230,7 +230,7 @@ def markdown_figures(summary: SimulationSummary, wording: Wording) -> str:
             str(r.results_turn) if r.reached_results else "jamais",
             str(len(r.asked)),
             ", ".join(r.repeated) or "—",
-            ", ".join(r.missing) if r.reached_results else "—",
+            (", ".join(r.missing) or "—") if r.reached_results else "—",
             ", ".join(r.forbidden_shown) or "—",
             verdict(r) if r.meets_expectations else "ÉCHEC : " + reasons(r, wording)[0],
         ]
