@@ -335,6 +335,8 @@ def test_every_shipped_person_against_the_assistant_and_the_figures_written(assi
     assert all(r.error is None for r in summary.results), [r.error for r in summary.results]
     # every message of every person got an answer
     assert f.silent_turns == 0
+    # no person is shown an aid it has no right to (true on 2026-12-02: keep it so)
+    assert f.forbidden_shown == 0, [(r.persona.name, r.forbidden_shown) for r in summary.results]
     assert all(r.turns for r in summary.results)
     # the figures are coherent with the per-person results
     assert f.within_goal <= f.meeting <= f.reached <= f.people
