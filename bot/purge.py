@@ -1,13 +1,19 @@
 """`qp purge`: personal data kept no longer than its period, and erasures finished and checked.
 
 Run by `make run` (bot/runner.py) at start and then every day, and callable from cron. In order:
+0. Conversations and records still under a raw Telegram chat id (before keyed ids) renamed to
+   their keyed id (bot/legacy_telegram.py), so that erasure and retention reach them.
 1. Pending erasure requests (catalog/erasure.py): the person's leads, corrections and audit
    mentions are erased again (idempotent), then the conversation is looked for in Rasa's
    store: what is still there up to the request is deleted and the request kept for the next
    run; when nothing is left, the request itself is deleted.
+   The copy of its events in Rasa's SQL event broker (bot/observatory/sql_broker.py) is
+   deleted too.
 2. Conversations whose last message is older than their period (whole conversations only:
-   Rasa's store writes only each turn's own events, so a turn in flight cannot bring one back).
-3. Leads, corrections and audit entries past their period (catalog/retention.py).
+   Rasa's store writes only each turn's own events, so a turn in flight cannot bring one back),
+   in Rasa's store and in the SQL event broker's copy.
+3. Leads, corrections, audit entries and the observatory's conversations past their period
+   (catalog/retention.py).
 4. The Telegram bridge's state: keyboards and messages waiting for Rasa past their period.
 
 Every step runs with the clock it is given (`now`), so tests control time. A step that fails
@@ -27,6 +33,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from bot.console.tracker import EVENTS
+from bot.legacy_telegram import rename_conversations, rename_records
+from bot.observatory.sql_broker import SqlBroker
 from bot.telegram.state import purge_state
 from catalog import erasure
 from catalog.retention import Periods, purge_catalog
@@ -38,8 +46,10 @@ class Report:
     leads: int = 0
     corrections: int = 0
     audit_entries: int = 0
+    observed: int = 0  # the observatory's rows
     telegram_buttons: int = 0
     telegram_waiting: int = 0
+    telegram_renamed: int = 0  # conversations and records moved from a raw chat id
     erasures_checked: int = 0  # requests closed: nothing of the person is left
     erasures_pending: int = 0  # requests kept for the next run
     problems: list[str] = field(default_factory=list)
@@ -50,11 +60,16 @@ class Report:
             (
                 f"Purge : {self.conversations} conversation(s), {self.leads} demande(s) de rappel, "
                 f"{self.corrections} correction(s), {self.audit_entries} entrée(s) du journal, "
+                f"{self.observed} conversation(s) de l'observatoire, "
                 f"{self.telegram_buttons} clavier(s) et {self.telegram_waiting} message(s) en "
                 f"attente de Telegram supprimés ; effacements : "
                 f"{self.erasures_checked} vérifié(s), {self.erasures_pending} à reprendre."
             ),
         ]
+        if self.telegram_renamed:
+            lines.append(
+                f"Identifiants Telegram d'avant les empreintes remplacés : {self.telegram_renamed}."
+            )
         lines += [f"Problème : {problem}" for problem in self.problems]
         return "\n".join(lines)
 
@@ -80,7 +95,11 @@ def tracker_engine(url: str) -> Engine | None:
 
 
 def finish_erasures(
-    catalog: Engine, tracker: Engine | None, report: Report, tracker_read: bool = True
+    catalog: Engine,
+    tracker: Engine | None,
+    report: Report,
+    tracker_read: bool = True,
+    broker: SqlBroker | None = None,
 ) -> None:
     """Erase again, look for what is left; close a request only when nothing is left (and the
     conversations could be read: `tracker_read`)."""
@@ -97,6 +116,8 @@ def finish_erasures(
                             EVENTS.c.timestamp <= request.requested_at,
                         )
                     ).rowcount
+            if broker is not None:
+                broker.erase(request.sender_id, until=request.requested_at)
         except Exception as error:  # noqa: BLE001 - keep the request, try the next one
             erasure.retry_later(catalog, request.id, type(error).__name__)
             report.erasures_pending += 1
@@ -154,8 +175,12 @@ def purge(
     telegram_state: Path | None,
     periods: Periods,
     now: datetime,
+    broker: SqlBroker | None = None,
+    telegram_key: str | None = None,
 ) -> Report:
-    """Run every step; the report says what was deleted and what failed."""
+    """Run every step; the report says what was deleted and what failed. `broker`: Rasa's
+    SQL event broker, when Rasa publishes there. `telegram_key`: the key of Telegram
+    conversation ids, to rename raw chat ids (step 0)."""
     report = Report()
     tracker: Engine | None = None
     tracker_read = True
@@ -164,8 +189,17 @@ def purge(
     except Exception as error:  # noqa: BLE001
         tracker_read = False
         report.problems.append(f"stockage des conversations injoignable ({type(error).__name__}).")
+    if telegram_key:
+        try:
+            if tracker is not None:
+                report.telegram_renamed += rename_conversations(tracker, telegram_key)
+            report.telegram_renamed += rename_records(catalog, telegram_key)
+        except Exception as error:  # noqa: BLE001
+            report.problems.append(
+                f"identifiants Telegram anciens non remplacés ({type(error).__name__})."
+            )
     try:
-        finish_erasures(catalog, tracker, report, tracker_read)
+        finish_erasures(catalog, tracker, report, tracker_read, broker)
     except Exception as error:  # noqa: BLE001
         report.problems.append(f"demandes d'effacement illisibles ({type(error).__name__}).")
     if tracker is not None:
@@ -175,10 +209,17 @@ def purge(
             report.problems.append(f"conversations non purgées ({type(error).__name__}).")
         finally:
             tracker.dispose()
+    if broker is not None:
+        try:
+            broker.purge(periods.cutoff("conversations", now).timestamp())
+        except Exception as error:  # noqa: BLE001
+            report.problems.append(f"événements publiés non purgés ({type(error).__name__}).")
+        finally:
+            broker.dispose()
     try:
         done = purge_catalog(catalog, periods, now)
         report.leads, report.corrections = done.leads, done.corrections
-        report.audit_entries = done.audit_entries
+        report.audit_entries, report.observed = done.audit_entries, done.observed_conversations
     except Exception as error:  # noqa: BLE001
         report.problems.append(f"base du catalogue non purgée ({type(error).__name__}).")
     if telegram_state is not None:
@@ -194,6 +235,7 @@ def purge(
 def run_purge(now: datetime | None = None) -> int:
     """`qp purge` with the process's settings; 0 if every step ran, 1 otherwise, 2 if a
     setting is wrong (a French message names the variable)."""
+    from bot import keys
     from catalog import store
     from settings import SettingsError, get_settings
 
@@ -224,6 +266,8 @@ def run_purge(now: datetime | None = None) -> int:
             settings.telegram.state_db,
             periods,
             now or datetime.now(UTC),
+            SqlBroker(settings.event_broker.url) if settings.event_broker.mode == "sql" else None,
+            telegram_key=keys.telegram_id_key(),
         )
     finally:
         catalog.dispose()
