@@ -80,12 +80,14 @@ run-cluster: setup train
 	$(QP) run --cluster --no-train
 
 # Everything the tests need, two jobs at a time: training (one core, the longest step) runs
-# while the rest installs and lint checks the code. Each step's output is shown when it ends.
+# while the rest installs and lint checks the code; each step's output is shown when it ends.
+# Then the tests in two processes (pytest-xdist; a module stays in one process, so that its
+# fixtures are built once, and each process starts its own assistant when it needs one).
 # system-deps before the widget: it installs npm, which the widget's npm packages need.
 test:
 	@echo "Installation, entraînement du modèle et vérifications (deux à la fois ; la sortie de chaque étape s'affiche quand elle se termine)…"
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-prerequisites
-	$(APP_VENV)/bin/pytest
+	$(APP_VENV)/bin/pytest -n 2 --dist loadfile
 
 test-prerequisites: lint system-deps setup train $(WIDGET_NPM)
 
