@@ -3,7 +3,7 @@
 `get_settings()` gives the settings of the running process (cached); `Settings.from_env(env)`
 reads a given mapping (tests, child processes). Sections per component (`catalog`,
 `servers`, `rasa`, `tracker`, `actions`, `web`, `console`, `telegram`, `notify`,
-`retention`, `geocoder`, `aides_territoires`) are passed down to the code
+`observability`, `retention`, `geocoder`, `aides_territoires`) are passed down to the code
 that needs them. This is the only module of the project that reads the environment
 (tests/test_settings.py checks it); every package may import it, and it imports nothing of
 ours but `catalog.profile`'s territory list, late.
@@ -19,6 +19,7 @@ from settings.sections import (
     ConsoleSettings,
     GeocoderSettings,
     NotifySettings,
+    ObservabilitySettings,
     RasaSettings,
     RetentionSettings,
     RetryPolicy,
@@ -37,6 +38,7 @@ __all__ = [
     "ConsoleSettings",
     "GeocoderSettings",
     "NotifySettings",
+    "ObservabilitySettings",
     "RasaSettings",
     "RetentionSettings",
     "RetryPolicy",

@@ -28,6 +28,7 @@ from settings.sections import (
     ConsoleSettings,
     GeocoderSettings,
     NotifySettings,
+    ObservabilitySettings,
     RasaSettings,
     RetentionSettings,
     ServerSettings,
@@ -101,6 +102,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
     aides_territoires: AidesTerritoiresSettings = Field(default_factory=AidesTerritoiresSettings)
