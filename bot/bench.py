@@ -336,8 +336,10 @@ Objectif : moins de 5 ms au p95.
 
 
 if __name__ == "__main__":
-    kinds = sys.argv[1:] or ["catalog", "rest"]
+    from bot.observatory.bench import bench_observatory  # its own module (issue 19)
+
+    kinds = sys.argv[1:] or ["catalog", "rest", "observatory"]
     for kind in kinds:
-        code = {"catalog": bench_catalog, "rest": bench}[kind]()
+        code = {"catalog": bench_catalog, "rest": bench, "observatory": bench_observatory}[kind]()
         if code:
             sys.exit(code)

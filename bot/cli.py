@@ -86,6 +86,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     purge.set_defaults(handler=_purge)
 
+    observatory = commands.add_parser(
+        "observatory", help="l'observatoire : les événements publiés par Rasa, dans nos tables"
+    )
+    observatory_commands = observatory.add_subparsers(dest="observatory_command", required=True)
+    consume = observatory_commands.add_parser(
+        "consume", help="lit le courtier d'événements en continu (ce que fait make run)"
+    )
+    consume.set_defaults(handler=_observatory_consume)
+    rebuild = observatory_commands.add_parser(
+        "rebuild", help="vide les tables de l'observatoire et relit tout le courtier SQL"
+    )
+    rebuild.set_defaults(handler=_observatory_rebuild)
+
     run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
     run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
     run.set_defaults(handler=_run)
@@ -380,6 +393,31 @@ def _qpv_check(args: argparse.Namespace) -> int:
     print(heading)
     print(answer_text(check))
     return 1 if check.status == A_VERIFIER else 0
+
+
+def _observatory_consume(args: argparse.Namespace) -> int:
+    from bot.observatory.consumer import main as consume
+
+    return consume()
+
+
+def _observatory_rebuild(args: argparse.Namespace) -> int:
+    from bot.observatory.consumer import RebuildImpossibleError, rebuild
+    from catalog import store
+    from settings import get_settings
+
+    settings = get_settings()
+    engine = store.make_engine(settings.catalog.database_url)
+    try:
+        store.migrate(engine)
+        count = rebuild(engine, settings.event_broker)
+    except RebuildImpossibleError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"Observatoire reconstruit : {count} événement(s) relu(s).")
+    return 0
 
 
 def _purge(args: argparse.Namespace) -> int:

@@ -5,9 +5,13 @@ Run by `make run` (bot/runner.py) at start and then every day, and callable from
    mentions are erased again (idempotent), then the conversation is looked for in Rasa's
    store: what is still there up to the request is deleted and the request kept for the next
    run; when nothing is left, the request itself is deleted.
+   The copy of its events in Rasa's SQL event broker (bot/observatory/sql_broker.py) is
+   deleted too.
 2. Conversations whose last message is older than their period (whole conversations only:
-   Rasa's store writes only each turn's own events, so a turn in flight cannot bring one back).
-3. Leads, corrections and audit entries past their period (catalog/retention.py).
+   Rasa's store writes only each turn's own events, so a turn in flight cannot bring one back),
+   in Rasa's store and in the SQL event broker's copy.
+3. Leads, corrections, audit entries and the observatory's conversations past their period
+   (catalog/retention.py).
 4. The Telegram bridge's state: keyboards and messages waiting for Rasa past their period.
 
 Every step runs with the clock it is given (`now`), so tests control time. A step that fails
@@ -27,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from bot.console.tracker import EVENTS
+from bot.observatory.sql_broker import SqlBroker
 from bot.telegram.state import purge_state
 from catalog import erasure
 from catalog.retention import Periods, purge_catalog
@@ -38,6 +43,7 @@ class Report:
     leads: int = 0
     corrections: int = 0
     audit_entries: int = 0
+    observed: int = 0  # the observatory's rows
     telegram_buttons: int = 0
     telegram_waiting: int = 0
     erasures_checked: int = 0  # requests closed: nothing of the person is left
@@ -50,6 +56,7 @@ class Report:
             (
                 f"Purge : {self.conversations} conversation(s), {self.leads} demande(s) de rappel, "
                 f"{self.corrections} correction(s), {self.audit_entries} entrée(s) du journal, "
+                f"{self.observed} conversation(s) de l'observatoire, "
                 f"{self.telegram_buttons} clavier(s) et {self.telegram_waiting} message(s) en "
                 f"attente de Telegram supprimés ; effacements : "
                 f"{self.erasures_checked} vérifié(s), {self.erasures_pending} à reprendre."
@@ -80,7 +87,11 @@ def tracker_engine(url: str) -> Engine | None:
 
 
 def finish_erasures(
-    catalog: Engine, tracker: Engine | None, report: Report, tracker_read: bool = True
+    catalog: Engine,
+    tracker: Engine | None,
+    report: Report,
+    tracker_read: bool = True,
+    broker: SqlBroker | None = None,
 ) -> None:
     """Erase again, look for what is left; close a request only when nothing is left (and the
     conversations could be read: `tracker_read`)."""
@@ -97,6 +108,8 @@ def finish_erasures(
                             EVENTS.c.timestamp <= request.requested_at,
                         )
                     ).rowcount
+            if broker is not None:
+                broker.erase(request.sender_id, until=request.requested_at)
         except Exception as error:  # noqa: BLE001 - keep the request, try the next one
             erasure.retry_later(catalog, request.id, type(error).__name__)
             report.erasures_pending += 1
@@ -154,8 +167,10 @@ def purge(
     telegram_state: Path | None,
     periods: Periods,
     now: datetime,
+    broker: SqlBroker | None = None,
 ) -> Report:
-    """Run every step; the report says what was deleted and what failed."""
+    """Run every step; the report says what was deleted and what failed. `broker`: Rasa's
+    SQL event broker, when Rasa publishes there."""
     report = Report()
     tracker: Engine | None = None
     tracker_read = True
@@ -165,7 +180,7 @@ def purge(
         tracker_read = False
         report.problems.append(f"stockage des conversations injoignable ({type(error).__name__}).")
     try:
-        finish_erasures(catalog, tracker, report, tracker_read)
+        finish_erasures(catalog, tracker, report, tracker_read, broker)
     except Exception as error:  # noqa: BLE001
         report.problems.append(f"demandes d'effacement illisibles ({type(error).__name__}).")
     if tracker is not None:
@@ -175,10 +190,17 @@ def purge(
             report.problems.append(f"conversations non purgées ({type(error).__name__}).")
         finally:
             tracker.dispose()
+    if broker is not None:
+        try:
+            broker.purge(periods.cutoff("conversations", now).timestamp())
+        except Exception as error:  # noqa: BLE001
+            report.problems.append(f"événements publiés non purgés ({type(error).__name__}).")
+        finally:
+            broker.dispose()
     try:
         done = purge_catalog(catalog, periods, now)
         report.leads, report.corrections = done.leads, done.corrections
-        report.audit_entries = done.audit_entries
+        report.audit_entries, report.observed = done.audit_entries, done.observed_conversations
     except Exception as error:  # noqa: BLE001
         report.problems.append(f"base du catalogue non purgée ({type(error).__name__}).")
     if telegram_state is not None:
@@ -224,6 +246,7 @@ def run_purge(now: datetime | None = None) -> int:
             settings.telegram.state_db,
             periods,
             now or datetime.now(UTC),
+            SqlBroker(settings.event_broker.url) if settings.event_broker.mode == "sql" else None,
         )
     finally:
         catalog.dispose()

@@ -1,4 +1,5 @@
-"""Process orchestration: start the action server and the Rasa server, wait, stop them all.
+"""Process orchestration: start the action server, the Rasa server and the observatory's
+consumer of Rasa's events (bot/observatory/), wait, stop them all.
 
 Used by `qp run` (and so `make run`), by the end-to-end tests and by the benchmark.
 """
@@ -75,6 +76,10 @@ class Stack:
                 # the same catalogue, tracker store and Rasa for the actions, console, bridge
                 "DATABASE_URL": s.catalog.database_url,
                 "QP_TRACKER_URL": s.tracker.url,
+                # endpoints.yml: where Rasa publishes its events, which the observatory reads
+                "QP_EVENT_BROKER": s.event_broker.mode,
+                "QP_EVENT_BROKER_URL": s.event_broker.url,
+                "QP_EVENT_BROKER_QUEUE": s.event_broker.queue,
                 "RASA_URL": s.rasa.url,
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -135,6 +140,8 @@ class Stack:
         if rasa.cors_origins:
             command += ["--cors", *rasa.cors_origins]
         self._spawn("rasa", command)
+        if self.settings.event_broker.enabled:
+            self._spawn("observatory", [sys.executable, "-m", "bot.observatory"])
         if self.with_web:
             self._spawn("web", web_command())
 

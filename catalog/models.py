@@ -321,3 +321,57 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     last_error: Mapped[str | None] = mapped_column(String(200))  # an error's kind, no data
+
+
+class ObservedConversation(Base):
+    """One conversation as the observatory counts it (migration 0013), built from the events
+    Rasa publishes (bot/observatory/). No message text and no sender id: `key` is a hash of
+    the conversation id (catalog/observatory.py), profile values are the contract's codes.
+    `state` is the consumer's bookkeeping between two batches of events."""
+
+    __tablename__ = "observed_conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    territory_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    first_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch, UTC
+    last_at: Mapped[float] = mapped_column(Float, index=True)
+    turns: Mapped[int] = mapped_column(Integer, default=0)  # messages of the person
+    stade: Mapped[str | None] = mapped_column(String(40))
+    secteur: Mapped[str | None] = mapped_column(String(40))
+    statut: Mapped[str | None] = mapped_column(String(40))
+    habite_qpv: Mapped[bool | None] = mapped_column(Boolean)
+    implante_qpv: Mapped[bool | None] = mapped_column(Boolean)
+    besoins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # codes, yes/no only
+    aids_shown: Mapped[int] = mapped_column(Integer, default=0)
+    fallbacks: Mapped[int] = mapped_column(Integer, default=0)  # messages not understood
+    contact_asked: Mapped[bool] = mapped_column(Boolean, default=False)  # asked for an advisor
+    lead: Mapped[bool] = mapped_column(Boolean, default=False)  # a callback request recorded
+    outcome: Mapped[str | None] = mapped_column(String(40))  # the last question, or a step
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ObservedRecommendation(Base):
+    """One aid shown in a conversation, at its rank (1 = first), once per conversation."""
+
+    __tablename__ = "observed_recommendations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("observed_conversations.id", ondelete="CASCADE"), index=True
+    )
+    aid_id: Mapped[str] = mapped_column(String(120), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    shown_at: Mapped[float] = mapped_column(Float)
+    details_asked: Mapped[bool] = mapped_column(Boolean, default=False)  # « En savoir plus »
+
+
+class ObservatoryPosition(Base):
+    """How far the consumer has read a source of events (the SQL broker's last row id)."""
+
+    __tablename__ = "observatory_position"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,7 +1,8 @@
 """How long each kind of personal data is kept, and the purge of what the catalogue database
-holds past its period: leads, NLU corrections, audit entries. docs/donnees-personnelles.md says
-why each period (purpose, retention, erase path); `qp purge` (bot/purge.py) applies them, with
-the conversations in Rasa's store and the Telegram bridge's state.
+holds past its period: leads, NLU corrections, audit entries, the observatory's conversations.
+docs/donnees-personnelles.md says why each period (purpose, retention, erase path); `qp purge`
+(bot/purge.py) applies them, with the conversations in Rasa's store and the Telegram bridge's
+state.
 
 Every period can be set, in days (QP_RETENTION_*_DAYS, the `retention` section of settings/).
 """
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from catalog import observatory
 from catalog.models import AuditEntry, Lead, NluCorrection
 
 
@@ -40,10 +42,12 @@ class CatalogPurge:
     leads: int
     corrections: int
     audit_entries: int
+    observed_conversations: int = 0
 
 
 def purge_catalog(engine: Engine, periods: Periods, now: datetime) -> CatalogPurge:
-    """Delete the leads, corrections and audit entries past their period, in one transaction."""
+    """Delete the leads, corrections, audit entries and observed conversations (same period as
+    the conversations themselves) past their period, in one transaction."""
 
     def count(result: object) -> int:
         # A DELETE gives a CursorResult, which the stubs of `Session.execute` do not say.
@@ -63,4 +67,5 @@ def purge_catalog(engine: Engine, periods: Periods, now: datetime) -> CatalogPur
         audit_entries = count(
             session.execute(delete(AuditEntry).where(AuditEntry.at < periods.cutoff("audit", now)))
         )
-    return CatalogPurge(leads, corrections, audit_entries)
+        observed = observatory.purge(session, periods.cutoff("conversations", now).timestamp())
+    return CatalogPurge(leads, corrections, audit_entries, observed)

@@ -2,9 +2,9 @@
 
 `get_settings()` gives the settings of the running process (cached); `Settings.from_env(env)`
 reads a given mapping (tests, child processes). Sections per component (`catalog`,
-`servers`, `rasa`, `tracker`, `actions`, `web`, `console`, `telegram`, `notify`,
-`observability`, `retention`, `geocoder`, `aides_territoires`) are passed down to the code
-that needs them. This is the only module of the project that reads the environment
+`servers`, `rasa`, `tracker`, `event_broker`, `actions`, `web`, `console`, `telegram`,
+`notify`, `observability`, `retention`, `geocoder`, `aides_territoires`) are passed down to
+the code that needs them. This is the only module of the project that reads the environment
 (tests/test_settings.py checks it); every package may import it, and it imports nothing of
 ours but `catalog.profile`'s territory list, late.
 """
@@ -17,6 +17,7 @@ from settings.sections import (
     AidesTerritoiresSettings,
     CatalogSettings,
     ConsoleSettings,
+    EventBrokerSettings,
     GeocoderSettings,
     NotifySettings,
     ObservabilitySettings,
@@ -36,6 +37,7 @@ __all__ = [
     "AidesTerritoiresSettings",
     "CatalogSettings",
     "ConsoleSettings",
+    "EventBrokerSettings",
     "GeocoderSettings",
     "NotifySettings",
     "ObservabilitySettings",

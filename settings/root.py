@@ -26,6 +26,7 @@ from settings.sections import (
     AidesTerritoiresSettings,
     CatalogSettings,
     ConsoleSettings,
+    EventBrokerSettings,
     GeocoderSettings,
     NotifySettings,
     ObservabilitySettings,
@@ -97,6 +98,7 @@ class Settings(BaseSettings):
     servers: ServerSettings = Field(default_factory=ServerSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     tracker: TrackerSettings = Field(default_factory=TrackerSettings)
+    event_broker: EventBrokerSettings = Field(default_factory=EventBrokerSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
@@ -140,6 +142,12 @@ class Settings(BaseSettings):
         servers = self.servers
         fill(self.rasa, "url", servers.rasa_url)
         fill(self.tracker, "url", f"sqlite:///{self.tracker.db.resolve()}")
+        if not self.event_broker.url:  # a default for each mode: a file next to the tracker's
+            self.event_broker.url = (
+                "amqp://guest:guest@127.0.0.1:5672/"
+                if self.event_broker.mode == "pika"
+                else f"sqlite:///{(self.tracker.db.parent / 'events.sqlite').resolve()}"
+            )
         fill(self.web, "host", servers.host)
         fill(self.web, "port", servers.web_port)
         fill(self.web, "rasa_url", servers.rasa_url)

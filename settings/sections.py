@@ -257,6 +257,45 @@ class TrackerSettings(Section):
     )
 
 
+class EventBrokerSettings(Section):
+    """Observatoire (événements publiés par Rasa)"""
+
+    mode: str = variable(
+        "QP_EVENT_BROKER",
+        "sql",
+        "où Rasa publie chaque événement des conversations, que l'observatoire relit : `sql` "
+        "(une base SQL, SQLite par défaut), `pika` (RabbitMQ) ou `off` (ni publication ni "
+        "observatoire)",
+    )
+    url: str = variable(
+        "QP_EVENT_BROKER_URL",
+        "",
+        "base des événements (`sql` : toute URL SQLAlchemy) ou serveur RabbitMQ "
+        "(`pika` : `amqp://utilisateur:mot_de_passe@hôte:5672/`)",
+        shown_default="sqlite:///var/events.sqlite (dossier de TRACKER_DB) ; "
+        "`pika` : amqp://guest:guest@127.0.0.1:5672/",
+    )
+    queue: str = variable(
+        "QP_EVENT_BROKER_QUEUE",
+        "qp_observatoire",
+        "file RabbitMQ où Rasa publie et que l'observatoire lit (`pika`)",
+        min_length=1,
+    )
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _known_mode(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in ("sql", "pika", "off"):
+                raise ValueError("valeurs possibles : sql, pika ou off")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
+
+
 class ActionSettings(Section):
     """Serveur d'actions"""
 

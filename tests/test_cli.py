@@ -125,9 +125,9 @@ def test_load_is_idempotent_and_export_gives_every_aid(kind, tmp_path_factory):
     assert first.returncode == 0
     assert second.returncode == 0
     assert first.stdout == second.stdout
-    assert "47 aids" in first.stdout
+    assert "50 aids" in first.stdout
     exported = json.loads(qp("catalog", "export", "--format", "json", env=env).stdout)
-    assert len(exported) == 47
+    assert len(exported) == 50
     assert {"acre", "emplois-francs"} <= {a["id"] for a in exported}
     rows = list(
         csv.DictReader(io.StringIO(qp("catalog", "export", "--format", "csv", env=env).stdout))

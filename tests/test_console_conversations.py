@@ -35,6 +35,7 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -54,9 +55,11 @@ from fake_rasa import FakeRasa
 from bot.console import tracker
 from bot.console.db import session
 from bot.keys import rest_headers
+from bot.observatory.fold import Folder
 from bot.web.process import WebServer
-from catalog import audit
+from catalog import audit, store
 from catalog.models import Account, NluCorrection
+from catalog.observatory import conversation_key
 from catalog.privacy import EMAIL_MASK, PHONE_MASK
 from settings import WebSettings
 
@@ -144,6 +147,27 @@ def write_tracker(
             )
     with engine.begin() as connection:
         connection.execute(RASA_EVENTS.insert(), rows)
+    engine.dispose()
+
+
+def observe(
+    database_url: str,
+    plan: list[tuple[str, str, datetime]],
+    events: dict[str, list[dict]] | None = None,
+) -> None:
+    """The same conversations as the observatory holds them once Rasa published their events
+    (bot/observatory/): what the console's list reads."""
+    events = events or recorded()
+    published = []
+    for sender, source, start in plan:
+        shift = start.timestamp() - events[source][0]["timestamp"]
+        for row in events[source]:
+            data = json.loads(row["data"])
+            published.append({"sender_id": sender, **data, "timestamp": data["timestamp"] + shift})
+    engine = store.make_engine(database_url)
+    store.migrate(engine)
+    with Session(engine) as db, db.begin():
+        Folder(db).apply_all(published)
     engine.dispose()
 
 
@@ -309,20 +333,19 @@ class Console:
     rasa: FakeRasa
 
 
-def fake_rasa_turn(tracker_db: Path):
+def fake_rasa_turn(tracker_db: Path, database_url: str):
     """A fake Rasa REST channel that stores, for the sender, the real assistant's first turns of
-    the Roubaix conversation (greeting and description) as Rasa would, and answers with them."""
+    the Roubaix conversation (greeting and description) as Rasa would, and answers with them;
+    the observatory gets them as its consumer would."""
     source = recorded()["roubaix-widget"]
     users = [i for i, row in enumerate(source) if row["type_name"] == "user"]
     first_turns = source[: users[2]]
 
     def reply(message: dict) -> list[dict]:
         if not tracker.read_conversation(f"sqlite:///{tracker_db}", message["sender"]):
-            write_tracker(
-                f"sqlite:///{tracker_db}",
-                [(message["sender"], "roubaix-widget", datetime.now(PARIS))],
-                {"roubaix-widget": first_turns},
-            )
+            plan = [(message["sender"], "roubaix-widget", datetime.now(PARIS))]
+            write_tracker(f"sqlite:///{tracker_db}", plan, {"roubaix-widget": first_turns})
+            observe(database_url, plan, {"roubaix-widget": first_turns})
         return [{"recipient_id": message["sender"], "text": "ok"}]
 
     return reply
@@ -334,8 +357,9 @@ def console(tmp_path_factory):
     database_url = f"sqlite:///{tmp}/catalog.sqlite"
     tracker_db = tmp / "tracker.sqlite"
     write_tracker(f"sqlite:///{tracker_db}", PLAN + MANY)
+    observe(database_url, PLAN + MANY)
     create_people(database_url)
-    rasa = FakeRasa(fake_rasa_turn(tracker_db)).up()
+    rasa = FakeRasa(fake_rasa_turn(tracker_db, database_url)).up()
     web = WebSettings(
         host="127.0.0.1",
         port=_free_port(),
@@ -364,8 +388,15 @@ toulouse = signed_in_fixture("console", TOULOUSE)
 admin = signed_in_fixture("console", ADMIN)
 
 
+SENDERS = {conversation_key(sender): sender for sender, _, _ in PLAN + MANY}
+
+
 def listed(html: str) -> list[str]:
-    return re.findall(r'<a href="/console/conversations/([^"?#]+)">', html)
+    """The conversations the list links to: the observatory's keys, named back here."""
+    return [
+        SENDERS.get(key, key)
+        for key in re.findall(r'<a href="/console/conversations/([^"?#]+)">', html)
+    ]
 
 
 def audit_entries(console: Console, action: str) -> list:
@@ -559,12 +590,14 @@ def test_an_advisor_corrects_a_message_and_exports_the_training_example(console,
 
 def test_a_sender_id_with_a_slash_opens_and_its_messages_can_be_corrected(console, roubaix):
     """Any REST client chooses its sender ids: « / » in one must not hide the conversation."""
-    write_tracker(
-        f"sqlite:///{console.tracker_db}",
-        [("site/roubaix/42", "roubaix-widget", at("2026-03-03", 9))],
-    )
+    plan = [("site/roubaix/42", "roubaix-widget", at("2026-03-03", 9))]
+    write_tracker(f"sqlite:///{console.tracker_db}", plan)
+    observe(console.database_url, plan)
+    # the list links to the observatory's key, which opens the same conversation
     listing = roubaix.get("/console/conversations")
-    assert "/console/conversations/site%2Froubaix%2F42" in listing.text
+    link = f"/console/conversations/{conversation_key('site/roubaix/42')}"
+    assert link in listing.text
+    assert DESCRIPTION in roubaix.get(link).text
     page = roubaix.get("/console/conversations/site%2Froubaix%2F42")
     assert page.status_code == 200
     assert DESCRIPTION in page.text
@@ -682,7 +715,7 @@ def test_the_debug_chat_sends_to_rasa_and_shows_what_was_understood(console, rou
     logged = audit_entries(console, "message_test")
     assert (ROUBAIX.email, body["sender"], {"territoire": "roubaix", "bouton": False}) in logged
     # the test conversation is listed with its territory for the advisor
-    assert body["sender"] in listed(roubaix.get("/console/conversations").text)
+    assert conversation_key(body["sender"]) in listed(roubaix.get("/console/conversations").text)
 
 
 def test_the_debug_chat_refuses_empty_and_too_long_messages_in_french(console, roubaix):

@@ -158,7 +158,9 @@ FIRST_MESSAGES = [
     ),
     ("j'ai deja ma boutique a nancy depuis 4 ans et je veux la developper", "pret-vert"),
     ("Quelles aides pour créer un commerce à Marseille ?", "pret-honneur-quartier"),
-    ("je suis etudiant j'ai une idée d'appli", "cape"),
+    # A student living in a QPV (the persona's answers): the QPV orientation services (CitésLab,
+    # Bus, Carrefours de l'Entrepreneuriat) come before the CAPE, on « Voir d'autres aides ».
+    ("je suis etudiant j'ai une idée d'appli", "citeslab"),
     ("cc je suis au rsa et jvoudrais monter ma boite de vtc a evry", "acre"),
     ("Je cherche un financement pour ouvrir un restaurant à Saint-Louis 97450", "reunion-aide-tpe"),
     ("g un projet de salon de coiffure a laval", "pdl-commerce-artisanat"),

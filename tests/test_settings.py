@@ -147,6 +147,9 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_CORS_ORIGINS": "https://a.fr, https://b.fr/",
         "TRACKER_DB": str(tmp_path / "tracker.sqlite"),
         "QP_TRACKER_URL": "postgresql+psycopg://rasa@db/rasa",
+        "QP_EVENT_BROKER": "Pika",
+        "QP_EVENT_BROKER_URL": "amqp://qp:mdp@mq:5672/",
+        "QP_EVENT_BROKER_QUEUE": "qp_test",
         "QP_MAX_QUESTIONS": "3",
         "QP_WEB_RASA_URL": "https://rasa.ville.fr/",
         "QP_WEB_ORIGINS": "https://www.ville.fr",
@@ -212,6 +215,8 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.rasa.cors_origins == ("https://a.fr", "https://b.fr")
     assert s.tracker.db == tmp_path / "tracker.sqlite"
     assert s.tracker.url == s.console.tracker_url == env["QP_TRACKER_URL"]
+    assert (s.event_broker.mode, s.event_broker.queue) == ("pika", "qp_test")
+    assert s.event_broker.url == "amqp://qp:mdp@mq:5672/"
     assert s.actions.max_questions == 3
     assert s.web.rasa_url == "https://rasa.ville.fr"
     assert s.web.origins == ("https://www.ville.fr",)
@@ -256,6 +261,17 @@ def test_every_documented_variable_is_read(tmp_path):
     shown = dict(effective_values(s))
     assert set(shown) == set(env)
     assert shown["QP_CONSOLE_SECRET"] == shown["TELEGRAM_BOT_TOKEN"] == "(défini)"
+
+
+def test_the_event_broker_defaults_to_a_file_next_to_the_tracker_store(tmp_path):
+    s = Settings.from_env({"TRACKER_DB": str(tmp_path / "tracker.sqlite")})
+    assert s.event_broker.mode == "sql"
+    assert s.event_broker.url == f"sqlite:///{(tmp_path / 'events.sqlite').resolve()}"
+    pika = Settings.from_env({"QP_EVENT_BROKER": "pika"}).event_broker
+    assert pika.url == "amqp://guest:guest@127.0.0.1:5672/"
+    assert not Settings.from_env({"QP_EVENT_BROKER": "off"}).event_broker.enabled
+    with pytest.raises(SettingsError, match="QP_EVENT_BROKER"):
+        Settings.from_env({"QP_EVENT_BROKER": "kafka"})
 
 
 def test_derived_values_follow_the_variables_they_come_from():

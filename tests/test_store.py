@@ -49,7 +49,7 @@ def test_loading_twice_gives_the_same_catalogue_as_the_files(engine):
     first = store.load(files, engine)
     second = store.load(read_files(), engine)
     assert first == second
-    assert first["aids"] == 47
+    assert first["aids"] == 50
     assert first["territories"] == 14
     assert first["communes"] > 400
     back = store.read(engine)

@@ -27,6 +27,7 @@ from bot.console import (
     home,
     leads,
     notices,
+    observatory,
 )
 from bot.console.auth import SignInGuard
 from bot.console.pages import error_page
@@ -35,7 +36,17 @@ from settings import PROJECT_DIR, ConsoleSettings, get_settings
 SECRET_FILE = PROJECT_DIR / "var" / "console-secret"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Order matters: a correction's address extends a conversation's, matched first.
-SECTIONS = (auth, home, debug_chat, corrections, conversations, leads, notices, catalogue)
+SECTIONS = (
+    auth,
+    home,
+    debug_chat,
+    corrections,
+    conversations,
+    leads,
+    notices,
+    catalogue,
+    observatory,
+)
 
 
 def session_secret(settings: ConsoleSettings) -> str:

@@ -9,12 +9,14 @@ details are masked for whoever may not see them (catalog.accounts.Viewer)."""
 from __future__ import annotations
 
 import copy
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,10 +26,11 @@ from bot.console.auth import log_action, page, settings_of
 from bot.console.db import session
 from bot.console.home import territory_names
 from bot.console.pages import error_page, render
+from catalog import observatory
 from catalog.accounts import Viewer
 from catalog.labels import INTENT_LABELS
 from catalog.labels import wording as labels
-from catalog.models import NluCorrection
+from catalog.models import NluCorrection, ObservedConversation
 from catalog.privacy import mask_text, mask_value
 
 # --- shared with the debug chat ------------------------------------------------------------
@@ -102,11 +105,77 @@ TEMPLATE_HELPERS = {
         else INTENT_LABELS.get(name or "", name or "—")
     ),
     "channel_label": tracker.channel_label,
+    "observed_channel_label": tracker.observed_channel_label,
     "conversation_url": conversation_url,
 }
 
 
 # --- the list ------------------------------------------------------------------------------
+# Read from the observatory's tables (bot/observatory/ fills them from Rasa's published
+# events): a conversation is known there by its key, never by its id; its link opens the
+# transcript through that key (`readable`).
+
+
+@dataclass(frozen=True)
+class Listed:
+    key: str
+    channel: str | None
+    territory: str | None
+    first_at: datetime
+    last_at: datetime
+    user_messages: int
+    fallback: bool
+    handoff: bool
+
+    @property
+    def label(self) -> str:
+        return f"n° {self.key[:10]}"
+
+
+@dataclass(frozen=True)
+class Listing:
+    conversations: list[Listed]
+    total: int
+    page: int
+    pages: int
+    empty_store: bool = False  # nothing observed yet: nobody talked to the assistant
+
+
+def observed_listing(
+    database_url: str, viewer: Viewer, filters: tracker.Filters, page_number: int
+) -> Listing:
+    with session(database_url) as db:
+        found = observatory.list_conversations(
+            db,
+            viewer.territories,
+            territory=filters.territory,
+            since=tracker._day_start(filters.since) if filters.since else None,
+            until=tracker._day_start(filters.until + timedelta(days=1)) if filters.until else None,
+            fallback=filters.fallback,
+            contact=filters.handoff,
+            page=page_number,
+            page_size=tracker.PAGE_SIZE,
+        )
+        empty = found.total == 0 and db.scalar(select(ObservedConversation.id).limit(1)) is None
+        return Listing(
+            [
+                Listed(
+                    c.key,
+                    c.channel,
+                    c.territory_id,
+                    tracker.local_time(c.first_at),
+                    tracker.local_time(c.last_at),
+                    c.turns,
+                    c.fallbacks > 0,
+                    c.contact_asked or c.lead,
+                )
+                for c in found.conversations
+            ],
+            found.total,
+            found.page,
+            found.pages,
+            empty_store=empty,
+        )
 
 
 def _date(value: str, label: str, errors: list[str]) -> date | None:
@@ -146,11 +215,10 @@ def conversation_list(request: Request, viewer: Viewer, form: dict[str, str]) ->
     number_asked = _page_number(query.get("page", "1"))
     store_error = None
     try:
-        listing = tracker.list_conversations(
-            settings_of(request).tracker_url, viewer.territories, filters, number_asked
-        )
-    except tracker.TrackerUnavailableError as error:
-        listing, store_error = tracker.Listing([], 0, 1, 1), str(error)
+        listing = observed_listing(settings_of(request).database_url, viewer, filters, number_asked)
+    except SQLAlchemyError:
+        listing = Listing([], 0, 1, 1)
+        store_error = "Les conversations sont illisibles pour le moment (base injoignable)."
     log_action(
         request,
         viewer,
@@ -203,12 +271,16 @@ def readable(
     """The conversation if this viewer may read it, else the French page to answer with.
     Another territory's conversation and an unknown one get the same page."""
     try:
-        conversation = tracker.read_conversation(settings_of(request).tracker_url, sender_id)
+        url = settings_of(request).tracker_url
+        conversation = tracker.read_conversation(url, sender_id)
+        if conversation is None and observatory.is_key(sender_id):  # a link of the list
+            found = tracker.sender_of_key(url, sender_id)
+            conversation = tracker.read_conversation(url, found) if found else None
     except tracker.TrackerUnavailableError as error:
         return None, error_page(request, 503, "Conversations indisponibles", str(error))
     if conversation is None or not viewer.can_see(conversation.territory):
         if conversation is not None:
-            log_action(request, viewer, "conversation_refusee", sender_id)
+            log_action(request, viewer, "conversation_refusee", conversation.sender_id)
         return None, error_page(
             request,
             404,
@@ -226,6 +298,7 @@ def conversation_page(request: Request, viewer: Viewer, form: dict[str, str]) ->
     if refusal is not None:
         return refusal
     assert conversation is not None
+    sender_id = conversation.sender_id  # the link of the list gives its key
     with session(settings_of(request).database_url) as db:
         corrected = {
             row.message_at: row.intent

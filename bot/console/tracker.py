@@ -542,6 +542,37 @@ def build_conversation(
     )
 
 
+def sender_of_key(url: str, key: str) -> str | None:
+    """The conversation id whose observatory key is `key` (catalog/observatory.py), looked
+    for among the tracker store's conversation ids (the observatory keeps no id)."""
+    from catalog.observatory import conversation_key
+
+    engine = _open(url)
+    if engine is None:
+        return None
+    try:
+        with engine.connect() as connection:
+            senders = connection.execute(select(EVENTS.c.sender_id).distinct()).scalars()
+            return next((s for s in senders if conversation_key(s) == key), None)
+    except SQLAlchemyError as error:
+        raise TrackerUnavailableError(
+            "Cette conversation est illisible pour le moment (base des conversations injoignable)."
+        ) from error
+
+
+OBSERVED_CHANNELS = {
+    "console": "Console (test)",
+    "widget": "Widget web",
+    "telegram": "Telegram",
+    "rest": "REST",
+}
+
+
+def observed_channel_label(channel: str | None) -> str:
+    """The observatory's channel code (bot/observatory/fold.py), in French."""
+    return OBSERVED_CHANNELS.get(channel or "", channel or "inconnu")
+
+
 def channel_label(sender_id: str, channel: str | None) -> str:
     """Where the conversation took place, in French."""
     if sender_id.startswith("console-"):

@@ -1,0 +1,2 @@
+"""The observatory: Rasa's published events turned into our own tables (catalog/models.py,
+ObservedConversation and ObservedRecommendation), which the console reads."""

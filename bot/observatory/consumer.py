@@ -1,0 +1,220 @@
+"""The observatory's consumer: reads what Rasa's event broker received and folds it into our
+tables (bot/observatory/fold.py), in batches, each in one transaction of the catalogue
+database.
+
+- `sql` (Rasa's SQL event broker, the default of `make run`): the broker's rows are read in
+  order from the position stored in `observatory_position`, which moves in the same
+  transaction as the rows it produced: a crash replays nothing twice and skips nothing.
+  `rebuild()` clears our tables and reads every row again, in one transaction.
+- `pika` (RabbitMQ, for several Rasa servers): messages of the queue are acknowledged after
+  the transaction that folded them commits (at least once: a crash between the two folds a
+  batch twice). A queue forgets what was acknowledged, so there is nothing to rebuild from.
+
+Run by `make run` (bot/runner.py) as `python -m bot.observatory`, or `qp observatory consume`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session
+
+from bot.observatory.fold import Folder, is_erase_marker
+from bot.observatory.sql_broker import SqlBroker
+from catalog.models import ObservatoryPosition, ObservedConversation, ObservedRecommendation
+from settings import EventBrokerSettings
+
+logger = logging.getLogger(__name__)
+SQL_SOURCE = "sql"
+BATCH = 2000
+POLL_SECONDS = 1.0
+
+
+class RebuildImpossibleError(RuntimeError):
+    """The configured broker keeps nothing to replay; the message is French."""
+
+
+def _position(session: Session) -> ObservatoryPosition:
+    position = session.get(ObservatoryPosition, SQL_SOURCE, with_for_update=True)
+    if position is None:
+        position = ObservatoryPosition(source=SQL_SOURCE, position=0)
+        session.add(position)
+    return position
+
+
+def consume_sql_batch(catalog: Engine, broker: SqlBroker, batch: int = BATCH) -> int:
+    """Fold the next batch of the SQL broker's rows; how many were read."""
+    erased: dict[str, int] = {}
+    with Session(catalog) as session, session.begin():
+        position = _position(session)
+        rows = broker.read(position.position, batch)
+        if not rows:
+            return 0
+        Folder(session).apply_all(row.event for row in rows)
+        position.position = rows[-1].id
+        for row in rows:
+            if is_erase_marker(row.event):
+                erased[str(row.event.get("sender_id"))] = row.id
+    for sender_id, up_to in erased.items():  # the broker's copy of an erased conversation
+        broker.erase(sender_id, up_to)
+    return len(rows)
+
+
+def catch_up(catalog: Engine, broker: SqlBroker, batch: int = BATCH) -> int:
+    """Fold every row published so far; how many."""
+    total = 0
+    while count := consume_sql_batch(catalog, broker, batch):
+        total += count
+    return total
+
+
+def rebuild(catalog: Engine, settings: EventBrokerSettings, batch: int = BATCH) -> int:
+    """Clear the observatory's tables and fold the SQL broker's rows again from the first, in
+    one transaction (the running consumer waits for it); how many events were read."""
+    if settings.mode != "sql":
+        raise RebuildImpossibleError(
+            "Reconstruction impossible : seul le courtier SQL (QP_EVENT_BROKER=sql) garde les "
+            "événements déjà lus ; une file RabbitMQ les oublie une fois traités."
+        )
+    broker = SqlBroker(settings.url)
+    total = 0
+    try:
+        with Session(catalog) as session, session.begin():
+            position = _position(session)
+            session.execute(delete(ObservedRecommendation))
+            session.execute(delete(ObservedConversation))
+            folder, last = Folder(session), 0
+            while rows := broker.read(last, batch):
+                folder.apply_all(row.event for row in rows)
+                last = rows[-1].id
+                total += len(rows)
+                folder.rows.clear()  # keep memory bounded: rows are read back when needed
+                folder.shown.clear()
+                session.expunge_all()
+            position = _position(session)
+            position.position = last
+    finally:
+        broker.dispose()
+    return total
+
+
+def run_sql(catalog: Engine, settings: EventBrokerSettings, stop: threading.Event) -> None:
+    broker = SqlBroker(settings.url)
+    try:
+        while not stop.is_set():
+            try:
+                if consume_sql_batch(catalog, broker):
+                    continue
+            except Exception as error:  # noqa: BLE001 - a locked or absent database: retry
+                logger.warning("Observatory: batch not folded, retry (%s).", type(error).__name__)
+            stop.wait(POLL_SECONDS)
+    finally:
+        broker.dispose()
+
+
+def fold_messages(catalog: Engine, bodies: list[bytes]) -> int:
+    """Fold a batch of RabbitMQ messages (each one event as JSON) in one transaction."""
+    events: list[dict[str, Any]] = []
+    for body in bodies:
+        try:
+            event = json.loads(body)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    with Session(catalog) as session, session.begin():
+        Folder(session).apply_all(events)
+    return len(events)
+
+
+def run_pika(
+    catalog: Engine,
+    settings: EventBrokerSettings,
+    stop: threading.Event,
+    batch: int = BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Consume the queue until `stop` is set; each batch acknowledged once committed."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(settings.url))
+    try:
+        channel = connection.channel()
+        channel.queue_declare(settings.queue, durable=True)  # as Rasa declares it
+        channel.basic_qos(prefetch_count=batch)
+        pending: list[tuple[int, bytes]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            count = fold_messages(catalog, [body for _, body in pending])
+            channel.basic_ack(pending[-1][0], multiple=True)
+            pending.clear()
+            if on_batch is not None:
+                on_batch(count)
+
+        for method, _properties, body in channel.consume(
+            settings.queue, inactivity_timeout=POLL_SECONDS / 2
+        ):
+            if method is not None:
+                pending.append((method.delivery_tag, body))
+            if method is None or len(pending) >= batch:
+                flush()
+            if stop.is_set() and method is None:
+                break
+        channel.cancel()
+    finally:
+        connection.close()
+
+
+def run(catalog: Engine, settings: EventBrokerSettings, stop: threading.Event) -> None:
+    """Consume until `stop` is set, reconnecting after a failure of the broker."""
+    while not stop.is_set():
+        try:
+            if settings.mode == "sql":
+                run_sql(catalog, settings, stop)
+            elif settings.mode == "pika":
+                run_pika(catalog, settings, stop)
+            else:
+                return
+        except Exception as error:  # noqa: BLE001 - RabbitMQ away: try again shortly
+            logger.warning("Observatory: consumer stopped (%s), restarting.", type(error).__name__)
+            stop.wait(5 * POLL_SECONDS)
+        else:
+            return
+
+
+def main() -> int:
+    """`python -m bot.observatory`: consume with the process's settings until SIGTERM."""
+    import signal
+    import sys
+
+    from catalog import store
+    from settings import SettingsError, get_settings
+
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2
+    if not settings.event_broker.enabled:
+        print("Observatoire : aucun courtier d'événements (QP_EVENT_BROKER=off).", flush=True)
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    catalog = store.make_engine(settings.catalog.database_url)
+    store.migrate(catalog)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print(f"Observatoire : lecture du courtier {settings.event_broker.mode}.", flush=True)
+    started = time.monotonic()
+    run(catalog, settings.event_broker, stop)
+    logger.info("Observatory: stopped after %.0f s.", time.monotonic() - started)
+    catalog.dispose()
+    return 0

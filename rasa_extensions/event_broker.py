@@ -1,0 +1,68 @@
+"""The event broker Rasa publishes every conversation event to, chosen by one value.
+
+Loaded by the Rasa runtime (.venv-rasa, Python 3.10) from endpoints.yml
+(`type: rasa_extensions.event_broker.SelectedEventBroker`); it imports nothing of ours.
+
+Why: endpoints.yml interpolates `${VAR}` inside scalar values only, and an unset variable is an
+error, so a section cannot be switched on and off, nor its `type` changed, from the
+environment. This class takes the mode as a value (`QP_EVENT_BROKER`, set by the runner):
+
+- `sql`: Rasa's SQL event broker, into the database of `url` (a SQLite file by default);
+- `pika`: Rasa's Pika event broker, to RabbitMQ at `url` (`amqp://user:password@host:port/`),
+  publishing to the one queue `queue`;
+- `off`: no broker (Rasa publishes nothing).
+
+The observatory's consumer (bot/observatory/) reads what either broker received.
+"""
+
+from __future__ import annotations
+
+import logging
+from asyncio import AbstractEventLoop
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.utils.endpoints import EndpointConfig
+
+from rasa_extensions.tracker_store import rasa_url
+
+logger = logging.getLogger(__name__)
+MODES = ("sql", "pika", "off")
+
+
+def pika_config(url: str, queue: str) -> EndpointConfig:
+    """The configuration Rasa's PikaEventBroker reads, from one AMQP URL and a queue."""
+    parts = urlsplit(url)
+    return EndpointConfig(
+        url=url,
+        username=unquote(parts.username or "guest"),
+        password=unquote(parts.password or "guest"),
+        port=parts.port or 5672,
+        queues=[queue],
+    )
+
+
+class SelectedEventBroker(EventBroker):
+    """Not a broker itself: builds Rasa's SQL or Pika broker, or none, from `mode`."""
+
+    @classmethod
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: AbstractEventLoop | None = None
+    ) -> Any:
+        settings = dict(broker_config.kwargs)
+        mode = str(settings.get("mode") or "off").strip().lower()
+        url = str(broker_config.url or "")
+        if mode not in MODES:
+            raise ValueError(f"QP_EVENT_BROKER: {mode!r} is not one of {', '.join(MODES)}")
+        if mode == "off":
+            logger.info("No event broker: conversation events are not published.")
+            return None
+        if mode == "sql":
+            from rasa.core.brokers.sql import SQLEventBroker
+
+            return await SQLEventBroker.from_endpoint_config(EndpointConfig(url=rasa_url(url)))
+        from rasa.core.brokers.pika import PikaEventBroker
+
+        queue = str(settings.get("queue") or "qp_observatoire")
+        return await PikaEventBroker.from_endpoint_config(pika_config(url, queue), event_loop)

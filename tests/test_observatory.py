@@ -1,0 +1,241 @@
+"""Issue 19, item 1: the observatory's consumer turns the events Rasa publishes into our own
+tables, without Rasa: the four recorded conversations of the console's fixture
+(fixtures/console_tracker_events.json, events exactly as Rasa 3.6 wrote them) are written into
+a table shaped as Rasa's SQL event broker writes it, then folded, on SQLite and PostgreSQL.
+The end-to-end test with the real Rasa is tests/test_observatory_e2e.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import DATABASES, PROJECT_DIR
+from sqlalchemy import create_engine, insert, select
+from sqlalchemy.orm import Session
+
+from bot.observatory.consumer import RebuildImpossibleError, catch_up, rebuild
+from bot.observatory.sql_broker import BROKER_EVENTS, SqlBroker
+from bot.purge import purge
+from catalog import erasure, observatory_report, store
+from catalog.models import ObservatoryPosition, ObservedConversation, ObservedRecommendation
+from catalog.observatory import conversation_key
+from catalog.retention import Periods
+from settings import EventBrokerSettings
+
+FIXTURE = Path(__file__).parent / "fixtures" / "console_tracker_events.json"
+RECORDED = json.loads(FIXTURE.read_text())
+EMAIL = "marie.dupont@exemple.fr"
+
+
+def published() -> list[dict]:
+    """The recorded events as Rasa's brokers publish them: {"sender_id": …, **as_dict()}."""
+    return [{"sender_id": row["sender_id"], **json.loads(row["data"])} for row in RECORDED]
+
+
+def publish(broker_url: str, events: list[dict]) -> None:
+    """Rows as Rasa's SQLEventBroker writes them (id, sender_id, data)."""
+    engine = create_engine(broker_url)
+    BROKER_EVENTS.metadata.create_all(engine, tables=[BROKER_EVENTS])
+    with engine.begin() as connection:
+        connection.execute(
+            insert(BROKER_EVENTS),
+            [{"sender_id": e["sender_id"], "data": json.dumps(e)} for e in events],
+        )
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def stores(request, tmp_path_factory):
+    catalog = store.make_engine(request.param(tmp_path_factory))
+    store.migrate(catalog)
+    broker_url = request.param(tmp_path_factory).replace("catalog.sqlite", "events.sqlite")
+    yield catalog, broker_url
+    catalog.dispose()
+
+
+def table(catalog) -> dict[str, dict]:
+    """Every observed conversation by key, with its recommendations, ids left out."""
+    with Session(catalog) as session:
+        conversations = session.scalars(select(ObservedConversation)).all()
+        recs = session.scalars(select(ObservedRecommendation)).all()
+        out = {}
+        for c in conversations:
+            row = {
+                k: getattr(c, k)
+                for k in ObservedConversation.__table__.columns.keys()  # noqa: SIM118
+                if k != "id"
+            }
+            row["recommendations"] = sorted(
+                (r.aid_id, r.rank, r.shown_at, r.details_asked)
+                for r in recs
+                if r.conversation_id == c.id
+            )
+            out[c.key] = row
+        return out
+
+
+def test_the_recorded_conversations_become_one_row_each_with_their_recommendations(stores):
+    catalog, broker_url = stores
+    publish(broker_url, published())
+    broker = SqlBroker(broker_url)
+    assert catch_up(catalog, broker, batch=500) == len(RECORDED)
+    rows = table(catalog)
+    assert set(rows) == {
+        conversation_key(s)
+        for s in ("roubaix-widget", "toulouse-rest", "lyon-widget", "sans-territoire")
+    }
+    roubaix = rows[conversation_key("roubaix-widget")]
+    users = [e for e in published() if e["sender_id"] == "roubaix-widget" and e["event"] == "user"]
+    assert roubaix["turns"] == len(users) == 13
+    assert roubaix["territory_id"] == "roubaix"
+    assert roubaix["channel"] == "rest"
+    assert (roubaix["stade"], roubaix["secteur"], roubaix["statut"]) == (
+        "creation",
+        "commerce",
+        "demandeur_emploi",
+    )
+    assert roubaix["besoins"] == ["financement"]
+    assert roubaix["implante_qpv"] is True
+    assert roubaix["fallbacks"] == 2  # « 😀😀 » and the e-mail typed as a message
+    assert roubaix["lead"] is True
+    assert roubaix["outcome"] == "demande_contact"
+    assert roubaix["aids_shown"] == 5
+    assert [r[:2] for r in roubaix["recommendations"]] == sorted(
+        [
+            ("pret-honneur-quartier", 1),
+            ("arce", 2),
+            ("acre", 3),
+            ("pret-honneur-solidaire", 4),
+            ("maintien-are", 5),
+        ]
+    )
+    assert roubaix["first_at"] == min(
+        e["timestamp"] for e in published() if e["sender_id"] == "roubaix-widget"
+    )
+    toulouse = rows[conversation_key("toulouse-rest")]
+    assert (toulouse["territory_id"], toulouse["lead"]) == ("toulouse", True)
+    lyon = rows[conversation_key("lyon-widget")]
+    # a site outside the territories, metadata « toulouse »: as the console places it
+    assert lyon["territory_id"] == "toulouse"
+    assert lyon["outcome"] == "implante_qpv"  # left at the first question
+    assert rows[conversation_key("sans-territoire")]["territory_id"] is None
+    # no id, no text, no contact details anywhere
+    dumped = json.dumps(rows, default=str)
+    for secret in ("roubaix-widget", "toulouse-rest", EMAIL, "06 12 34 56 78", "épicerie"):
+        assert secret not in dumped
+    with Session(catalog) as session:
+        assert session.get(ObservatoryPosition, "sql").position == len(RECORDED)
+
+
+def test_batches_of_any_size_and_a_rebuild_give_identical_tables(stores):
+    catalog, broker_url = stores
+    publish(broker_url, published())
+    broker = SqlBroker(broker_url)
+    catch_up(catalog, broker, batch=7)  # cuts the turns anywhere
+    by_sevens = table(catalog)
+    assert catch_up(catalog, broker) == 0  # nothing read twice
+    count = rebuild(catalog, EventBrokerSettings(mode="sql", url=broker_url), batch=1000)
+    assert count == len(RECORDED)
+    assert table(catalog) == by_sevens
+    publish(broker_url, published()[:3])  # more events after a rebuild: read once
+    assert catch_up(catalog, broker) == 3
+    with pytest.raises(RebuildImpossibleError):
+        rebuild(catalog, EventBrokerSettings(mode="pika", url="amqp://x"))
+
+
+def test_the_erase_marker_deletes_the_conversation_and_the_brokers_copy(stores):
+    catalog, broker_url = stores
+    events = published()
+    marker = {
+        "sender_id": "roubaix-widget",
+        "event": "bot",
+        "timestamp": events[-1]["timestamp"] + 1,
+        "text": "Vos données sont effacées.",
+        "data": {"custom": {"data": {"effacement": "fait"}}},
+    }
+    later = {**events[5], "timestamp": marker["timestamp"] + 1}  # « Bonjour » again, afterwards
+    publish(broker_url, [*events, marker, later])
+    broker = SqlBroker(broker_url)
+    catch_up(catalog, broker, batch=50)
+    row = table(catalog)[conversation_key("roubaix-widget")]
+    assert (row["turns"], row["aids_shown"], row["recommendations"]) == (1, 0, [])
+    left = [r.event for r in broker.read(0, 10_000) if r.event["sender_id"] == "roubaix-widget"]
+    assert [e["timestamp"] for e in left] == [later["timestamp"]]
+    # and a rebuild agrees
+    rebuild(catalog, EventBrokerSettings(mode="sql", url=broker_url))
+    assert table(catalog)[conversation_key("roubaix-widget")]["turns"] == 1
+
+
+def test_erasure_and_retention_cover_the_observatory(stores, tmp_path):
+    catalog, broker_url = stores
+    publish(broker_url, published())
+    broker = SqlBroker(broker_url)
+    catch_up(catalog, broker)
+    roubaix_first = min(e["timestamp"] for e in published() if e["sender_id"] == "roubaix-widget")
+    with Session(catalog) as session, session.begin():
+        # a request before the conversation began erases nothing of it
+        assert (
+            erasure.erase_data(session, "roubaix-widget", roubaix_first - 1).observed_conversations
+            == 0
+        )
+        erased = erasure.erase_data(session, "roubaix-widget", roubaix_first + 3600)
+        assert erased.observed_conversations == 1
+    assert conversation_key("roubaix-widget") not in table(catalog)
+    # retention: the recorded conversations (March 2026) are past 180 days on 2 December
+    last = max(e["timestamp"] for e in published())
+    now = datetime.fromtimestamp(last, UTC) + timedelta(days=181)
+    tracker_url = f"sqlite:///{tmp_path / 'no-tracker.sqlite'}"
+    report = purge(catalog, tracker_url, None, Periods(), now, SqlBroker(broker_url))
+    assert report.observed == 3
+    assert not report.problems
+    assert table(catalog) == {}
+    assert SqlBroker(broker_url).read(0, 10) == []
+    with Session(catalog) as session:
+        assert session.scalars(select(ObservedRecommendation)).all() == []
+
+
+def test_qp_observatory_rebuild_reads_the_broker_again(tmp_path):
+    catalog_url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    broker_url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    publish(broker_url, published())
+    env = {**os.environ, "DATABASE_URL": catalog_url, "QP_EVENT_BROKER_URL": broker_url}
+    qp = [sys.executable, "-m", "bot.cli", "observatory", "rebuild"]
+    run = {"capture_output": True, "text": True, "cwd": PROJECT_DIR}
+    done = subprocess.run(qp, check=False, env=env, **run)
+    assert done.returncode == 0, done.stderr
+    assert f"Observatoire reconstruit : {len(RECORDED)} événement(s) relu(s)." in done.stdout
+    engine = store.make_engine(catalog_url)
+    assert len(table(engine)) == 4
+    engine.dispose()
+    pika = subprocess.run(qp, check=False, env={**env, "QP_EVENT_BROKER": "pika"}, **run)
+    assert pika.returncode == 1
+    assert "seul le courtier SQL" in pika.stderr
+    assert "Traceback" not in pika.stderr
+
+
+def test_the_observatory_figures_are_counted_by_the_database(stores):
+    """The page's tables (catalog/observatory_report.py) count in SQL, on both databases."""
+    catalog, broker_url = stores
+    publish(broker_url, published())
+    catch_up(catalog, SqlBroker(broker_url))
+    with Session(catalog) as session:
+        report = observatory_report.build(session, observatory_report.Filters(None), {})
+        roubaix = observatory_report.build(session, observatory_report.Filters(("roubaix",)), {})
+    assert report.conversations == 4
+    weeks = report.table("conversations").rows
+    assert sum(n for _, n in weeks) == 4
+    assert all(label.startswith("semaine du ") for label, _ in weeks)
+    first = min(e["timestamp"] for e in published())
+    monday = datetime.fromtimestamp(first, UTC).date()
+    monday = monday - timedelta(days=monday.weekday())
+    assert weeks[0][0] == f"semaine du {monday.strftime('%d/%m/%Y')}"
+    assert dict(report.table("besoins").rows)["financement"] == 2
+    assert dict(report.table("stade").rows)["création"] == 3
+    assert sum(n for _, n in report.table("incomprehension").rows) == 2
+    # the five aids shown in Roubaix, once each, no « En savoir plus »
+    assert [row[1:] for row in roubaix.table("aides").rows] == [(1, 0)] * 5

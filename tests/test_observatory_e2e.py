@@ -1,0 +1,172 @@
+"""Issue 19, item 1, end to end: conversations with the real Rasa and action server publish
+their events through Rasa's SQL event broker (the shared `assistant`, as `make run` starts it)
+and through Rasa's Pika event broker to RabbitMQ (127.0.0.1:5672, a queue of this test's own,
+deleted after); the consumer the runner starts turns them into the observatory's rows, and a
+replay of the SQL broker rebuilds identical tables."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from test_observatory import table
+
+from bot.keys import rest_headers
+from bot.observatory.consumer import rebuild
+from bot.runner import Stack, free_port
+from catalog import store
+from catalog.dialogue import question
+from catalog.models import ObservedConversation, ObservedRecommendation
+from catalog.observatory import conversation_key
+from settings import Settings, settings_with
+
+pytestmark = pytest.mark.rasa
+
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
+PERSONA = {  # what this job seeker answers to each question the assistant may ask
+    "implante_qpv": "oui",
+    "habite_qpv": "non",
+    "indemnise_are": "oui",
+    "besoins": '/informer{"besoin":"financement"}',
+    "effectif": "0 salarié",
+    "franchise": "non",
+    "femme": "je ne sais pas",
+    "age": "34",
+    "anciennete_annees": "0 an",
+    "montant": "15000 €",
+    "secteur": '/informer{"secteur":"commerce"}',
+    "statut": '/informer{"statut":"demandeur_emploi"}',
+    "stade": '/informer{"stade":"creation"}',
+    "commune": "Roubaix",
+    "code_postal": "59100",
+}
+QUESTIONS = {question(field)[0]: field for field in PERSONA}
+
+
+def say(settings: Settings, text: str, sender: str, territory: str) -> list[dict]:
+    response = httpx.post(
+        f"{settings.servers.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text, "metadata": {"territory": territory}},
+        headers=rest_headers(),
+        timeout=120,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def until_recommendation(settings: Settings, sender: str) -> None:
+    answer = say(
+        settings, "je veux ouvrir une épicerie à Roubaix, je suis au chômage", sender, "roubaix"
+    )
+    for _ in range(12):
+        if any("Voici les aides" in (m.get("text") or "") for m in answer):
+            return
+        asked = [QUESTIONS[m["text"]] for m in answer if m.get("text") in QUESTIONS]
+        assert asked, [m.get("text") for m in answer]
+        answer = say(settings, PERSONA[asked[0]], sender, "roubaix")
+    raise AssertionError("pas de recommandation")
+
+
+def observed(sender: str, turns: int, wait: float = 300) -> dict:
+    """The conversation's row once the consumer has folded its `turns` messages (the consumer
+    polls the broker every second; the machine may be slow)."""
+    engine = store.make_engine(store.database_url())
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            row = table(engine).get(conversation_key(sender))
+            if row is not None and row["turns"] >= turns and row["outcome"]:
+                return row
+            assert time.monotonic() < deadline, f"rien dans l'observatoire : {row}"
+            time.sleep(1)
+    finally:
+        engine.dispose()
+
+
+def shown_in_order(sender: str) -> list[str]:
+    engine = store.make_engine(store.database_url())
+    try:
+        with Session(engine) as session:
+            recs = session.execute(
+                select(ObservedRecommendation.aid_id, ObservedRecommendation.rank)
+                .join(ObservedConversation)
+                .where(ObservedConversation.key == conversation_key(sender))
+                .order_by(ObservedRecommendation.rank)
+            ).all()
+        return [aid for aid, _ in recs]
+    finally:
+        engine.dispose()
+
+
+def drive(settings: Settings, tag: str) -> tuple[str, str]:
+    """Two conversations: a recommendation in Roubaix, and one left at its first question."""
+    full, left = f"obs-{tag}-full-{uuid.uuid4().hex[:8]}", f"obs-{tag}-left-{uuid.uuid4().hex[:8]}"
+    until_recommendation(settings, full)
+    answer = say(settings, "je veux créer une entreprise à Laval", left, "laval")
+    assert [m for m in answer if m.get("text") in QUESTIONS]
+    return full, left
+
+
+def check(full: str, left: str, channel: str = "rest") -> None:
+    row = observed(full, 2)
+    assert row["territory_id"] == "roubaix"
+    assert row["channel"] == channel
+    assert (row["stade"], row["secteur"]) == ("creation", "commerce")
+    assert row["statut"] == "demandeur_emploi"
+    assert row["outcome"] == "aides_presentees"
+    assert row["aids_shown"] == len(shown_in_order(full)) >= 1
+    assert row["lead"] is False
+    first = observed(left, 1)
+    assert first["territory_id"] == "laval"
+    assert first["turns"] == 1
+    assert first["outcome"] in PERSONA  # the code of the question left unanswered
+
+
+def test_the_sql_broker_feeds_the_observatory_and_a_replay_rebuilds_it(assistant):
+    settings = assistant.settings
+    assert settings.event_broker.mode == "sql"
+    full, left = drive(settings, "sql")
+    check(full, left)
+    engine = store.make_engine(store.database_url())
+    try:
+        before = table(engine)
+        assert rebuild(engine, settings.event_broker) > 0
+        assert table(engine) == before
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pika_stack(tmp_path_factory):
+    pika = pytest.importorskip("pika")
+    queue = f"qp_test_observatoire_{uuid.uuid4().hex[:8]}"
+    tmp = tmp_path_factory.mktemp("assistant-pika")
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        WEB_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite"),
+        QP_TRACKER_URL="",
+        QP_LOG_DIR=str(tmp / "log"),
+        QP_EVENT_BROKER="pika",
+        QP_EVENT_BROKER_URL=RABBITMQ,
+        QP_EVENT_BROKER_QUEUE=queue,
+    )
+    try:
+        with Stack(settings) as running:
+            yield running
+    finally:
+        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
+        connection.channel().queue_delete(queue)
+        connection.close()
+
+
+def test_the_pika_broker_feeds_the_observatory_through_rabbitmq(pika_stack):
+    settings = pika_stack.settings
+    assert settings.event_broker.mode == "pika"
+    full, left = drive(settings, "pika")
+    check(full, left)
