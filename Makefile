@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint system-deps bench nlu-report flows lock clean
+.PHONY: help setup train run test lint system-deps bench soak nlu-report flows lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -28,6 +28,7 @@ help:
 	@echo "make setup  — installe les deux environnements Python et charge le catalogue"
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
 	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
+	@echo "make soak   — épreuve de fiabilité : 10 000 messages et 4 pannes (docs/reliability.md, ≈ 1 h)"
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
 
@@ -92,6 +93,13 @@ $(WIDGET_NPM): bot/web/package.json bot/web/package-lock.json scripts/build_widg
 
 bench: setup train
 	$(APP_VENV)/bin/python -m bot.bench
+
+# The reliability suite (tests/soak.py): 10,000 fuzzed messages over REST, socket.io and the
+# fake Telegram API, then four faults, against a stack of its own with a throwaway PostgreSQL;
+# the figures go into docs/reliability.md. Not part of `make test` (tests/test_soak.py runs a
+# small version of it). SOAK_ARGS=… passes options (--messages, --workers, --minutes).
+soak: setup train
+	$(APP_VENV)/bin/python tests/soak.py --record docs/reliability.md $(SOAK_ARGS)
 
 # Advisors' flow scenarios against the real assistant. FICHIERS=… picks files;
 # URL=http://localhost:5005 uses the assistant started by `make run`.

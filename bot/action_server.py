@@ -3,10 +3,16 @@ own interface, answering only the caller that presents the action token.
 
 rasa-sdk 3.21 has no authentication and listens where SANIC_HOST says (0.0.0.0 by default):
 anyone reaching it could run the erasure or lead actions with a forged tracker. Here it listens
-on QP_ACTION_HOST (127.0.0.1 by default, not QP_HOST) and every route but /health requires the
+on QP_ACTION_HOST (127.0.0.1 by default, not QP_HOST) and every route but /health (and
+/metrics, below) requires the
 `X-QP-Action-Token` header, which Rasa sends with each call (endpoints.yml, `headers`); the
 token is bot.keys.action_token(), always set (derived from the server secret), so the check
 holds on every interface, loopback included.
+
+An action that fails (the catalogue database locked or unreachable, a bug) answers the person
+in French that a technical problem stopped the answer, instead of rasa-sdk's HTTP 500, which
+Rasa only logs (the person would get silence) and whose body echoes the whole tracker. The
+log names the action and the error's type, never the tracker's content.
 
 `/metrics` (bot/metrics.py) does not take the action token but its own rule: this machine
 only, or QP_METRICS_TOKEN. Each action is timed and counted, the messages of the trackers Rasa
@@ -26,8 +32,12 @@ from typing import Any
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import create_app_for_serve
-from rasa_sdk.executor import ActionExecutor
-from rasa_sdk.interfaces import ActionExecutionRejection
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from rasa_sdk.interfaces import (
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    ActionNotFoundException,
+)
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.worker.loader import AppLoader
@@ -38,6 +48,10 @@ from settings import ObservabilitySettings, get_settings
 
 TOKEN_HEADER = "X-QP-Action-Token"
 OPEN_PATHS = {"/health", "/metrics"}  # /metrics: its own rule (bot/metrics.py)
+ACTION_FAILED_TEXT = (
+    "Un problème technique m'empêche de terminer cette réponse. Veuillez réessayer dans un "
+    "instant : ce que vous m'avez déjà dit est conservé."
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +72,11 @@ class MeasuredExecutor(ActionExecutor):
         started = time.perf_counter()
         try:
             return await super().run(action_call, *args, **kwargs)
-        except ActionExecutionRejection:
-            raise  # a form's normal « ask again », not an error
+        except (ActionExecutionRejection, ActionNotFoundException, ActionMissingDomainException):
+            raise  # Rasa's own protocol (a form's « ask again », an unknown name), not errors
         except Exception as error:
             metrics.ERRORS.labels(action=name, exception=type(error).__name__).inc()
-            logger.error("action %s failed (%s)", name, type(error).__name__)
-            raise
+            raise  # AnsweringExecutor logs it and answers the person
         finally:
             metrics.ACTION_SECONDS.labels(action=name).observe(time.perf_counter() - started)
 
@@ -74,10 +87,28 @@ def _count_lead(territory: str | None, channel: str | None) -> None:
     ).inc()
 
 
+class AnsweringExecutor(MeasuredExecutor):
+    """rasa-sdk's executor, measured; an action that raises answers ACTION_FAILED_TEXT,
+    changing nothing in the conversation (after MeasuredExecutor counted the error)."""
+
+    async def run(self, action_call: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().run(action_call, *args, **kwargs)
+        except (ActionExecutionRejection, ActionNotFoundException, ActionMissingDomainException):
+            raise  # Rasa's own protocol (a form rejecting its turn, an unknown name)
+        except Exception as error:  # noqa: BLE001 - the person gets a French message instead
+            logger.error(
+                "action %s failed (%s)", action_call.get("next_action"), type(error).__name__
+            )
+            dispatcher = CollectingDispatcher()
+            dispatcher.utter_message(text=ACTION_FAILED_TEXT)
+            return self._create_api_response([], dispatcher.messages)
+
+
 def create_app(token: str, observability: ObservabilitySettings | None = None) -> Sanic:
     """rasa-sdk's app with the `actions` package, closed to callers without `token`."""
     observability = observability or get_settings().observability
-    executor = MeasuredExecutor()
+    executor = AnsweringExecutor()
     executor.register_package("actions")
     if _count_lead not in leads.ON_SAVED:
         leads.ON_SAVED.append(_count_lead)

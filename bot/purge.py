@@ -1,6 +1,8 @@
 """`qp purge`: personal data kept no longer than its period, and erasures finished and checked.
 
 Run by `make run` (bot/runner.py) at start and then every day, and callable from cron. In order:
+0. Conversations and records still under a raw Telegram chat id (before keyed ids) renamed to
+   their keyed id (bot/legacy_telegram.py), so that erasure and retention reach them.
 1. Pending erasure requests (catalog/erasure.py): the person's leads, corrections and audit
    mentions are erased again (idempotent), then the conversation is looked for in Rasa's
    store: what is still there up to the request is deleted and the request kept for the next
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from bot.console.tracker import EVENTS
+from bot.legacy_telegram import rename_conversations, rename_records
 from bot.observatory.sql_broker import SqlBroker
 from bot.telegram.state import purge_state
 from catalog import erasure
@@ -46,6 +49,7 @@ class Report:
     observed: int = 0  # the observatory's rows
     telegram_buttons: int = 0
     telegram_waiting: int = 0
+    telegram_renamed: int = 0  # conversations and records moved from a raw chat id
     erasures_checked: int = 0  # requests closed: nothing of the person is left
     erasures_pending: int = 0  # requests kept for the next run
     problems: list[str] = field(default_factory=list)
@@ -62,6 +66,10 @@ class Report:
                 f"{self.erasures_checked} vérifié(s), {self.erasures_pending} à reprendre."
             ),
         ]
+        if self.telegram_renamed:
+            lines.append(
+                f"Identifiants Telegram d'avant les empreintes remplacés : {self.telegram_renamed}."
+            )
         lines += [f"Problème : {problem}" for problem in self.problems]
         return "\n".join(lines)
 
@@ -168,9 +176,11 @@ def purge(
     periods: Periods,
     now: datetime,
     broker: SqlBroker | None = None,
+    telegram_key: str | None = None,
 ) -> Report:
     """Run every step; the report says what was deleted and what failed. `broker`: Rasa's
-    SQL event broker, when Rasa publishes there."""
+    SQL event broker, when Rasa publishes there. `telegram_key`: the key of Telegram
+    conversation ids, to rename raw chat ids (step 0)."""
     report = Report()
     tracker: Engine | None = None
     tracker_read = True
@@ -179,6 +189,15 @@ def purge(
     except Exception as error:  # noqa: BLE001
         tracker_read = False
         report.problems.append(f"stockage des conversations injoignable ({type(error).__name__}).")
+    if telegram_key:
+        try:
+            if tracker is not None:
+                report.telegram_renamed += rename_conversations(tracker, telegram_key)
+            report.telegram_renamed += rename_records(catalog, telegram_key)
+        except Exception as error:  # noqa: BLE001
+            report.problems.append(
+                f"identifiants Telegram anciens non remplacés ({type(error).__name__})."
+            )
     try:
         finish_erasures(catalog, tracker, report, tracker_read, broker)
     except Exception as error:  # noqa: BLE001
@@ -216,6 +235,7 @@ def purge(
 def run_purge(now: datetime | None = None) -> int:
     """`qp purge` with the process's settings; 0 if every step ran, 1 otherwise, 2 if a
     setting is wrong (a French message names the variable)."""
+    from bot import keys
     from catalog import store
     from settings import SettingsError, get_settings
 
@@ -247,6 +267,7 @@ def run_purge(now: datetime | None = None) -> int:
             periods,
             now or datetime.now(UTC),
             SqlBroker(settings.event_broker.url) if settings.event_broker.mode == "sql" else None,
+            telegram_key=keys.telegram_id_key(),
         )
     finally:
         catalog.dispose()

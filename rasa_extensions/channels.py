@@ -25,15 +25,28 @@ anyone reaching Rasa's port could erase a person's data or read their replies.
   if any, is one of `territories`. Over REST a bad one is answered 400; over socket.io the
   message is kept and the bad metadata dropped (an embedding site's typo must not silence
   the widget).
+- Rate: at most `max_messages_per_sender` messages a minute per conversation, and over
+  socket.io `max_messages_per_address` per client address (the proxy's X-Forwarded-For when
+  the peer is loopback), and `max_messages_per_minute` for the whole channel
+  (rate_limits.py). A message over a limit is not handled: the person is told, in French, to
+  wait a minute.
+- Rasa's own intents typed as « /back », « /session_start »… are read as words (`plain`):
+  they ran internal actions that answer nothing.
+- Every message gets an answer: a turn that ends without any bot message (an action that
+  failed on the action server, which Rasa only logs) or that fails (the tracker store
+  unreachable) is answered with a French message saying so, never silence nor a trace; the
+  log names the error's type, not the message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -42,6 +55,9 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
+
+from rasa_extensions.rate_limits import WINDOW_SECONDS, WindowLimits
+from rasa_extensions.tracker_store import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +68,28 @@ SECRET_HEADER = "X-QP-Channel-Secret"
 SESSION_PURPOSE = "widget-session:"
 MAX_SESSION_ID_CHARS = 128
 MAX_SENDER_CHARS = 255  # the tracker store's sender_id column
+
+DEFAULT_MAX_PER_SENDER = 30  # messages a minute in one conversation
+DEFAULT_MAX_PER_ADDRESS = 120  # messages a minute from one client address (socket.io)
+DEFAULT_MAX_PER_MINUTE = 6000  # messages a minute for the whole channel, per Rasa process
+
+UNREADABLE_TEXT = "Je n'ai pas pu lire ce message : seul du texte est accepté."
+TOO_MANY_TEXT = (
+    "Vous envoyez beaucoup de messages en peu de temps : veuillez patienter une minute avant "
+    "d'écrire à nouveau. Votre conversation est conservée."
+)
+SILENT_TURN_TEXT = (
+    "Je n'ai pas pu vous répondre cette fois-ci. Pouvez-vous renvoyer votre message, "
+    "éventuellement reformulé, dans un instant ?"
+)
+FAILED_TURN_TEXT = (
+    "Un problème technique m'empêche de vous répondre pour le moment. Veuillez renvoyer "
+    "votre message dans un instant."
+)
+
+# Rasa's own intents (rasa.shared.core.constants.DEFAULT_INTENTS) and its « /intent » syntax
+RASA_INTENTS = frozenset({"restart", "back", "out_of_scope", "session_start", "nlu_fallback"})
+INTENT_SHORTCUT = re.compile(r"/([^{@]+)")
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -111,15 +149,98 @@ def metadata_problem(metadata: Any, max_bytes: int, territories: tuple[str, ...]
     return None
 
 
+def plain(text: str) -> str:
+    """`text`, unless it is the shortcut of one of Rasa's own intents (« /back »,
+    « /session_start »…): then without its slash, to be understood as words.
+
+    Rasa reads a message « /name » as the intent `name`. Its own intents (restart, back,
+    session_start, out_of_scope, nlu_fallback) run internal actions that answer nothing: a
+    person typing « /back » or « /session_start » got silence (the empty REST replies of
+    issue 18), or had their last turn undone. Our buttons never send them.
+    """
+    shortcut = INTENT_SHORTCUT.match(text.strip())
+    if shortcut and shortcut.group(1).strip() in RASA_INTENTS:
+        return text.strip()[1:]
+    return text
+
+
 def capped(on_new_message: Handler, max_chars: int) -> Handler:
-    """`on_new_message`, with the text of each user message cut to `max_chars` characters."""
+    """`on_new_message`, with the text of each user message cut to `max_chars` characters,
+    and Rasa's own intents read as words (`plain`)."""
 
     async def handle(message: UserMessage) -> Any:
         if message.text and len(message.text) > max_chars:
             message.text = message.text[:max_chars]
+        if message.text:
+            message.text = plain(message.text)
         return await on_new_message(message)
 
     return handle
+
+
+def answered(on_new_message: Handler) -> Handler:
+    """`on_new_message`, after which the person has had at least one bot message: a French
+    one is sent when the turn said nothing or failed."""
+
+    async def handle(message: UserMessage) -> Any:
+        output = message.output_channel
+        sent = 0
+        send_response = output.send_response
+
+        async def counted(recipient_id: str, bot_message: dict[str, Any]) -> None:
+            nonlocal sent
+            sent += 1
+            await send_response(recipient_id, bot_message)
+
+        output.send_response = counted  # type: ignore[method-assign]
+        text = None
+        try:
+            await on_new_message(message)
+        except asyncio.CancelledError:
+            # The turn was cancelled (seen after 60 s with the catalogue database locked):
+            # Rasa's REST channel would answer [] and log the message's text.
+            logger.error("channel %s: turn cancelled", message.input_channel)
+            text = FAILED_TURN_TEXT
+        except (Exception, StoreUnavailable) as error:  # told in French instead
+            # The type only: the error's text may quote the message or the tracker's data.
+            logger.error(
+                "channel %s: turn failed (%s)", message.input_channel, type(error).__name__
+            )
+            logger.debug("turn failure", exc_info=True)
+            text = FAILED_TURN_TEXT
+        else:
+            if not sent:
+                logger.warning("channel %s: turn without any bot message", message.input_channel)
+                text = SILENT_TURN_TEXT
+        finally:
+            output.send_response = send_response  # type: ignore[method-assign]
+        if text:
+            try:
+                await output.send_text_message(message.sender_id, text)
+            except Exception as error:  # noqa: BLE001 - nothing more can be told to anyone
+                logger.error("channel: fallback message not sent (%s)", type(error).__name__)
+        return None
+
+    return handle
+
+
+def rate_limits(credentials: dict[str, Any], per_address: bool) -> WindowLimits:
+    per_key = {"sender": int(credentials.get("max_messages_per_sender") or DEFAULT_MAX_PER_SENDER)}
+    if per_address:
+        per_key["address"] = int(
+            credentials.get("max_messages_per_address") or DEFAULT_MAX_PER_ADDRESS
+        )
+    overall = int(credentials.get("max_messages_per_minute") or DEFAULT_MAX_PER_MINUTE)
+    return WindowLimits(per_key, overall)
+
+
+def client_address(peer: str | None, forwarded_for: str | None) -> str:
+    """The client's address: the peer's, or the last hop of X-Forwarded-For when the peer is
+    the local proxy (a client cannot choose its address by sending the header itself)."""
+    peer = peer or ""
+    if forwarded_for and peer in ("127.0.0.1", "::1", ""):
+        return forwarded_for.split(",")[-1].strip()[:64] or peer
+    return peer
 
 
 class WebSocketIOInput(SocketIOInput):
@@ -131,6 +252,7 @@ class WebSocketIOInput(SocketIOInput):
     max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
     territories: tuple[str, ...] = ()
     session_key: str = ""
+    limits: WindowLimits
 
     @classmethod
     def name(cls) -> str:
@@ -150,6 +272,7 @@ class WebSocketIOInput(SocketIOInput):
         channel.max_metadata_bytes = int(
             credentials.get("max_metadata_bytes") or DEFAULT_MAX_METADATA_BYTES
         )
+        channel.limits = rate_limits(credentials, per_address=True)
         return channel
 
     def clean_metadata(self, metadata: Any) -> dict[str, Any]:
@@ -167,7 +290,7 @@ class WebSocketIOInput(SocketIOInput):
         return metadata
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        handle = capped(on_new_message, self.max_message_chars)
+        handle = answered(capped(on_new_message, self.max_message_chars))
         blueprint = super().blueprint(handle)
         sio = self.sio
         assert sio is not None
@@ -200,11 +323,17 @@ class WebSocketIOInput(SocketIOInput):
                 await refuse(sid)
                 return
             text = data.get("message")
+            output = SocketIOOutput(sio, self.bot_message_evt)
             if not isinstance(text, str):
+                await output.send_text_message(session_id, UNREADABLE_TEXT)
+                return
+            if not self.limits.allow(sender=session_id, address=self.address_of(sid, namespace)):
+                logger.info("socket.io: message over the rate limit")
+                await output.send_text_message(session_id, TOO_MANY_TEXT)
                 return
             message = UserMessage(
                 text,
-                SocketIOOutput(sio, self.bot_message_evt),
+                output,
                 session_id,
                 input_channel=self.name(),
                 metadata=self.clean_metadata(data.get(self.metadata_key)),
@@ -216,6 +345,16 @@ class WebSocketIOInput(SocketIOInput):
         sio.on(self.user_message_evt, user_uttered, namespace=namespace)
         return blueprint
 
+    def address_of(self, sid: str, namespace: str) -> str:
+        """The client address of a socket (the proxy's X-Forwarded-For when behind it)."""
+        try:
+            environ = self.sio.get_environ(sid, namespace=namespace) or {}
+        except (AttributeError, KeyError):
+            environ = {}
+        request = environ.get("sanic.request")
+        peer = getattr(request, "ip", None) if request is not None else None
+        return client_address(peer, environ.get("HTTP_X_FORWARDED_FOR"))
+
 
 class CappedRestInput(RestInput):
     """Rasa's REST channel, for holders of the shared secret only, with bounded input."""
@@ -224,6 +363,7 @@ class CappedRestInput(RestInput):
     max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
     territories: tuple[str, ...] = ()
     secret: str = ""
+    limits: WindowLimits
 
     @classmethod
     def name(cls) -> str:
@@ -241,10 +381,13 @@ class CappedRestInput(RestInput):
         channel.max_metadata_bytes = int(
             credentials.get("max_metadata_bytes") or DEFAULT_MAX_METADATA_BYTES
         )
+        # per conversation and overall; not per address: every Telegram user comes through
+        # the one bridge
+        channel.limits = rate_limits(credentials, per_address=False)
         return channel
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        blueprint = super().blueprint(capped(on_new_message, self.max_message_chars))
+        blueprint = super().blueprint(answered(capped(on_new_message, self.max_message_chars)))
 
         @blueprint.middleware("request")
         async def guard(request: Request) -> response.HTTPResponse | None:
@@ -275,6 +418,13 @@ class CappedRestInput(RestInput):
             )
             if problem:
                 return response.json({"erreur": problem}, status=400)
+            if not self.limits.allow(sender=body["sender"]):
+                logger.info("REST: message over the rate limit")
+                # 200 and a bot message, as for any turn: the bridge relays it to the person
+                return response.json(
+                    [{"recipient_id": body["sender"], "text": TOO_MANY_TEXT}],
+                    headers={"Retry-After": str(int(WINDOW_SECONDS))},
+                )
             return None
 
         return blueprint

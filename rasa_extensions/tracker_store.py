@@ -18,8 +18,13 @@ Here:
   in one transaction. Rasa calls save() while it holds its lock for that sender (Agent.
   handle_message), so no other turn of that sender runs meanwhile, and the next one starts an
   empty conversation.
-- A failure to delete propagates: Rasa's FailSafeTrackerStore logs it and keeps the turn in
-  memory; the erase action has recorded a pending erasure that `qp purge` completes.
+- A failure to delete propagates: the erase action has recorded a pending erasure that
+  `qp purge` completes.
+- The database unreachable (stopped, restarting): reading or saving raises StoreUnavailable,
+  which Rasa's FailSafeTrackerStore does not catch — it would answer the turn as the start of
+  an empty conversation and keep it in memory only, lost at the next restart. The turn stops
+  there and the channel tells the person to send the message again (channels.py). Pooled
+  connections are tested before use, so the first turn after a restart of the database works.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.exc import SQLAlchemyError
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +68,30 @@ def is_erase_marker(event: Event) -> bool:
     return isinstance(data, dict) and bool(data.get(ERASE_MARKER))
 
 
+class StoreUnavailable(BaseException):
+    """The conversation store could not be read or written. A BaseException, so that Rasa's
+    FailSafeTrackerStore (which catches Exception) lets it through to the channel."""
+
+
 class ErasingSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that writes only each turn's own events and erases on the marker."""
 
     def __init__(self, domain: Any = None, host: str | None = None, **kwargs: Any) -> None:
         url = kwargs.pop("url", None) or host
         super().__init__(domain=domain, host=rasa_url(url) if url else None, **kwargs)
+        # A connection is tested before use: after the database restarted, the next turn gets
+        # a fresh connection instead of failing on a dead one (SQLAlchemy's pool_pre_ping,
+        # which Rasa's store does not pass to create_engine).
+        self.engine.pool._pre_ping = True
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        try:
+            tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        except SQLAlchemyError as error:
+            logger.error("conversation store unreachable on read (%s)", type(error).__name__)
+            raise StoreUnavailable from error
         if tracker is not None:
             setattr(tracker, _STORED, len(tracker.events))
         return tracker
@@ -84,6 +103,13 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await self._save(tracker)
+        except SQLAlchemyError as error:
+            logger.error("conversation store unreachable on save (%s)", type(error).__name__)
+            raise StoreUnavailable from error
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             events = list(self._additional_events(session, tracker))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.tracker import EVENTS
 from bot.purge import purge
+from bot.telegram.rasa import sender_id
 from bot.telegram.state import open_state
 from catalog import erasure, store
 from catalog.models import Account, AuditEntry, ErasureRequest, Lead, NluCorrection
@@ -257,3 +258,33 @@ def test_qp_purge_runs_from_the_command_line(tmp_path):
     assert wrong.returncode == 2
     assert "QP_RETENTION_CONVERSATIONS_DAYS" in wrong.stderr
     assert "Traceback" not in wrong.stderr
+
+
+def test_finding1_conversations_under_a_raw_telegram_chat_id_get_their_keyed_id(stores):
+    """Before keyed ids, a Telegram conversation was `telegram:<chat_id>` (the person's user
+    id). `qp purge` renames it everywhere to the id the bridge uses now: the person keeps it
+    and can erase it, and the raw id is gone (bot/legacy_telegram.py)."""
+    catalog, tracker, tracker_url, account_id, _ = stores
+    key = "clé-des-identifiants"
+    new, group = sender_id(4242, key), sender_id(-100123, key)
+    add_events(tracker, "telegram:4242", ago(2 * DAY), ago(DAY))
+    add_events(tracker, "telegram:-100123", ago(DAY))
+    add_events(tracker, new, ago(DAY / 2))  # the person wrote again after the change
+    add_events(tracker, "telegram:abc", ago(DAY))  # not a chat id: left alone
+    with Session(catalog) as session, session.begin():
+        add_lead(session, "telegram:4242", ago(DAY))
+        add_correction(session, account_id, "telegram:4242", ago(DAY))
+        add_audit(session, account_id, "telegram:4242#3", ago(DAY))
+        add_audit(session, account_id, "telegram:42420", ago(DAY))
+    report = purge(catalog, tracker_url, None, Periods(), NOW, telegram_key=key)
+    assert report.problems == []
+    assert senders(tracker) == {new: 3, group: 1, "telegram:abc": 1}
+    with Session(catalog) as session:
+        assert session.scalars(select(Lead.sender_id)).all() == [new]
+        assert session.scalars(select(NluCorrection.sender_id)).all() == [new]
+        targets = set(session.scalars(select(AuditEntry.target)))
+    assert targets == {f"{new}#3", sender_id(42420, key)}
+    assert report.telegram_renamed == 2 + 4
+    assert "remplacés : 6" in report.summary()
+    # a second run finds nothing raw left
+    assert purge(catalog, tracker_url, None, Periods(), NOW, telegram_key=key).telegram_renamed == 0

@@ -96,7 +96,10 @@ def test_channels_check_sessions_metadata_and_lengths_inside_rasa():
     # forged or missing tokens: nothing reaches Rasa (the third is the REST cap's), the socket
     # is told
     assert result["received"][2:] == [["y" * 10000, None, None]]
+    # the probe's Rasa says nothing: each handled message gets the channel's French answer
     assert result["emitted"] == [
+        ["bot_uttered", "web-1"],
+        ["bot_uttered", "web-1"],
         ["session_refused", "sid"],
         ["session_refused", "sid"],
         ["enter", "web-1"],
@@ -111,3 +114,119 @@ def test_channels_check_sessions_metadata_and_lengths_inside_rasa():
     assert result["open_origins"] == []  # no list: engine.io does not check (Rasa's default)
     assert result["frame"] == 64 * 1024
     assert result["names"] == ["socketio", "rest"]
+
+
+ANSWERS_PROBE = """
+import asyncio, json
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa_extensions.channels import (
+    CappedRestInput, WebSocketIOInput, answered, client_address, sign_session)
+from rasa_extensions.rate_limits import WindowLimits
+from rasa_extensions.tracker_store import StoreUnavailable
+
+async def silent(message):
+    pass
+async def speaks(message):
+    await message.output_channel.send_response(message.sender_id, {"text": "réponse"})
+async def fails(message):
+    raise RuntimeError("le texte du message")
+async def store_down(message):
+    raise StoreUnavailable()
+
+turns = {}
+for name, handler in (("silent", silent), ("speaks", speaks), ("fails", fails),
+                      ("store_down", store_down)):
+    output = CollectingOutputChannel()
+    asyncio.run(answered(handler)(UserMessage("x", output, "s1")))
+    turns[name] = [m.get("text") for m in output.messages]
+
+# fixed windows: per key, overall, nothing counted when refused, a new window starts afresh
+clock = [0.0]
+limits = WindowLimits({"sender": 2, "address": 3}, overall=5, clock=lambda: clock[0])
+keys = [("a", "1"), ("a", "1"), ("a", "1"), ("b", "1"), ("c", "1"), ("d", "2"), ("e", "2"),
+        ("f", "3")]
+allowed = [limits.allow(sender=s, address=a) for s, a in keys]
+counters = limits.counters()
+clock[0] = 60.0
+renewed = limits.allow(sender="a", address="1")
+
+# socket.io: the third message of a session within a minute is answered, not handled
+handled = []
+async def on_new_message(message):
+    handled.append(message.text)
+    await message.output_channel.send_response(message.sender_id, {"text": "ok"})
+socketio = WebSocketIOInput.from_credentials({
+    "session_key": "k", "max_messages_per_sender": 2, "max_messages_per_address": 100})
+socketio.blueprint(on_new_message)
+emitted = []
+async def emit(event, data=None, room=None, namespace=None):
+    emitted.append([event, (data or {}).get("text") if isinstance(data, dict) else data, room])
+socketio.sio.emit = emit
+socketio.sio.get_environ = lambda sid, namespace=None: {}
+utter = socketio.sio.handlers["/"]["user_uttered"]
+token = sign_session("k", "web-1")
+for text in ("un", "deux", "trois", ["pas", "du", "texte"]):
+    asyncio.run(utter("sid", {"message": text, "session_id": "web-1", "token": token}))
+
+# REST: the guard answers the 31st message of a conversation within a minute
+rest = CappedRestInput.from_credentials({"secret": "s"})
+blueprint = rest.blueprint(on_new_message)
+[guard] = [m.middleware for m in blueprint._future_middleware]
+class Request:
+    method = "POST"
+    headers = {"X-QP-Channel-Secret": "s"}
+    def __init__(self, sender):
+        self.body = json.dumps({"sender": sender, "message": "Bonjour"}).encode()
+passed = sum(asyncio.run(guard(Request("t1"))) is None for _ in range(30))
+over = asyncio.run(guard(Request("t1")))
+other = asyncio.run(guard(Request("t2")))
+print(json.dumps({
+    "turns": turns, "allowed": allowed, "counters": counters, "renewed": renewed,
+    "handled": handled, "emitted": emitted, "passed": passed, "over_status": over.status,
+    "over": json.loads(over.body), "retry_after": over.headers.get("Retry-After"),
+    "other": other is None,
+    "addresses": [client_address("127.0.0.1", "6.6.6.6, 10.0.0.7"),
+                  client_address("203.0.113.9", "10.0.0.7"), client_address("127.0.0.1", None)],
+}))
+"""
+
+
+def test_finding_10_chat_messages_are_rate_limited_and_every_one_is_answered_inside_rasa():
+    """A turn that says nothing or fails is answered in French (the REST reply is never an
+    empty list, nothing of the message is logged); messages over the per-sender limit are
+    answered « Vous envoyez beaucoup de messages… » and not handled; memory stays bounded."""
+    python = get_settings().rasa.bin.parent / "python"
+    done = subprocess.run(
+        [str(python), "-c", ANSWERS_PROBE],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "le texte du message" not in done.stderr  # the log names the error's type only
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    turns = result["turns"]
+    assert turns["speaks"] == ["réponse"]
+    [silent] = turns["silent"]
+    assert silent.startswith("Je n'ai pas pu vous répondre cette fois-ci.")
+    assert turns["fails"] == turns["store_down"]
+    assert turns["fails"][0].startswith("Un problème technique m'empêche de vous répondre")
+    # sender a: 2 allowed; address 1: 3 allowed; overall: 5; then a new minute
+    assert result["allowed"] == [True, True, False, True, False, True, True, False]
+    assert result["counters"] <= 5 * 2
+    assert result["renewed"] is True
+    assert result["handled"] == ["un", "deux"]
+    too_many = "Vous envoyez beaucoup de messages en peu de temps"
+    texts = [text for event, text, _ in result["emitted"] if event == "bot_uttered"]
+    assert texts[:2] == ["ok", "ok"]
+    assert texts[2].startswith(too_many)
+    assert texts[3] == "Je n'ai pas pu lire ce message : seul du texte est accepté."
+    assert all(room == "web-1" for _, _, room in result["emitted"])
+    assert result["passed"] == 30
+    assert result["over_status"] == 200  # a bot message: the Telegram bridge relays it
+    assert result["over"][0]["text"].startswith(too_many)
+    assert result["retry_after"] == "60"
+    assert result["other"] is True  # another conversation is not held back
+    assert result["addresses"] == ["10.0.0.7", "203.0.113.9", "127.0.0.1"]

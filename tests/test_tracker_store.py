@@ -91,3 +91,48 @@ def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
 def test_the_marker_is_the_same_on_both_sides():
     source = (PROJECT_DIR / "rasa_extensions" / "tracker_store.py").read_text(encoding="utf-8")
     assert re.search(r'^ERASE_MARKER = "(\w+)"', source, re.MULTILINE).group(1) == ERASE_MARKER
+
+
+DOWN_PROBE = """
+import asyncio, json, sys
+import sqlalchemy
+from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa_extensions.tracker_store import ErasingSQLTrackerStore, StoreUnavailable
+
+store = ErasingSQLTrackerStore(domain=Domain.empty(), host=sys.argv[1])
+pinged = store.engine.pool._pre_ping
+tracker = asyncio.run(store.get_or_create_tracker("moi"))
+tracker.update(UserUttered("bonjour"))
+store.engine = sqlalchemy.create_engine("postgresql://postgres@127.0.0.1:9/absente")
+store.sessionmaker = sqlalchemy.orm.sessionmaker(bind=store.engine)  # the database is gone
+safe = FailSafeTrackerStore(store)  # how Rasa wraps every tracker store
+seen = []
+for call in (lambda: safe.retrieve("moi"), lambda: safe.save(tracker)):
+    try:
+        asyncio.run(call())
+        seen.append("passé")
+    except StoreUnavailable:
+        seen.append("StoreUnavailable")
+print(json.dumps({"pinged": pinged, "seen": seen}))
+"""
+
+
+def test_an_unreachable_store_stops_the_turn_instead_of_starting_an_empty_conversation(tmp_path):
+    """Rasa's FailSafeTrackerStore answered a turn it could not read as the start of an empty
+    conversation, kept in memory only; the store now lets StoreUnavailable through (the channel
+    answers « Un problème technique… », rasa_extensions/channels.py), and tests its pooled
+    connections before use so that the first turn after the database's restart works."""
+    python = get_settings().rasa.bin.parent / "python"
+    done = subprocess.run(
+        [str(python), "-c", DOWN_PROBE, f"sqlite:///{tmp_path}/tracker.sqlite"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"pinged": True, "seen": ["StoreUnavailable", "StoreUnavailable"]}
