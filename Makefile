@@ -19,7 +19,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint system-deps bench soak nlu-report flows lock clean
+.PHONY: help setup train run run-cluster test lint system-deps bench bench-cluster profile soak \
+	nlu-report flows lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -27,7 +28,10 @@ help:
 	@echo "make lint   — vérifie le style et les types du code et la syntaxe des YAML"
 	@echo "make setup  — installe les deux environnements Python et charge le catalogue"
 	@echo "make train  — entraîne le modèle Rasa si config, domaine ou données ont changé"
-	@echo "make bench  — mesure les temps de réponse (docs/benchmarks.md)"
+	@echo "make bench  — mesure les temps de réponse, côte à côte avec le bot de référence Rasa (docs/benchmarks.md)"
+	@echo "make profile — graphes de flammes (py-spy) de Rasa et du serveur d'actions sous charge (var/profile/)"
+	@echo "make run-cluster — plusieurs processus Rasa derrière HAProxy (PostgreSQL, Redis)"
+	@echo "make bench-cluster — débit de deux processus Rasa contre un seul (docs/benchmarks.md)"
 	@echo "make soak   — épreuve de fiabilité : 10 000 messages et 4 pannes (docs/reliability.md, ≈ 1 h)"
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
@@ -68,6 +72,12 @@ $(MODEL): $(RASA_VENV)/.installed $(RASA_INPUTS)
 run: setup train
 	$(QP) run --no-train
 
+# N Rasa processes (QP_CLUSTER_REPLICAS, default 2) and N action servers behind HAProxy on
+# RASA_PORT, plus the web server; conversations in PostgreSQL (QP_TRACKER_URL), one turn at a
+# time per conversation through Redis (QP_LOCK_STORE_URL). See docs/rasa.md, « Production ».
+run-cluster: setup train
+	$(QP) run --cluster --no-train
+
 # lint first: a few seconds to a minute, and it fails before the long tests. system-deps before
 # the widget: it installs npm, which the widget's npm packages need.
 test: lint system-deps setup train $(WIDGET_NPM)
@@ -91,8 +101,23 @@ system-deps:
 $(WIDGET_NPM): bot/web/package.json bot/web/package-lock.json scripts/build_widget.sh
 	scripts/build_widget.sh
 
+# Side by side with the stock Rasa probe bot (../shared/baseline/stock-rasa or QP_BASELINE_DIR,
+# trained in var/bench/ when its files change), then our own scenarios → docs/benchmarks.md.
 bench: setup train
 	$(APP_VENV)/bin/python -m bot.bench
+
+# py-spy flame graphs of Rasa and of the action server under 20 conversations → var/profile/.
+profile: setup train
+	$(APP_VENV)/bin/python -m bot.profile
+
+# One Rasa replica, then two, behind HAProxy, same load: the throughput ratio (docs/benchmarks.md).
+# Defaults: this machine's PostgreSQL (database test; the benchmark deletes its conversations
+# afterwards), Redis database 12, and no event broker (the turn's cost, not the observatory's).
+bench-cluster: setup train
+	QP_TRACKER_URL="$${QP_TRACKER_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
+	QP_LOCK_STORE_URL="$${QP_LOCK_STORE_URL:-redis://127.0.0.1:6379/12}" \
+	QP_EVENT_BROKER="$${QP_EVENT_BROKER:-off}" \
+	$(APP_VENV)/bin/python -m bot.bench_cluster
 
 # The reliability suite (tests/soak.py): 10,000 fuzzed messages over REST, socket.io and the
 # fake Telegram API, then four faults, against a stack of its own with a throwaway PostgreSQL;

@@ -1,8 +1,10 @@
 """`make bench`: measures written to docs/benchmarks.md.
 
 - `catalog`: `qp recommend`'s engine in-process over the whole catalogue (median, p95);
-- `rest`: turn latency over the REST channel for 1 and 20 concurrent conversations,
-  throughput, the Rasa server's start time and resident memory;
+- `rest`: first the side by side (`comparaison`): the stock Rasa probe bot (bot/stock_probe.py)
+  and ours, one after the other in the same run, under the same closed-loop load over REST
+  (the baseline's three messages: 1 conversation, then 20 at once), their start time and Rasa's
+  resident memory, and the ratio; then our full scenario to the recommendation (`rest`);
 - `console` (after `rest`, from the conversations it stored): the advisors' console reading
   Rasa's tracker store, its conversations copied up to a few thousand.
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bot import keys
+from bot import keys, stock_probe
 from bot.runner import Stack, free_port
 from catalog.dialogue import question
 from settings import PROJECT_DIR, settings_with
@@ -85,6 +87,124 @@ async def run_load(url: str, conversations: int, prefix: str) -> dict:
     return {"turns": sum(turns), "wall": wall, "latencies": latencies}
 
 
+# The load of ../shared/baseline/README.md, the same for both bots: each conversation cycles
+# through these messages, sending the next one when the reply arrives.
+BASELINE_MESSAGES = (
+    "bonjour",
+    "je cherche une aide pour créer mon entreprise à Roubaix",
+    "merci au revoir",
+)
+SINGLE_CYCLES = 10  # 1 conversation: 30 measured turns
+PARALLEL = 20
+PARALLEL_CYCLES = 3  # 20 conversations: 180 measured turns
+
+
+async def cycling(
+    client: httpx.AsyncClient, url: str, sender: str, cycles: int, latencies: list[float]
+) -> int:
+    for _ in range(cycles):
+        for message in BASELINE_MESSAGES:
+            start = time.perf_counter()
+            response = await client.post(url, json={"sender": sender, "message": message})
+            latencies.append((time.perf_counter() - start) * 1000)
+            response.raise_for_status()
+    return cycles * len(BASELINE_MESSAGES)
+
+
+async def same_load(url: str, conversations: int, cycles: int, prefix: str) -> dict:
+    """`conversations` closed-loop conversations of `cycles` cycles at once."""
+    latencies: list[float] = []
+    async with httpx.AsyncClient(timeout=300, headers=keys.rest_headers()) as client:
+        start = time.perf_counter()
+        turns = await asyncio.gather(
+            *(
+                cycling(client, url, f"{prefix}-{i}", cycles, latencies)
+                for i in range(conversations)
+            )
+        )
+        wall = time.perf_counter() - start
+    return {"turns": sum(turns), "wall": wall, "latencies": latencies}
+
+
+def measure_bot(url: str, rasa_pid: int, start_seconds: float, prefix: str) -> dict:
+    """The baseline's load on one running bot: warm-up, 1 conversation, 20 at once."""
+    asyncio.run(same_load(url, 1, 1, f"{prefix}-chauffe"))
+    one = asyncio.run(same_load(url, 1, SINGLE_CYCLES, f"{prefix}-seul"))
+    load_before = os.getloadavg()[0]
+    cpu_before = cpu_seconds(rasa_pid)
+    many = asyncio.run(same_load(url, PARALLEL, PARALLEL_CYCLES, f"{prefix}-par"))
+    cpu = cpu_seconds(rasa_pid) - cpu_before
+    return {
+        "cpu_per_turn": cpu * 1000 / many["turns"],
+        "one_p50": statistics.median(one["latencies"]),
+        "one_p95": percentile(one["latencies"], 0.95),
+        "many_throughput": many["turns"] / many["wall"],
+        "many_p50": statistics.median(many["latencies"]),
+        "many_p95": percentile(many["latencies"], 0.95),
+        "start": start_seconds,
+        "rss": rss_mb(rasa_pid),
+        "load": (load_before, os.getloadavg()[0]),
+    }
+
+
+def _number(value: float, unit: str) -> str:
+    text = f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+    return text.replace(",", " ") + f" {unit}"
+
+
+# (label, key, unit, higher is better, the goal of issue 17's table)
+COMPARED = (
+    ("20 conversations : débit", "many_throughput", "tours/s", True, "≥ 2× la référence"),
+    ("20 conversations : p50 par tour", "many_p50", "ms", False, "—"),
+    ("20 conversations : p95 par tour", "many_p95", "ms", False, "≤ 150 ms"),
+    ("1 conversation : p50 par tour", "one_p50", "ms", False, "≤ 40 ms"),
+    ("1 conversation : p95 par tour", "one_p95", "ms", False, "—"),
+    ("20 conversations : temps CPU de Rasa par tour", "cpu_per_turn", "ms", False, "—"),
+    ("démarrage (lancement → canal REST prêt)", "start", "s", False, "≤ 15 s"),
+    ("mémoire résidente de Rasa après la charge", "rss", "Mo", False, "≤ 1 Go"),
+)
+
+
+def comparison_body(stock: dict | None, ours: dict, note: str) -> str:
+    """The side-by-side section of docs/benchmarks.md (French)."""
+    rows = []
+    for label, key, unit, _higher, goal in COMPARED:
+        mine = _number(ours[key], unit)
+        if stock is None:
+            rows.append(f"| {label} | — | {mine} | — | {goal} |")
+        else:
+            ratio = ours[key] / stock[key] if stock[key] else float("nan")
+            rows.append(
+                f"| {label} | {_number(stock[key], unit)} | {mine} | {ratio:.2f}× | {goal} |"
+            )
+    loads = [bot["load"] for bot in (stock, ours) if bot is not None]
+    charge = ", ".join(f"{a:.1f} puis {b:.1f}" for a, b in loads)
+    today = date.today().isoformat()
+    return f"""## Côte à côte : bot de référence Rasa et ce projet (`make bench`, {today})
+
+Machine : {machine()}.
+{note}
+Charge identique pour les deux, celle de `../shared/baseline/README.md` : chaque conversation
+enchaîne « {BASELINE_MESSAGES[0]} » → « {BASELINE_MESSAGES[1]} » → « {BASELINE_MESSAGES[2]} »
+sur le canal REST, en boucle fermée (le message suivant part à l'arrivée de la réponse) ;
+1 conversation : {SINGLE_CYCLES * len(BASELINE_MESSAGES)} tours après un tour de chauffe ;
+{PARALLEL} conversations simultanées : {PARALLEL * PARALLEL_CYCLES * len(BASELINE_MESSAGES)} tours.
+Les deux bots tournent l'un après l'autre dans la même exécution, avec le même Rasa
+(`.venv-rasa`) ; le générateur de charge partage les mêmes cœurs. Charge moyenne de la machine
+(1 min) avant et après la mesure à 20 conversations : {charge} (d'autres travaux tournaient : les
+temps absolus sont bruités, le rapport l'est moins).
+Le rapport est « ce projet / référence » : au-dessus de 1, plus grand (débit : mieux ; temps et
+mémoire : moins bien).
+
+| | bot de référence Rasa | ce projet | rapport | objectif (issue 17) |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Seuils « terminé » de l'issue 17 : débit ≥ 1× la référence, p95 ≤ 600 ms à 20 conversations,
+p50 ≤ 80 ms à 1 conversation, démarrage ≤ 25 s, mémoire ≤ 1,3 Go par processus Rasa.
+"""
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -105,6 +225,22 @@ def rss_mb(pid: int) -> float:
         except (OSError, ProcessLookupError, ValueError):
             continue
     return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its group, in seconds."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != pid:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ProcessLookupError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine() -> str:
@@ -153,9 +289,26 @@ def bench() -> int:
         QP_LOG_DIR=str(tmp / "log"),
     )
     url = f"{settings.servers.rasa_url}/webhooks/rest/webhook"
+    stock = None
+    source = stock_probe.find(settings)
+    if source is None:
+        note = (
+            f"Bot de référence introuvable ({settings.rasa.baseline_dir}, réglable par "
+            "QP_BASELINE_DIR) : ce projet est mesuré seul."
+        )
+        print(note, flush=True)
+    else:
+        note = f"Bot de référence : `{source}`, copié et entraîné dans `var/bench/stock-rasa`."
+        model = stock_probe.prepare(source, settings)
+        print("Démarrage du bot de référence…", flush=True)
+        with stock_probe.StockProbe(model, settings) as probe:
+            stock = measure_bot(
+                probe.url, probe.processes["rasa"].pid, probe.rasa_ready_seconds, "ref"
+            )
     print("Démarrage des serveurs…", flush=True)
     with Stack(settings) as stack:
         start_seconds = stack.rasa_ready_seconds
+        ours = measure_bot(url, stack.processes["rasa"].pid, start_seconds or 0.0, "qp")
         asyncio.run(run_load(url, 1, "warmup"))
         single = [asyncio.run(run_load(url, 1, f"seq{i}")) for i in range(5)]
         one = {
@@ -195,6 +348,9 @@ d'actions et le stockage des conversations SQLite.
 """
     write_section("rest", body)
     print(body)
+    comparison = comparison_body(stock, ours, note)
+    write_section("comparaison", comparison)
+    print(comparison)
     bench_console(settings.tracker.db)
     return 0
 
@@ -335,11 +491,36 @@ Objectif : moins de 5 ms au p95.
     return 0
 
 
+def bench_cpu() -> int:
+    """Before/after of one change: our bot alone under the baseline's load, Rasa's CPU time per
+    turn (steadier than latencies on a shared machine); printed, nothing written."""
+    tmp = Path(tempfile.mkdtemp(prefix="qp-bench-"))
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "tracker.sqlite"),
+        QP_TRACKER_URL="",
+        QP_LOG_DIR=str(tmp / "log"),
+    )
+    url = f"{settings.servers.rasa_url}/webhooks/rest/webhook"
+    with Stack(settings) as stack:
+        actions_pid = stack.processes["actions"].pid
+        actions_before = cpu_seconds(actions_pid)
+        ours = measure_bot(url, stack.processes["rasa"].pid, stack.rasa_ready_seconds or 0, "cpu")
+        actions_cpu = cpu_seconds(actions_pid) - actions_before
+    turns = SINGLE_CYCLES * 3 + 3 + PARALLEL * PARALLEL_CYCLES * len(BASELINE_MESSAGES)
+    ours["actions_cpu_per_turn"] = actions_cpu * 1000 / turns
+    for key, value in ours.items():
+        print(f"{key}: {value}")
+    return 0
+
+
 if __name__ == "__main__":
     from bot.observatory.bench import bench_observatory  # its own module (issue 19)
 
     kinds = sys.argv[1:] or ["catalog", "rest", "observatory"]
     for kind in kinds:
-        code = {"catalog": bench_catalog, "rest": bench, "observatory": bench_observatory}[kind]()
+        benches = {"catalog": bench_catalog, "rest": bench, "observatory": bench_observatory}
+        code = {**benches, "cpu": bench_cpu}[kind]()
         if code:
             sys.exit(code)

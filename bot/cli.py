@@ -101,6 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="démarre le serveur d'actions et Rasa")
     run.add_argument("--no-train", action="store_true", help="ne pas réentraîner le modèle")
+    run.add_argument(
+        "--cluster",
+        action="store_true",
+        help="QP_CLUSTER_REPLICAS processus Rasa derrière HAProxy, conversations dans "
+        "PostgreSQL (QP_TRACKER_URL), verrou dans Redis (QP_LOCK_STORE_URL)",
+    )
+    run.add_argument(
+        "--print-env",
+        action="store_true",
+        help="n'affiche que les variables que Rasa lit (endpoints.yml, credentials.yml), en "
+        "lignes « export NOM='valeur' » pour un shell : compose.yaml les donne ainsi à Rasa",
+    )
     run.set_defaults(handler=_run)
 
     from bot.flows.cli import add_flows_parser
@@ -429,6 +441,30 @@ def _purge(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from bot.runner import run
 
+    if args.print_env:
+        import shlex
+
+        from bot.runner import Stack
+        from settings import SettingsError, get_settings
+
+        try:
+            values = Stack(get_settings()).shared_values()
+        except SettingsError as error:
+            print(f"Erreur : {error}", file=sys.stderr)
+            return 2
+        for name, value in sorted(values.items()):
+            print(f"export {name}={shlex.quote(value)}")
+        return 0
+    if args.cluster:
+        import subprocess
+
+        from settings import PROJECT_DIR
+
+        if not args.no_train and (code := subprocess.call(["make", "train"], cwd=PROJECT_DIR)):
+            return code
+        from bot.cluster import run as run_cluster
+
+        return run_cluster()
     return run(train=not args.no_train)
 
 

@@ -50,6 +50,9 @@ class Stack:
 
     settings: Settings = field(default_factory=get_settings)
     with_web: bool = False  # also the web server (widget, demo page): `qp run` says yes
+    # the observatory's consumer of Rasa's events (when the broker is on); a cluster starts one
+    # for all its replicas (bot/cluster.py)
+    with_observatory: bool = True
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     started_at: float = 0.0
     rasa_ready_seconds: float | None = None
@@ -59,37 +62,44 @@ class Stack:
         return self.settings.web
 
     def _env(self) -> dict[str, str]:
-        s = self.settings
-        return child_environment(
-            {
-                **web_env(s.web),
-                # credentials.yml: the origins Rasa's socket.io channel accepts (embedding
-                # sites + demo); endpoints.yml: the action server and the tracker store.
-                "QP_SOCKETIO_ORIGINS": ",".join(s.web.socketio_origins),
-                # credentials.yml and endpoints.yml: the channel secrets, the action server
-                # token (bot/keys.py) and the territories a message's metadata may name (the
-                # 14, or « hors_territoire » for a site outside them: the contract's values)
-                **keys.environment(),
-                "QP_TERRITORY_IDS": ",".join((*TERRITORY_IDS, OUTSIDE_TERRITORIES)),
-                "ACTION_SERVER_URL": s.servers.action_url,
-                "TRACKER_DB": str(s.tracker.db),
-                # the same catalogue, tracker store and Rasa for the actions, console, bridge
-                "DATABASE_URL": s.catalog.database_url,
-                "QP_TRACKER_URL": s.tracker.url,
-                # endpoints.yml: where Rasa publishes its events, which the observatory reads
-                "QP_EVENT_BROKER": s.event_broker.mode,
-                "QP_EVENT_BROKER_URL": s.event_broker.url,
-                "QP_EVENT_BROKER_QUEUE": s.event_broker.queue,
-                "RASA_URL": s.rasa.url,
-                "RASA_TELEMETRY_ENABLED": "false",
-                "TF_CPP_MIN_LOG_LEVEL": "3",
-                "PYTHONUNBUFFERED": "1",
-                "QP_ACTION_HOST": s.servers.action_host,  # the action server's interface
-                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            }
-        )
+        return child_environment(self.shared_values())
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def shared_values(self) -> dict[str, str]:
+        """What every child must share with us: the settings it reads, and the values Rasa's
+        YAML files interpolate (printed by `qp run --print-env` for compose.yaml's Rasa)."""
+        s = self.settings
+        return {
+            **web_env(s.web),
+            # credentials.yml: the origins Rasa's socket.io channel accepts (embedding
+            # sites + demo); endpoints.yml: the action server and the tracker store.
+            "QP_SOCKETIO_ORIGINS": ",".join(s.web.socketio_origins),
+            # credentials.yml and endpoints.yml: the channel secrets, the action server
+            # token (bot/keys.py) and the territories a message's metadata may name (the
+            # 14, or « hors_territoire » for a site outside them: the contract's values)
+            **keys.environment(),
+            "QP_TERRITORY_IDS": ",".join((*TERRITORY_IDS, OUTSIDE_TERRITORIES)),
+            "ACTION_SERVER_URL": s.servers.action_url,
+            "TRACKER_DB": str(s.tracker.db),
+            # the same catalogue, tracker store and Rasa for the actions, console, bridge
+            "DATABASE_URL": s.catalog.database_url,
+            "QP_TRACKER_URL": s.tracker.url,
+            # endpoints.yml: where Rasa publishes its events, which the observatory reads
+            "QP_EVENT_BROKER": s.event_broker.mode,
+            "QP_EVENT_BROKER_URL": s.event_broker.url,
+            "QP_EVENT_BROKER_QUEUE": s.event_broker.queue,
+            # endpoints.yml's lock store: in memory (one Rasa process) or Redis (several),
+            # and how long a dead process's lock holds a conversation (read by Rasa)
+            **s.lock_store.endpoint_values(),
+            "TICKET_LOCK_LIFETIME": str(s.lock_store.lifetime),
+            "RASA_URL": s.rasa.url,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONUNBUFFERED": "1",
+            "QP_ACTION_HOST": s.servers.action_host,  # the action server's interface
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        }
+
+    def spawn(self, name: str, command: list[str]) -> None:
         log_dir = self.settings.servers.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
         # The child keeps its own copy of the log file; the parent's is closed once it started.
@@ -111,7 +121,7 @@ class Stack:
             raise StartError(f"Rasa introuvable ({rasa.bin}) : lancez d'abord « make setup ».")
         self.settings.tracker.db.parent.mkdir(parents=True, exist_ok=True)
         self.started_at = time.monotonic()
-        self._spawn(
+        self.spawn(
             "actions",
             [
                 sys.executable,
@@ -139,18 +149,21 @@ class Stack:
         ]
         if rasa.cors_origins:
             command += ["--cors", *rasa.cors_origins]
-        self._spawn("rasa", command)
-        if self.settings.event_broker.enabled:
-            self._spawn("observatory", [sys.executable, "-m", "bot.observatory"])
+        self.spawn("rasa", command)
+        if self.settings.event_broker.enabled and self.with_observatory:
+            self.start_observatory()
         if self.with_web:
-            self._spawn("web", web_command())
+            self.spawn("web", web_command())
+
+    def start_observatory(self) -> None:
+        self.spawn("observatory", [sys.executable, "-m", "bot.observatory"])
 
     def start_telegram(self) -> bool:
         """Start the Telegram bridge (`python -m bot.telegram`) when TELEGRAM_BOT_TOKEN is
         set. Called once Rasa is ready; the bridge reads its settings from the environment."""
         if not self.settings.telegram.token:
             return False
-        self._spawn("telegram", [sys.executable, "-m", "bot.telegram"])
+        self.spawn("telegram", [sys.executable, "-m", "bot.telegram"])
         return True
 
     def wait_ready(self, timeout: float | None = None) -> None:
@@ -162,7 +175,11 @@ class Stack:
         }
         if self.with_web:
             checks["web"] = f"http://{s.host}:{s.web_port}/health"
-        deadline = time.monotonic() + timeout
+        self.wait_for(checks, time.monotonic() + timeout)
+
+    def wait_for(self, checks: dict[str, str], deadline: float) -> None:
+        """Wait until each started process named in `checks` answers 200 at its URL."""
+        s = self.settings.servers
         pending = dict(checks)
         while pending:
             for name, url in list(pending.items()):

@@ -17,6 +17,7 @@ The observatory's consumer (bot/observatory/) reads what either broker received.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from asyncio import AbstractEventLoop
 from typing import Any
@@ -25,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_extensions.tracker_store import rasa_url
+from rasa_extensions.tracker_store import rasa_url, write_ahead_log
 
 logger = logging.getLogger(__name__)
 MODES = ("sql", "pika", "off")
@@ -41,6 +42,31 @@ def pika_config(url: str, queue: str) -> EndpointConfig:
         port=parts.port or 5672,
         queues=[queue],
     )
+
+
+async def _sql_broker_once(url: str) -> tuple[Any, Exception | None]:
+    from rasa.core.brokers.sql import SQLEventBroker
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    try:
+        return await SQLEventBroker.from_endpoint_config(EndpointConfig(url=url)), None
+    except (IntegrityError, ProgrammingError) as error:
+        return None, error
+
+
+async def sql_broker(url: str, attempts: int = 5) -> Any:
+    """Rasa's SQL event broker. Several Rasa processes starting together (`make run-cluster`)
+    may each try to create its table: PostgreSQL refuses all but one (a duplicate key on the
+    table's type); the others try again once it exists, as Rasa's SQL tracker store does."""
+    for attempt in range(1, attempts + 1):
+        broker, error = await _sql_broker_once(url)
+        if error is None:
+            return broker
+        if attempt == attempts:
+            raise error
+        logger.warning("Event broker: its table was being created by another process.")
+        await asyncio.sleep(attempt)
+    return None
 
 
 class SelectedEventBroker(EventBroker):
@@ -59,9 +85,12 @@ class SelectedEventBroker(EventBroker):
             logger.info("No event broker: conversation events are not published.")
             return None
         if mode == "sql":
-            from rasa.core.brokers.sql import SQLEventBroker
-
-            return await SQLEventBroker.from_endpoint_config(EndpointConfig(url=rasa_url(url)))
+            broker = await sql_broker(rasa_url(url))
+            if broker.engine.dialect.name == "sqlite":
+                # Rasa commits once per event, several per turn, on its one event loop: one
+                # sync of the write-ahead log each instead of journal and database (issue 17).
+                write_ahead_log(broker.engine)
+            return broker
         from rasa.core.brokers.pika import PikaEventBroker
 
         queue = str(settings.get("queue") or "qp_observatoire")

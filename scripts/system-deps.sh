@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The system side of `make test`, what pip cannot install: Debian's Chromium and npm (browser
-# tests, axe-core), Debian's nginx (`nginx -t` on the production example) and the local
-# PostgreSQL server the catalogue tests also run on. (`make run` needs nothing from the system
-# but Python 3.10 and 3.11+, which scripts/find-python.sh checks.)
+# tests, axe-core), Debian's nginx (`nginx -t` on the production example), Debian's HAProxy
+# (the cluster's load balancer, tests/test_cluster.py) and the local PostgreSQL server the
+# catalogue tests also run on. (`make run` needs nothing from the system but Python 3.10 and
+# 3.11+, which scripts/find-python.sh checks.)
 #
 # What is missing is installed with apt-get when we are root on Debian; otherwise the script
 # stops with one French sentence that says what to install and why it could not. Everything
@@ -18,6 +19,8 @@ missing_packages() {
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
   # nginx: tests/test_nginx_example.py checks the production example (docs/nginx-limites.conf)
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || pkgs+=(nginx-light)
+  # haproxy: the cluster's load balancer (tests/test_cluster.py, make run-cluster)
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || pkgs+=(haproxy)
   echo "${pkgs[@]:-}"
 }
 

@@ -2,11 +2,11 @@
 
 `get_settings()` gives the settings of the running process (cached); `Settings.from_env(env)`
 reads a given mapping (tests, child processes). Sections per component (`catalog`,
-`servers`, `rasa`, `tracker`, `event_broker`, `actions`, `web`, `console`, `telegram`,
-`notify`, `observability`, `retention`, `geocoder`, `aides_territoires`) are passed down to
-the code that needs them. This is the only module of the project that reads the environment
-(tests/test_settings.py checks it); every package may import it, and it imports nothing of
-ours but `catalog.profile`'s territory list, late.
+`servers`, `rasa`, `tracker`, `lock_store`, `cluster`, `event_broker`, `actions`, `web`,
+`console`, `telegram`, `notify`, `observability`, `retention`, `geocoder`,
+`aides_territoires`) are passed down to the code that needs them. This is the only module of
+the project that reads the environment (tests/test_settings.py checks it); every package may
+import it, and it imports nothing of ours but `catalog.profile`'s territory list, late.
 """
 
 from settings.errors import SettingsError
@@ -16,9 +16,11 @@ from settings.sections import (
     ActionSettings,
     AidesTerritoiresSettings,
     CatalogSettings,
+    ClusterSettings,
     ConsoleSettings,
     EventBrokerSettings,
     GeocoderSettings,
+    LockStoreSettings,
     NotifySettings,
     ObservabilitySettings,
     RasaSettings,
@@ -36,9 +38,11 @@ __all__ = [
     "ActionSettings",
     "AidesTerritoiresSettings",
     "CatalogSettings",
+    "ClusterSettings",
     "ConsoleSettings",
     "EventBrokerSettings",
     "GeocoderSettings",
+    "LockStoreSettings",
     "NotifySettings",
     "ObservabilitySettings",
     "RasaSettings",

@@ -25,9 +25,11 @@ from settings.sections import (
     ActionSettings,
     AidesTerritoiresSettings,
     CatalogSettings,
+    ClusterSettings,
     ConsoleSettings,
     EventBrokerSettings,
     GeocoderSettings,
+    LockStoreSettings,
     NotifySettings,
     ObservabilitySettings,
     RasaSettings,
@@ -98,6 +100,8 @@ class Settings(BaseSettings):
     servers: ServerSettings = Field(default_factory=ServerSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
     tracker: TrackerSettings = Field(default_factory=TrackerSettings)
+    lock_store: LockStoreSettings = Field(default_factory=LockStoreSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     event_broker: EventBrokerSettings = Field(default_factory=EventBrokerSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     web: WebSettings = Field(default_factory=WebSettings)

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -232,6 +240,12 @@ class RasaSettings(Section):
         "origines autorisées à appeler Rasa depuis un navigateur, séparées par des virgules",
         shown_default="aucune",
     )
+    baseline_dir: Path = variable(
+        "QP_BASELINE_DIR",
+        PROJECT_DIR.parent / "shared" / "baseline" / "stock-rasa",
+        "bot de référence Rasa « de série » que `make bench` sert à côté du nôtre pour comparer",
+        shown_default="../shared/baseline/stock-rasa",
+    )
 
     @field_validator("url")
     @classmethod
@@ -255,6 +269,126 @@ class TrackerSettings(Section):
         "par `qp purge` : toute URL SQLAlchemy, par exemple `postgresql+psycopg://…`",
         shown_default="sqlite:///TRACKER_DB",
     )
+
+
+class LockStoreSettings(Section):
+    """Verrou des conversations (plusieurs processus Rasa)"""
+
+    # Rasa's lock store (endpoints.yml `lock_store`): one turn at a time per conversation,
+    # across every Rasa process that shares the tracker store.
+    url: str = variable(
+        "QP_LOCK_STORE_URL",
+        "",
+        "verrou qui fait passer les messages d'une conversation un par un, partagé par tous les "
+        "processus Rasa : `redis://[:mot-de-passe@]hôte:port/numéro-de-base` (le `RedisLockStore` "
+        "de Rasa) ; vide : en mémoire, pour un seul processus Rasa (`make run`)",
+        shown_default="vide",
+    )
+    prefix: str = variable(
+        "QP_LOCK_STORE_PREFIX",
+        "qp",
+        "préfixe des clés du verrou dans Redis (lettres et chiffres seulement)",
+        pattern=r"^[A-Za-z0-9]+$",
+    )
+    lifetime: int = variable(
+        "QP_LOCK_LIFETIME",
+        60,
+        "durée de vie d'un verrou, en secondes : si un processus Rasa meurt pendant un message, "
+        "sa conversation attend au plus ce temps avant de reprendre ailleurs",
+        ge=5,
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and urlsplit(value).scheme != "redis":
+            raise ValueError(
+                "une adresse `redis://hôte:port/numéro-de-base` est attendue (Rasa ne sait pas "
+                "ouvrir le verrou en TLS depuis ce réglage : `rediss://` n'est pas accepté)"
+            )
+        if value:
+            parts = urlsplit(value)
+            try:
+                parts.port  # noqa: B018 - raises ValueError on a bad port
+            except ValueError:
+                raise ValueError("le port de l'adresse Redis n'est pas un nombre") from None
+            database = parts.path.strip("/") or "0"
+            if not database.isdigit():
+                raise ValueError("le numéro de base Redis (après le dernier « / ») est un nombre")
+        return value
+
+    @property
+    def shared(self) -> bool:
+        """A lock store several Rasa processes share (Redis), not the in-memory default."""
+        return bool(self.url)
+
+    def endpoint_values(self) -> dict[str, str]:
+        """The values endpoints.yml's `lock_store` reads (QP_LOCK_STORE_*): Rasa's own
+        `in_memory` or `redis` store and the parts of the Redis URL."""
+        if not self.url:
+            return {
+                "QP_LOCK_STORE_TYPE": "in_memory",
+                "QP_LOCK_STORE_HOST": "",
+                "QP_LOCK_STORE_PORT": "6379",
+                "QP_LOCK_STORE_DB": "0",
+                "QP_LOCK_STORE_PASSWORD": "",
+                "QP_LOCK_STORE_PREFIX": self.prefix,
+            }
+        parts = urlsplit(self.url)
+        return {
+            "QP_LOCK_STORE_TYPE": "redis",
+            "QP_LOCK_STORE_HOST": parts.hostname or "localhost",
+            "QP_LOCK_STORE_PORT": str(parts.port or 6379),
+            "QP_LOCK_STORE_DB": parts.path.strip("/") or "0",
+            "QP_LOCK_STORE_PASSWORD": parts.password or "",
+            "QP_LOCK_STORE_PREFIX": self.prefix,
+        }
+
+
+class ClusterSettings(Section):
+    """Plusieurs processus Rasa derrière un répartiteur (`make run-cluster`)"""
+
+    replicas: int = variable(
+        "QP_CLUSTER_REPLICAS",
+        2,
+        "nombre de processus Rasa (et d'autant de serveurs d'actions) ; le répartiteur HAProxy "
+        "les sert sur `RASA_PORT`",
+        ge=1,
+        le=32,
+    )
+    rasa_port: Port = variable(
+        "QP_CLUSTER_RASA_PORT",
+        5101,
+        "port du premier processus Rasa ; les suivants prennent les ports qui suivent",
+    )
+    action_port: Port = variable(
+        "QP_CLUSTER_ACTION_PORT",
+        5151,
+        "port du premier serveur d'actions ; les suivants prennent les ports qui suivent",
+    )
+    haproxy: str = variable(
+        "QP_HAPROXY_BIN",
+        "haproxy",
+        "commande du répartiteur HAProxy (paquet Debian `haproxy`)",
+        min_length=1,
+    )
+
+    @model_validator(mode="after")
+    def _ports_fit(self) -> ClusterSettings:
+        for name, first in (
+            ("QP_CLUSTER_RASA_PORT", self.rasa_port),
+            ("QP_CLUSTER_ACTION_PORT", self.action_port),
+        ):
+            if first + self.replicas - 1 > 65535:
+                raise ValueError(f"{name} + QP_CLUSTER_REPLICAS dépasse le port 65535")
+        rasa = set(range(self.rasa_port, self.rasa_port + self.replicas))
+        if rasa & set(range(self.action_port, self.action_port + self.replicas)):
+            raise ValueError(
+                "les ports des processus Rasa et ceux des serveurs d'actions se chevauchent "
+                "(QP_CLUSTER_RASA_PORT, QP_CLUSTER_ACTION_PORT, QP_CLUSTER_REPLICAS)"
+            )
+        return self
 
 
 class EventBrokerSettings(Section):

@@ -21,11 +21,20 @@ from test_e2e_rest import answer_until_recommendation, texts
 
 from bot.console.tracker import EVENTS
 from bot.keys import rest_headers
+from bot.observatory.sql_broker import SqlBroker
 from bot.purge import purge, tracker_engine
 from bot.runner import Stack, free_port
 from catalog.erasure import REDACTED
 from catalog.leads import database
-from catalog.models import Account, AuditEntry, ErasureRequest, Lead, NluCorrection
+from catalog.models import (
+    Account,
+    AuditEntry,
+    ErasureRequest,
+    Lead,
+    NluCorrection,
+    ObservedConversation,
+)
+from catalog.observatory import conversation_key
 from catalog.retention import Periods
 from settings import Settings, settings_with
 
@@ -166,6 +175,28 @@ def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
     left = user_texts(url, sender)
     assert not set(left) & (before | {"supprimer mes données"}), left
     assert set(left) <= CONCURRENT
+
+    # Rasa's published copy of the events (SQL event broker) and the observatory: the same,
+    # once the observatory's consumer has folded the erase marker (it polls every second).
+    broker = SqlBroker(settings.event_broker.url)
+    deadline = time.monotonic() + 300
+    while True:
+        published = {
+            r.event.get("text")
+            for r in broker.read(0, 10**9)
+            if r.event.get("sender_id") == sender and r.event.get("event") == "user"
+        }
+        if not published & before or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    broker.dispose()
+    assert not published & (before | {"supprimer mes données"}), published
+    assert published <= CONCURRENT
+    with Session(database()) as session:
+        observed = session.scalars(
+            select(ObservedConversation).where(ObservedConversation.key == conversation_key(sender))
+        ).all()
+        assert all(row.turns <= len(CONCURRENT) and not row.lead for row in observed)
     with Session(database()) as session:
         assert session.scalars(select(Lead).where(Lead.sender_id == sender)).all() == []
         assert (

@@ -18,7 +18,7 @@ from conftest import DATABASES, PROJECT_DIR
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.orm import Session
 
-from bot.observatory.consumer import RebuildImpossibleError, catch_up, rebuild
+from bot.observatory.consumer import RebuildImpossibleError, catch_up, rebuild, source_of
 from bot.observatory.sql_broker import BROKER_EVENTS, SqlBroker
 from bot.purge import purge
 from catalog import erasure, observatory_report, store
@@ -79,7 +79,9 @@ def table(catalog) -> dict[str, dict]:
         return out
 
 
-def test_the_recorded_conversations_become_one_row_each_with_their_recommendations(stores):
+def test_the_recorded_conversations_become_one_row_each_with_their_recommendations(
+    stores, tmp_path
+):
     catalog, broker_url = stores
     publish(broker_url, published())
     broker = SqlBroker(broker_url)
@@ -129,7 +131,11 @@ def test_the_recorded_conversations_become_one_row_each_with_their_recommendatio
     for secret in ("roubaix-widget", "toulouse-rest", EMAIL, "06 12 34 56 78", "épicerie"):
         assert secret not in dumped
     with Session(catalog) as session:
-        assert session.get(ObservatoryPosition, "sql").position == len(RECORDED)
+        assert session.get(ObservatoryPosition, source_of(broker)).position == len(RECORDED)
+    # another broker (another file) feeding the same catalogue starts from its own first row
+    other_url = f"sqlite:///{tmp_path / 'other-events.sqlite'}"
+    publish(other_url, published()[:10])
+    assert catch_up(catalog, SqlBroker(other_url)) == 10
 
 
 def test_batches_of_any_size_and_a_rebuild_give_identical_tables(stores):

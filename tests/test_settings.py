@@ -145,6 +145,7 @@ def test_every_documented_variable_is_read(tmp_path):
         "RASA_MODEL": str(tmp_path / "m.tar.gz"),
         "RASA_URL": "http://rasa.interne:5005/",
         "QP_CORS_ORIGINS": "https://a.fr, https://b.fr/",
+        "QP_BASELINE_DIR": str(tmp_path / "stock-rasa"),
         "TRACKER_DB": str(tmp_path / "tracker.sqlite"),
         "QP_TRACKER_URL": "postgresql+psycopg://rasa@db/rasa",
         "QP_EVENT_BROKER": "Pika",
@@ -181,6 +182,13 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_RETENTION_AUDIT_DAYS": "366",
         "QP_RETENTION_TELEGRAM_BUTTONS_DAYS": "7",
         "QP_RETENTION_TELEGRAM_WAITING_DAYS": "2",
+        "QP_LOCK_STORE_URL": "redis://:mot-de-passe@redis.interne:6380/4",
+        "QP_LOCK_STORE_PREFIX": "qpprod",
+        "QP_LOCK_LIFETIME": "30",
+        "QP_CLUSTER_REPLICAS": "3",
+        "QP_CLUSTER_RASA_PORT": "7000",
+        "QP_CLUSTER_ACTION_PORT": "7100",
+        "QP_HAPROXY_BIN": "/usr/sbin/haproxy",
         "QP_SMTP_HOST": "smtp.ville.fr",
         "QP_SMTP_PORT": "465",
         "QP_SMTP_SECURITY": "SSL",
@@ -193,6 +201,17 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_LOG_FORMAT": "TEXT",
     }
     s = Settings.from_env(env)
+    assert s.lock_store.endpoint_values() == {
+        "QP_LOCK_STORE_TYPE": "redis",
+        "QP_LOCK_STORE_HOST": "redis.interne",
+        "QP_LOCK_STORE_PORT": "6380",
+        "QP_LOCK_STORE_DB": "4",
+        "QP_LOCK_STORE_PASSWORD": "mot-de-passe",
+        "QP_LOCK_STORE_PREFIX": "qpprod",
+    }
+    assert s.lock_store.lifetime == 30
+    assert (s.cluster.replicas, s.cluster.rasa_port, s.cluster.action_port) == (3, 7000, 7100)
+    assert s.cluster.haproxy == "/usr/sbin/haproxy"
     assert s.catalog.database_url == s.console.database_url == env["DATABASE_URL"]
     assert s.catalog.data_dir == tmp_path / "data"
     assert (s.servers.host, s.servers.rasa_port, s.servers.action_port) == ("0.0.0.0", 6005, 6055)
@@ -213,6 +232,7 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.rasa.model == tmp_path / "m.tar.gz"
     assert s.rasa.url == s.console.rasa_url == s.telegram.rasa_url == "http://rasa.interne:5005"
     assert s.rasa.cors_origins == ("https://a.fr", "https://b.fr")
+    assert s.rasa.baseline_dir == tmp_path / "stock-rasa"
     assert s.tracker.db == tmp_path / "tracker.sqlite"
     assert s.tracker.url == s.console.tracker_url == env["QP_TRACKER_URL"]
     assert (s.event_broker.mode, s.event_broker.queue) == ("pika", "qp_test")
@@ -359,3 +379,18 @@ def test_qp_settings_readme_check_says_whether_the_table_is_current():
     result = run("-m", "bot.cli", "settings", "readme", "--check", env={})
     assert result.returncode == 0, result.stderr
     assert "à jour" in result.stdout
+
+
+def test_the_lock_store_is_in_memory_unless_given_and_bad_cluster_values_are_told():
+    assert Settings.from_env({}).lock_store.endpoint_values()["QP_LOCK_STORE_TYPE"] == "in_memory"
+    for env, told in (
+        ({"QP_LOCK_STORE_URL": "rediss://h:6379/0"}, "redis://"),
+        ({"QP_LOCK_STORE_URL": "redis://h:port/0"}, "port"),
+        ({"QP_LOCK_STORE_URL": "redis://h:6379/base"}, "numéro de base"),
+        ({"QP_LOCK_STORE_PREFIX": "qp:prod"}, "QP_LOCK_STORE_PREFIX"),
+        ({"QP_CLUSTER_RASA_PORT": "5151"}, "chevauchent"),
+        ({"QP_CLUSTER_REPLICAS": "0"}, "QP_CLUSTER_REPLICAS"),
+    ):
+        with pytest.raises(SettingsError) as error:
+            Settings.from_env(env)
+        assert told in str(error.value), (env, str(error.value))

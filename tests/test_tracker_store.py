@@ -58,6 +58,9 @@ async def main():
     forged.update(UserUttered('{"data": {"effacement": "fait"}}'))
     await store.save(forged)
     seen["other_after_forged_text"] = rows("autre")
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as connection:
+            seen["journal"] = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
     print(json.dumps(seen))
 
 asyncio.run(main())
@@ -86,6 +89,8 @@ def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
     assert seen["other"] == [None, "je reste"]
     # only an action's message carries the marker: a user's text that looks like it does not
     assert seen["other_after_forged_text"] == [None, "je reste", '{"data": {"effacement": "fait"}}']
+    if url.startswith("sqlite"):  # one sync per commit, readers not blocked (issue 17)
+        assert seen["journal"] == "wal"
 
 
 def test_the_marker_is_the_same_on_both_sides():

@@ -15,6 +15,7 @@ Run by `make run` (bot/runner.py) as `python -m bot.observatory`, or `qp observa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -31,7 +32,6 @@ from catalog.models import ObservatoryPosition, ObservedConversation, ObservedRe
 from settings import EventBrokerSettings
 
 logger = logging.getLogger(__name__)
-SQL_SOURCE = "sql"
 BATCH = 2000
 POLL_SECONDS = 1.0
 
@@ -40,10 +40,22 @@ class RebuildImpossibleError(RuntimeError):
     """The configured broker keeps nothing to replay; the message is French."""
 
 
-def _position(session: Session) -> ObservatoryPosition:
-    position = session.get(ObservatoryPosition, SQL_SOURCE, with_for_update=True)
+def source_of(broker: SqlBroker) -> str:
+    """The position's name: one per broker database, so that a catalogue fed by another
+    broker (another file, another server) starts that one from its first row."""
+    return "sql:" + hashlib.sha256(broker.url.encode()).hexdigest()[:32]
+
+
+def _position(session: Session, broker: SqlBroker) -> ObservatoryPosition:
+    source = source_of(broker)
+    position = session.get(ObservatoryPosition, source, with_for_update=True)
     if position is None:
-        position = ObservatoryPosition(source=SQL_SOURCE, position=0)
+        # the one unnamed position of the first version belongs to the configured broker
+        legacy = session.get(ObservatoryPosition, "sql", with_for_update=True)
+        start = legacy.position if legacy is not None else 0
+        if legacy is not None:
+            session.delete(legacy)
+        position = ObservatoryPosition(source=source, position=start)
         session.add(position)
     return position
 
@@ -52,7 +64,7 @@ def consume_sql_batch(catalog: Engine, broker: SqlBroker, batch: int = BATCH) ->
     """Fold the next batch of the SQL broker's rows; how many were read."""
     erased: dict[str, int] = {}
     with Session(catalog) as session, session.begin():
-        position = _position(session)
+        position = _position(session, broker)
         rows = broker.read(position.position, batch)
         if not rows:
             return 0
@@ -86,7 +98,7 @@ def rebuild(catalog: Engine, settings: EventBrokerSettings, batch: int = BATCH) 
     total = 0
     try:
         with Session(catalog) as session, session.begin():
-            position = _position(session)
+            position = _position(session, broker)
             session.execute(delete(ObservedRecommendation))
             session.execute(delete(ObservedConversation))
             folder, last = Folder(session), 0
@@ -97,7 +109,7 @@ def rebuild(catalog: Engine, settings: EventBrokerSettings, batch: int = BATCH) 
                 folder.rows.clear()  # keep memory bounded: rows are read back when needed
                 folder.shown.clear()
                 session.expunge_all()
-            position = _position(session)
+            position = _position(session, broker)
             position.position = last
     finally:
         broker.dispose()

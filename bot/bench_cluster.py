@@ -1,0 +1,257 @@
+"""`make bench-cluster`: the throughput of two Rasa replicas against one, on this machine.
+
+The same cluster as `make run-cluster` (bot/cluster.py: HAProxy, PostgreSQL tracker store,
+Redis lock store, one action server per replica) is started with two replicas; the load runs
+through the balancer, then once more after the second replica is stopped. The load, each time,
+is closed-loop: C conversations at once, each a scripted conversation of about ten turns up to
+the recommendation, repeated R rounds. The load generator runs on the same machine and shares
+its cores with the servers; the machine's load average before each run is written with the
+figures, since other work may share the cores.
+The result goes to docs/benchmarks.md, between the `bench:cluster` markers.
+
+The tracker store, lock store and event broker are the settings' (QP_TRACKER_URL must be
+PostgreSQL, QP_LOCK_STORE_URL Redis; `make bench-cluster` turns the event broker off unless
+QP_EVENT_BROKER is given); the benchmark's conversations are deleted from the tracker store at
+the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from bot import keys
+from bot.cluster import Cluster, cluster_problem, free_port_range
+from bot.runner import StartError, free_port
+from catalog.dialogue import asked_fields, question
+from settings import PROJECT_DIR, Settings, SettingsError, get_settings
+
+DOC = PROJECT_DIR / "docs" / "benchmarks.md"
+START, END = "<!-- bench:cluster:start -->", "<!-- bench:cluster:end -->"
+ANSWERS = {  # the job seeker of `make bench`, answering each question the assistant asks
+    "implante_qpv": "oui",
+    "habite_qpv": "oui",
+    "indemnise_are": "non",
+    "besoins": '/informer{"besoin":"financement"}',
+    "effectif": "0 salarié",
+    "franchise": "non",
+    "femme": "je ne sais pas",
+    "age": "29",
+    "anciennete_annees": "0 an",
+    "montant": "10000 €",
+    "commune": "Roubaix",
+    "code_postal": "59100",
+    "secteur": '/informer{"secteur":"commerce"}',
+    "statut": '/informer{"statut":"demandeur_emploi"}',
+    "stade": '/informer{"stade":"creation"}',
+}
+QUESTIONS = {question(name)[0]: name for name in asked_fields()}
+MAX_TURNS = 14
+
+
+async def conversation(client: httpx.AsyncClient, url: str, sender: str, latencies: list) -> int:
+    """One scripted conversation up to the recommendation; returns its number of turns."""
+    message, turns = "je veux ouvrir une épicerie à Roubaix, je suis au chômage", 0
+    while turns < MAX_TURNS:
+        start = time.perf_counter()
+        response = await client.post(url, json={"sender": sender, "message": message})
+        latencies.append(time.perf_counter() - start)
+        response.raise_for_status()
+        turns += 1
+        texts = [m.get("text", "") for m in response.json()]
+        if any(t.startswith("Voici les aides") for t in texts):
+            return turns
+        asked = [QUESTIONS[t] for t in texts if t in QUESTIONS]
+        if not asked or asked[0] not in ANSWERS:
+            raise RuntimeError(f"conversation bloquée : {texts}")
+        message = ANSWERS[asked[0]]
+    raise RuntimeError(f"pas de recommandation après {MAX_TURNS} tours")
+
+
+async def load(url: str, conversations: int, rounds: int, prefix: str) -> dict:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=conversations + 5)
+    async with httpx.AsyncClient(timeout=300, headers=keys.rest_headers(), limits=limits) as client:
+        start = time.perf_counter()
+        turns = 0
+        for round_ in range(rounds):
+            done = await asyncio.gather(
+                *(
+                    conversation(client, url, f"{prefix}-{round_}-{i}", latencies)
+                    for i in range(conversations)
+                )
+            )
+            turns += sum(done)
+        wall = time.perf_counter() - start
+    return {"turns": turns, "wall": wall, "latencies": latencies}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def load_average() -> str:
+    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def measure(base: Settings, conversations: int, rounds: int, run: str) -> dict[int, dict]:
+    """Start a cluster of two replicas, warm each up, run the load; then stop the second
+    replica, let HAProxy see it down, and run the same load on the first one alone (one start
+    for both measures: a Rasa start takes minutes on a loaded machine)."""
+    settings = base.model_copy(
+        update={
+            "servers": base.servers.model_copy(
+                update={
+                    "rasa_port": free_port(),
+                    "web_port": free_port(),
+                    "log_dir": Path(tempfile.mkdtemp(prefix="qp-bench-cluster-")),
+                }
+            ),
+            "cluster": base.cluster.model_copy(
+                update={
+                    "replicas": 2,
+                    "rasa_port": free_port_range(2),
+                    "action_port": free_port_range(2),
+                }
+            ),
+        }
+    )
+    results: dict[int, dict] = {}
+    with Cluster(settings, with_web=False) as cluster:
+        headers = keys.rest_headers()
+        for index in range(2):  # first turns load caches: not measured
+            port = settings.cluster.rasa_port + index
+            httpx.post(
+                f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+                json={"sender": f"{run}-warm-{index}", "message": "Bonjour"},
+                headers=headers,
+                timeout=300,
+            ).raise_for_status()
+        url = f"{cluster.url}/webhooks/rest/webhook"
+        for replicas in (2, 1):
+            if replicas == 1:
+                cluster.replicas[1].stop()
+                time.sleep(10)  # HAProxy's checks mark it down within a few seconds
+            print(f"{replicas} processus Rasa…", flush=True)
+            before = load_average()
+            result = asyncio.run(load(url, conversations, rounds, f"{run}-{replicas}"))
+            result["load_before"], result["load_after"] = before, load_average()
+            results[replicas] = result
+            print(f"  {result['turns']} tours en {result['wall']:.1f} s", flush=True)
+    return {1: results[1], 2: results[2]}
+
+
+def forget(settings: Settings, run: str) -> None:
+    """Delete the benchmark's conversations from the tracker store."""
+    engine = create_engine(settings.tracker.url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("delete from events where sender_id like :p"), {"p": f"{run}-%"}
+            )
+    finally:
+        engine.dispose()
+
+
+def cpu_and_memory() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
+    return f"{os.cpu_count()} cœurs ({cpu}), Python {platform.python_version()}"
+
+
+def report(results: dict[int, dict], conversations: int, rounds: int) -> str:
+    rows = []
+    for replicas, result in results.items():
+        lat = result["latencies"]
+        rows.append(
+            f"| {replicas} | {result['turns']} | {result['wall']:.1f} s | "
+            f"{result['turns'] / result['wall']:.2f} tours/s | "
+            f"{statistics.median(lat) * 1000:.0f} ms | {percentile(lat, 0.95) * 1000:.0f} ms | "
+            f"{result['load_before']} → {result['load_after']} |"
+        )
+    one, two = (results[n]["turns"] / results[n]["wall"] for n in (1, 2))
+    ratio = two / one
+    verdict = "atteint" if ratio >= 1.7 else "non atteint"
+    return f"""## Deux processus Rasa contre un (`make bench-cluster`, {date.today().isoformat()})
+
+Machine : {cpu_and_memory()}. Même grappe que `make run-cluster` (HAProxy, conversations
+dans PostgreSQL, verrou Redis, un serveur d'actions par processus Rasa), démarrée avec 2
+processus Rasa, mesurée, puis mesurée de nouveau après l'arrêt du second (HAProxy envoie
+alors tout au premier). Charge en boucle fermée par le répartiteur : {conversations} conversations
+simultanées jusqu'à la recommandation, {rounds} fois. **Le générateur de charge tourne sur la
+même machine et partage ses cœurs** avec Rasa, les serveurs d'actions, HAProxy, PostgreSQL et
+Redis. Charge moyenne de la machine (1, 5, 15 min) avant → après chaque mesure : d'autres
+travaux peuvent s'y ajouter.
+
+| processus Rasa | tours | durée | débit | latence médiane | p95 | charge de la machine |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Rapport des débits, 2 processus / 1 : **{ratio:.2f}×** (objectif ≥ 1,7× : {verdict}).
+"""
+
+
+def write_section(body: str) -> None:
+    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Mesures de performance\n"
+    block = f"{START}\n{body.strip()}\n{END}"
+    if START in doc and END in doc:
+        doc = doc[: doc.index(START)] + block + doc[doc.index(END) + len(END) :]
+    else:
+        doc = doc.rstrip() + "\n\n" + block + "\n"
+    DOC.write_text(doc, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.bench_cluster", description=__doc__)
+    parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--no-write", action="store_true", help="ne pas écrire le document")
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2
+    two = settings.model_copy(
+        update={"cluster": settings.cluster.model_copy(update={"replicas": 2})}
+    )
+    problem = cluster_problem(two)
+    if problem:
+        print(f"Erreur : {problem}.", file=sys.stderr)
+        return 2
+    run = f"bench-cluster-{uuid.uuid4().hex[:8]}"
+    try:
+        results = measure(settings, args.conversations, args.rounds, run)
+    except StartError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 1
+    finally:
+        forget(settings, run)
+    body = report(results, args.conversations, args.rounds)
+    print(body)
+    if not args.no_write:
+        write_section(body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

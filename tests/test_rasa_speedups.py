@@ -1,0 +1,251 @@
+"""The speed-ups rasa_extensions/ installs into Rasa (issue 17) change nothing Rasa does:
+
+- action-server replies are checked against a schema compiled once (action_schema.py): the
+  same replies pass, the same replies are refused with the same `ValidationError` as Rasa's own
+  method, checked side by side inside the Rasa runtime; and in a real Rasa server with a fake
+  action server, an invalid reply is still refused (its events and messages lost, the error
+  logged as Rasa logs it) while a valid one is used;
+- spaCy loads without the parser and the NER (spacy_pipes.py): Rasa's SpacyNLP gives the same
+  tokens, lemmas, tags and vectors for every NLU example of data/ as with Rasa's own loader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from bot.keys import rest_headers
+from bot.runner import Stack, free_port
+from settings import PROJECT_DIR, get_settings, settings_with
+
+pytestmark = pytest.mark.rasa
+
+# Replies an action server could send: (valid?, reply). The invalid ones break the schema in
+# different places (top-level type, events, an event's fields, responses).
+REPLIES = [
+    (True, {"events": [], "responses": []}),
+    (True, {}),
+    (True, {"events": [{"event": "slot", "name": "stade", "value": "idee"}]}),
+    (True, {"events": [{"event": "active_loop", "name": None}], "responses": [{"text": "x"}]}),
+    (True, {"responses": [{"text": "Bonjour", "buttons": [{"title": "a", "payload": "/b"}]}]}),
+    (False, {"events": "pas une liste"}),
+    (False, {"responses": [1]}),
+    (False, {"events": [{"event": "slot"}]}),
+    (False, {"events": [{"event": "slot", "name": 3, "value": 1}]}),
+    (False, {"events": [{"event": "inconnu"}]}),
+    (False, {"events": [{"name": "sans type"}]}),
+    (False, {"events": [{"event": "active_loop", "name": 12}], "responses": "non"}),
+    (False, ["pas", "un", "objet"]),
+    (False, {"events": [{"event": "user", "text": 5, "parse_data": {}}]}),
+]
+
+SCHEMA_PROBE = """
+import json, sys
+import jsonschema
+from rasa.core.actions.action import RemoteAction
+from rasa.nlu.utils.spacy_utils import SpacyNLP
+import rasa_extensions
+from rasa_extensions import action_schema, spacy_pipes
+
+assert RemoteAction._validate_action_result is action_schema.validate_action_result
+assert SpacyNLP.load_model is spacy_pipes.load_model
+
+action = RemoteAction("action_essai", None)
+
+def outcome(method, reply):
+    try:
+        return ["ok", method(action, reply)]
+    except Exception as error:
+        return [type(error).__module__ + "." + type(error).__name__, error.message,
+                list(error.path), list(error.schema_path), error.validator,
+                repr(error.validator_value), repr(error.instance)]
+
+out = []
+for reply in json.loads(sys.argv[1]):
+    out.append([outcome(action_schema.ORIGINAL, reply),
+                outcome(RemoteAction._validate_action_result, reply)])
+print(json.dumps(out))
+"""
+
+SPACY_PROBE = """
+import json
+import numpy as np
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa_extensions import spacy_pipes
+
+texts = [m.get("text") for m in load_data("data/nlu").training_examples]
+rasa_model = spacy_pipes.ORIGINAL("fr_core_news_md").model
+ours_model = SpacyNLP.load_model("fr_core_news_md").model
+
+def tokens(doc):
+    return [(t.text, t.idx, t.lemma_, t.tag_, t.pos_) for t in doc]
+
+different = [a.text for a, b in zip(rasa_model.pipe(texts), ours_model.pipe(texts))
+             if tokens(a) != tokens(b) or not np.array_equal(a.vector, b.vector)
+             or not all(np.array_equal(x.vector, y.vector) for x, y in zip(a, b))]
+print(json.dumps({"texts": len(texts), "different": different[:5],
+                  "rasa": rasa_model.pipe_names, "ours": ours_model.pipe_names}))
+"""
+
+
+def in_rasa_runtime(code: str, *args: str) -> object:
+    python = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
+    assert python.exists(), "Rasa n'est pas installé : lancez « make setup »."
+    result = subprocess.run(
+        [str(python), "-c", code, *args],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_action_replies_are_accepted_and_refused_exactly_as_by_rasa():
+    outcomes = in_rasa_runtime(SCHEMA_PROBE, json.dumps([reply for _, reply in REPLIES]))
+    assert isinstance(outcomes, list)
+    for (valid, reply), (rasa, ours) in zip(REPLIES, outcomes, strict=True):
+        assert ours == rasa, reply
+        if valid:
+            assert ours == ["ok", True], reply
+        else:
+            assert ours[0] == "jsonschema.exceptions.ValidationError", reply
+            assert "Failed to validate Action server response" in ours[1], reply
+
+
+def test_spacy_without_parser_and_ner_gives_the_same_features():
+    found = in_rasa_runtime(SPACY_PROBE)
+    assert isinstance(found, dict)
+    assert found["texts"] > 1000
+    assert found["different"] == []
+    assert "ner" in found["rasa"]
+    assert "ner" not in found["ours"]
+
+
+class FakeActionServer(ThreadingHTTPServer):
+    """Answers Rasa's action calls: an invalid reply for senders starting with « invalide »,
+    a valid one with a message otherwise."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), FakeActionHandler)
+        self.calls: list[tuple[str, str]] = []
+
+
+class FakeActionHandler(BaseHTTPRequestHandler):
+    server: FakeActionServer
+
+    def do_POST(self) -> None:
+        call = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        sender = call["tracker"]["sender_id"]
+        self.server.calls.append((sender, call["next_action"]))
+        if sender.startswith("invalide"):
+            reply: dict = {"events": [{"event": "slot", "name": 3}], "responses": [{"text": "x"}]}
+        else:
+            reply = {"events": [], "responses": [{"text": f"réponse valide à {sender}"}]}
+        body = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_real_rasa_refuses_an_invalid_action_reply_and_uses_a_valid_one(tmp_path):
+    if not get_settings().rasa.model.exists():
+        pytest.fail("Modèle absent : lancez « make train ».")
+    fake = FakeActionServer()
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    settings = settings_with(
+        RASA_PORT=str(free_port()),
+        ACTION_PORT=str(fake.server_address[1]),
+        TRACKER_DB=str(tmp_path / "tracker.sqlite"),
+        QP_TRACKER_URL="",
+        QP_LOG_DIR=str(tmp_path / "log"),
+    )
+    stack = Stack(settings)  # only its environment: Rasa alone, talking to the fake
+    log = tmp_path / "rasa.log"
+    s = settings.servers
+    command = [str(settings.rasa.bin), "run", "--model", str(settings.rasa.model)]
+    command += ["--port", str(s.rasa_port), "--interface", "127.0.0.1"]
+    command += ["--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
+    with log.open("wb") as output:
+        rasa = subprocess.Popen(
+            command,
+            cwd=PROJECT_DIR,
+            env=stack._env(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + s.ready_timeout
+        while True:
+            assert rasa.poll() is None, log.read_text()[-3000:]
+            try:
+                if httpx.get(f"{s.rasa_url}/webhooks/rest/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "Rasa n'a pas démarré"
+            time.sleep(1)
+
+        def say(sender: str) -> str:
+            response = httpx.post(
+                f"{s.rasa_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": "c'est quoi l'ACRE ?"},
+                headers=rest_headers(),
+                timeout=120,
+            )
+            response.raise_for_status()
+            return "\n".join(m.get("text", "") for m in response.json())
+
+        assert "réponse valide à valide-1" in say("valide-1")
+        refused = say("invalide-1")
+        assert ("invalide-1", "action_definition") in fake.calls
+        assert "x" not in refused.splitlines()
+        logged = log.read_text(errors="replace")
+        assert "jsonschema.exceptions.ValidationError" in logged
+        assert "Failed to validate Action server response" in logged
+        assert "réponse valide à valide-2" in say("valide-2")  # the server goes on
+    finally:
+        rasa.terminate()
+        rasa.wait(timeout=60)
+        fake.shutdown()
+
+
+BROKER_PROBE = """
+import asyncio, json, sys
+from rasa.utils.endpoints import EndpointConfig
+from rasa_extensions.event_broker import SelectedEventBroker
+
+async def main():
+    config = EndpointConfig(url=sys.argv[1], mode="sql")
+    broker = await SelectedEventBroker.from_endpoint_config(config)
+    broker.publish({"sender_id": "moi", "event": "user", "text": "bonjour"})
+    with broker.engine.connect() as connection:
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        rows = connection.exec_driver_sql("select count(*) from events").scalar()
+    print(json.dumps({"journal": journal, "rows": rows}))
+
+asyncio.run(main())
+"""
+
+
+def test_the_sql_event_broker_writes_sqlite_in_write_ahead_log_mode(tmp_path):
+    found = in_rasa_runtime(BROKER_PROBE, f"sqlite:///{tmp_path / 'broker.sqlite'}")
+    assert found == {"journal": "wal", "rows": 1}
