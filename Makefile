@@ -20,7 +20,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help setup train run run-cluster test lint system-deps bench bench-cluster profile soak \
-	nlu-report flows lock clean
+	nlu-report flows simulate lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -34,6 +34,7 @@ help:
 	@echo "make bench-cluster — débit de deux processus Rasa contre un seul (docs/benchmarks.md)"
 	@echo "make soak   — épreuve de fiabilité : 10 000 messages et 4 pannes (docs/reliability.md, ≈ 1 h)"
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
+	@echo "make simulate — joue les personnes simulées (tests/personas) ; rapport : var/flows/simulation.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
 
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed var/catalog.stamp
@@ -130,6 +131,11 @@ soak: setup train
 # URL=http://localhost:5005 uses the assistant started by `make run`.
 flows: setup train
 	$(QP) flows test $(if $(URL),--url $(URL)) $(FICHIERS)
+
+# Simulated people (tests/personas): turns to results, repeated questions, expected and
+# forbidden aids; the figures go to docs/simulation-resultats.md (see docs/simulation.md).
+simulate: setup train
+	$(QP) flows simulate --resultats docs/simulation-resultats.md $(if $(URL),--url $(URL)) $(FICHIERS)
 
 # Measured NLU quality (5-fold cross-validation and the held-out file) → docs/nlu/ (~50 min).
 nlu-report: setup train

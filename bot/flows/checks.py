@@ -48,6 +48,7 @@ class Wording:
     handoff_offer: str  # template of the offer to be called back
     handoff_done: str  # template of the confirmation
     aid_names: dict[str, str]  # aid id -> catalogue name
+    dont_know: str = "Je ne sais pas"  # the button every question but commune/code_postal has
 
     def asked_fields(self, answer: Answer) -> list[str]:
         """The profile fields whose question the answer asks, in order."""
@@ -81,7 +82,7 @@ class Wording:
 
 @lru_cache(maxsize=1)
 def default_wording() -> Wording:
-    from catalog.dialogue import asked_fields, message, question
+    from catalog.dialogue import _wording, asked_fields, message, question
     from catalog.engine import open_catalog
 
     return Wording(
@@ -90,6 +91,7 @@ def default_wording() -> Wording:
         handoff_offer=raw_message("rappel_proposition"),
         handoff_done=raw_message("demande_enregistree"),
         aid_names={aid["id"]: aid["name"] for aid in open_catalog().files.aids},
+        dont_know=str(_wording()["dont_know"]),
     )
 
 

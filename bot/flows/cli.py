@@ -12,7 +12,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ from settings import PROJECT_DIR
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_UNREACHABLE = 0, 1, 2, 3
 DEFAULT_DIR = PROJECT_DIR / "tests" / "flows"
 DEFAULT_HTML = PROJECT_DIR / "var" / "flows" / "rapport.html"
+PERSONAS_DIR = PROJECT_DIR / "tests" / "personas"
+DEFAULT_SIMULATION_HTML = PROJECT_DIR / "var" / "flows" / "simulation.html"
 LOG_TAIL = 15
 
 
@@ -55,6 +57,42 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="rapport HTML à écrire (par défaut : var/flows/rapport.html)",
     )
     test.set_defaults(handler=run_tests)
+    simulate = commands.add_parser(
+        "simulate",
+        help="joue les personnes simulées contre l'assistant et mesure le dialogue",
+        description="Joue les personnes simulées (fichiers YAML de tests/personas) contre le "
+        "vrai assistant : chacune dit son premier message puis répond aux questions jusqu'aux "
+        "aides. Affiche un rapport en français (messages jusqu'aux aides, questions reposées, "
+        "aides attendues et interdites) et écrit un rapport HTML. Code de sortie : 0 chaque "
+        "personne obtient ce qui est attendu, 1 sinon, 2 un fichier est invalide, 3 "
+        "l'assistant est injoignable.",
+    )
+    simulate.add_argument(
+        "files",
+        nargs="*",
+        metavar="FICHIER",
+        help="fichiers .yml ou dossiers de personnes (par défaut : tests/personas)",
+    )
+    simulate.add_argument(
+        "--url",
+        help="adresse d'un assistant déjà démarré, par exemple http://localhost:5005 ; sans "
+        "--url, les serveurs sont démarrés sur des ports libres puis arrêtés",
+    )
+    simulate.add_argument(
+        "--html",
+        type=Path,
+        default=DEFAULT_SIMULATION_HTML,
+        metavar="CHEMIN",
+        help="rapport HTML à écrire (par défaut : var/flows/simulation.html)",
+    )
+    simulate.add_argument(
+        "--resultats",
+        type=Path,
+        metavar="CHEMIN",
+        help="écrit aussi les chiffres et une ligne par personne en Markdown "
+        "(par exemple docs/simulation-resultats.md)",
+    )
+    simulate.set_defaults(handler=run_simulation)
 
 
 def add_flows_parser(commands: Any) -> None:
@@ -100,10 +138,98 @@ def run_tests(args: argparse.Namespace, out: Any = None, err: Any = None) -> int
         return EXIT_INVALID
     if args.url:
         return _play(scenarios, args.url, html_path, out, err, started, None)
-    return _play_on_own_stack(scenarios, html_path, out, err, started)
+    return _on_own_stack(
+        lambda url, startup: _play(scenarios, url, html_path, out, err, started, startup),
+        out,
+        err,
+        started,
+    )
 
 
-def _play_on_own_stack(scenarios: list, html_path: Path, out: Any, err: Any, started: float) -> int:
+def run_simulation(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
+    from bot.flows.loader import ScenarioFileError, scenario_files
+    from bot.flows.personas import load_persona
+
+    out, err = out or sys.stdout, err or sys.stderr
+    started = time.monotonic()
+    files, missing = scenario_files(list(args.files), PERSONAS_DIR)
+    if missing:
+        for line in missing:
+            print(f"qp flows : {line}", file=err)
+        return EXIT_INVALID
+    personas, invalid = [], []
+    for path in files:
+        try:
+            personas.append(load_persona(path))
+        except ScenarioFileError as error:
+            invalid += error.lines()
+    if invalid:
+        print("Fichiers de personnes invalides (aucune personne n'a été jouée) :", file=err)
+        for line in invalid:
+            print(f"  ✗ {line}", file=err)
+        print("Corrigez ces fichiers (voir tests/personas/README.md), puis relancez.", file=err)
+        return EXIT_INVALID
+
+    def play(url: str, startup: float | None) -> int:
+        return _simulate(personas, url, args.html, args.resultats, out, err, started, startup)
+
+    if args.url:
+        return play(args.url, None)
+    return _on_own_stack(play, out, err, started)
+
+
+def _simulate(
+    personas: list,
+    rasa_url: str,
+    html_path: Path,
+    markdown_path: Path | None,
+    out: Any,
+    err: Any,
+    started: float,
+    startup: float | None,
+) -> int:
+    import httpx
+
+    from bot.flows.assistant import AssistantError, check_reachable
+    from bot.flows.checks import default_wording
+    from bot.flows.simulate import Simulator
+    from bot.flows.simulate_report import (
+        SimulationConsole,
+        SimulationSummary,
+        markdown_figures,
+        write_html,
+    )
+
+    try:
+        check_reachable(rasa_url)
+    except AssistantError as error:
+        print(f"qp flows : {error}", file=err)
+        return EXIT_UNREACHABLE
+    wording = default_wording()
+    console = SimulationConsole(out, wording)
+    console.write(f"{len(personas)} personne(s) simulée(s) contre {rasa_url}")
+    console.write()
+    summary = SimulationSummary(rasa_url=rasa_url, startup_seconds=startup)
+    with httpx.Client() as client:
+        simulator = Simulator(rasa_url, wording, client)
+        for persona in personas:
+            result = simulator.play(persona)
+            summary.results.append(result)
+            console.person(result)
+    summary.seconds = time.monotonic() - started
+    write_html(summary, wording, html_path)
+    if markdown_path:
+        markdown_path.parent.mkdir(parents=True, exist_ok=True)
+        markdown_path.write_text(markdown_figures(summary, wording), encoding="utf-8")
+    console.summary(summary, html_path)
+    if any(r.error for r in summary.results):
+        return EXIT_UNREACHABLE
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _on_own_stack(
+    play: Callable[[str, float | None], int], out: Any, err: Any, started: float
+) -> int:
     from bot.runner import Stack, StartError, free_port
     from settings import settings_with
 
@@ -123,15 +249,7 @@ def _play_on_own_stack(scenarios: list, html_path: Path, out: Any, err: Any, sta
             try:
                 with Stack(settings):
                     startup = time.monotonic() - started
-                    return _play(
-                        scenarios,
-                        settings.servers.rasa_url,
-                        html_path,
-                        out,
-                        err,
-                        started,
-                        startup,
-                    )
+                    return play(settings.servers.rasa_url, startup)
             except StartError as error:
                 print(f"qp flows : l'assistant n'a pas démarré : {error}", file=err)
                 _print_log_tails(settings.servers.log_dir, err)
