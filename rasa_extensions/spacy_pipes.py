@@ -13,15 +13,21 @@ Installed by `rasa_extensions/__init__.py`, imported by Rasa before it loads the
 
 from __future__ import annotations
 
+import functools
+
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
 UNUSED_PIPES = ("parser", "senter", "ner")
 ORIGINAL = SpacyNLP.load_model
 
 
+@functools.cache
 def load_model(spacy_model_name: str) -> SpacyModel:
     """`SpacyNLP.load_model` with `exclude=UNUSED_PIPES` instead of `disable=["parser"]`;
-    Rasa's own method (and its error messages) for a missing or incompatible model."""
+    Rasa's own method (and its error messages) for a missing or incompatible model. Loaded
+    once per process: Rasa's model graph creates SpacyNLP twice at start (two « Trying to load
+    SpaCy model » lines), and each copy of fr_core_news_md holds about 390 MB; the pipeline
+    is only read (nlp(text), nlp.pipe), on Rasa's one event loop."""
     import spacy
 
     if not spacy_model_name:

@@ -5,8 +5,9 @@
   method, checked side by side inside the Rasa runtime; and in a real Rasa server with a fake
   action server, an invalid reply is still refused (its events and messages lost, the error
   logged as Rasa logs it) while a valid one is used;
-- spaCy loads without the parser and the NER (spacy_pipes.py): Rasa's SpacyNLP gives the same
-  tokens, lemmas, tags and vectors for every NLU example of data/ as with Rasa's own loader.
+- spaCy loads without the parser and the NER, once per process (spacy_pipes.py): Rasa's
+  SpacyNLP gives the same tokens, lemmas, tags and vectors for every NLU example of data/ as
+  with Rasa's own loader.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ different = [a.text for a, b in zip(rasa_model.pipe(texts), ours_model.pipe(text
              if tokens(a) != tokens(b) or not np.array_equal(a.vector, b.vector)
              or not all(np.array_equal(x.vector, y.vector) for x, y in zip(a, b))]
 print(json.dumps({"texts": len(texts), "different": different[:5],
-                  "rasa": rasa_model.pipe_names, "ours": ours_model.pipe_names}))
+                  "rasa": rasa_model.pipe_names, "ours": ours_model.pipe_names,
+                  "loaded_once": SpacyNLP.load_model("fr_core_news_md").model is ours_model}))
 """
 
 
@@ -131,6 +133,7 @@ def test_spacy_without_parser_and_ner_gives_the_same_features():
     assert found["different"] == []
     assert "ner" in found["rasa"]
     assert "ner" not in found["ours"]
+    assert found["loaded_once"]  # Rasa's graph asks twice at start: one copy in memory
 
 
 class FakeActionServer(ThreadingHTTPServer):
