@@ -656,7 +656,7 @@ def kill(stack: Stack, name: str, sig: int = signal.SIGKILL) -> None:
 def restart(stack: Stack, name: str) -> None:
     """Start `name` again with the command it was started with, and wait until it is ready."""
     command = [str(part) for part in stack.processes[name].args]
-    stack._spawn(name, command)
+    stack.spawn(name, command)
     stack.wait_ready()
 
 
