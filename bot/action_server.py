@@ -3,7 +3,8 @@ own interface, answering only the caller that presents the action token.
 
 rasa-sdk 3.21 has no authentication and listens where SANIC_HOST says (0.0.0.0 by default):
 anyone reaching it could run the erasure or lead actions with a forged tracker. Here it listens
-on QP_ACTION_HOST (127.0.0.1 by default, not QP_HOST) and every route but /health requires the
+on QP_ACTION_HOST (127.0.0.1 by default, not QP_HOST) and every route but /health (and
+/metrics, below) requires the
 `X-QP-Action-Token` header, which Rasa sends with each call (endpoints.yml, `headers`); the
 token is bot.keys.action_token(), always set (derived from the server secret), so the check
 holds on every interface, loopback included.
@@ -12,6 +13,11 @@ An action that fails (the catalogue database locked or unreachable, a bug) answe
 in French that a technical problem stopped the answer, instead of rasa-sdk's HTTP 500, which
 Rasa only logs (the person would get silence) and whose body echoes the whole tracker. The
 log names the action and the error's type, never the tracker's content.
+
+`/metrics` (bot/metrics.py) does not take the action token but its own rule: this machine
+only, or QP_METRICS_TOKEN. Each action is timed and counted, the messages of the trackers Rasa
+sends are counted as turns, exceptions by kind. Logs are JSON lines (bot/logs.py) with the
+caller's `X-Request-ID` or a new one, sent back in the response.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import hmac
 import logging
 import sys
+import time
 from functools import partial
 from typing import Any
 
@@ -35,11 +42,12 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.worker.loader import AppLoader
 
-from bot import keys
-from settings import get_settings
+from bot import keys, logs, metrics
+from catalog import leads
+from settings import ObservabilitySettings, get_settings
 
 TOKEN_HEADER = "X-QP-Action-Token"
-OPEN_PATHS = {"/health"}
+OPEN_PATHS = {"/health", "/metrics"}  # /metrics: its own rule (bot/metrics.py)
 ACTION_FAILED_TEXT = (
     "Un problème technique m'empêche de terminer cette réponse. Veuillez réessayer dans un "
     "instant : ce que vous m'avez déjà dit est conservé."
@@ -48,9 +56,40 @@ ACTION_FAILED_TEXT = (
 logger = logging.getLogger(__name__)
 
 
-class AnsweringExecutor(ActionExecutor):
-    """rasa-sdk's executor; an action that raises answers ACTION_FAILED_TEXT, changing
-    nothing in the conversation."""
+class MeasuredExecutor(ActionExecutor):
+    """rasa-sdk's executor, each run timed and counted (bot/metrics.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turns = metrics.TurnCounter()
+
+    async def run(self, action_call: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        name = str(action_call.get("next_action") or "inconnue")[:80]
+        tracker = action_call.get("tracker") or {}
+        self.turns.count(str(tracker.get("sender_id") or ""), tracker.get("events") or [])
+        if name in metrics.FALLBACK_ACTIONS:
+            metrics.FALLBACKS.labels(action=name).inc()
+        started = time.perf_counter()
+        try:
+            return await super().run(action_call, *args, **kwargs)
+        except (ActionExecutionRejection, ActionNotFoundException, ActionMissingDomainException):
+            raise  # Rasa's own protocol (a form's « ask again », an unknown name), not errors
+        except Exception as error:
+            metrics.ERRORS.labels(action=name, exception=type(error).__name__).inc()
+            raise  # AnsweringExecutor logs it and answers the person
+        finally:
+            metrics.ACTION_SECONDS.labels(action=name).observe(time.perf_counter() - started)
+
+
+def _count_lead(territory: str | None, channel: str | None) -> None:
+    metrics.LEADS.labels(
+        territory=(territory or "aucun")[:64], channel=(channel or "inconnu")[:40]
+    ).inc()
+
+
+class AnsweringExecutor(MeasuredExecutor):
+    """rasa-sdk's executor, measured; an action that raises answers ACTION_FAILED_TEXT,
+    changing nothing in the conversation (after MeasuredExecutor counted the error)."""
 
     async def run(self, action_call: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -66,20 +105,39 @@ class AnsweringExecutor(ActionExecutor):
             return self._create_api_response([], dispatcher.messages)
 
 
-def create_app(token: str) -> Sanic:
+def create_app(token: str, observability: ObservabilitySettings | None = None) -> Sanic:
     """rasa-sdk's app with the `actions` package, closed to callers without `token`."""
+    observability = observability or get_settings().observability
     executor = AnsweringExecutor()
     executor.register_package("actions")
+    if _count_lead not in leads.ON_SAVED:
+        leads.ON_SAVED.append(_count_lead)
     app = create_app_for_serve(executor, cors_origins=None)
+    # After Sanic configured its loggers: ours replace them, in the worker process it starts.
+    logs.configure(observability.log_format)
 
     @app.on_request
     async def require_token(request: Request) -> response.HTTPResponse | None:
+        request_id = logs.accept_request_id(request.headers.get(logs.HEADER))
+        logs.set_request_id(request_id)
+        request.ctx.request_id = request_id
         if request.path in OPEN_PATHS:
             return None
         given = request.headers.get(TOKEN_HEADER, "")
         if hmac.compare_digest(given.encode(), token.encode()):
             return None
         return response.json({"erreur": "Jeton du serveur d'actions absent ou invalide."}, 401)
+
+    @app.on_response
+    async def tell_request_id(request: Request, answer: response.HTTPResponse) -> None:
+        answer.headers[logs.HEADER] = getattr(request.ctx, "request_id", "")
+
+    @app.get("/metrics")
+    async def metrics_route(request: Request) -> response.HTTPResponse:
+        if not metrics.allowed(request.ip, request.headers, observability.metrics_token):
+            return response.text("Accès refusé.", status=403)
+        body, content_type = metrics.exposition()
+        return response.raw(body, content_type=content_type)
 
     return app
 
@@ -99,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=settings.action_port, help="port (ACTION_PORT)")
     args = parser.parse_args(argv)
     token = keys.action_token()
-    utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
+    logs.configure(get_settings().observability.log_format)
     serve(args.host, args.port, token)
     return 0
 

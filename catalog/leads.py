@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -20,6 +21,9 @@ from catalog.phones import first_valid_phone
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
+# Called with (territory, channel) after each lead is stored: the action server counts them
+# (bot/metrics.py) without the catalogue knowing of metrics.
+ON_SAVED: list[Callable[[str | None, str | None], None]] = []
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
@@ -84,7 +88,10 @@ def save_lead(
             notify.enqueue_lead(session, lead, get_settings().notify)
         except Exception as error:  # noqa: BLE001 — the request is kept even if its e-mail is not
             logger.error("lead %s: e-mail not queued (%s)", lead.id, type(error).__name__)
-        return lead.id
+        saved = lead.id
+    for listener in ON_SAVED:
+        listener(territory, channel)
+    return saved
 
 
 def leads_of(sender_id: str) -> list[Lead]:

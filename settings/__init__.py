@@ -3,10 +3,10 @@
 `get_settings()` gives the settings of the running process (cached); `Settings.from_env(env)`
 reads a given mapping (tests, child processes). Sections per component (`catalog`,
 `servers`, `rasa`, `tracker`, `lock_store`, `cluster`, `event_broker`, `actions`, `web`,
-`console`, `telegram`, `notify`, `retention`, `geocoder`, `aides_territoires`) are passed down
-to the code that needs them. This is the only module of the project that reads the environment
-(tests/test_settings.py checks it); every package may import it, and it imports nothing of
-ours but `catalog.profile`'s territory list, late.
+`console`, `telegram`, `notify`, `observability`, `retention`, `geocoder`,
+`aides_territoires`) are passed down to the code that needs them. This is the only module of
+the project that reads the environment (tests/test_settings.py checks it); every package may
+import it, and it imports nothing of ours but `catalog.profile`'s territory list, late.
 """
 
 from settings.errors import SettingsError
@@ -22,6 +22,7 @@ from settings.sections import (
     GeocoderSettings,
     LockStoreSettings,
     NotifySettings,
+    ObservabilitySettings,
     RasaSettings,
     RetentionSettings,
     RetryPolicy,
@@ -43,6 +44,7 @@ __all__ = [
     "GeocoderSettings",
     "LockStoreSettings",
     "NotifySettings",
+    "ObservabilitySettings",
     "RasaSettings",
     "RetentionSettings",
     "RetryPolicy",

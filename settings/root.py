@@ -31,6 +31,7 @@ from settings.sections import (
     GeocoderSettings,
     LockStoreSettings,
     NotifySettings,
+    ObservabilitySettings,
     RasaSettings,
     RetentionSettings,
     ServerSettings,
@@ -107,6 +108,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
     aides_territoires: AidesTerritoiresSettings = Field(default_factory=AidesTerritoiresSettings)

@@ -791,6 +791,34 @@ class NotifySettings(Section):
         return bool(self.smtp_host.strip())
 
 
+class ObservabilitySettings(Section):
+    """Métriques et journaux (docs/exploitation.md)"""
+
+    metrics_token: str = variable(
+        "QP_METRICS_TOKEN",
+        "",
+        "jeton exigé (en-tête `Authorization: Bearer …`) par `/metrics` du serveur web et du "
+        "serveur d'actions pour un appel venu d'une autre machine ; vide : `/metrics` ne "
+        "répond qu'aux appels de cette machine (127.0.0.1, ::1)",
+        shown_default="vide",
+        secret=True,
+    )
+    log_format: str = variable(
+        "QP_LOG_FORMAT",
+        "json",
+        "format des journaux du serveur web et du serveur d'actions : `json` (un objet JSON "
+        "par ligne) ou `text`",
+    )
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("json", "text"):
+            raise ValueError("valeurs possibles : json, text")
+        return value
+
+
 class RetentionSettings(Section):
     """Durées de conservation des données personnelles (`qp purge`, docs/donnees-personnelles.md)"""
 

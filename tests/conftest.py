@@ -97,6 +97,23 @@ def fake_ban():
         yield fake
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+ASSISTANT_SMTP = {
+    "QP_SMTP_HOST": "127.0.0.1",
+    "QP_SMTP_PORT": str(_free_port()),
+    "QP_SMTP_SECURITY": "none",
+    "QP_SMTP_FROM": "Assistant Quartiers productifs <ne-pas-repondre@exemple.fr>",
+    "QP_SMTP_TIMEOUT": "5",
+}
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory, fake_ban):
     """The running assistant (action server, Rasa server, web server, as `make run` starts
@@ -119,6 +136,10 @@ def assistant(tmp_path_factory, fake_ban):
     )
     with pytest.MonkeyPatch.context() as env:
         env.setenv("QP_GEOCODER_URL", fake_ban.base_url)  # the action server's geocoder: the fake
+        # The advisors' e-mails are queued for a local SMTP server on this port, which
+        # tests/test_operations_e2e.py starts (aiosmtpd) before sending the queue.
+        for name, value in ASSISTANT_SMTP.items():
+            env.setenv(name, value)
         with Stack(settings, with_web=True) as stack:
             yield stack
 

@@ -68,6 +68,15 @@ class FakeRasa:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self) -> None:  # the REST channel's health route, as Rasa answers it
+                ok = self.path == "/webhooks/rest/"
+                data = json.dumps({"status": "ok"} if ok else {"error": "not found"}).encode()
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def log_message(self, *args: Any) -> None:
                 pass
 

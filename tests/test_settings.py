@@ -197,6 +197,8 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_SMTP_FROM": "Assistant <ne-pas-repondre@ville.fr>",
         "QP_SMTP_TIMEOUT": "4",
         "QP_NOTIFY_TERRITORY_ADDRESSES": "arras=Equipe@arras.fr",
+        "QP_METRICS_TOKEN": "jeton métriques",
+        "QP_LOG_FORMAT": "TEXT",
     }
     s = Settings.from_env(env)
     assert s.lock_store.endpoint_values() == {
@@ -274,6 +276,8 @@ def test_every_documented_variable_is_read(tmp_path):
     assert n.smtp_from == "Assistant <ne-pas-repondre@ville.fr>"
     assert n.territory_addresses == {"arras": ("equipe@arras.fr",)}
     assert n.console_url == "https://console.ville.fr"
+    assert s.observability.metrics_token == "jeton métriques"
+    assert s.observability.log_format == "text"
     shown = dict(effective_values(s))
     assert set(shown) == set(env)
     assert shown["QP_CONSOLE_SECRET"] == shown["TELEGRAM_BOT_TOKEN"] == "(défini)"

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import keys
+from bot import keys, logs
 from bot.console import tracker
 from bot.console.auth import log_action, page, settings_of
 from bot.console.conversations import TEMPLATE_HELPERS, for_viewer
@@ -134,7 +134,7 @@ def chat(request: Request, viewer: Viewer, form: dict[str, str]) -> Response:
         response = httpx.post(
             f"{settings_of(request).rasa_url}/webhooks/rest/webhook",
             json=body,
-            headers=keys.rest_headers(),
+            headers={**keys.rest_headers(), **logs.request_headers()},
             timeout=RASA_TIMEOUT,
         )
         response.raise_for_status()

@@ -7,6 +7,7 @@ import sys
 
 import uvicorn
 
+from bot import logs
 from bot.web.app import create_app
 from settings import SettingsError, get_settings
 
@@ -26,11 +27,13 @@ def main() -> int:
         settings = settings.model_copy(update={"port": args.port})
     if args.rasa_url:
         settings = settings.model_copy(update={"rasa_url": args.rasa_url.rstrip("/")})
+    logs.configure(everything.observability.log_format)
     uvicorn.run(
-        create_app(settings, everything.console),
+        create_app(settings, everything.console, observability=everything.observability),
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=logs.uvicorn_log_config(),  # keep our JSON handler (bot/logs.py)
         access_log=False,
         server_header=False,
     )

@@ -1,5 +1,6 @@
 """The web server's routes: the demo page, the widget's files and sessions, a health check,
-and the advisors' console under /console (bot/console)."""
+the Prometheus metrics (/metrics, bot/web/observe.py) and the advisors' console under
+/console (bot/console)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot import keys
+from bot import keys, metrics
 from bot.console.app import create_console
 from bot.web import sessions
 from bot.web.demo import render_demo
+from bot.web.observe import Observed, metrics_endpoint
 from bot.web.ratelimit import WINDOW_SECONDS, SessionLimiter
 from bot.web.security import CommonHeaders, page_csp
-from settings import ConsoleSettings, WebSettings, get_settings
+from settings import ConsoleSettings, ObservabilitySettings, WebSettings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -37,11 +39,15 @@ def create_app(
     settings: WebSettings | None = None,
     console: ConsoleSettings | None = None,
     session_key: str | None = None,
+    observability: ObservabilitySettings | None = None,
 ) -> Starlette:
     """The web server for `settings` and its console for `console` (by default the
     process's settings, `get_settings()`); widget sessions signed with `session_key`
     (by default bot.keys.widget_session_key())."""
     settings = settings or get_settings().web
+    console = console or get_settings().console
+    observability = observability or get_settings().observability
+    metrics.probe_rasa(console.rasa_url)  # Rasa as the console reaches it (RASA_URL)
     session_key = session_key or keys.widget_session_key()
     demo_html = render_demo(settings)
     csp = page_csp(settings)
@@ -72,11 +78,13 @@ def create_app(
         routes=[
             Route("/", demo),
             Route("/health", health),
+            Route("/metrics", metrics_endpoint(observability.metrics_token)),
             Route("/widget/session", new_session, methods=["POST"]),
             Mount("/static", WidgetFiles(directory=STATIC_DIR), name="static"),
             Mount("/console", app=create_console(console)),
         ],
         middleware=[
+            Middleware(Observed),  # request id, counts and times (bot/web/observe.py)
             Middleware(CommonHeaders),
             # Module scripts and stylesheets of the widget are fetched with CORS by the
             # websites that embed it, and so is its session (POST /widget/session): only the
