@@ -19,8 +19,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run run-cluster test lint system-deps bench bench-cluster profile soak \
-	nlu-report flows simulate lock clean
+.PHONY: help setup train run run-cluster test test-prerequisites lint system-deps bench bench-cluster \
+	profile soak nlu-report flows simulate lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -79,10 +79,17 @@ run: setup train
 run-cluster: setup train
 	$(QP) run --cluster --no-train
 
-# lint first: a few seconds to a minute, and it fails before the long tests. system-deps before
-# the widget: it installs npm, which the widget's npm packages need.
-test: lint system-deps setup train $(WIDGET_NPM)
-	$(APP_VENV)/bin/pytest
+# Everything the tests need, two jobs at a time: training (one core, the longest step) runs
+# while the rest installs and lint checks the code; each step's output is shown when it ends.
+# Then the tests in two processes (pytest-xdist; a module stays in one process, so that its
+# fixtures are built once, and each process starts its own assistant when it needs one).
+# system-deps before the widget: it installs npm, which the widget's npm packages need.
+test:
+	@echo "Installation, entraînement du modèle et vérifications (deux à la fois ; la sortie de chaque étape s'affiche quand elle se termine)…"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-prerequisites
+	$(APP_VENV)/bin/pytest -n 2 --dist loadfile
+
+test-prerequisites: lint system-deps setup train $(WIDGET_NPM)
 
 # Static checks: ruff (lint rules and formatting, pyproject.toml), mypy in strict mode on the
 # core, the actions, the settings and the adapters, yamllint on the Rasa data and the
@@ -99,7 +106,7 @@ system-deps:
 	@scripts/system-deps.sh
 
 # The web chat's npm packages: socket.io-client (vendored, committed) and axe-core for the tests.
-$(WIDGET_NPM): bot/web/package.json bot/web/package-lock.json scripts/build_widget.sh
+$(WIDGET_NPM): bot/web/package.json bot/web/package-lock.json scripts/build_widget.sh | system-deps
 	scripts/build_widget.sh
 
 # Side by side with the stock Rasa probe bot (../shared/baseline/stock-rasa or QP_BASELINE_DIR,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from catalog.models import Account
 from catalog.sessions import close_all
 
-ROLES = {"advisor": "conseiller", "admin": "administrateur"}
+ROLES = {"conseiller": "conseiller", "admin": "administrateur"}  # value stored: label shown
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 MAX_EMAIL_LENGTH = 200  # the accounts.email column
@@ -90,7 +90,7 @@ def create_account(
         )
     if role not in ROLES:
         raise AccountError(f"rôle inconnu : {role} (attendu : {', '.join(ROLES)})")
-    if role == "advisor" and territory not in known_territories:
+    if role == "conseiller" and territory not in known_territories:
         raise AccountError(
             "un conseiller doit être rattaché à l'un des 14 territoires "
             f"({', '.join(sorted(known_territories))})"

@@ -49,7 +49,7 @@ def edit_refusal(viewer: Viewer, aid: Mapping[str, Any]) -> str | None:
     """Why `viewer` may not edit `aid` (French), or None when they may. Any advisor or
     administrator may edit an aid, except one restricted to some territories: only those
     territories' advisors and the administrators. Imported aids are corrected at their source."""
-    if (aid.get("origin") or "curated") != "curated":
+    if (aid.get("origin") or "catalogue") != "catalogue":
         return (
             "Cette aide vient d'Aides-territoires : elle est remplacée à chaque import. "
             "Signalez la correction à Aides-territoires."

@@ -76,7 +76,7 @@ def overview(
                 aid.get("last_checked"),
                 stale,
                 tuple(scope.get("territories") or ()),
-                aid.get("origin") or "curated",
+                aid.get("origin") or "catalogue",
                 aid["id"] in pending,
             )
         )

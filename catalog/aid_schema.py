@@ -67,7 +67,7 @@ Need = Literal[
     "transition_ecologique",
     "recrutement",
 ]
-Origin = Literal["curated", "aides-territoires"]
+Origin = Literal["catalogue", "aides-territoires"]
 assert set(get_args(Need)) == set(ENUMS["besoins"]), "Need must list the profile's besoins"
 
 
@@ -123,7 +123,7 @@ class Reference(BaseModel):
 
     model_config = _STRICT
 
-    titre: Text = Field(description="Titre du texte ou de la page source.")
+    title: Text = Field(description="Titre du texte ou de la page source.")
     url: Url | None = None
 
 
@@ -133,13 +133,13 @@ class AmountValue(BaseModel):
 
     model_config = _STRICT
 
-    depuis: date = Field(description="Date d'entrée en vigueur.")
+    since: date = Field(description="Date d'entrée en vigueur.")
     min: Euros | None = None
     max: Euros | None = None
-    texte: str | None = Field(None, description="Le montant tel que l'assistant l'affiche.")
+    text: str | None = Field(None, description="Le montant tel que l'assistant l'affiche.")
     reference: Reference
 
-    @field_validator("texte")
+    @field_validator("text")
     @classmethod
     def _something_said(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not value and info.data.get("min") is None and info.data.get("max") is None:
@@ -170,14 +170,14 @@ class Amount(BaseModel):
     text: str | None = Field(None, description="Le montant tel que l'assistant l'affiche.")
     min: Euros | None = Field(None, description="Montant minimum en euros.")
     max: Euros | None = Field(None, description="Montant maximum en euros.")
-    valeurs: list[AmountValue] | None = Field(
+    values: list[AmountValue] | None = Field(
         None, min_length=1, description="Valeurs datées, chacune avec sa référence."
     )
 
-    @field_validator("valeurs")
+    @field_validator("values")
     @classmethod
     def _one_value_per_date(cls, value: list[AmountValue] | None) -> list[AmountValue] | None:
-        starts = [v.depuis for v in value or []]
+        starts = [v.since for v in value or []]
         if len(set(starts)) != len(starts):
             raise PydanticCustomError("dates", "deux valeurs entrent en vigueur le même jour", {})
         return value
@@ -255,7 +255,7 @@ class StoredAid(AidRecord):
 
     model_config = ConfigDict(title="Aide enregistrée")
 
-    origin: Origin = "curated"
+    origin: Origin = "catalogue"
 
     def record(self) -> dict[str, Any]:
         """The files' shape as plain Python values (dates as dates), with `origin`."""

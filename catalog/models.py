@@ -77,7 +77,7 @@ class Aid(Base):
     amount_text: Mapped[str | None] = mapped_column(Text)
     amount_min: Mapped[float | None] = mapped_column(Float)
     amount_max: Mapped[float | None] = mapped_column(Float)
-    # Dated values (catalog/amounts.py): [{depuis, min, max, texte, reference}], or null.
+    # Dated values (catalog/amounts.py): [{since, min, max, text, reference}], or null.
     amount_values: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     qpv_specific: Mapped[bool] = mapped_column(Boolean, default=False)
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -93,7 +93,7 @@ class Aid(Base):
     confidence: Mapped[str] = mapped_column(String(16))
     last_checked: Mapped[date | None] = mapped_column(Date)
     research_ref: Mapped[str | None] = mapped_column(String(16))
-    origin: Mapped[str] = mapped_column(String(32), default="curated")
+    origin: Mapped[str] = mapped_column(String(32), default="catalogue")
     # Raised by every change (console edit, approved proposal, reload of the files): the
     # console's edit form carries it, and a save made on an older version is refused.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -161,7 +161,7 @@ class Account(Base):
     email: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))  # "advisor" or "admin"
+    role: Mapped[str] = mapped_column(String(16))  # "conseiller" or "admin"
     territory_id: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -96,7 +96,7 @@ def lead_recipients(session: Session, territory: str, settings: NotifySettings) 
     """The territory's active advisors who want an e-mail per request, and its team addresses."""
     accounts = session.scalars(
         select(Account.email).where(
-            Account.role == "advisor",
+            Account.role == "conseiller",
             Account.territory_id == territory,
             Account.active.is_(True),
             Account.daily_digest.is_(False),

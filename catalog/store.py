@@ -106,7 +106,7 @@ def revision(engine: Engine) -> int | None:
 def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
     """Replace the curated records by those of the files, in one transaction (idempotent).
 
-    Imported aids (origin other than "curated") whose id is not curated are kept. The console
+    Imported aids (origin other than "catalogue") whose id is not curated are kept. The console
     edits not yet written into the files (catalog/aid_edits.py) are applied again on top, so that
     a reload never loses them.
     """
@@ -122,7 +122,7 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
         session.execute(delete(Qpv))
         session.execute(delete(Commune))
         session.execute(delete(Territory))
-        session.execute(delete(Aid).where(Aid.origin == "curated"))
+        session.execute(delete(Aid).where(Aid.origin == "catalogue"))
         session.execute(delete(Region))
         session.flush()
         curated = {aid["id"] for aid in files.aids}
@@ -222,8 +222,8 @@ def aid_row(aid: StoredAid) -> Aid:
         amount_min=aid.amount.min,
         amount_max=aid.amount.max,
         amount_values=(
-            [value.model_dump(mode="json") for value in aid.amount.valeurs]
-            if aid.amount.valeurs
+            [value.model_dump(mode="json") for value in aid.amount.values]
+            if aid.amount.values
             else None
         ),
         qpv_specific=aid.qpv_specific,
@@ -361,7 +361,7 @@ def aid_of_row(a: Aid) -> StoredAid:
             text=a.amount_text,
             min=_euros(a.amount_min),
             max=_euros(a.amount_max),
-            valeurs=(
+            values=(
                 [AmountValue.model_validate(value, strict=False) for value in a.amount_values]
                 if a.amount_values
                 else None

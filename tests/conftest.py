@@ -11,7 +11,11 @@ import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _tmp = tempfile.mkdtemp(prefix="qp-tests-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/catalog.sqlite")
+# Unless the developer chose a database, each test process gets its own SQLite file: under
+# pytest-xdist every worker imports this module again and must not share the controller's.
+if "DATABASE_URL" not in os.environ or os.environ.get("QP_TESTS_OWN_DATABASE") == "1":
+    os.environ["DATABASE_URL"] = f"sqlite:///{_tmp}/catalog.sqlite"
+    os.environ["QP_TESTS_OWN_DATABASE"] = "1"
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("QP_CONSOLE_SECRET", "tests-only-console-secret")
 # The tests talk plain HTTP to servers on 127.0.0.1: the console's cookie may not be Secure.

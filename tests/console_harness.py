@@ -24,10 +24,10 @@ class Person:
 
 
 ROUBAIX = Person(
-    "awa.diallo@roubaix.example", "roubaix-mot-de-passe", "advisor", "roubaix", "Awa Diallo"
+    "awa.diallo@roubaix.example", "roubaix-mot-de-passe", "conseiller", "roubaix", "Awa Diallo"
 )
 TOULOUSE = Person(
-    "paul.martin@toulouse.example", "toulouse-mot-de-passe", "advisor", "toulouse", "Paul Martin"
+    "paul.martin@toulouse.example", "toulouse-mot-de-passe", "conseiller", "toulouse", "Paul Martin"
 )
 ADMIN = Person("admin@anct.example", "administration-2026", "admin", None, "Administratrice")
 PEOPLE = (ROUBAIX, TOULOUSE, ADMIN)

@@ -144,27 +144,27 @@ def test_each_aid_file_points_editors_to_the_schema():
 
 def test_dated_amounts_are_part_of_the_schema(files):
     aid = _acre(files)
-    aid["amount"]["valeurs"] = [
+    aid["amount"]["values"] = [
         {
-            "depuis": date(2024, 12, 6),
+            "since": date(2024, 12, 6),
             "max": 17000,
-            "texte": "Jusqu'à 17 000 €",
+            "text": "Jusqu'à 17 000 €",
             "reference": {
-                "titre": "Décret n° 2024-1123 du 4 décembre 2024",
+                "title": "Décret n° 2024-1123 du 4 décembre 2024",
                 "url": "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000050714960",
             },
         }
     ]
     assert problems_of(aid, "x") == []
-    assert StoredAid.model_validate(aid).amount.valeurs[0].depuis == date(2024, 12, 6)
-    aid["amount"]["valeurs"].append(
-        {"depuis": "2025-01-01", "min": 9000, "max": 5000, "reference": {"titre": ""}}
+    assert StoredAid.model_validate(aid).amount.values[0].since == date(2024, 12, 6)
+    aid["amount"]["values"].append(
+        {"since": "2025-01-01", "min": 9000, "max": 5000, "reference": {"title": ""}}
     )
     found = {p.field: p.message for p in problems_of(aid, "x")}
     assert found == {
-        "amount.valeurs[1].depuis": "doit être une date AAAA-MM-JJ : '2025-01-01'",
-        "amount.valeurs[1].max": "le montant maximum est inférieur au montant minimum",
-        "amount.valeurs[1].reference.titre": "champ obligatoire manquant",
+        "amount.values[1].since": "doit être une date AAAA-MM-JJ : '2025-01-01'",
+        "amount.values[1].max": "le montant maximum est inférieur au montant minimum",
+        "amount.values[1].reference.title": "champ obligatoire manquant",
     }
     definitions = json_schema()["$defs"]
-    assert set(definitions["AmountValue"]["required"]) == {"depuis", "reference"}
+    assert set(definitions["AmountValue"]["required"]) == {"since", "reference"}

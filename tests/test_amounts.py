@@ -14,20 +14,20 @@ from catalog.profile import parse_profile
 from catalog.validate import validate
 
 DECREE_2024 = {
-    "titre": "Décret n° 2024-1123 du 4 décembre 2024",
+    "title": "Décret n° 2024-1123 du 4 décembre 2024",
     "url": "https://example.org/decret-2024-1123",
 }
 ADIE = {
     "text": "Jusqu'à 12 000 €",
     "min": None,
     "max": 12000,
-    "valeurs": [
-        {"depuis": date(2024, 12, 6), "max": 17000, "reference": DECREE_2024},
+    "values": [
+        {"since": date(2024, 12, 6), "max": 17000, "reference": DECREE_2024},
         {
-            "depuis": date(2016, 1, 1),
+            "since": date(2016, 1, 1),
             "max": 12000,
-            "texte": "Jusqu'à 12 000 €",
-            "reference": {"titre": "Code monétaire et financier, art. R. 518-61"},
+            "text": "Jusqu'à 12 000 €",
+            "reference": {"title": "Code monétaire et financier, art. R. 518-61"},
         },
     ],
 }
@@ -47,7 +47,7 @@ def test_before_the_first_value_or_without_values_the_plain_amount_applies():
         "text": "Gratuit",
         "min": None,
         "max": None,
-        "depuis": None,
+        "since": None,
         "reference": None,
     }
 
@@ -59,41 +59,41 @@ def test_the_wording_says_since_when_the_value_is_in_force():
     assert amounts.text_on(ADIE, date(2020, 1, 1)) == (
         "Jusqu'à 12 000 €, en vigueur depuis le 1er janvier 2016"
     )
-    both = {"depuis": date(2026, 3, 8), "min": 750, "max": 6000, "reference": DECREE_2024}
+    both = {"since": date(2026, 3, 8), "min": 750, "max": 6000, "reference": DECREE_2024}
     assert amounts.wording(both) == ("De 750 € à 6\u202f000 €, en vigueur depuis le 8 mars 2026")
 
 
 @pytest.mark.parametrize(
-    ("valeurs", "message"),
+    ("values", "message"),
     [
         ([], "liste non vide"),
-        ([{"depuis": "hier", "max": 1, "reference": DECREE_2024}], "depuis : doit être une date"),
-        ([{"depuis": date(2024, 1, 1), "max": 1}], "reference : doit donner au moins un titre"),
-        ([{"depuis": date(2024, 1, 1), "reference": DECREE_2024}], "il faut un montant"),
-        ([{"depuis": date(2024, 1, 1), "max": -5, "reference": DECREE_2024}], "nombre positif"),
+        ([{"since": "hier", "max": 1, "reference": DECREE_2024}], "since : doit être une date"),
+        ([{"since": date(2024, 1, 1), "max": 1}], "reference : doit donner au moins un titre"),
+        ([{"since": date(2024, 1, 1), "reference": DECREE_2024}], "il faut un montant"),
+        ([{"since": date(2024, 1, 1), "max": -5, "reference": DECREE_2024}], "nombre positif"),
         (
-            [{"depuis": date(2024, 1, 1), "min": 9, "max": 5, "reference": DECREE_2024}],
+            [{"since": date(2024, 1, 1), "min": 9, "max": 5, "reference": DECREE_2024}],
             "min est supérieur à max",
         ),
         (
-            [{"depuis": date(2024, 1, 1), "max": 5, "montant": 5, "reference": DECREE_2024}],
+            [{"since": date(2024, 1, 1), "max": 5, "montant": 5, "reference": DECREE_2024}],
             "clés inconnues : montant",
         ),
         (
             [
-                {"depuis": date(2024, 1, 1), "max": 5, "reference": DECREE_2024},
-                {"depuis": date(2024, 1, 1), "max": 6, "reference": DECREE_2024},
+                {"since": date(2024, 1, 1), "max": 5, "reference": DECREE_2024},
+                {"since": date(2024, 1, 1), "max": 6, "reference": DECREE_2024},
             ],
             "deux valeurs à la même date",
         ),
         (
-            [{"depuis": date(2024, 1, 1), "max": 5, "reference": {"titre": "x", "url": "ftp:x"}}],
+            [{"since": date(2024, 1, 1), "max": 5, "reference": {"title": "x", "url": "ftp:x"}}],
             "reference.url",
         ),
     ],
 )
-def test_malformed_dated_values_are_reported_in_french(valeurs, message):
-    errors = amounts.check({"text": "x", "valeurs": valeurs}, "aids (x)")
+def test_malformed_dated_values_are_reported_in_french(values, message):
+    errors = amounts.check({"text": "x", "values": values}, "aids (x)")
     assert any(message in str(error) for error in errors), errors
 
 
@@ -101,16 +101,16 @@ def test_the_validator_checks_the_dated_values_of_the_catalogue():
     files = read_files()
     assert validate(files) == []
     aid = next(a for a in files.aids if a["id"] == "microcredit-adie")
-    aid["amount"]["valeurs"][0]["depuis"] = "2024-12-06"
-    assert any("microcredit-adie" in str(e) and "depuis" in str(e) for e in validate(files))
+    aid["amount"]["values"][0]["since"] = "2024-12-06"
+    assert any("microcredit-adie" in str(e) and "since" in str(e) for e in validate(files))
 
 
 def test_the_catalogue_dates_the_adie_ceiling_raised_by_the_2024_decree():
     aid = next(a for a in read_files().aids if a["id"] == "microcredit-adie")
     current = amounts.effective(aid["amount"], date(2026, 12, 2))
     assert current["max"] == 17000
-    assert current["depuis"] == date(2024, 12, 6)
-    assert "2024-1123" in current["reference"]["titre"]
+    assert current["since"] == date(2024, 12, 6)
+    assert "2024-1123" in current["reference"]["title"]
     assert current["text"].endswith("en vigueur depuis le 6 décembre 2024")
 
 
@@ -119,7 +119,7 @@ def test_dated_values_survive_the_database_and_reach_the_answer(tmp_path):
     store.load(read_files(), engine)
     catalog = Catalog(store.read(engine))
     aid = catalog.aid("microcredit-adie")
-    assert aid["amount"]["valeurs"][0]["depuis"] == date(2024, 12, 6)
+    assert aid["amount"]["values"][0]["since"] == date(2024, 12, 6)
     profile = parse_profile({"stade": "creation", "statut": "demandeur_emploi"})
     for day, expected in (
         (date(2026, 12, 2), "Jusqu'à 17 000 €, remboursables en 5 ans au plus, en vigueur depuis"),

@@ -25,7 +25,7 @@ def loaded(request, tmp_path_factory):
         people = [
             viewer_of(
                 create_account(
-                    db, f"c{n}@exemple.fr", "", "mot-de-passe-12", "advisor", t, territories
+                    db, f"c{n}@exemple.fr", "", "mot-de-passe-12", "conseiller", t, territories
                 )
             )
             for n, t in enumerate(("roubaix", "toulouse"))

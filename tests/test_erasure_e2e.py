@@ -99,7 +99,7 @@ def advisor_traces(sender: str) -> None:
                 email="e2e@roubaix.example",
                 name="Conseil",
                 password_hash="-",
-                role="advisor",
+                role="conseiller",
                 territory_id="roubaix",
                 active=True,
                 created_at=datetime.now(UTC),

@@ -207,7 +207,7 @@ def test_a_curated_record_is_never_overwritten(engine):
     assert report.ignored_curated == ["acre"]
     assert report.imported == report.updated == []
     after = rows(engine)["acre"]
-    assert (after.name, after.origin, after.type) == (before.name, "curated", before.type)
+    assert (after.name, after.origin, after.type) == (before.name, "catalogue", before.type)
     assert "déjà dans le catalogue (fiche relue conservée)" in report.summary()
 
 
@@ -233,7 +233,7 @@ def test_loading_the_catalogue_again_keeps_the_imported_records(engine):
     store.load(read_files(), engine)
     stored = rows(engine)
     assert set(stored) >= IMPORTED
-    assert stored["acre"].origin == "curated"
+    assert stored["acre"].origin == "catalogue"
 
 
 # --- engine --------------------------------------------------------------------------------

@@ -81,10 +81,10 @@ def engine(database_url, monkeypatch):
     territories = {t["id"] for t in read_files().territories}
     with Session(engine) as session, session.begin():
         for address, role, territory, digest in (
-            ("awa.diallo@roubaix.example", "advisor", "roubaix", False),
-            ("karim.benali@roubaix.example", "advisor", "roubaix", False),
-            ("lea.petit@roubaix.example", "advisor", "roubaix", True),
-            ("paul.martin@toulouse.example", "advisor", "toulouse", False),
+            ("awa.diallo@roubaix.example", "conseiller", "roubaix", False),
+            ("karim.benali@roubaix.example", "conseiller", "roubaix", False),
+            ("lea.petit@roubaix.example", "conseiller", "roubaix", True),
+            ("paul.martin@toulouse.example", "conseiller", "toulouse", False),
             ("admin@anct.example", "admin", None, True),
         ):
             account = create_account(

@@ -71,7 +71,7 @@ def conversation(assistant):
         if session.scalar(select(Account.id).where(Account.email == ADVISOR)) is None:
             territories = {t["id"] for t in read_files().territories}
             create_account(
-                session, ADVISOR, "Conseillère", "mot-de-passe-de-test", "advisor", "roubaix",
+                session, ADVISOR, "Conseillère", "mot-de-passe-de-test", "conseiller", "roubaix",
                 territories,
             )  # fmt: skip
     said = [say(assistant, "Bonjour")]

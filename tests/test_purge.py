@@ -41,7 +41,7 @@ def stores(request, tmp_path_factory, tmp_path):
             email="conseil@roubaix.example",
             name="Conseil",
             password_hash="-",
-            role="advisor",
+            role="conseiller",
             territory_id="roubaix",
             active=True,
             created_at=ago(400 * DAY),

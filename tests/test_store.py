@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -59,7 +61,43 @@ def test_loading_twice_gives_the_same_catalogue_as_the_files(engine):
     assert loaded["eligibility"] == original["eligibility"]
     assert loaded["valid_from"] == original.get("valid_from")
     assert loaded["last_checked"] == original["last_checked"]
-    assert loaded["origin"] == "curated"
+    assert loaded["origin"] == "catalogue"
     roubaix = next(t for t in back.territories if t["id"] == "roubaix")
     assert roubaix["communes"][0]["postal_codes"] == ["59100"]
     assert len(back.contacts) == len(files.contacts)
+
+
+def test_migration_0014_writes_roles_origins_and_dated_amount_keys_by_the_naming_rule(engine):
+    """A database of before the renaming (roles `advisor`, origin `curated`, dated amounts keyed
+    `depuis/texte/titre`) reads as the code now writes it after `store.migrate`."""
+    store.migrate(engine)
+    store.load(read_files(), engine)
+    old_values = [
+        {"depuis": "2024-12-06", "max": 17000, "texte": "Jusqu'à 17 000 €",
+         "reference": {"titre": "Décret n° 2024-1123", "url": "https://example.org"}},
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE aids SET origin = 'curated'"))
+        connection.execute(
+            text("UPDATE aids SET amount_values = :v WHERE id = 'microcredit-adie'"),
+            {"v": json.dumps(old_values)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO accounts (email, name, password_hash, role, territory_id, active,"
+                " created_at) VALUES ('a@exemple.fr', 'A', 'x', 'advisor', 'roubaix', :t, :now)"
+            ),
+            {"t": True, "now": datetime(2026, 12, 1)},
+        )
+        connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+    store.migrate(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT DISTINCT origin FROM aids")).scalars().all() == [
+            "catalogue"
+        ]
+        assert connection.execute(text("SELECT role FROM accounts")).scalar() == "conseiller"
+    adie = next(a for a in store.read(engine).aids if a["id"] == "microcredit-adie")
+    [value] = adie["amount"]["values"]
+    assert value["since"] == date(2024, 12, 6)
+    assert value["text"] == "Jusqu'à 17 000 €"
+    assert value["reference"] == {"title": "Décret n° 2024-1123", "url": "https://example.org"}

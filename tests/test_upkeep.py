@@ -25,8 +25,8 @@ from catalog.validate import validate
 
 REAL_DATA = PROJECT_DIR / "catalog" / "data"
 TODAY = date(2026, 12, 9)  # after the catalogue's last checks (2026-12-02)
-ROUBAIX = Viewer(1, "conseil@roubaix.example", "Conseil Roubaix", "advisor", "roubaix")
-TOULOUSE = Viewer(2, "conseil@toulouse.example", "Conseil Toulouse", "advisor", "toulouse")
+ROUBAIX = Viewer(1, "conseil@roubaix.example", "Conseil Roubaix", "conseiller", "roubaix")
+TOULOUSE = Viewer(2, "conseil@toulouse.example", "Conseil Toulouse", "conseiller", "toulouse")
 ADMIN = Viewer(3, "admin@anct.example", "Admin", "admin", None)
 
 
@@ -332,7 +332,7 @@ def database(request, tmp_path_factory, data_copy):
             "conseil@roubaix.example",
             "Conseil",
             "un mot de passe assez long",
-            "advisor",
+            "conseiller",
             "roubaix",
             {"roubaix"},
         )

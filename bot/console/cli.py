@@ -26,8 +26,8 @@ def add_console_parser(commands: argparse._SubParsersAction) -> None:
     add.add_argument(
         "--role",
         choices=tuple(ROLES),
-        default="advisor",
-        help="advisor (conseiller d'un territoire) ou admin",
+        default="conseiller",
+        help="conseiller (d'un territoire) ou admin",
     )
     add.add_argument("--territoire", help="id du territoire du conseiller (ex. roubaix)")
     add.set_defaults(handler=_add_account)

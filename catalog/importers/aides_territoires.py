@@ -434,7 +434,7 @@ def upsert(
         for aid in aids:
             aid_id = str(aid.get("id"))
             existing = session.get(Aid, aid_id)
-            if aid_id in curated or (existing is not None and existing.origin == "curated"):
+            if aid_id in curated or (existing is not None and existing.origin == "catalogue"):
                 report.ignored_curated.append(aid_id)
                 continue
             errors = check(aid, files)
