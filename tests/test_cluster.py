@@ -69,11 +69,19 @@ def redis_lock():
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, redis_lock):
-    from catalog.engine import open_catalog
+    from catalog import store
+    from catalog.files import read_files
 
-    open_catalog()  # the catalogue database loaded before four processes read it
     tmp = tmp_path_factory.mktemp("cluster")
+    # A catalogue database of its own, loaded before four processes read it, as a deployed
+    # cluster has: its observatory rows (its consumer writes them there) never mix with those
+    # of the session's assistant, whose replay test rebuilds that one from its own broker.
+    catalogue = f"sqlite:///{tmp / 'catalog.sqlite'}"
+    engine = store.make_engine(catalogue)
+    store.load(read_files(), engine)
+    engine.dispose()
     settings = settings_with(
+        DATABASE_URL=catalogue,
         RASA_PORT=str(free_port()),
         WEB_PORT=str(free_port()),
         QP_CLUSTER_REPLICAS="2",

@@ -71,15 +71,17 @@ def until_recommendation(settings: Settings, sender: str) -> None:
     raise AssertionError("pas de recommandation")
 
 
-def observed(sender: str, turns: int, wait: float = 300) -> dict:
-    """The conversation's row once the consumer has folded its `turns` messages (the consumer
-    polls the broker every second; the machine may be slow)."""
+def observed(sender: str, turns: int, wait: float = 300, outcome: str | None = None) -> dict:
+    """The conversation's row once the consumer has folded its `turns` messages — and, when
+    `outcome` is given, the turn that ends with it: the consumer polls the broker every second
+    and may have folded only part of a conversation when we first look."""
     engine = store.make_engine(store.database_url())
     deadline = time.monotonic() + wait
     try:
         while True:
             row = table(engine).get(conversation_key(sender))
-            if row is not None and row["turns"] >= turns and row["outcome"]:
+            folded = row is not None and row["turns"] >= turns and row["outcome"]
+            if folded and (outcome is None or row["outcome"] == outcome):
                 return row
             assert time.monotonic() < deadline, f"rien dans l'observatoire : {row}"
             time.sleep(1)
@@ -112,7 +114,7 @@ def drive(settings: Settings, tag: str) -> tuple[str, str]:
 
 
 def check(full: str, left: str, channel: str = "rest") -> None:
-    row = observed(full, 2)
+    row = observed(full, 2, outcome="aides_presentees")
     assert row["territory_id"] == "roubaix"
     assert row["channel"] == channel
     assert (row["stade"], row["secteur"]) == ("creation", "commerce")
