@@ -1,7 +1,11 @@
 """The profile form: which question to ask next, and checking each answer.
 
 The next question is the first of the recommender's `questions` (the unknown field that changes
-the answer most) that the user has not skipped with « je ne sais pas ».
+the answer most) whose answer can change the first aids shown (catalog/questions.py) and that
+the user has not skipped with « je ne sais pas ». Results come first: after `QP_MAX_QUESTIONS`
+questions (4 by default) the aids are shown, and the questions left are offered after them as
+« Pour affiner » buttons (actions/refine.py); once aids have been shown, the form asks only the
+question the person chose there, and a correction goes straight to updated results.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ from actions.address import (
     verdict_events,
 )
 from actions.information import named_place_agrees, qpv_answer, qpv_named_answer
+from actions.refine import refine_request
 from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
 from catalog.address import answer_text
 from catalog.dialogue import message
-from catalog.engine import recommend
+from catalog.questions import questions_that_matter
 from catalog.profile import (
     FIELDS,
     OUTSIDE_TERRITORIES,
@@ -76,16 +81,22 @@ class ValidateProfilForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot(PENDING_SLOT):
             return [USAGE_SLOT]  # an address was checked: whose is it? (not a profile question)
+        skipped = set(tracker.get_slot("champs_ignores") or [])
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        profile = profile_from_slots(tracker.slots)
+        if tracker.get_slot("aides_recommandees"):
+            # Results already shown: only the question the person chose (« Pour affiner »),
+            # until answered; a correction or a new detail goes straight to updated results.
+            wanted = refine_request(tracker) or requested
+            if wanted in FIELDS and wanted not in skipped and not profile.known(wanted):
+                return [wanted]
+            return []
         asked = tracker.get_slot("champs_demandes") or []
         if len(asked) >= get_settings().actions.max_questions:
-            return []
-        skipped = set(tracker.get_slot("champs_ignores") or [])
+            return []  # results first: what is left is offered after them (« Pour affiner »)
         questions = [
-            field
-            for field in recommend(catalog(), profile_from_slots(tracker.slots)).questions
-            if field not in skipped
+            field for field in questions_that_matter(catalog(), profile) if field not in skipped
         ]
-        requested = tracker.get_slot(REQUESTED_SLOT)
         if requested in questions:
             return [requested]  # not answered yet (a digression, an unclear answer): ask again
         return questions[:1]
@@ -196,7 +207,13 @@ class ValidateProfilForm(FormValidationAction):
             results.update({e["name"]: e["value"] for e in events})
             tracker.slots.update({e["name"]: e["value"] for e in events})
         understood = {k: v for k, v in results.items() if k in FIELDS and v not in (None, [])}
-        if len(understood) >= 2 and not usage:
+        corrected = [
+            name
+            for name, value in understood.items()
+            if name not in ("territoire", "code_postal")
+            and _previous_value(tracker, name) not in (None, [], value)
+        ]
+        if (len(understood) >= 2 or corrected) and not usage:
             dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))
         latest = tracker.latest_message or {}
         text = latest.get("text") or ""

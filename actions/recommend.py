@@ -1,4 +1,5 @@
-"""Present the recommendation: the best aids, then the local contacts, then what next.
+"""Present the recommendation: the best aids, then the local contacts, the questions that
+could still change the first aids (« Pour affiner », actions/refine.py), then what next.
 
 « Voir d'autres aides » (the payload /chercher_aides right after a recommendation) shows the
 next aids of the same ranking instead of the same ones again.
@@ -15,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import contacts
 from actions.contacts import utter_contacts
+from actions.refine import refine_offer
 from actions.slots import catalog, profile_from_slots
 from catalog.dialogue import buttons, message
 from catalog.engine import AidMatch, recommend
@@ -64,6 +66,10 @@ class ActionRecommander(Action):
                 text += "\n" + match.stale_note
             dispatcher.utter_message(text=text, buttons=[_details_button(match)])
         utter_contacts(dispatcher, result.contacts, day)
+        skipped = set(tracker.get_slot("champs_ignores") or [])
+        offer = refine_offer(catalog(), profile_from_slots(tracker.slots), skipped, day)
+        if offer:
+            dispatcher.utter_message(text=offer[0], buttons=offer[1])
         follow_ups = buttons("suite")
         if len(remaining) > len(shown):
             follow_ups = [{"title": message("voir_plus"), "payload": MORE_PAYLOAD}, *follow_ups]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.engine import Catalog, open_catalog
-from catalog.labels import wording as labels
 from catalog.profile import Profile, parse_profile, valid_fields
+from catalog.recap import recap
 
 BOOKKEEPING_SLOTS = ("champs_ignores", "champs_demandes", "aides_recommandees")
 
@@ -21,19 +21,5 @@ def profile_from_slots(slots: dict[str, Any]) -> Profile:
 
 
 def summary(profile_values: dict[str, Any]) -> str:
-    """One line of what was understood, e.g. « création · commerce · Roubaix »."""
-    wording = labels()
-    parts = []
-    for field in ("stade", "secteur", "statut", "commune", "besoins"):
-        value = profile_values.get(field)
-        if value in (None, []):
-            continue
-        if field == "commune":
-            parts.append(str(value))
-        elif field == "besoins":
-            parts.append(
-                "besoin : " + ", ".join(wording["values"]["besoins"].get(v, v) for v in value)
-            )
-        else:
-            parts.append(wording["values"][field].get(value, value))
-    return " · ".join(parts)
+    """Everything understood, e.g. « création · commerce · Roubaix · 24 ans » (catalog/recap.py)."""
+    return recap(profile_values)

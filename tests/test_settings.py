@@ -115,7 +115,7 @@ def test_the_defaults_are_the_documented_ones():
     assert settings.tracker.url == f"sqlite:///{root / 'var' / 'tracker.sqlite'}"
     assert settings.console.tracker_url == settings.tracker.url
     assert settings.console.url == "http://localhost:8080"
-    assert settings.actions.max_questions == 7
+    assert settings.actions.max_questions == 4
     assert settings.web.origins == ()
     assert settings.web.demo_territory == "roubaix"
     assert settings.telegram.state_db == root / "var" / "telegram.sqlite"
