@@ -34,7 +34,6 @@ from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
 from catalog.address import answer_text
 from catalog.dialogue import message
-from catalog.questions import questions_that_matter
 from catalog.profile import (
     FIELDS,
     OUTSIDE_TERRITORIES,
@@ -45,6 +44,7 @@ from catalog.profile import (
     parse_postal_code,
     parse_yes_no,
 )
+from catalog.questions import questions_that_matter
 from settings import get_settings
 
 ANSWER_INTENTS = {"informer", "nlu_fallback", "affirmer", "nier", "chercher_aides"}

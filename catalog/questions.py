@@ -75,7 +75,7 @@ def candidate_values(catalog: Catalog, name: str) -> list[Any]:
     if kind == "bool":
         return [True, False]
     if kind in ("int", "number"):
-        values = {0}
+        values: set[float] = {0}
         for threshold in thresholds(catalog, name):
             values.update({threshold - 1, threshold, threshold + 1})
         return sorted(v if kind == "number" else int(v) for v in values if v >= 0)
@@ -106,4 +106,3 @@ def _leaves(rule: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
         yield from _leaves(rule["not"])
     elif not is_check(rule):
         yield rule
-
