@@ -24,21 +24,33 @@ SHOWN = 5
 # Fields decided by a place rather than by a value to try (see `matters`).
 PLACE_FIELDS = ("commune", "code_postal")
 NUMERIC_OPERATORS = ("eq", "lt", "lte", "gt", "gte")
+# Asked before the needs when they matter: the stage and the place decide almost everything.
+LEADING = ("stade", "commune")
 
 
 def questions_that_matter(
     catalog: Catalog, profile: Profile, today: date | None = None, shown: int = SHOWN
 ) -> list[str]:
-    """The engine's questions, in its order, keeping only those whose answer can change the
-    first `shown` aids (or, for the place, the local contacts)."""
+    """The engine's questions whose answer can change the first `shown` aids (or, for the
+    place, the local contacts), in the engine's order, except the needs: right after the stage
+    and the place."""
     today = today or date.today()
     result = recommend(catalog, profile, today)
     first = _top(result.aids, shown)
-    return [
+    kept = [
         name
         for name in result.questions
         if _matters(catalog, result.profile or profile, name, first, today, shown)
     ]
+    if "besoins" in kept:
+        # The needs do not decide eligibility, so the engine ranks them low; but while unknown
+        # every aid's purpose counts as half met, and a digital or ecological aid can lead the
+        # answer of someone who wants money for a shop. Asked right after the stage and the
+        # place, they put the person's own project first.
+        lead = [name for name in kept if name in LEADING]
+        rest = [name for name in kept if name not in lead and name != "besoins"]
+        kept = [*lead, "besoins", *rest]
+    return kept
 
 
 def _matters(

@@ -38,7 +38,8 @@ def test_every_question_kept_changes_the_first_five_and_every_one_dropped_does_n
     kept = questions_that_matter(catalog, described, TODAY)
     assert kept, "some answer still changes the first aids"
     assert set(kept) < set(engine_questions), "some question only reorders aids further down"
-    assert kept == [q for q in engine_questions if q in kept], "the engine's order is kept"
+    others = [q for q in kept if q != "besoins"]
+    assert others == [q for q in engine_questions if q in others], "the engine's order is kept"
     for name in engine_questions:
         assert changes_first_five(catalog, located, name) is (name in kept), name
 
@@ -58,14 +59,15 @@ def test_the_women_question_is_asked_only_when_the_guarantee_can_reach_the_first
     assert "femme" in recommend(catalog, marseille, TODAY).questions
     assert "femme" not in questions_that_matter(catalog, marseille, TODAY)
     # A young founder in Montpellier: neither the franchise nor the women's question changes
-    # the first five either; the QPV, the unemployment benefit and the needs do.
+    # the first five either; the needs (asked first), the QPV and the unemployment benefit do.
     montpellier = profile(
         stade="creation", secteur="numerique", commune="Montpellier", age=24, habite_qpv=True
     )
+    assert recommend(catalog, montpellier, TODAY).questions[-1] == "besoins"
     assert questions_that_matter(catalog, montpellier, TODAY) == [
+        "besoins",
         "implante_qpv",
         "indemnise_are",
-        "besoins",
     ]
 
 
@@ -73,6 +75,24 @@ def test_an_empty_profile_asks_the_stage_and_the_place(catalog, profile):
     questions = questions_that_matter(catalog, profile(), TODAY)
     assert questions[0] == "stade"
     assert "commune" in questions
+
+
+def test_the_needs_come_right_after_the_stage_and_the_place(catalog, profile):
+    # Unknown needs count as half met for every aid: a shop owner in Nancy who said nothing
+    # of a project sees ecological aids first. The needs are asked before the details.
+    nancy = profile(
+        stade="developpement",
+        secteur="commerce",
+        commune="Nancy",
+        implante_qpv=False,
+        habite_qpv=False,
+        anciennete_annees=4,
+        effectif=1,
+    )
+    firsts = {m.aid["id"] for m in recommend(catalog, nancy, TODAY).aids[:SHOWN]}
+    assert {"pret-vert", "diag-decarbon-action"} & firsts
+    assert questions_that_matter(catalog, nancy, TODAY)[0] == "besoins"
+    assert questions_that_matter(catalog, profile(), TODAY)[:3] == ["stade", "commune", "besoins"]
 
 
 def test_the_place_is_asked_while_unknown_and_never_once_known(catalog, profile):
