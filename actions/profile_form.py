@@ -351,13 +351,21 @@ class ValidateProfilForm(FormValidationAction):
         if not code:  # a stray number (« 0 salarié », a phone number): keep what we had
             return {"code_postal": _previous_value(tracker, "code_postal")}
         if tracker.slots_to_validate().get("commune"):
-            return {"code_postal": code}  # validate_commune resolves both together
+            return {}  # validate_commune resolves both together
         return self._place(tracker.get_slot("commune") or "", code, dispatcher)
 
     def validate_commune(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         code = parse_postal_code(str(tracker.slots_to_validate().get("code_postal") or ""))
+        if (
+            code
+            and code == _previous_value(tracker, "code_postal")
+            and str(value) != str(_previous_value(tracker, "commune"))
+        ):
+            # A form started again after the results validates every known slot: the postal
+            # code there is the previous commune's, not one given with the new commune.
+            code = None
         return self._place(str(value), code, dispatcher)
 
     def _place(

@@ -563,3 +563,26 @@ async def test_an_aid_with_dated_amounts_says_since_when_its_amount_applies():
     )
     assert "17 000 €" in texts[0]
     assert "en vigueur depuis le 6 décembre 2024" in texts[0]
+
+
+async def test_a_new_commune_after_the_results_is_not_read_with_the_old_postal_code():
+    # Started again after the results, the form validates every known slot: the postal code
+    # of Roubaix comes along with the new commune and must not place Montpellier outside.
+    known = {**ROUBAIX_SHOP, "code_postal": "59100", "aides_recommandees": ["arce"]}
+    track = tracker(
+        known,
+        text="en fait c'est à Montpellier",
+        new_slots={"commune": "Montpellier", "code_postal": "59100"},
+    )
+    track.events[:0] = [
+        {"event": "slot", "name": "commune", "value": "Roubaix"},
+        {"event": "slot", "name": "code_postal", "value": "59100"},
+    ]
+    slots, texts, _ = await run(ValidateProfilForm(), track)
+    assert slots["territoire"] == "montpellier"
+    assert slots["code_postal"] is None
+    assert not any("ne fait pas partie des 14 territoires" in t for t in texts)
+    assert any(
+        "J'ai bien noté : création · commerce · demandeur d'emploi · Montpellier" in t
+        for t in texts
+    )
