@@ -36,7 +36,7 @@ help:
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
 	@echo "make simulate — joue les personnes simulées (tests/personas) ; rapport : var/flows/simulation.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
-	@echo "make nlu-baseline — la référence TF-IDF seule, sans entraîner le pipeline (docs/nlu/reference-tfidf.md, ≈ 1 min)"
+	@echo "make nlu-baseline — la référence TF-IDF seule, sans entraîner le pipeline (docs/nlu/reference-tfidf.md, ≈ 1 min de calcul)"
 
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed var/catalog.stamp
 

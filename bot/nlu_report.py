@@ -98,17 +98,23 @@ def winner(ours: float, baseline: float) -> str:
     )
 
 
-def _folds_note(results: Path) -> str:
+def _folds_note(results: Path, recorded: bool) -> str:
+    """How many examples and folds, and where the folds come from."""
     rows = _load(results / "folds.json") or []
     folds = len({row["fold"] for row in rows})
+    origin = (
+        "ceux de la validation croisée de Rasa, enregistrés pendant qu'elle tournait"
+        if recorded
+        else "tirés par la fonction de Rasa avec la graine de `make nlu-report`, donc ceux"
+        " qu'aurait sa validation croisée sur les mêmes données"
+    )
     return (
-        f"{len(rows)} exemples en {folds} plis, ceux de la validation croisée de Rasa"
-        " (`var/nlu-report/folds.json`, enregistrés par `rasa_extensions/nlu_folds.py`,"
-        " graine fixe)"
+        f"{len(rows)} exemples en {folds} plis, {origin}"
+        f" (`{results}/folds.json`, `rasa_extensions/nlu_folds.py`)"
     )
 
 
-def reference_page(results: Path, today: str) -> str:
+def reference_page(results: Path, today: str, recorded: bool = True) -> str:
     """docs/nlu/reference-tfidf.md: the baseline alone."""
     cv = _load(results / "baseline" / "cv_report.json")
     held = _load(results / "baseline" / "heldout_report.json")
@@ -121,9 +127,9 @@ def reference_page(results: Path, today: str) -> str:
 
 Mesurée le {today} sur : {machine()}.
 
-Classifieur d'intentions : {BASELINE}. Validation croisée sur {_folds_note(results)} ;
+Classifieur d'intentions : {BASELINE}. Validation croisée sur {_folds_note(results, recorded)} ;
 puis entraîné sur toutes les données de `data/nlu/` et testé sur `tests/nlu_heldout.yml`.
-`make nlu-baseline` refait cette page en quelques secondes, sans entraîner le pipeline du
+`make nlu-baseline` refait cette page en une minute de calcul environ, sans entraîner le pipeline du
 projet ; `make nlu-report` la refait aussi et place la comparaison dans `README.md`.
 
 | mesure | valeur |
@@ -223,6 +229,7 @@ def main(results: str, docs: str) -> int:
     )
 
     cv_accuracy = cv_intents.get("accuracy", 0.0)
+    folds_note = _folds_note(results_dir, recorded=True)
     token_rows = (
         "| fichier de test séparé, F1 des entités (DIET, étiquettes des jetons, pour"
         f" information) | {_micro_f1(held_entities):.3f} | — |\n"
@@ -250,8 +257,8 @@ d'entraînement (`data/nlu/`) et n'est jamais utilisé pour entraîner.
 ## Le pipeline du projet face à une référence simple
 
 Référence : {BASELINE}. Elle est entraînée et testée sur les mêmes plis que le pipeline du
-projet ({_folds_note(results_dir)}), puis entraînée sur toutes les données et testée sur le
-fichier de test séparé. Ses chiffres seuls : `reference-tfidf.md`.
+projet ({folds_note}), puis entraînée sur toutes les données et testée sur le fichier de
+test séparé. Ses chiffres seuls : `reference-tfidf.md`.
 
 | mesure | pipeline du projet (DIET) | référence TF-IDF | écart |
 |---|---|---|---|
@@ -278,7 +285,7 @@ conduit au pipeline de `config.yml` sont décrits dans `essais.md`.
 
 def baseline_only(results: str, docs: str) -> int:
     """`make nlu-baseline`: only reference-tfidf.md, README.md left as it is."""
-    page = reference_page(Path(results), date.today().isoformat())
+    page = reference_page(Path(results), date.today().isoformat(), recorded=False)
     Path(docs).mkdir(parents=True, exist_ok=True)
     (Path(docs) / "reference-tfidf.md").write_text(page, encoding="utf-8")
     print(page)
