@@ -206,12 +206,18 @@ class ValidateProfilForm(FormValidationAction):
                 dispatcher.utter_message(text=line)
             results.update({e["name"]: e["value"] for e in events})
             tracker.slots.update({e["name"]: e["value"] for e in events})
-        understood = {k: v for k, v in results.items() if k in FIELDS and v not in (None, [])}
+        # What this message told (a form started again re-validates every known slot: those
+        # unchanged are not news), and whether it changed a value already known (a correction).
+        understood = {
+            k: v
+            for k, v in results.items()
+            if k in FIELDS and v not in (None, []) and v != _previous_value(tracker, k)
+        }
         corrected = [
             name
-            for name, value in understood.items()
+            for name in understood
             if name not in ("territoire", "code_postal")
-            and _previous_value(tracker, name) not in (None, [], value)
+            and _previous_value(tracker, name) not in (None, [])
         ]
         if (len(understood) >= 2 or corrected) and not usage:
             dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))

@@ -274,6 +274,16 @@ async def test_a_pour_affiner_button_asks_that_question_then_the_results_come_ba
     assert slots["requested_slot"] is None
 
 
+async def test_a_form_started_again_does_not_repeat_the_recap_of_what_is_unchanged():
+    # « Voir d'autres aides » or « Pour affiner » start the form again, which validates every
+    # known slot: nothing new was said, so no « J'ai bien noté ».
+    shown = {**ROUBAIX_SHOP, "aides_recommandees": ["acre"]}
+    track = tracker(shown, text="/chercher_aides", intent="chercher_aides", new_slots=ROUBAIX_SHOP)
+    track.events[:0] = [{"event": "slot", "name": k, "value": v} for k, v in ROUBAIX_SHOP.items()]
+    _, texts, _ = await run(ValidateProfilForm(), track)
+    assert not any(t.startswith("J'ai bien noté") for t in texts)
+
+
 async def test_a_correction_after_the_results_goes_straight_to_updated_results_with_a_recap():
     shown = {**ROUBAIX_SHOP, "age": 24, "aides_recommandees": ["acre"]}
     track = tracker(shown, text="non, j'ai 27 ans", new_slots={"age": 27})
