@@ -66,9 +66,3 @@ def asked_fields() -> list[str]:
 def refine_label(field: str) -> str:
     """The title of the « Pour affiner » button that asks for `field` after the results."""
     return message("affiner_bouton", sujet=_wording()["questions"][field]["affiner"])
-
-
-def recap_wording() -> dict[str, Any]:
-    """How each known profile value is said in the recap (catalog/recap.py)."""
-    recap: dict[str, Any] = _wording()["recap"]
-    return recap

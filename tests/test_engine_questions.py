@@ -153,18 +153,21 @@ def test_the_recap_says_every_known_value_in_plain_french():
     }
     assert recap(values) == (
         "création · numérique · bénéficiaire du RSA ou d'un minimum social · Montpellier · "
-        "besoin : financement, numérique · 24 ans · entreprise créée il y a 4 ans · "
-        "6 salariés · montant recherché : 10\u202f000 € · "
-        "vous habitez en quartier prioritaire (QPV) · entreprise hors quartier prioritaire · "
-        "pas d'allocation chômage · projet porté par une femme · hors franchise"
+        "besoin : financement, numérique · 24 ans · entreprise de 4 ans · 6 salariés · "
+        "besoin de 10\u202f000 € · domicile en quartier prioritaire · "
+        "entreprise hors quartier prioritaire · sans allocation chômage · "
+        "projet porté par une femme · hors franchise"
     )
 
 
 def test_the_recap_of_small_numbers_and_of_nothing():
     assert recap({"effectif": 0, "anciennete_annees": 0.5}) == (
-        "entreprise créée il y a moins d'un an · aucun salarié"
+        "entreprise de 6 mois · sans salarié"
     )
-    assert recap({"effectif": 1, "anciennete_annees": 1}) == (
-        "entreprise créée il y a 1 an · 1 salarié"
+    assert recap({"effectif": 1, "anciennete_annees": 1, "indemnise_are": True}) == (
+        "entreprise d'un an · 1 salarié · allocation chômage (ARE) perçue"
+    )
+    assert recap({"anciennete_annees": 0, "femme": False}) == (
+        "entreprise de moins d'un an · projet qui n'est pas porté par une femme"
     )
     assert recap({"stade": None, "besoins": []}) == ""
