@@ -75,9 +75,7 @@ def _choices(catalog: Catalog) -> dict[str, Entry]:
     for aid in catalog.files.aids:
         if withdrawal(aid):
             # Facts no official source confirms today: said to be so, no amount given.
-            note = wording()["notes"]["withdrawn"].format(
-                date=date_text(aid.get("last_checked"))
-            )
+            note = wording()["notes"]["withdrawn"].format(date=date_text(aid.get("last_checked")))
             entry = Entry(aid["name"], f"{aid['summary'].strip()}\n{note}", aid["url"])
         else:
             entry = Entry(
