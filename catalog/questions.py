@@ -42,11 +42,6 @@ def questions_that_matter(
         for name in result.questions
         if _matters(catalog, result.profile or profile, name, first, today, shown)
     ]
-    import os
-
-    if os.environ.get("CERT"):
-        shown_unknown = set().union(*(m.unknown_fields for m in result.aids[:shown]))
-        kept = sorted(kept, key=lambda n: (n not in shown_unknown, kept.index(n)))
     if "besoins" in kept:
         # The needs do not decide eligibility, so the engine ranks them low; but while unknown
         # every aid's purpose counts as half met, and a digital or ecological aid can lead the
