@@ -58,23 +58,14 @@ def test_the_women_question_is_asked_only_when_the_guarantee_can_reach_the_first
     )
     assert "femme" in recommend(catalog, marseille, TODAY).questions
     assert "femme" not in questions_that_matter(catalog, marseille, TODAY)
-    # A young founder in Montpellier: neither the franchise nor the women's question changes
-    # the first five either; the needs (asked first), the QPV and the unemployment benefit do.
+    # A young founder who lives at the Mosson in Montpellier: the franchise, the women's
+    # question and even the business's own QPV (the home already ties the person to one) leave
+    # the first five as they are; the needs (asked first) and the unemployment benefit do not.
     montpellier = profile(
         stade="creation", secteur="numerique", commune="Montpellier", age=24, habite_qpv=True
     )
     assert recommend(catalog, montpellier, TODAY).questions[-1] == "besoins"
-    assert questions_that_matter(catalog, montpellier, TODAY) == [
-        "besoins",
-        "implante_qpv",
-        "indemnise_are",
-    ]
-
-
-def test_an_empty_profile_asks_the_stage_and_the_place(catalog, profile):
-    questions = questions_that_matter(catalog, profile(), TODAY)
-    assert questions[0] == "stade"
-    assert "commune" in questions
+    assert questions_that_matter(catalog, montpellier, TODAY) == ["besoins", "indemnise_are"]
 
 
 def test_the_needs_come_right_after_the_stage_and_the_place(catalog, profile):
