@@ -1,4 +1,6 @@
-"""Present the recommendation: the best aids, then the local contacts, then what next.
+"""Present the recommendation: the best aids as cards (catalog/cards.py: the plain text, and
+the typed card the widget and the Telegram bridge draw), then the local contacts, then what
+next.
 
 « Voir d'autres aides » (the payload /chercher_aides right after a recommendation) shows the
 next aids of the same ranking instead of the same ones again.
@@ -16,11 +18,11 @@ from rasa_sdk.types import DomainDict
 from actions import contacts
 from actions.contacts import utter_contacts
 from actions.slots import catalog, profile_from_slots
+from catalog.cards import card_of, card_payload, card_text
 from catalog.dialogue import buttons, message
 from catalog.engine import AidMatch, recommend
 
 SHOWN_AIDS = 5
-SHOWN_CHECKS = 3
 MORE_PAYLOAD = "/chercher_aides"
 
 
@@ -49,20 +51,12 @@ class ActionRecommander(Action):
             shown = remaining[:SHOWN_AIDS]
             dispatcher.utter_message(text=message("aides_intro" if shown else "aucune_aide"))
         for rank, match in enumerate(shown, start=len(already) + 1):
-            amount = match.amount_text or "—"
-            checks = match.to_check[:SHOWN_CHECKS]
-            text = message(
-                "aide",
-                rang=rank,
-                nom=match.aid["name"],
-                montant=amount,
-                raisons="; ".join(match.reasons) or message("aide_sans_raison"),
-                a_verifier=" ".join(checks) or message("rien_a_verifier"),
-                lien=match.aid["url"],
+            card = card_of(match, rank)  # the stale note, if any, is always said, never cut
+            dispatcher.utter_message(
+                text=card_text(card),
+                buttons=[_details_button(match)],
+                json_message=card_payload(card),
             )
-            if match.stale_note:  # facts older than six months: always said, never cut
-                text += "\n" + match.stale_note
-            dispatcher.utter_message(text=text, buttons=[_details_button(match)])
         utter_contacts(dispatcher, result.contacts, day)
         follow_ups = buttons("suite")
         if len(remaining) > len(shown):
