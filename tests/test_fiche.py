@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from conftest import _postgresql, _sqlite
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -90,8 +91,11 @@ async def test_the_fiche_opens_by_its_link_with_the_profile_the_aids_and_the_con
     assert response.status_code == 200
     page = response.text
     text = visible_text(page)
-    assert "Ma fiche" in text and "Votre projet" in text
-    assert "Étape du projet" in text and "création" in text and "Roubaix" in text
+    assert "Ma fiche" in text
+    assert "Votre projet" in text
+    assert "Étape du projet" in text
+    assert "création" in text
+    assert "Roubaix" in text
     for match in result.aids[:5]:
         assert match.aid["name"].replace("'", "&#x27;") in page
         assert f'href="{match.aid["url"]}"' in page
@@ -103,8 +107,10 @@ async def test_the_fiche_opens_by_its_link_with_the_profile_the_aids_and_the_con
     assert "1er janvier 2027" in text  # the expiry, 30 days after
     # nothing inline, our own files only, never cached or indexed, no Referer sent
     csp = response.headers["content-security-policy"]
-    assert "default-src 'none'" in csp and "script-src 'self'" in csp
-    assert "<script>" not in page and "style=" not in page
+    assert "default-src 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "<script>" not in page
+    assert "style=" not in page
     assert response.headers["cache-control"] == "no-store"
     assert "noindex" in response.headers["x-robots-tag"]
     assert response.headers["referrer-policy"] == "no-referrer"
@@ -130,11 +136,13 @@ async def test_the_fiche_has_a_print_layout_and_a_print_button_without_inline_sc
     css = (STATIC_DIR / "fiche" / "fiche.css").read_text(encoding="utf-8")
     assert "@media print" in css
     print_rules = css.split("@media print", 1)[1]
-    assert ".fiche-print" in print_rules and "display: none" in print_rules
+    assert ".fiche-print" in print_rules
+    assert "display: none" in print_rules
     assert "break-inside: avoid" in print_rules
     assert "window.print()" in (STATIC_DIR / "fiche" / "print.js").read_text(encoding="utf-8")
     served = await get(engine, Clock(NOW), "/static/fiche/fiche.css")
-    assert served.status_code == 200 and "@media print" in served.text
+    assert served.status_code == 200
+    assert "@media print" in served.text
 
 
 def test_the_link_is_unguessable_and_only_its_hash_is_stored(engine, job_seeker):
@@ -224,5 +232,5 @@ def test_the_card_schema_refuses_what_no_channel_can_draw():
         {**good, "checks": ["a", "b", "c", "d"]},
         {**good, "extra": 1},
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValidationError):
             AidCard.model_validate(bad)
