@@ -123,6 +123,7 @@ def card_html(card: AidCard) -> str:
         if len(checks) == 1
         else "\n".join([f"<b>{labels['to_check']}</b>"] + [f"• {escape(c)}" for c in checks]),
     ]
+    lines.append(f"<b>{labels['link']}</b> {escape(card.url)}")  # to copy or forward
     if card.note:
         lines.append(f"<i>{escape(card.note)}</i>")
     return "\n".join(lines)

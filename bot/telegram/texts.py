@@ -106,5 +106,6 @@ CARD = {
     "why": "Pourquoi :",
     "to_check": "À vérifier :",
     "nothing_to_check": "rien de particulier",
+    "link": "Lien officiel :",
     "official_page": "Page officielle",
 }
