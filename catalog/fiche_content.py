@@ -3,8 +3,9 @@ what to check and what to bring, and the local contacts (name, description, webs
 
 Built once, when the fiche is made, from the recommendation the person was shown, and stored
 as it is (catalog/fiches.py), so that the page shows what the assistant said that day. It holds
-the profile's contract values only, and no e-mail address or phone number at all — not even an
-organisation's: the person finds those on its website.
+the profile's contract values only, never the person's e-mail address or phone number (a
+callback request keeps those in its own table); organisations are given by their name, public
+description and website.
 """
 
 from __future__ import annotations

@@ -65,11 +65,10 @@ def main() -> int:
             chat = Chat(page)
             chat.open()
             chat.converse()
-            # show the first aid's card down to its official link and its buttons
+            # show the first aid's card from its heading
             page.locator(".qp-message--bot", has=page.locator(".qp-card")).first.evaluate(
                 """item => { const log = item.closest('.qp-log');
-                            log.scrollTop = item.offsetTop + item.offsetHeight
-                                            - log.clientHeight + 8; }"""
+                            log.scrollTop = item.offsetTop - 8; }"""
             )
             page.wait_for_timeout(300)
             path = args.out / f"widget-{name}.png"
