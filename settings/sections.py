@@ -282,8 +282,9 @@ class TrackerSettings(Section):
     url: str = variable(
         "QP_TRACKER_URL",
         "",
-        "stockage des conversations, donné à Rasa par `endpoints.yml` et lu par la console et "
-        "par `qp purge` : toute URL SQLAlchemy, par exemple `postgresql+psycopg://…`",
+        "stockage des conversations, donné à Rasa par `endpoints.yml` ; seul `qp purge` y "
+        "touche à part Rasa (effacements, durées de conservation) : toute URL SQLAlchemy, par "
+        "exemple `postgresql+psycopg://…`",
         shown_default="sqlite:///TRACKER_DB",
     )
 
