@@ -6,9 +6,12 @@ runner from QP_RASA_API_KEY, bot/keys.py): the token names the role `admin` and 
 a few minutes; it travels in the `Authorization` header, never in the URL (so it stays out of
 proxies' access logs, unlike Rasa's `?token=`).
 
-Rasa answers a tracker even for an id it never saw (an empty one, which it may store): callers
+Rasa answers a tracker even for an id it never saw (an empty one; it stores nothing): callers
 ask only for conversations they know exist (the observatory's list, the console's own test
-conversation). `RasaApiUnavailableError` carries a French message safe to show.
+conversation). An id travels as is in the URL's path (Rasa decodes no escape), so one holding a
+character a path cannot carry (space, « ? », « # », « % », non-ASCII) cannot be read; our own
+channels never make one (random hex, `telegram:` + hex, `console-…`).
+`RasaApiUnavailableError` carries a French message safe to show.
 Tests replace Rasa by tests/fake_rasa.py, which serves the same route.
 """
 
@@ -25,6 +28,9 @@ from urllib.parse import quote
 import httpx
 
 TOKEN_LIFETIME = 300  # seconds
+# What a URL path carries as is (RFC 3986 « pchar » and « / »): Rasa's web framework (Sanic)
+# matches the raw path and never decodes a percent-escape, so an id must travel unescaped.
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 
 
@@ -70,7 +76,13 @@ class RasaApi:
     def events(self, conversation_id: str) -> list[dict[str, Any]]:
         """Every event of the conversation, in order (all sessions, `include_events=ALL`); an
         empty list for a conversation Rasa does not know."""
-        url = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}/tracker"
+        path = quote(conversation_id, safe=PATH_SAFE)
+        if path != conversation_id:
+            raise RasaApiUnavailableError(
+                "Cette conversation porte un identifiant (espace, « ? », « # », « % » ou lettre "
+                "accentuée) que l'API de Rasa ne sait pas lire : elle ne peut pas être affichée."
+            )
+        url = f"{self.rasa_url}/conversations/{path}/tracker"
         try:
             response = httpx.get(
                 url,

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from bot import keys
 
@@ -112,7 +112,7 @@ class FakeRasa:
                 elif not valid_token(self.headers.get("Authorization")):
                     self.answer(401, {"reason": "NotAuthenticated"})
                 else:
-                    conversation_id = unquote(tracker.group(1))
+                    conversation_id = tracker.group(1)  # as Sanic: the raw path, not decoded
                     with fake._lock:
                         fake.api_calls.append(conversation_id)
                         events = list(fake.trackers.get(conversation_id, ()))

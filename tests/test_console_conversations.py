@@ -244,14 +244,21 @@ def test_an_unknown_conversation_reads_as_none(api):
     assert tracker.read_conversation(client, "session-seule") is None
 
 
-def test_a_sender_id_with_any_character_reaches_rasa_whole(api):
+def test_a_sender_id_reaches_rasa_whole_or_is_refused_in_french(api):
+    """Rasa's API matches the raw path (Sanic decodes no escape): an id travels unescaped, and
+    one a URL path cannot carry is refused before asking Rasa."""
     client, rasa = api
-    odd = "site/roubaix/42?x=1#y %"
+    odd = "site/roubaix/42:a@b+c=d,e;f!(g)*h'i$j&k~l"
     write_tracker(rasa, [(odd, "sans-territoire", at("2026-03-03", 9))])
     conversation = tracker.read_conversation(client, odd)
     assert conversation is not None
     assert conversation.sender_id == odd
     assert rasa.api_calls[-1] == odd
+    for unreadable in ("avec espace", "a?b", "a#b", "100%", "élodie"):
+        calls = len(rasa.api_calls)
+        with pytest.raises(tracker.TrackerUnavailableError, match="ne sait pas lire"):
+            tracker.read_conversation(client, unreadable)
+        assert len(rasa.api_calls) == calls
 
 
 def test_rasa_unreachable_refusing_or_failing_raises_a_french_error(api):
