@@ -564,7 +564,7 @@ def test_a_sender_id_with_a_slash_opens_and_its_messages_can_be_corrected(consol
 def test_the_list_s_link_opens_the_transcript_through_the_sealed_id_only(console, roubaix):
     """The observatory keeps the conversation id sealed with the link key: its row's state
     holds no readable id, and the key of a conversation the observatory does not know opens
-    nothing (Rasa is not even asked for the key as an id it would know)."""
+    nothing (it is then taken for a conversation id, which Rasa does not know either)."""
     key = conversation_key("roubaix-widget")
     with session(console.database_url) as db:
         state = db.scalar(select(ObservedConversation.state).where(ObservedConversation.key == key))
