@@ -27,11 +27,11 @@ import httpx
 
 from bot import keys, stock_probe
 from bot.runner import Stack, free_port
-from catalog.dialogue import question
+from catalog.dialogue import asked_fields, question
 from settings import PROJECT_DIR, Settings, settings_with
 
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
-ANSWERS = {
+ANSWERS = {  # the job seeker of the benchmarks, answering each question the assistant asks
     "implante_qpv": "oui",
     "habite_qpv": "oui",
     "indemnise_are": "non",
@@ -43,20 +43,27 @@ ANSWERS = {
     "anciennete_annees": "0 an",
     "montant": "10000 €",
     "commune": "Roubaix",
+    "code_postal": "59100",
     "secteur": '/informer{"secteur":"commerce"}',
     "statut": '/informer{"statut":"demandeur_emploi"}',
     "stade": '/informer{"stade":"creation"}',
 }
-QUESTIONS = {question(field)[0]: field for field in ANSWERS}
-MAX_TURNS = 12
+QUESTIONS = {question(name)[0]: name for name in asked_fields()}
+MAX_TURNS = 14
+EPICERIE = "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
 
 
 async def conversation(
-    client: httpx.AsyncClient, url: str, sender: str, latencies: list[float]
+    client: httpx.AsyncClient,
+    url: str,
+    sender: str,
+    latencies: list[float],
+    opening: tuple[str, ...] = ("Bonjour", EPICERIE),
 ) -> int:
-    """One scripted conversation to the recommendation; returns the number of turns."""
-    message, turns = "Bonjour", 0
-    pending = ["je veux ouvrir une épicerie à Roubaix, je suis au chômage"]
+    """One scripted conversation to the recommendation: the `opening` messages, then the
+    answer to each question asked; returns the number of turns. Latencies in milliseconds."""
+    pending = list(opening)
+    message, turns = pending.pop(0), 0
     while turns < MAX_TURNS:
         start = time.perf_counter()
         response = await client.post(url, json={"sender": sender, "message": message})
@@ -69,22 +76,36 @@ async def conversation(
         asked = [QUESTIONS[t] for t in texts if t in QUESTIONS]
         if pending:
             message = pending.pop(0)
-        elif asked:
+        elif asked and asked[0] in ANSWERS:
             message = ANSWERS[asked[0]]
         else:
             raise RuntimeError(f"conversation bloquée : {texts}")
     raise RuntimeError(f"pas de recommandation après {MAX_TURNS} tours")
 
 
-async def run_load(url: str, conversations: int, prefix: str) -> dict:
+async def run_load(
+    url: str,
+    conversations: int,
+    prefix: str,
+    rounds: int = 1,
+    opening: tuple[str, ...] = ("Bonjour", EPICERIE),
+) -> dict:
+    """`conversations` scripted conversations at once, `rounds` times in a row."""
     latencies: list[float] = []
-    async with httpx.AsyncClient(timeout=120, headers=keys.rest_headers()) as client:
+    limits = httpx.Limits(max_connections=conversations + 5)
+    async with httpx.AsyncClient(timeout=300, headers=keys.rest_headers(), limits=limits) as client:
         start = time.perf_counter()
-        turns = await asyncio.gather(
-            *(conversation(client, url, f"{prefix}-{i}", latencies) for i in range(conversations))
-        )
+        turns = 0
+        for round_ in range(rounds):
+            done = await asyncio.gather(
+                *(
+                    conversation(client, url, f"{prefix}-{round_}-{i}", latencies, opening)
+                    for i in range(conversations)
+                )
+            )
+            turns += sum(done)
         wall = time.perf_counter() - start
-    return {"turns": sum(turns), "wall": wall, "latencies": latencies}
+    return {"turns": turns, "wall": wall, "latencies": latencies}
 
 
 # The load of ../shared/baseline/README.md, the same for both bots: each conversation cycles

@@ -1,7 +1,8 @@
 """Rasa's own store of conversations (its SQL tracker store, the `events` table Rasa 3.6
 writes), for the one job that cannot go through Rasa: deleting what the person or the retention
-period says must go (`qp purge`, bot/purge.py), and renaming the conversations kept under a raw
-Telegram chat id (bot/legacy_telegram.py).
+period says must go (`qp purge`, bot/purge.py), renaming the conversations kept under a raw
+Telegram chat id (bot/legacy_telegram.py), and forgetting a benchmark's own conversations
+(bot/bench_cluster.py).
 
 This is the only module of ours that knows Rasa's schema (tests/test_architecture.py checks it):
 every reader of a conversation goes through Rasa's HTTP API (bot/rasa_api.py), the observatory
@@ -97,6 +98,14 @@ def purge_conversations(tracker: Engine, cutoff: float) -> int:
             batch = senders[start : start + BATCH]
             connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(batch)))
     return len(senders)
+
+
+def forget_conversations(tracker: Engine, prefix: str) -> int:
+    """Delete every conversation whose id starts with `prefix` (a benchmark's own, `make
+    bench-cluster`); the number of events deleted."""
+    with tracker.begin() as connection:
+        result = connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.like(f"{prefix}%")))
+        return int(result.rowcount or 0)
 
 
 def rename_conversations(tracker: Engine, prefix: str, new_id: Callable[[str], str | None]) -> int:

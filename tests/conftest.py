@@ -144,6 +144,20 @@ def assistant(tmp_path_factory, fake_ban):
             yield stack
 
 
+def own_catalogue(folder: Path) -> str:
+    """A catalogue database of its own for a second assistant a module starts, loaded before
+    its processes read it. Each assistant's observatory consumer writes the rows of its own
+    event broker into its catalogue, and a replay rebuilds a catalogue's observatory from one
+    broker: two assistants sharing a catalogue would mix rows no single broker can rebuild."""
+    from catalog.files import read_files
+
+    url = f"sqlite:///{folder / 'catalog.sqlite'}"
+    engine = store.make_engine(url)
+    store.load(read_files(), engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(scope="session")
 def app_catalog():
     """The catalogue as the running assistant sees it (DATABASE_URL), for end-to-end tests."""
