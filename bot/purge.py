@@ -12,8 +12,8 @@ Run by `make run` (bot/runner.py) at start and then every day, and callable from
 2. Conversations whose last message is older than their period (whole conversations only:
    Rasa's store writes only each turn's own events, so a turn in flight cannot bring one back),
    in Rasa's store and in the SQL event broker's copy.
-3. Leads, corrections, audit entries and the observatory's conversations past their period
-   (catalog/retention.py).
+3. Leads, corrections, audit entries and the observatory's conversations past their period,
+   and the expired « Ma fiche » summaries (catalog/retention.py).
 4. The Telegram bridge's state: keyboards and messages waiting for Rasa past their period.
 
 Rasa's store is the one place where we touch Rasa's database (bot/rasa_store.py, and why in
@@ -49,6 +49,7 @@ class Report:
     corrections: int = 0
     audit_entries: int = 0
     observed: int = 0  # the observatory's rows
+    fiches: int = 0  # expired « Ma fiche » summaries
     telegram_buttons: int = 0
     telegram_waiting: int = 0
     telegram_renamed: int = 0  # conversations and records moved from a raw chat id
@@ -63,6 +64,7 @@ class Report:
                 f"Purge : {self.conversations} conversation(s), {self.leads} demande(s) de rappel, "
                 f"{self.corrections} correction(s), {self.audit_entries} entrée(s) du journal, "
                 f"{self.observed} conversation(s) de l'observatoire, "
+                f"{self.fiches} fiche(s) expirée(s), "
                 f"{self.telegram_buttons} clavier(s) et {self.telegram_waiting} message(s) en "
                 f"attente de Telegram supprimés ; effacements : "
                 f"{self.erasures_checked} vérifié(s), {self.erasures_pending} à reprendre."
@@ -187,6 +189,7 @@ def purge(
         done = purge_catalog(catalog, periods, now)
         report.leads, report.corrections = done.leads, done.corrections
         report.audit_entries, report.observed = done.audit_entries, done.observed_conversations
+        report.fiches = done.fiches
     except Exception as error:  # noqa: BLE001
         report.problems.append(f"base du catalogue non purgée ({type(error).__name__}).")
     if telegram_state is not None:

@@ -61,3 +61,9 @@ def message_with_buttons(key: str, **values: Any) -> tuple[str, list[dict[str, s
 
 def asked_fields() -> list[str]:
     return list(_wording()["questions"])
+
+
+def fiche_wording() -> dict[str, Any]:
+    """The « Ma fiche » checklist wording: what to bring, always, by situation, by aid type."""
+    fiche: dict[str, Any] = _wording()["fiche"]
+    return fiche

@@ -480,6 +480,13 @@ class WebSettings(Section):
     demo_territory: Annotated[str, BeforeValidator(_territory)] = variable(
         "QP_WEB_DEMO_TERRITORY", "roubaix", "territoire présélectionné par la page de démonstration"
     )
+    # The web server as people reach it: the links to « Ma fiche » (bot/web/fiche.py) start so.
+    public_url: str = variable(
+        "QP_PUBLIC_URL",
+        "",
+        "adresse publique du serveur web, début des liens « Ma fiche » envoyés aux personnes",
+        shown_default="http://QP_HOST:WEB_PORT",
+    )
     # New widget sessions (conversations) per minute (bot/web/ratelimit.py).
     sessions_per_minute: int = variable(
         "QP_WIDGET_SESSIONS_PER_MINUTE",
@@ -494,7 +501,7 @@ class WebSettings(Section):
         ge=1,
     )
 
-    @field_validator("rasa_url")
+    @field_validator("rasa_url", "public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -857,6 +864,13 @@ class RetentionSettings(Section):
     )
     audit_days: int = variable(
         "QP_RETENTION_AUDIT_DAYS", 365, "jours de conservation d'une entrée du journal", ge=1
+    )
+    fiches_days: int = variable(
+        "QP_RETENTION_FICHES_DAYS",
+        30,
+        "jours pendant lesquels le lien d'une fiche « Ma fiche » reste ouvert ; elle est "
+        "effacée ensuite",
+        ge=1,
     )
     telegram_buttons_days: int = variable(
         "QP_RETENTION_TELEGRAM_BUTTONS_DAYS",

@@ -118,6 +118,8 @@ def test_the_defaults_are_the_documented_ones():
     assert settings.actions.max_questions == 7
     assert settings.web.origins == ()
     assert settings.web.demo_territory == "roubaix"
+    assert settings.web.public_url == "http://127.0.0.1:8080"  # the fiches' links
+    assert settings.retention.fiches_days == 30
     assert settings.telegram.state_db == root / "var" / "telegram.sqlite"
     assert settings.telegram.mode == "polling"
     assert settings.telegram.webhook_port == 8443
@@ -157,6 +159,7 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_WEB_RASA_URL": "https://rasa.ville.fr/",
         "QP_WEB_ORIGINS": "https://www.ville.fr",
         "QP_WEB_DEMO_TERRITORY": "laval",
+        "QP_PUBLIC_URL": "https://assistant.ville.fr/",
         "QP_CONSOLE_SECRET": "secret de test",
         "QP_CONSOLE_SESSION_HOURS": "2",
         "QP_CONSOLE_HTTP_LOCAL": "non",
@@ -184,6 +187,7 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_RETENTION_AUDIT_DAYS": "366",
         "QP_RETENTION_TELEGRAM_BUTTONS_DAYS": "7",
         "QP_RETENTION_TELEGRAM_WAITING_DAYS": "2",
+        "QP_RETENTION_FICHES_DAYS": "14",
         "QP_LOCK_STORE_URL": "redis://:mot-de-passe@redis.interne:6380/4",
         "QP_LOCK_STORE_PREFIX": "qpprod",
         "QP_LOCK_LIFETIME": "30",
@@ -244,6 +248,7 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.web.rasa_url == "https://rasa.ville.fr"
     assert s.web.origins == ("https://www.ville.fr",)
     assert s.web.demo_territory == "laval"
+    assert s.web.public_url == "https://assistant.ville.fr"
     assert s.console.secret == "secret de test"
     assert s.console.secure_cookie is True
     assert s.console.session_hours == 2
@@ -268,6 +273,7 @@ def test_every_documented_variable_is_read(tmp_path):
     kept = s.retention
     assert (kept.conversations_days, kept.leads_days, kept.corrections_days) == (90, 180, 200)
     assert (kept.audit_days, kept.telegram_buttons_days, kept.telegram_waiting_days) == (366, 7, 2)
+    assert kept.fiches_days == 14
     n = s.notify
     assert (n.enabled, n.smtp_host, n.smtp_port, n.smtp_security) == (
         True,
