@@ -225,6 +225,9 @@ class PlaceIndex:
                     commune_name=theirs[0]["name"],
                     postal_code=_single(codes),
                 )
+            if key in self.by_name or key in self.elsewhere:
+                # No homonym there (« Saint-Louis Bretagne »): the name alone, which asks.
+                return self.resolve(" ".join(words[:-size]))
         return None
 
     def _label(self, commune: dict[str, Any]) -> str:

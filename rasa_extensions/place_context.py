@@ -39,14 +39,16 @@ DEPARTMENT_NUMBER = re.compile(
     r"(97[1-6]|2a|2b|0[1-9]|[1-8]\d|9[0-5])\b(?!\s*(?:ans?|€|euros?|k\b|%))"
 )
 LIVES = re.compile(
-    r"\b(j'?\s?habite|jhabite|je vis|j'?\s?y vis|je reside|je loge|on habite|on vit|"
-    r"nous habitons|habitante?s? (?:de|du|des|d')|domicilie|domiciliee|je suis de|je viens)\b"
+    r"\b(j'?\s?habite|jhabite|n'?\s?habite|habite|je (?:ne )?vis|j'?\s?y vis|je (?:ne )?reside|"
+    r"je (?:ne )?loge|on (?:n'?\s?)?habite|on (?:ne )?vit|nous habitons|"
+    r"habitante?s? (?:de|du|des|d')|domicilie|domiciliee|je suis de|je viens)\b"
 )
 WORKS = re.compile(
     r"\b(mon local|mes locaux|ma boutique|mon magasin|mon commerce|mon entreprise|mon atelier|"
     r"mon restaurant|mon snack|mon salon|installe|installee|implante|implantee|m'?\s?installer|"
     r"je m'?\s?installe|ouvrir|ouvre|s'installer|situe|situee|base|basee|siege)\b"
 )
+NEGATION = re.compile(r"\b(?:n'|ne |pas\b|plus\b|jamais\b)")
 # A cue counts for the neighbourhood that follows it in the same clause.
 CLAUSE_END = re.compile(r"[.;!?]|\bet\b|\bmais\b")
 
@@ -111,7 +113,9 @@ def neighbourhood_roles(text: str, entities: list[dict[str, Any]]) -> list[dict[
             if cues:
                 cue = cues[-1]
                 cue_start = start - len(clause) + cue.start()
-                added.append(_entity(kind, True, cue_start, end))
+                # « je n'habite pas à la Mosson », « je n'habite plus aux Fourches »
+                said = NEGATION.search(clause[max(0, cue.start() - 3) :]) is None
+                added.append(_entity(kind, said, cue_start, end))
     return added
 
 
