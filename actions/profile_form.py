@@ -196,7 +196,11 @@ class ValidateProfilForm(FormValidationAction):
             results.update({e["name"]: e["value"] for e in events})
             tracker.slots.update({e["name"]: e["value"] for e in events})
         understood = {k: v for k, v in results.items() if k in FIELDS and v not in (None, [])}
-        if len(understood) >= 2 and not usage:
+        # « non, j'ai 27 ans »: a fact already known, said differently, is said back too.
+        corrected = any(
+            _previous_value(tracker, k) not in (None, [], v) for k, v in understood.items()
+        )
+        if (len(understood) >= 2 or corrected) and not usage:
             dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))
         latest = tracker.latest_message or {}
         text = latest.get("text") or ""

@@ -92,7 +92,7 @@ cases = [
        "extractor": "DIETClassifier"}]),
     ("le projet coûte vingt mille", [{"entity": "montant", "value": "vingt mille",
                                       "start": 16, "end": 27, "extractor": "DIETClassifier"}]),
-    ("il a 4 ans", [{"entity": "age", "value": "4", "start": 5, "end": 6,
+    ("mon fils a 4 ans", [{"entity": "age", "value": "4", "start": 11, "end": 12,
                      "extractor": "DIETClassifier"}]),
 ]
 print(json.dumps([merge(entities, find(text)) for text, entities in cases]))
