@@ -93,7 +93,11 @@ SINCE = re.compile(
     rf"\b(?:depuis|ca fait|cela fait|il y a|ya|y a) {ABOUT}{N} (ans?|annees?|mois)\b"
 )
 SINCE_YEAR = re.compile(rf"\b(?:depuis|en|since|debut|fin|courant) {YEAR}\b")
-BUSINESS_IS = re.compile(rf"\b{BUSINESS} (?:a|aura|va avoir) {ABOUT}{N} (ans?|mois)\b")
+# « mon restaurant à Choisy-le-Roi a 6 ans »: a few words may come between (not a new clause).
+BUSINESS_IS = re.compile(
+    rf"\b{BUSINESS}(?: (?!et |mais |mon |ma |mes )[^\s.,;!?]+){{0,4}} (?:a|aura|va avoir) "
+    rf"{ABOUT}{N} (ans?|mois)\b"
+)
 LAST_YEAR = re.compile(
     r"\b(l'?\s?an dernier|l'?\s?annee derniere|l an passe|l'an passe|l'?\s?annee passee|"
     r"cette annee|il y a peu|recemment|ce mois(?:-ci)?)\b"
@@ -292,8 +296,8 @@ class ProfileNumbers(GraphComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             if text:
-                message.set(ENTITIES, merge(message.get(ENTITIES) or [], find(text)),
-                            add_to_output=True)  # fmt: skip
+                entities = with_stage(merge(message.get(ENTITIES) or [], find(text)))
+                message.set(ENTITIES, entities, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: Any) -> Any:
@@ -347,3 +351,22 @@ def merge(existing: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[di
             }
         )
     return sorted(kept, key=lambda e: e.get(ENTITY_ATTRIBUTE_START, 0))
+
+
+def with_stage(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A business said to be some years old (« j'ai un garage depuis 8 ans ») exists: its
+    stage is `developpement`, unless the message says another (« je reprends une boulangerie
+    qui existe depuis 20 ans »)."""
+    if any(e.get(ENTITY_ATTRIBUTE_TYPE) == "stade" for e in entities):
+        return entities
+    age = next((e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "anciennete_annees"), None)
+    if age is None:
+        return entities
+    stage = {
+        ENTITY_ATTRIBUTE_TYPE: "stade",
+        ENTITY_ATTRIBUTE_VALUE: "developpement",
+        ENTITY_ATTRIBUTE_START: age.get(ENTITY_ATTRIBUTE_START, 0),
+        ENTITY_ATTRIBUTE_END: age.get(ENTITY_ATTRIBUTE_END, 0),
+        EXTRACTOR: NAME,
+    }
+    return sorted([*entities, stage], key=lambda e: e.get(ENTITY_ATTRIBUTE_START, 0))

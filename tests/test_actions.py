@@ -501,3 +501,21 @@ async def test_a_fact_corrected_in_one_message_is_said_back():
     slots, texts, _ = await run(ValidateProfilForm(), track)
     assert slots["age"] == 27
     assert any(t.startswith("J'ai bien noté") and "27 ans" in t for t in texts)
+
+
+async def test_the_no_of_a_correction_does_not_answer_the_question_asked():
+    track = tracker(
+        {"stade": "creation", "commune": "Orly", "territoire": "orly-choisy"},
+        text="non, j'ai 27 ans",
+        intent="nier",
+        new_slots={"age": 27, "implante_qpv": False},
+        requested="implante_qpv",
+    )
+    track.events.insert(0, {"event": "slot", "name": "age", "value": 25})
+    slots, texts, _ = await run(ValidateProfilForm(), track)
+    assert slots["age"] == 27
+    assert slots["implante_qpv"] is None
+    assert slots["requested_slot"] == "implante_qpv"  # asked again
+    recap = next(t for t in texts if t.startswith("J'ai bien noté"))
+    assert "27 ans" in recap
+    assert "quartier prioritaire" not in recap
