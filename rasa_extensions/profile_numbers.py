@@ -37,7 +37,7 @@ from rasa_extensions.french_numbers import Digitized, digitize
 NAME = "ProfileNumbers"
 OWNED = ("age", "anciennete_annees", "effectif", "montant")
 # Entities of other extractors dropped where they overlap one of ours.
-OVERRIDDEN = {*OWNED, "code_postal", "statut", "commune"}
+OVERRIDDEN = {*OWNED, "code_postal", "statut"}
 LIMITS = {
     "age": (14, 100),
     "anciennete_annees": (0, 200),

@@ -109,6 +109,9 @@ cases = [
        "extractor": "DIETClassifier"}]),
     ("le projet coûte vingt mille", [{"entity": "montant", "value": "vingt mille",
                                       "start": 16, "end": 27, "extractor": "DIETClassifier"}]),
+    ("mon restaurant à Choisy-le-Roi a 6 ans",
+     [{"entity": "commune", "value": "Choisy-le-Roi", "start": 17, "end": 30,
+       "extractor": "DIETClassifier"}]),
     ("mon fils a 4 ans", [{"entity": "age", "value": "4", "start": 11, "end": 12,
                      "extractor": "DIETClassifier"}]),
 ]
@@ -222,7 +225,7 @@ def test_a_business_some_years_old_is_in_development_unless_the_message_says_oth
 
 
 def test_other_readings_of_the_same_words_give_way_to_the_numbers():
-    same, business, words, child = in_rasa_runtime(MERGE_PROBE)  # type: ignore[misc]
+    same, business, words, place, child = in_rasa_runtime(MERGE_PROBE)  # type: ignore[misc]
     # DIET's « 24 » keeps its place and takes the number
     assert [(e["entity"], e["value"], e["extractor"]) for e in same] == [
         ("age", 24, "DIETClassifier")
@@ -235,6 +238,11 @@ def test_other_readings_of_the_same_words_give_way_to_the_numbers():
     }
     # an amount DIET found in words is read as a number; an age out of bounds is dropped
     assert [(e["entity"], e["value"]) for e in words] == [("montant", 20000)]
+    # a place inside the words of a number keeps its own meaning
+    assert {(e["entity"], e["value"]) for e in place} == {
+        ("commune", "Choisy-le-Roi"),
+        ("anciennete_annees", 6),
+    }
     assert child == []
 
 
