@@ -23,7 +23,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help setup train run run-cluster test test-prerequisites lint system-deps bench bench-cluster \
-	profile soak nlu-report flows simulate lock clean
+	profile soak nlu-report nlu-baseline flows simulate lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -39,6 +39,7 @@ help:
 	@echo "make flows  — joue les scénarios des conseillers (tests/flows) ; rapport : var/flows/rapport.html"
 	@echo "make simulate — joue les personnes simulées (tests/personas) ; rapport : var/flows/simulation.html"
 	@echo "make nlu-report — mesure la qualité de la compréhension (docs/nlu/, ≈ 50 min)"
+	@echo "make nlu-baseline — la référence TF-IDF seule, sans entraîner le pipeline (docs/nlu/reference-tfidf.md, ≈ 1 min de calcul)"
 
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed var/catalog.stamp
 
@@ -150,6 +151,10 @@ simulate: setup train
 # Measured NLU quality (5-fold cross-validation and the held-out file) → docs/nlu/ (~50 min).
 nlu-report: setup train
 	scripts/nlu_report.sh
+
+# The TF-IDF baseline alone (seconds of training; loading Rasa's data takes most of the time).
+nlu-baseline: setup
+	scripts/nlu_report.sh --baseline
 
 # Refresh the lock files from the installed environments (after changing a dependency).
 lock:

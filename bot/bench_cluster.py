@@ -30,77 +30,15 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
 
-from bot import keys
+from bot import keys, rasa_store
+from bot.bench import EPICERIE, percentile, run_load
 from bot.cluster import Cluster, cluster_problem, free_port_range
 from bot.runner import StartError, free_port
-from catalog.dialogue import asked_fields, question
 from settings import PROJECT_DIR, Settings, SettingsError, get_settings
 
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
 START, END = "<!-- bench:cluster:start -->", "<!-- bench:cluster:end -->"
-ANSWERS = {  # the job seeker of `make bench`, answering each question the assistant asks
-    "implante_qpv": "oui",
-    "habite_qpv": "oui",
-    "indemnise_are": "non",
-    "besoins": '/informer{"besoin":"financement"}',
-    "effectif": "0 salarié",
-    "franchise": "non",
-    "femme": "je ne sais pas",
-    "age": "29",
-    "anciennete_annees": "0 an",
-    "montant": "10000 €",
-    "commune": "Roubaix",
-    "code_postal": "59100",
-    "secteur": '/informer{"secteur":"commerce"}',
-    "statut": '/informer{"statut":"demandeur_emploi"}',
-    "stade": '/informer{"stade":"creation"}',
-}
-QUESTIONS = {question(name)[0]: name for name in asked_fields()}
-MAX_TURNS = 14
-
-
-async def conversation(client: httpx.AsyncClient, url: str, sender: str, latencies: list) -> int:
-    """One scripted conversation up to the recommendation; returns its number of turns."""
-    message, turns = "je veux ouvrir une épicerie à Roubaix, je suis au chômage", 0
-    while turns < MAX_TURNS:
-        start = time.perf_counter()
-        response = await client.post(url, json={"sender": sender, "message": message})
-        latencies.append(time.perf_counter() - start)
-        response.raise_for_status()
-        turns += 1
-        texts = [m.get("text", "") for m in response.json()]
-        if any(t.startswith("Voici les aides") for t in texts):
-            return turns
-        asked = [QUESTIONS[t] for t in texts if t in QUESTIONS]
-        if not asked or asked[0] not in ANSWERS:
-            raise RuntimeError(f"conversation bloquée : {texts}")
-        message = ANSWERS[asked[0]]
-    raise RuntimeError(f"pas de recommandation après {MAX_TURNS} tours")
-
-
-async def load(url: str, conversations: int, rounds: int, prefix: str) -> dict:
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=conversations + 5)
-    async with httpx.AsyncClient(timeout=300, headers=keys.rest_headers(), limits=limits) as client:
-        start = time.perf_counter()
-        turns = 0
-        for round_ in range(rounds):
-            done = await asyncio.gather(
-                *(
-                    conversation(client, url, f"{prefix}-{round_}-{i}", latencies)
-                    for i in range(conversations)
-                )
-            )
-            turns += sum(done)
-        wall = time.perf_counter() - start
-    return {"turns": turns, "wall": wall, "latencies": latencies}
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def load_average() -> str:
@@ -147,7 +85,9 @@ def measure(base: Settings, conversations: int, rounds: int, run: str) -> dict[i
                 time.sleep(10)  # HAProxy's checks mark it down within a few seconds
             print(f"{replicas} processus Rasa…", flush=True)
             before = load_average()
-            result = asyncio.run(load(url, conversations, rounds, f"{run}-{replicas}"))
+            result = asyncio.run(
+                run_load(url, conversations, f"{run}-{replicas}", rounds, opening=(EPICERIE,))
+            )
             result["load_before"], result["load_after"] = before, load_average()
             results[replicas] = result
             print(f"  {result['turns']} tours en {result['wall']:.1f} s", flush=True)
@@ -156,12 +96,11 @@ def measure(base: Settings, conversations: int, rounds: int, run: str) -> dict[i
 
 def forget(settings: Settings, run: str) -> None:
     """Delete the benchmark's conversations from the tracker store."""
-    engine = create_engine(settings.tracker.url)
+    engine = rasa_store.tracker_engine(settings.tracker.url)
+    if engine is None:
+        return
     try:
-        with engine.begin() as connection:
-            connection.execute(
-                text("delete from events where sender_id like :p"), {"p": f"{run}-%"}
-            )
+        rasa_store.forget_conversations(engine, f"{run}-")
     finally:
         engine.dispose()
 
@@ -181,7 +120,7 @@ def cpu_and_memory() -> str:
 def report(results: dict[int, dict], conversations: int, rounds: int) -> str:
     rows = []
     for replicas, result in results.items():
-        lat = result["latencies"]
+        lat = [ms / 1000 for ms in result["latencies"]]
         rows.append(
             f"| {replicas} | {result['turns']} | {result['wall']:.1f} s | "
             f"{result['turns'] / result['wall']:.2f} tours/s | "

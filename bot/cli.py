@@ -273,7 +273,13 @@ def _stale(args: argparse.Namespace) -> int:
         f"{aids} aide(s), {len(facts) - aids} contact(s)."
     )
     rows = [("type", "identifiant", "dernière vérification", "ancienneté")] + [
-        (f.kind, f.id, date_text(f.last_checked), f.age(today)) for f in facts
+        (
+            f.kind,
+            f.id,
+            date_text(f.last_checked),
+            f.age(today) + (" (retirée des recommandations)" if f.withdrawn else ""),
+        )
+        for f in facts
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:

@@ -27,7 +27,7 @@ import httpx
 
 from bot import keys
 from bot.haproxy import write_config
-from bot.runner import PURGE_EVERY_SECONDS, Stack, StartError, daily_purge
+from bot.runner import PURGE_EVERY_SECONDS, Stack, Started, StartError, daily_purge
 from bot.web.process import web_command
 from settings import Settings, SettingsError, get_settings
 
@@ -103,7 +103,7 @@ def haproxy_command(settings: Settings) -> str | None:
 
 
 @dataclass
-class Cluster:
+class Cluster(Started):
     """The replicas, the balancer and (optionally) the web server for `settings`."""
 
     settings: Settings = field(default_factory=get_settings)
@@ -172,18 +172,6 @@ class Cluster:
             self.front.stop()
         for replica in self.replicas:
             replica.stop()
-
-    def __enter__(self) -> Cluster:
-        try:
-            self.start()
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def run() -> int:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Self
 
 import httpx
 
@@ -43,8 +44,34 @@ class StartError(RuntimeError):
     """A process did not start; the message says which and where its log is."""
 
 
+class Started:
+    """What starts processes, used as a context manager: entering starts them and waits until
+    they answer; leaving, or failing to start, stops them all."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def wait_ready(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 @dataclass
-class Stack:
+class Stack(Started):
     """The processes of the assistant for `settings`; each child reads the same settings
     from the environment the stack gives it."""
 
@@ -146,6 +173,11 @@ class Stack:
             "endpoints.yml",
             "--credentials",
             "credentials.yml",
+            # the HTTP API, through which the console reads conversations (bot/rasa_api.py):
+            # every route demands a JSON Web Token signed with the derived key (bot/keys.py)
+            "--enable-api",
+            "--jwt-secret",
+            keys.rasa_api_key(),
         ]
         if rasa.cors_origins:
             command += ["--cors", *rasa.cors_origins]
@@ -217,18 +249,6 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
-
-    def __enter__(self) -> Stack:
-        try:
-            self.start()
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def daily_purge() -> None:

@@ -1,6 +1,7 @@
 """The console's list of the catalogue's aids: one row per aid with its family, status,
-confidence, last check and whether it is « à revérifier » (catalog/freshness.py) or has an
-edit waiting to be written into the files; filtered and sorted (stale ones first by default)."""
+confidence, last check and whether it is « à revérifier » (catalog/freshness.py), withdrawn
+from the recommendations until verified again (with the reason), or has an edit waiting to be
+written into the files; filtered and sorted (stale ones first by default)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from catalog.freshness import is_stale
+from catalog.freshness import date_text, is_stale, withdrawal
 from catalog.labels import AID_STATUS_LABELS, CONFIDENCE_LABELS, FAMILY_LABELS
 
 
@@ -27,6 +28,8 @@ class AidRow:
     territories: tuple[str, ...]
     origin: str
     pending: bool
+    # Withdrawn from the recommendations: « depuis le 02/12/2026 : <reason> », else None.
+    withdrawn: str | None = None
 
     @property
     def family_label(self) -> str:
@@ -66,6 +69,7 @@ def overview(
         if only_stale and not stale:
             continue
         scope = aid.get("scope") or {}
+        withdrawn = withdrawal(aid)
         rows.append(
             AidRow(
                 aid["id"],
@@ -78,6 +82,9 @@ def overview(
                 tuple(scope.get("territories") or ()),
                 aid.get("origin") or "catalogue",
                 aid["id"] in pending,
+                f"depuis le {date_text(withdrawn['since'])} : {withdrawn['reason']}"
+                if withdrawn
+                else None,
             )
         )
     if sort == "nom":

@@ -199,6 +199,19 @@ class Scope(BaseModel):
     )
 
 
+class Withdrawal(BaseModel):
+    """An aid withdrawn from the recommendations until its facts are verified again: no
+    official source confirming them could be found. The engine leaves it out while its
+    `last_checked` is not later than `since` (catalog/freshness.py, `is_withdrawn`)."""
+
+    model_config = _STRICT
+
+    since: date = Field(description="Date du retrait.")
+    reason: Text = Field(
+        description="Ce qui n'a pas pu être vérifié, et où l'on a cherché (lu par les conseillers)."
+    )
+
+
 class AidRecord(BaseModel):
     """One aid as written in catalog/data/aids/*.yml (fields in the files' order)."""
 
@@ -237,6 +250,13 @@ class AidRecord(BaseModel):
     sources: list[Url] = Field(min_length=1, description="Pages publiques consultées.")
     confidence: Confidence
     last_checked: date = Field(description="Date de la dernière vérification des sources.")
+    withdrawn: Withdrawal | None = Field(
+        None,
+        description=(
+            "Retirée des recommandations jusqu'à une vérification postérieure à son retrait "
+            "(faute de source officielle)."
+        ),
+    )
     research_ref: str | None = None
 
     @field_validator("valid_until")

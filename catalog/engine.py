@@ -2,9 +2,10 @@
 
 What the profile does not say is « à vérifier » (unknown), never a silent no: an aid whose rule
 is unknown stays in the answer with what to check. The engine reads the date it answers for
-(`today`, the real date by default): closed or ended aids are left out, an uncertain aid
-without an end date is only « à vérifier », and a fact last checked more than six months ago
-is flagged « à revérifier » (catalog/freshness.py).
+(`today`, the real date by default): closed or ended aids are left out, so are aids withdrawn
+until their facts are verified again, an uncertain aid without an end date is only « à
+vérifier », and a fact last checked more than six months ago is flagged « à revérifier »
+(catalog/freshness.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import amounts, store
 from catalog.files import CatalogFiles
-from catalog.freshness import age_text, date_text, is_stale
+from catalog.freshness import age_text, date_text, is_stale, withdrawal
 from catalog.labels import wording as labels
 from catalog.places import Place, PlaceIndex
 from catalog.profile import OUTSIDE_TERRITORIES, Profile
@@ -300,8 +301,8 @@ def is_open(aid: dict[str, Any], today: date) -> bool:
 def _match(
     aid: dict[str, Any], profile: Profile, region: str | None, territory: str | None, today: date
 ) -> AidMatch | None:
-    if not is_open(aid, today):
-        return None
+    if not is_open(aid, today) or withdrawal(aid):
+        return None  # ended, not yet open, or withdrawn until verified again
     scope = aid.get("scope") or {}
     scope_unknown = False
     if scope.get("regions"):

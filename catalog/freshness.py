@@ -1,7 +1,9 @@
 """How fresh a checked fact is: a fact last checked more than six months ago (or never) is
 « à revérifier ». The console's catalogue list, the upkeep commands, the answers and
 `qp catalog stale` use this one rule; this module also lists the stale facts, oldest first, and
-words their age in French.
+words their age in French. An aid whose facts no official source could confirm is
+`withdrawn` (since a date, with the reason): it is not recommended until a check later than
+its withdrawal.
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ def is_stale(last_checked: date | None, today: date) -> bool:
     return last_checked is None or last_checked < stale_before(today)
 
 
+def withdrawal(aid: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The aid's withdrawal ({since, reason}) while it holds, else None: it holds until the
+    aid is checked again after the withdrawal (`last_checked` later than `since`)."""
+    withdrawn = aid.get("withdrawn")
+    if not withdrawn:
+        return None
+    checked = aid.get("last_checked")
+    if checked is not None and checked > withdrawn["since"]:
+        return None
+    return withdrawn  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True)
 class StaleFact:
     """One aid or contact due for a new check."""
@@ -43,6 +57,7 @@ class StaleFact:
     id: str
     name: str
     last_checked: date | None
+    withdrawn: bool = False  # an aid withdrawn from the recommendations (see withdrawal)
 
     def age(self, today: date) -> str:
         return age_text(self.last_checked, today)
@@ -60,7 +75,13 @@ def stale_facts(files: CatalogFiles, today: date) -> list[StaleFact]:
 
 def _stale(kind: str, records: Iterable[Mapping[str, Any]], today: date) -> list[StaleFact]:
     return [
-        StaleFact(kind, record["id"], record.get("name") or "", record.get("last_checked"))
+        StaleFact(
+            kind,
+            record["id"],
+            record.get("name") or "",
+            record.get("last_checked"),
+            kind == AID and withdrawal(record) is not None,
+        )
         for record in records
         if is_stale(record.get("last_checked"), today)
     ]

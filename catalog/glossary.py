@@ -1,4 +1,5 @@
-"""Definitions of terms and aids, from glossary.yml and the aid summaries."""
+"""Definitions of terms and aids, from glossary.yml and the aid summaries (an aid withdrawn
+until verified again is defined with that warning and without its amount)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from rapidfuzz import fuzz, process
 from catalog.amounts import text_on
 from catalog.engine import Catalog
 from catalog.files import DATA_DIR
+from catalog.freshness import date_text, withdrawal
+from catalog.labels import wording
 from catalog.profile import normalize
 
 MIN_SCORE = 85
@@ -70,12 +73,17 @@ def _choices(catalog: Catalog) -> dict[str, Entry]:
         for name in [item["term"], *item.get("aliases", [])]:
             choices.setdefault(_clean(name), entry)
     for aid in catalog.files.aids:
-        entry = Entry(
-            aid["name"],
-            aid["summary"].strip(),
-            aid["url"],
-            text_on(aid.get("amount"), date.today()),
-        )
+        if withdrawal(aid):
+            # Facts no official source confirms today: said to be so, no amount given.
+            note = wording()["notes"]["withdrawn"].format(date=date_text(aid.get("last_checked")))
+            entry = Entry(aid["name"], f"{aid['summary'].strip()}\n{note}", aid["url"])
+        else:
+            entry = Entry(
+                aid["name"],
+                aid["summary"].strip(),
+                aid["url"],
+                text_on(aid.get("amount"), date.today()),
+            )
         choices.setdefault(_clean(aid["name"]), entry)
         choices.setdefault(_clean(aid["id"].replace("-", " ")), entry)
     return choices

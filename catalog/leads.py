@@ -57,9 +57,10 @@ def _database(url: str) -> Engine:
     return engine
 
 
-def database() -> Engine:
-    """The catalogue database of this process (DATABASE_URL), its schema up to date."""
-    return _database(store.database_url())
+def database(url: str | None = None) -> Engine:
+    """The catalogue database at `url`, by default this process's (DATABASE_URL), its schema
+    up to date."""
+    return _database(url or store.database_url())
 
 
 def save_lead(

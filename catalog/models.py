@@ -92,6 +92,9 @@ class Aid(Base):
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
     confidence: Mapped[str] = mapped_column(String(16))
     last_checked: Mapped[date | None] = mapped_column(Date)
+    # Withdrawn from the recommendations until checked again (aid_schema.Withdrawal), or null.
+    withdrawn_since: Mapped[date | None] = mapped_column(Date)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     research_ref: Mapped[str | None] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(32), default="catalogue")
     # Raised by every change (console edit, approved proposal, reload of the files): the

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from catalog.aid_schema import Amount, AmountValue, Scope, StoredAid
+from catalog.aid_schema import Amount, AmountValue, Scope, StoredAid, Withdrawal
 from catalog.files import CatalogFiles
 from catalog.models import (
     Aid,
@@ -239,6 +239,8 @@ def aid_row(aid: StoredAid) -> Aid:
         sources=list(aid.sources),
         confidence=aid.confidence,
         last_checked=aid.last_checked,
+        withdrawn_since=aid.withdrawn.since if aid.withdrawn else None,
+        withdrawn_reason=aid.withdrawn.reason if aid.withdrawn else None,
         research_ref=aid.research_ref,
         origin=aid.origin,
     )
@@ -381,6 +383,11 @@ def aid_of_row(a: Aid) -> StoredAid:
         "sources": list(a.sources or []),
         "confidence": a.confidence,
         "last_checked": a.last_checked,
+        "withdrawn": (
+            Withdrawal.model_construct(since=a.withdrawn_since, reason=a.withdrawn_reason or "")
+            if a.withdrawn_since
+            else None
+        ),
         "research_ref": a.research_ref,
         "origin": a.origin,
     }

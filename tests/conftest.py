@@ -131,7 +131,7 @@ def assistant(tmp_path_factory, fake_ban):
         ACTION_PORT=str(free_port()),
         WEB_PORT=str(free_port()),
         TRACKER_DB=str(tmp / "tracker.sqlite"),
-        QP_TRACKER_URL="",  # the console and the erasure read this tracker store
+        QP_TRACKER_URL="",  # the erasure tests check this tracker store
         QP_LOG_DIR=str(tmp / "log"),
     )
     with pytest.MonkeyPatch.context() as env:
@@ -142,6 +142,20 @@ def assistant(tmp_path_factory, fake_ban):
             env.setenv(name, value)
         with Stack(settings, with_web=True) as stack:
             yield stack
+
+
+def own_catalogue(folder: Path) -> str:
+    """A catalogue database of its own for a second assistant a module starts, loaded before
+    its processes read it. Each assistant's observatory consumer writes the rows of its own
+    event broker into its catalogue, and a replay rebuilds a catalogue's observatory from one
+    broker: two assistants sharing a catalogue would mix rows no single broker can rebuild."""
+    from catalog.files import read_files
+
+    url = f"sqlite:///{folder / 'catalog.sqlite'}"
+    engine = store.make_engine(url)
+    store.load(read_files(), engine)
+    engine.dispose()
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from html import unescape
 import httpx
 import pytest
 import socketio
-from conftest import _postgresql
+from conftest import _postgresql, own_catalogue
 from fake_telegram import FakeTelegram
 from sqlalchemy import create_engine, text
 
@@ -69,17 +69,9 @@ def redis_lock():
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, redis_lock):
-    from catalog import store
-    from catalog.files import read_files
-
     tmp = tmp_path_factory.mktemp("cluster")
-    # A catalogue database of its own, loaded before four processes read it, as a deployed
-    # cluster has: its observatory rows (its consumer writes them there) never mix with those
-    # of the session's assistant, whose replay test rebuilds that one from its own broker.
-    catalogue = f"sqlite:///{tmp / 'catalog.sqlite'}"
-    engine = store.make_engine(catalogue)
-    store.load(read_files(), engine)
-    engine.dispose()
+    # A catalogue of its own, as a deployed cluster has (see own_catalogue).
+    catalogue = own_catalogue(tmp)
     settings = settings_with(
         DATABASE_URL=catalogue,
         RASA_PORT=str(free_port()),

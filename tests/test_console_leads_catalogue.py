@@ -456,6 +456,14 @@ def test_the_catalogue_flags_the_aids_to_check_again(site, roubaix):
         < text.index('id="aide-citeslab"')
     )
     assert "Réservée à : Toulouse" in row(text, "aide-occitanie-pass")
+    # Withdrawn until verified again (catalog/data, `withdrawn`): said so, with the reason.
+    assert "Retirée des recommandations" in row(text, "aide-occitanie-pass")
+    assert "plus mobilisable" in row(text, "aide-occitanie-pass")
+    assert "Retirée des recommandations" not in row(text, "aide-citeslab")
+    assert "retirées des recommandations" in text
+    page = page_text(roubaix.get("/console/catalogue/occitanie-pass"))
+    assert "Retirée des recommandations depuis le 02/12/2026" in page
+    assert "plus mobilisable" in page
     stale_only = page_text(roubaix.get("/console/catalogue", params={"a_reverifier": "1"}))
     assert 'id="aide-acre"' in stale_only
     assert 'id="aide-citeslab"' not in stale_only

@@ -3,9 +3,11 @@ profile does not say is « à vérifier », never a silent no, and never a certa
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from datetime import date
 
-from catalog.engine import qpv_link, recommend
+from catalog.engine import Catalog, qpv_link, recommend
 
 TODAY = date(2026, 12, 2)
 
@@ -13,6 +15,16 @@ TODAY = date(2026, 12, 2)
 def match_of(catalog, profile, aid_id, **values):
     result = recommend(catalog, profile(**values), TODAY)
     return next((m for m in result.aids if m.aid["id"] == aid_id), None)
+
+
+def reinstated(catalog: Catalog, aid_id: str) -> Catalog:
+    """The shipped catalogue with one withdrawn aid put back (a copy): its rule is still
+    tested, as it will apply once an official source confirms the aid again."""
+    aids = copy.deepcopy(catalog.files.aids)
+    aid = next(a for a in aids if a["id"] == aid_id)
+    assert aid.get("withdrawn"), f"{aid_id} is no longer withdrawn: test the shipped catalogue"
+    aid["withdrawn"] = None
+    return Catalog(dataclasses.replace(catalog.files, aids=aids))
 
 
 def test_garantie_egalite_territoires_requires_a_qpv_link(catalog, profile):
@@ -85,6 +97,9 @@ def test_rsa_status_does_not_open_acre_for_aah(catalog, profile):
 
 
 def test_student_without_scholarship_is_not_eligible_to_french_tech_tremplin(catalog, profile):
+    # Withdrawn until an official page confirms a current season (catalog/data/aids/qpv.yml).
+    assert match_of(catalog, profile, "french-tech-tremplin", stade="idee", habite_qpv=True) is None
+    catalog = reinstated(catalog, "french-tech-tremplin")
     match = match_of(
         catalog,
         profile,
@@ -117,6 +132,7 @@ def test_student_without_scholarship_is_not_eligible_to_french_tech_tremplin(cat
 def test_french_tech_tremplin_needs_an_innovative_project(catalog, profile):
     """A start-up programme: a cleaning business in a QPV is « à vérifier », and ranked
     below the same programme for a digital project."""
+    catalog = reinstated(catalog, "french-tech-tremplin")
     base = {
         "stade": "creation",
         "commune": "Choisy-le-Roi",

@@ -3,9 +3,13 @@ gets it as « éligible », who gets it as « à vérifier », and who does not 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from datetime import date
 
-from catalog.engine import recommend
+import pytest
+
+from catalog.engine import Catalog, recommend
 
 TODAY = date(2026, 12, 2)
 
@@ -142,3 +146,64 @@ def test_pret_action_climat_is_for_firms_under_fifty(catalog, profile):
     assert small is not None
     assert "Votre entreprise compte moins de 50 salariés" in small.reasons
     assert match_of(catalog, profile, "pret-action-climat", **base, effectif=80) is None
+
+
+# The six aids no official source could confirm on 2026-12-02 (catalog/data, `withdrawn`): each
+# with a person its rule fits, who gets it once it is put back, and not before.
+WITHDRAWN = {
+    "france-active-pacte-creation": {
+        "stade": "creation",
+        "secteur": "artisanat",
+        "commune": "Laval",
+    },
+    "accelerateur-croissance-tpe": {
+        "stade": "developpement",
+        "secteur": "commerce",
+        "commune": "Arras",
+        "implante_qpv": True,
+        "anciennete_annees": 5,
+        "effectif": 4,
+    },
+    "french-tech-tremplin": {
+        "stade": "idee",
+        "secteur": "numerique",
+        "commune": "Toulouse",
+        "habite_qpv": True,
+    },
+    "anct-commerce-qpv": {
+        "stade": "developpement",
+        "secteur": "commerce",
+        "commune": "Marseille",
+        "implante_qpv": True,
+    },
+    "occitanie-pass": {
+        "stade": "developpement",
+        "secteur": "restauration",
+        "commune": "Narbonne",
+        "anciennete_annees": 6,
+        "effectif": 4,
+    },
+    "pret-transition-ecologique-idf": {
+        "stade": "developpement",
+        "secteur": "services",
+        "commune": "Bondy",
+        "anciennete_annees": 5,
+        "effectif": 10,
+        "besoins": ["transition_ecologique"],
+    },
+}
+
+
+@pytest.mark.parametrize("aid_id", list(WITHDRAWN))
+def test_an_aid_no_official_source_confirms_is_not_recommended(catalog, profile, aid_id):
+    values = WITHDRAWN[aid_id]
+    aid = catalog.aid(aid_id)
+    assert aid["withdrawn"]["since"] == TODAY
+    assert aid["withdrawn"]["reason"]
+    assert aid["last_checked"] < TODAY  # the old date is kept, never a new one made up
+    assert match_of(catalog, profile, aid_id, **values) is None
+    # The same person gets it once the aid is checked again after its withdrawal.
+    aids = copy.deepcopy(catalog.files.aids)
+    next(a for a in aids if a["id"] == aid_id)["last_checked"] = date(2026, 12, 3)
+    checked = Catalog(dataclasses.replace(catalog.files, aids=aids))
+    assert match_of(checked, profile, aid_id, **values) is not None

@@ -14,18 +14,18 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import _postgresql
-from sqlalchemy import select
+from conftest import _postgresql, own_catalogue
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from test_e2e_rest import answer_until_recommendation, texts
 
-from bot.console.tracker import EVENTS
 from bot.keys import rest_headers
 from bot.observatory.sql_broker import SqlBroker
-from bot.purge import purge, tracker_engine
+from bot.purge import purge
+from bot.rasa_store import EVENTS, tracker_engine
 from bot.runner import Stack, free_port
 from catalog.erasure import REDACTED
-from catalog.leads import database
+from catalog.leads import database as catalogue_database
 from catalog.models import (
     Account,
     AuditEntry,
@@ -52,6 +52,7 @@ def stack(request, tmp_path_factory):
         return
     tmp = tmp_path_factory.mktemp("assistant-postgresql")
     settings = settings_with(
+        DATABASE_URL=own_catalogue(tmp),  # its own observatory (see own_catalogue)
         RASA_PORT=str(free_port()),
         ACTION_PORT=str(free_port()),
         WEB_PORT=str(free_port()),
@@ -90,9 +91,14 @@ def user_texts(url: str, sender: str) -> list[str]:
     return [json.loads(data).get("text") for kind, data in rows if kind == "user"]
 
 
-def advisor_traces(sender: str) -> None:
+def database(settings: Settings) -> Engine:
+    """The catalogue of the assistant under test: leads, corrections, audit, observatory."""
+    return catalogue_database(settings.catalog.database_url)
+
+
+def advisor_traces(settings: Settings, sender: str) -> None:
     """What the console would have kept of this person: a correction and audit entries."""
-    with Session(database()) as session, session.begin():
+    with Session(database(settings)) as session, session.begin():
         account = session.scalar(select(Account).where(Account.email == "e2e@roubaix.example"))
         if account is None:
             account = Account(
@@ -141,11 +147,11 @@ def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
     )
     assert "e-mail" in texts(say(settings, sender, "oui"))
     assert PHONE in texts(say(settings, sender, PHONE))
-    with Session(database()) as session:
+    with Session(database(settings)) as session:
         assert [
             lead.phone for lead in session.scalars(select(Lead).where(Lead.sender_id == sender))
         ] == [PHONE]
-    advisor_traces(sender)
+    advisor_traces(settings, sender)
     before = set(user_texts(url, sender))
     assert PHONE in before
     assert DESCRIPTION in before
@@ -192,12 +198,12 @@ def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
     broker.dispose()
     assert not published & (before | {"supprimer mes données"}), published
     assert published <= CONCURRENT
-    with Session(database()) as session:
+    with Session(database(settings)) as session:
         observed = session.scalars(
             select(ObservedConversation).where(ObservedConversation.key == conversation_key(sender))
         ).all()
         assert all(row.turns <= len(CONCURRENT) and not row.lead for row in observed)
-    with Session(database()) as session:
+    with Session(database(settings)) as session:
         assert session.scalars(select(Lead).where(Lead.sender_id == sender)).all() == []
         assert (
             session.scalars(select(NluCorrection).where(NluCorrection.sender_id == sender)).all()
@@ -213,10 +219,10 @@ def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
         assert request.attempts == 0
 
     # `qp purge` checks that nothing is left, then forgets the request itself.
-    report = purge(database(), url, None, Periods(), datetime.now(UTC))
+    report = purge(database(settings), url, None, Periods(), datetime.now(UTC))
     assert report.problems == []
     assert report.erasures_pending == 0
-    with Session(database()) as session:
+    with Session(database(settings)) as session:
         assert (
             session.scalars(select(ErasureRequest).where(ErasureRequest.sender_id == sender)).all()
             == []

@@ -1,5 +1,6 @@
-"""Freshness as a rule of the engine: the date it answers for decides what is open, and a
-fact last checked more than six months ago is « à revérifier » (answers, `qp catalog stale`)."""
+"""Freshness as a rule of the engine: the date it answers for decides what is open, a fact
+last checked more than six months ago is « à revérifier » (answers, `qp catalog stale`), and an
+aid no official source could confirm is withdrawn until checked again."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import copy
 import dataclasses
 from datetime import date
 
+import pytest
+
+from catalog.aid_overview import overview
 from catalog.engine import Catalog, contact_stale_note, recommend
-from catalog.freshness import age_text, stale_facts
+from catalog.freshness import age_text, is_stale, stale_facts, withdrawal
+from catalog.glossary import define
 
 TODAY = date(2026, 12, 2)
 
@@ -105,3 +110,64 @@ def test_a_stale_contact_is_said_a_reverifier():
     )
     assert contact_stale_note(contact, date(2026, 3, 1)) is None
     assert contact_stale_note({"id": "y", "last_checked": None}, TODAY)
+
+
+WITHDRAWN = {"since": TODAY, "reason": "Aucune page officielle trouvée le 2 décembre 2026."}
+
+
+def test_a_withdrawn_aid_is_not_recommended_until_checked_again(catalog, profile):
+    withdrawn = catalog_with(catalog, withdrawn=WITHDRAWN, last_checked=date(2026, 2, 6))
+    assert match_of(withdrawn, profile, TODAY) is None
+    # Withdrawn on the day it was last checked (a fact found wrong that day): still withdrawn.
+    same_day = catalog_with(catalog, withdrawn=WITHDRAWN, last_checked=TODAY)
+    assert match_of(same_day, profile, TODAY) is None
+    # A check later than the withdrawal (the console's « vérifiée aujourd'hui ») lifts it.
+    checked = catalog_with(catalog, withdrawn=WITHDRAWN, last_checked=date(2026, 12, 3))
+    assert match_of(checked, profile, date(2026, 12, 3)) is not None
+
+
+def test_the_shipped_catalogue_has_no_stale_fact_left_to_recommend(catalog):
+    """Done when of issue 15: on 2026-12-02 every aid was checked within six months or is
+    withdrawn (its old date kept), and every contact was checked within six months."""
+    for aid in catalog.files.aids:
+        assert not is_stale(aid["last_checked"], TODAY) or withdrawal(aid), aid["id"]
+    assert [c["id"] for c in catalog.files.contacts if is_stale(c["last_checked"], TODAY)] == []
+    # What `qp catalog stale` lists on that day: only withdrawn aids, said to be withdrawn.
+    facts = stale_facts(catalog.files, TODAY)
+    assert facts
+    assert all(f.kind == "aide" and f.withdrawn for f in facts)
+
+
+@pytest.mark.parametrize("stade", ["idee", "creation", "reprise", "developpement"])
+def test_no_aid_or_contact_recommended_is_older_than_six_months(catalog, profile, stade):
+    """Every territory, every stage, with and without a QPV link: nothing « à revérifier »."""
+    for territory in catalog.files.territories:
+        commune = territory["communes"][0]["name"]
+        for qpv in (True, False):
+            result = recommend(
+                catalog, profile(stade=stade, commune=commune, habite_qpv=qpv), TODAY
+            )
+            assert result.aids, (territory["id"], qpv)
+            for match in result.aids:
+                assert not match.stale, (territory["id"], match.aid["id"])
+                assert not withdrawal(match.aid), (territory["id"], match.aid["id"])
+            for contact in result.contacts:
+                assert contact_stale_note(contact, TODAY) is None, contact["id"]
+
+
+def test_a_withdrawn_aid_asked_by_its_name_is_said_unconfirmed_without_amount(catalog):
+    entry = define(catalog, "French Tech Tremplin")
+    assert entry is not None
+    assert entry.term == "French Tech Tremplin"
+    assert entry.amount is None
+    assert "aucune source officielle" in entry.definition
+    assert "06/02/2026" in entry.definition
+    # An aid checked within six months keeps its amount.
+    assert define(catalog, catalog.aid("microcredit-adie")["name"]).amount
+
+
+def test_the_console_list_shows_a_withdrawn_aid_with_its_reason(catalog):
+    rows = {row.id: row for row in overview(catalog.files.aids, TODAY)}
+    assert rows["occitanie-pass"].withdrawn.startswith("depuis le 02/12/2026 : ")
+    assert "plus mobilisable" in rows["occitanie-pass"].withdrawn
+    assert rows["acre"].withdrawn is None

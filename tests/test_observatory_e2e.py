@@ -11,15 +11,17 @@ import uuid
 
 import httpx
 import pytest
+from conftest import own_catalogue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from test_e2e_rest import PERSONA as E2E_PERSONA
+from test_e2e_rest import QUESTIONS
 from test_observatory import table
 
 from bot.keys import rest_headers
 from bot.observatory.consumer import rebuild
 from bot.runner import Stack, free_port
 from catalog import store
-from catalog.dialogue import question
 from catalog.models import ObservedConversation, ObservedRecommendation
 from catalog.observatory import conversation_key
 from settings import Settings, settings_with
@@ -27,24 +29,8 @@ from settings import Settings, settings_with
 pytestmark = pytest.mark.rasa
 
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
-PERSONA = {  # what this job seeker answers to each question the assistant may ask
-    "implante_qpv": "oui",
-    "habite_qpv": "non",
-    "indemnise_are": "oui",
-    "besoins": '/informer{"besoin":"financement"}',
-    "effectif": "0 salarié",
-    "franchise": "non",
-    "femme": "je ne sais pas",
-    "age": "34",
-    "anciennete_annees": "0 an",
-    "montant": "15000 €",
-    "secteur": '/informer{"secteur":"commerce"}',
-    "statut": '/informer{"statut":"demandeur_emploi"}',
-    "stade": '/informer{"stade":"creation"}',
-    "commune": "Roubaix",
-    "code_postal": "59100",
-}
-QUESTIONS = {question(field)[0]: field for field in PERSONA}
+# The job seeker of tests/test_e2e_rest.py, who does not live in a QPV.
+PERSONA = {**E2E_PERSONA, "habite_qpv": "non"}
 
 
 def say(settings: Settings, text: str, sender: str, territory: str) -> list[dict]:
@@ -71,11 +57,13 @@ def until_recommendation(settings: Settings, sender: str) -> None:
     raise AssertionError("pas de recommandation")
 
 
-def observed(sender: str, turns: int, wait: float = 300, outcome: str | None = None) -> dict:
+def observed(
+    catalogue: str, sender: str, turns: int, wait: float = 300, outcome: str | None = None
+) -> dict:
     """The conversation's row once the consumer has folded its `turns` messages — and, when
     `outcome` is given, the turn that ends with it: the consumer polls the broker every second
     and may have folded only part of a conversation when we first look."""
-    engine = store.make_engine(store.database_url())
+    engine = store.make_engine(catalogue)
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -89,8 +77,8 @@ def observed(sender: str, turns: int, wait: float = 300, outcome: str | None = N
         engine.dispose()
 
 
-def shown_in_order(sender: str) -> list[str]:
-    engine = store.make_engine(store.database_url())
+def shown_in_order(catalogue: str, sender: str) -> list[str]:
+    engine = store.make_engine(catalogue)
     try:
         with Session(engine) as session:
             recs = session.execute(
@@ -113,16 +101,17 @@ def drive(settings: Settings, tag: str) -> tuple[str, str]:
     return full, left
 
 
-def check(full: str, left: str, channel: str = "rest") -> None:
-    row = observed(full, 2, outcome="aides_presentees")
+def check(settings: Settings, full: str, left: str, channel: str = "rest") -> None:
+    catalogue = settings.catalog.database_url
+    row = observed(catalogue, full, 2, outcome="aides_presentees")
     assert row["territory_id"] == "roubaix"
     assert row["channel"] == channel
     assert (row["stade"], row["secteur"]) == ("creation", "commerce")
     assert row["statut"] == "demandeur_emploi"
     assert row["outcome"] == "aides_presentees"
-    assert row["aids_shown"] == len(shown_in_order(full)) >= 1
+    assert row["aids_shown"] == len(shown_in_order(catalogue, full)) >= 1
     assert row["lead"] is False
-    first = observed(left, 1)
+    first = observed(catalogue, left, 1)
     assert first["territory_id"] == "laval"
     assert first["turns"] == 1
     assert first["outcome"] in PERSONA  # the code of the question left unanswered
@@ -132,8 +121,8 @@ def test_the_sql_broker_feeds_the_observatory_and_a_replay_rebuilds_it(assistant
     settings = assistant.settings
     assert settings.event_broker.mode == "sql"
     full, left = drive(settings, "sql")
-    check(full, left)
-    engine = store.make_engine(store.database_url())
+    check(settings, full, left)
+    engine = store.make_engine(settings.catalog.database_url)
     try:
         before = table(engine)
         assert rebuild(engine, settings.event_broker) > 0
@@ -148,6 +137,7 @@ def pika_stack(tmp_path_factory):
     queue = f"qp_test_observatoire_{uuid.uuid4().hex[:8]}"
     tmp = tmp_path_factory.mktemp("assistant-pika")
     settings = settings_with(
+        DATABASE_URL=own_catalogue(tmp),  # its own observatory (see own_catalogue)
         RASA_PORT=str(free_port()),
         ACTION_PORT=str(free_port()),
         WEB_PORT=str(free_port()),
@@ -171,4 +161,4 @@ def test_the_pika_broker_feeds_the_observatory_through_rabbitmq(pika_stack):
     settings = pika_stack.settings
     assert settings.event_broker.mode == "pika"
     full, left = drive(settings, "pika")
-    check(full, left)
+    check(settings, full, left)

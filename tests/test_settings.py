@@ -113,7 +113,7 @@ def test_the_defaults_are_the_documented_ones():
     assert settings.servers.ready_timeout == 300
     assert settings.rasa.url == settings.web.rasa_url == "http://127.0.0.1:5005"
     assert settings.tracker.url == f"sqlite:///{root / 'var' / 'tracker.sqlite'}"
-    assert settings.console.tracker_url == settings.tracker.url
+    assert "tracker_url" not in type(settings.console).model_fields  # Rasa's API, not its database
     assert settings.console.url == "http://localhost:8080"
     assert settings.actions.max_questions == 7
     assert settings.web.origins == ()
@@ -139,6 +139,8 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_WIDGET_SESSION_KEY": "clé widget",
         "QP_TELEGRAM_ID_KEY": "clé telegram",
         "QP_ACTION_TOKEN": "jeton actions",
+        "QP_RASA_API_KEY": "clé api rasa",
+        "QP_LINK_KEY": "clé liens",
         "QP_WIDGET_SESSIONS_PER_MINUTE": "5",
         "QP_WIDGET_SESSIONS_PER_MINUTE_TOTAL": "50",
         "RASA_BIN": "/opt/rasa/bin/rasa",
@@ -225,6 +227,7 @@ def test_every_documented_variable_is_read(tmp_path):
         "clé telegram",
     )
     assert s.servers.action_token == "jeton actions"
+    assert (s.servers.rasa_api_key, s.servers.link_key) == ("clé api rasa", "clé liens")
     assert (s.web.sessions_per_minute, s.web.sessions_per_minute_overall) == (5, 50)
     assert s.servers.ready_timeout == 12.5
     assert s.servers.rasa_url == "http://0.0.0.0:6005"
@@ -234,7 +237,7 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.rasa.cors_origins == ("https://a.fr", "https://b.fr")
     assert s.rasa.baseline_dir == tmp_path / "stock-rasa"
     assert s.tracker.db == tmp_path / "tracker.sqlite"
-    assert s.tracker.url == s.console.tracker_url == env["QP_TRACKER_URL"]
+    assert s.tracker.url == env["QP_TRACKER_URL"]
     assert (s.event_broker.mode, s.event_broker.queue) == ("pika", "qp_test")
     assert s.event_broker.url == "amqp://qp:mdp@mq:5672/"
     assert s.actions.max_questions == 3

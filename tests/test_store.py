@@ -89,6 +89,9 @@ def test_migration_0014_writes_roles_origins_and_dated_amount_keys_by_the_naming
             ),
             {"t": True, "now": datetime(2026, 12, 1)},
         )
+        # The schema of 0013 had no withdrawal columns (0015 adds them).
+        connection.execute(text("ALTER TABLE aids DROP COLUMN withdrawn_since"))
+        connection.execute(text("ALTER TABLE aids DROP COLUMN withdrawn_reason"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     store.migrate(engine)
     with engine.connect() as connection:
@@ -101,3 +104,8 @@ def test_migration_0014_writes_roles_origins_and_dated_amount_keys_by_the_naming
     assert value["since"] == date(2024, 12, 6)
     assert value["text"] == "Jusqu'à 17 000 €"
     assert value["reference"] == {"title": "Décret n° 2024-1123", "url": "https://example.org"}
+    # 0015 added the withdrawal columns back, empty until the files are loaded again.
+    assert all(a["withdrawn"] is None for a in store.read(engine).aids)
+    store.load(read_files(), engine)
+    pass_occitanie = next(a for a in store.read(engine).aids if a["id"] == "occitanie-pass")
+    assert pass_occitanie["withdrawn"]["since"] == date(2026, 12, 2)

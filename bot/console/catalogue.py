@@ -28,7 +28,7 @@ from bot.console.home import territory_names
 from bot.console.pages import error_page, render
 from catalog import aid_edits, aid_form, aid_overview, audit, store
 from catalog.accounts import Viewer
-from catalog.freshness import is_stale, stale_before
+from catalog.freshness import is_stale, stale_before, withdrawal
 from catalog.labels import FAMILY_LABELS
 from catalog.models import Account, Aid
 
@@ -95,6 +95,7 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
         proposed = len(aid_edits.proposals(db))
     rows = aid_overview.overview(aids, today, pending, sort, family or None, only_stale)
     stale = sum(1 for a in aids if is_stale(a.get("last_checked"), today))
+    withdrawn = sum(1 for a in aids if withdrawal(a))
     return render(
         request,
         "catalogue.html",
@@ -106,6 +107,7 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
         only_stale=only_stale,
         total=len(aids),
         stale=stale,
+        withdrawn=withdrawn,
         pending=len(pending),
         proposed=proposed,
         since=stale_before(today),
@@ -157,6 +159,7 @@ def _page(
         history=history,
         family=FAMILY_LABELS.get(record.get("family"), record.get("family")),
         stale=is_stale(record.get("last_checked"), date.today()),
+        withdrawn=withdrawal(record),
         names=territory_names(),
         today_field=aid_form.TODAY_FIELD,
         notice=request.session.pop("notice", None),

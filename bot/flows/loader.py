@@ -187,7 +187,9 @@ class _Reader:
 
     # -- the file
 
-    def read(self) -> Scenario | None:
+    def compose(self) -> Node | None:
+        """The file's YAML tree; None (with the problem in French) when the file cannot be
+        read as UTF-8 YAML, or is empty."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -201,7 +203,7 @@ class _Reader:
             self.error(None, f"fichier illisible ({error.strerror or error}).")
             return None
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root: Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             problem = str(error.problem or error.context or "")
@@ -217,8 +219,15 @@ class _Reader:
         except yaml.YAMLError as error:
             self.error(None, f"ce n'est pas du YAML valide ({error}).")
             return None
+        return root
+
+    def read(self) -> Scenario | None:
+        root = self.compose()
         if root is None:
-            self.error(None, "le fichier est vide : un scénario a au moins « nom » et « etapes ».")
+            if not self.problems:
+                self.error(
+                    None, "le fichier est vide : un scénario a au moins « nom » et « etapes »."
+                )
             return None
         if not isinstance(root, MappingNode):
             self.error(root, "le scénario doit commencer par des clés « nom: », « etapes: »…")

@@ -8,17 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.flows.loader import (
     NULL_TAG,
-    Problem,
     ScenarioFileError,
     Vocabulary,
     _Reader,
     _suggestion,
-    _yaml_problem,
     default_vocabulary,
     quoted,
 )
@@ -70,32 +67,8 @@ def load_persona(path: Path, vocabulary: Vocabulary | None = None) -> Persona:
 
 class _PersonaReader(_Reader):
     def read_persona(self) -> Persona | None:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            self.error(
-                None, "le fichier n'est pas enregistré en UTF-8 : réenregistrez-le en UTF-8."
-            )
-            return None
-        except OSError as error:
-            self.error(None, f"fichier illisible ({error.strerror or error}).")
-            return None
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            problem = str(error.problem or error.context or "")
-            self.problems.append(
-                Problem(
-                    mark.line + 1 if mark else None,
-                    f"ce n'est pas du YAML valide ({_yaml_problem(problem)}). Vérifiez "
-                    "l'indentation (des espaces, jamais de tabulation) et mettez entre guillemets "
-                    "les textes qui contiennent « : » ou « # ».",
-                )
-            )
-            return None
-        except yaml.YAMLError as error:
-            self.error(None, f"ce n'est pas du YAML valide ({error}).")
+        root = self.compose()
+        if self.problems:
             return None
         if root is None or not isinstance(root, MappingNode):
             self.error(

@@ -5,7 +5,9 @@ database.
 - `sql` (Rasa's SQL event broker, the default of `make run`): the broker's rows are read in
   order from the position stored in `observatory_position`, which moves in the same
   transaction as the rows it produced: a crash replays nothing twice and skips nothing.
-  `rebuild()` clears our tables and reads every row again, in one transaction.
+  `rebuild()` clears our tables and reads every row again, in one transaction. A catalogue's
+  observatory is fed by one broker (all the Rasa servers of a deployment publish into it):
+  rows folded from another broker would be lost by a rebuild.
 - `pika` (RabbitMQ, for several Rasa servers): messages of the queue are acknowledged after
   the transaction that folded them commits (at least once: a crash between the two folds a
   batch twice). A queue forgets what was acknowledged, so there is nothing to rebuild from.
