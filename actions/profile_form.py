@@ -219,6 +219,16 @@ class ValidateProfilForm(FormValidationAction):
             if name not in ("territoire", "code_postal")
             and _previous_value(tracker, name) not in (None, [])
         ]
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if (
+            requested in understood
+            and FIELDS.get(requested) == "bool"
+            and any(k != requested for k in corrected)
+        ):
+            # Its « non » was about the fact corrected, not an answer to the question asked.
+            del understood[requested]
+            results[requested] = None
+            tracker.slots[requested] = None
         if (len(understood) >= 2 or corrected) and not usage:
             dispatcher.utter_message(text=message("compris", resume=summary(tracker.slots)))
         latest = tracker.latest_message or {}

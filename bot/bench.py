@@ -28,7 +28,7 @@ import httpx
 from bot import keys, stock_probe
 from bot.runner import Stack, free_port
 from catalog.dialogue import asked_fields, question
-from settings import PROJECT_DIR, settings_with
+from settings import PROJECT_DIR, Settings, settings_with
 
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
 ANSWERS = {  # the job seeker of the benchmarks, answering each question the assistant asks
@@ -340,6 +340,7 @@ def bench() -> int:
         twenty = asyncio.run(run_load(url, 20, "par"))
         rss = rss_mb(stack.processes["rasa"].pid)
         rss_actions = rss_mb(stack.processes["actions"].pid)
+        bench_console(settings)
     rows = []
     for label, result in (
         ("1 conversation à la fois", one),
@@ -372,71 +373,42 @@ d'actions et le stockage des conversations SQLite.
     comparison = comparison_body(stock, ours, note)
     write_section("comparaison", comparison)
     print(comparison)
-    bench_console(settings.tracker.db)
     return 0
 
 
-def bench_console(tracker_db: Path, copies: int = 2000, rounds: int = 20) -> None:
-    """The console's reading of the tracker store: the conversation list (a page of 50, with
-    and without filters) and one conversation, over `copies` real conversations."""
-    import random
-    import sqlite3
+def bench_console(settings: Settings, rounds: int = 5) -> None:
+    """The console's reading of one conversation: its transcript through Rasa's HTTP API
+    (bot/rasa_api.py), over the conversations of the REST measure (Rasa still running). The
+    console's list reads the observatory's tables: measured by bot/observatory/bench.py."""
+    from bot.console.tracker import read_conversation
+    from bot.rasa_api import RasaApi
 
-    from bot.console.tracker import Filters, list_conversations, read_conversation
-
-    with sqlite3.connect(tracker_db) as db:
-        senders = [row[0] for row in db.execute("select distinct sender_id from events")]
-        for n in range(copies - len(senders)):
-            db.execute(
-                "insert into events (sender_id, type_name, timestamp, intent_name, "
-                "action_name, data) select ?, type_name, timestamp - ?, intent_name, "
-                "action_name, data from events where sender_id = ?",
-                (f"copie-{n}", 3600.0 * n, senders[n % len(senders)]),
-            )
-        events = db.execute("select count(*) from events").fetchone()[0]
-        conversations = db.execute("select count(distinct sender_id) from events").fetchone()[0]
-    url = f"sqlite:///{tracker_db}"
-    cases = {
-        "liste, administrateur (tous les territoires)": (None, Filters()),
-        "liste, conseiller de Roubaix": (("roubaix",), Filters()),
-        "liste filtrée (incompréhension, dates)": (
-            None,
-            Filters(fallback=True, since=date.fromtimestamp(time.time() - 30 * 86400)),
-        ),
-    }
-    rows = []
-    for label, (scope, filters) in cases.items():
-        list_conversations(url, scope, filters)  # warm-up
-        timings = []
-        for _ in range(rounds):
-            start = time.perf_counter()
-            list_conversations(url, scope, filters)
-            timings.append((time.perf_counter() - start) * 1000)
-        rows.append(
-            f"| {label} | {statistics.median(timings):.0f} ms | "
-            f"{percentile(timings, 0.95):.0f} ms |"
-        )
-    rng = random.Random(2026)
+    api = RasaApi(settings.servers.rasa_url, keys.rasa_api_key())
+    senders = ["qp-seul-0", *(f"qp-par-{i}" for i in range(PARALLEL))]
+    read_conversation(api, senders[0])  # warm-up
     timings = []
-    for sender in rng.sample([f"copie-{n}" for n in range(copies - len(senders))], rounds * 5):
-        start = time.perf_counter()
-        read_conversation(url, sender)
-        timings.append((time.perf_counter() - start) * 1000)
-    rows.append(
-        f"| une conversation (transcription complète) | {statistics.median(timings):.0f} ms"
-        f" | {percentile(timings, 0.95):.0f} ms |"
+    for _ in range(rounds):
+        for sender in senders:
+            start = time.perf_counter()
+            read_conversation(api, sender)
+            timings.append((time.perf_counter() - start) * 1000)
+    row = (
+        "| une conversation (transcription complète, par l'API de Rasa) | "
+        f"{statistics.median(timings):.0f} ms | {percentile(timings, 0.95):.0f} ms |"
     )
     today = date.today().isoformat()
-    body = f"""## Console des conseillers : lecture des conversations (`make bench`, {today})
+    body = f"""## Console des conseillers : lecture d'une conversation (`make bench`, {today})
 
 Machine : {machine()}.
-Le stockage SQLite des conversations de la mesure REST, recopiées jusqu'à {conversations}
-conversations ({events} événements de Rasa) ; fonctions de `bot/console/tracker.py` appelées
-directement (sans HTTP), {rounds} passages par liste, {len(timings)} conversations lues.
+La transcription d'une conversation de la mesure REST ({len(senders)} conversations de
+{PARALLEL_CYCLES * len(BASELINE_MESSAGES)} à {SINGLE_CYCLES * len(BASELINE_MESSAGES)} messages),
+lue par l'API HTTP de Rasa (`GET /conversations/{{id}}/tracker`, jeton JWT) comme la console la
+lit, {len(timings)} lectures. La liste des conversations lit les tables de l'observatoire :
+voir la section de l'observatoire.
 
 | lecture | médiane | p95 |
 |---|---|---|
-{chr(10).join(rows)}
+{row}
 """
     write_section("console", body)
     print(body)

@@ -30,9 +30,8 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
 
-from bot import keys
+from bot import keys, rasa_store
 from bot.bench import EPICERIE, percentile, run_load
 from bot.cluster import Cluster, cluster_problem, free_port_range
 from bot.runner import StartError, free_port
@@ -97,12 +96,11 @@ def measure(base: Settings, conversations: int, rounds: int, run: str) -> dict[i
 
 def forget(settings: Settings, run: str) -> None:
     """Delete the benchmark's conversations from the tracker store."""
-    engine = create_engine(settings.tracker.url)
+    engine = rasa_store.tracker_engine(settings.tracker.url)
+    if engine is None:
+        return
     try:
-        with engine.begin() as connection:
-            connection.execute(
-                text("delete from events where sender_id like :p"), {"p": f"{run}-%"}
-            )
+        rasa_store.forget_conversations(engine, f"{run}-")
     finally:
         engine.dispose()
 

@@ -9,11 +9,16 @@ does not give the others:
 - the widget session key: the web server signs the session ids it issues to browsers, Rasa's
   socket.io channel checks the signature (bot/web/sessions.py);
 - the Telegram conversation key: a chat's conversation id is a keyed hash of its chat id;
-- the action server token, which Rasa sends with every call (endpoints.yml).
+- the action server token, which Rasa sends with every call (endpoints.yml);
+- the key of Rasa's HTTP API: Rasa checks the JSON Web Tokens signed with it
+  (`--jwt-secret`), which the console sends to read a conversation (bot/rasa_api.py);
+- the link key, which seals a conversation id in the observatory's row so that the console's
+  list can open its transcript (bot/observatory/links.py).
 
 Each derived value can also be given directly (settings `servers`: QP_REST_SECRET,
-QP_WIDGET_SESSION_KEY, QP_TELEGRAM_ID_KEY, QP_ACTION_TOKEN): the runner does so for the
-processes it starts, and a deployment that runs them on several machines does the same.
+QP_WIDGET_SESSION_KEY, QP_TELEGRAM_ID_KEY, QP_ACTION_TOKEN, QP_RASA_API_KEY, QP_LINK_KEY): the
+runner does so for the processes it starts, and a deployment that runs them on several machines
+does the same.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ DERIVED = {
     "QP_WIDGET_SESSION_KEY": ("widget_session_key", "widget-session"),
     "QP_TELEGRAM_ID_KEY": ("telegram_id_key", "telegram-conversation"),
     "QP_ACTION_TOKEN": ("action_token", "action-server"),
+    "QP_RASA_API_KEY": ("rasa_api_key", "rasa-api"),
+    "QP_LINK_KEY": ("link_key", "observatory-link"),
 }
 
 
@@ -79,6 +86,14 @@ def telegram_id_key() -> str:
 
 def action_token() -> str:
     return _value("QP_ACTION_TOKEN")
+
+
+def rasa_api_key() -> str:
+    return _value("QP_RASA_API_KEY")
+
+
+def link_key() -> str:
+    return _value("QP_LINK_KEY")
 
 
 def rest_headers() -> dict[str, str]:

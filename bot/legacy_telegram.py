@@ -3,7 +3,8 @@ renamed to the keyed id the bridge uses now (`telegram:<keyed hash>`, bot/telegr
 
 A raw chat id is the person's Telegram user id: anyone could post as them (finding 1), and
 since the bridge switched to keyed ids, « supprimer mes données » no longer reached what was
-stored under the raw one. `qp purge` (bot/purge.py) renames, in Rasa's store and in the
+stored under the raw one. `qp purge` (bot/purge.py) renames, in Rasa's store (through
+bot/rasa_store.py, the one module that knows its schema) and in the
 catalogue database (leads, corrections, erasure requests, audit entries naming the
 conversation), every raw id to its keyed id: the person keeps their conversation, can erase it,
 and the raw id is gone from every store. Idempotent: a keyed id never looks raw.
@@ -16,7 +17,7 @@ import re
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from bot.console.tracker import EVENTS
+from bot import rasa_store
 from bot.telegram.rasa import sender_id
 from catalog.models import AuditEntry, ErasureRequest, Lead, NluCorrection
 
@@ -31,16 +32,7 @@ def keyed(raw: str, key: str) -> str | None:
 
 def rename_conversations(tracker: Engine, key: str) -> int:
     """Rename the raw ids of Rasa's store; the number of conversations renamed."""
-    with tracker.begin() as connection:
-        found = connection.execute(
-            select(EVENTS.c.sender_id).where(EVENTS.c.sender_id.like("telegram:%")).distinct()
-        ).scalars()
-        renames = {raw: new for raw in found if (new := keyed(raw, key))}
-        for raw, new in renames.items():
-            connection.execute(
-                update(EVENTS).where(EVENTS.c.sender_id == raw).values(sender_id=new)
-            )
-    return len(renames)
+    return rasa_store.rename_conversations(tracker, "telegram:", lambda raw: keyed(raw, key))
 
 
 def rename_records(catalog: Engine, key: str) -> int:

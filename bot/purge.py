@@ -12,9 +12,12 @@ Run by `make run` (bot/runner.py) at start and then every day, and callable from
 2. Conversations whose last message is older than their period (whole conversations only:
    Rasa's store writes only each turn's own events, so a turn in flight cannot bring one back),
    in Rasa's store and in the SQL event broker's copy.
-3. Leads, corrections, audit entries and the observatory's conversations past their period
-   (catalog/retention.py).
+3. Leads, corrections, audit entries and the observatory's conversations past their period,
+   and the expired « Ma fiche » summaries (catalog/retention.py).
 4. The Telegram bridge's state: keyboards and messages waiting for Rasa past their period.
+
+Rasa's store is the one place where we touch Rasa's database (bot/rasa_store.py, and why in
+docs/architecture.md): Rasa's HTTP API can neither delete nor list conversations.
 
 Every step runs with the clock it is given (`now`), so tests control time. A step that fails
 is reported (kinds of errors only, no personal data) and the others still run.
@@ -28,11 +31,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, func, inspect, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
-from bot.console.tracker import EVENTS
+from bot import rasa_store
 from bot.legacy_telegram import rename_conversations, rename_records
 from bot.observatory.sql_broker import SqlBroker
 from bot.telegram.state import purge_state
@@ -47,6 +49,7 @@ class Report:
     corrections: int = 0
     audit_entries: int = 0
     observed: int = 0  # the observatory's rows
+    fiches: int = 0  # expired « Ma fiche » summaries
     telegram_buttons: int = 0
     telegram_waiting: int = 0
     telegram_renamed: int = 0  # conversations and records moved from a raw chat id
@@ -61,6 +64,7 @@ class Report:
                 f"Purge : {self.conversations} conversation(s), {self.leads} demande(s) de rappel, "
                 f"{self.corrections} correction(s), {self.audit_entries} entrée(s) du journal, "
                 f"{self.observed} conversation(s) de l'observatoire, "
+                f"{self.fiches} fiche(s) expirée(s), "
                 f"{self.telegram_buttons} clavier(s) et {self.telegram_waiting} message(s) en "
                 f"attente de Telegram supprimés ; effacements : "
                 f"{self.erasures_checked} vérifié(s), {self.erasures_pending} à reprendre."
@@ -72,26 +76,6 @@ class Report:
             )
         lines += [f"Problème : {problem}" for problem in self.problems]
         return "\n".join(lines)
-
-
-def app_url(url: str) -> str:
-    """A tracker store URL in the driver names of our SQLAlchemy (psycopg 3)."""
-    for theirs in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
-        if url.startswith(theirs):
-            return "postgresql+psycopg://" + url[len(theirs) :]
-    return url
-
-
-def tracker_engine(url: str) -> Engine | None:
-    """Rasa's store, or None when it holds nothing yet (no SQLite file, no events table)."""
-    url = app_url(url)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return None
-    engine = create_engine(url, poolclass=NullPool)
-    if not inspect(engine).has_table("events"):
-        engine.dispose()
-        return None
-    return engine
 
 
 def finish_erasures(
@@ -109,13 +93,9 @@ def finish_erasures(
                 erasure.erase_data(session, request.sender_id, request.requested_at)
             left = 0
             if tracker is not None:
-                with tracker.begin() as connection:
-                    left = connection.execute(
-                        delete(EVENTS).where(
-                            EVENTS.c.sender_id == request.sender_id,
-                            EVENTS.c.timestamp <= request.requested_at,
-                        )
-                    ).rowcount
+                left = rasa_store.erase_conversation(
+                    tracker, request.sender_id, request.requested_at
+                )
             if broker is not None:
                 broker.erase(request.sender_id, until=request.requested_at)
         except Exception as error:  # noqa: BLE001 - keep the request, try the next one
@@ -136,18 +116,7 @@ def finish_erasures(
 
 def purge_conversations(tracker: Engine, periods: Periods, now: datetime) -> int:
     """Delete the conversations whose last event is older than their period."""
-    cutoff = periods.cutoff("conversations", now).timestamp()
-    expired = (
-        select(EVENTS.c.sender_id)
-        .group_by(EVENTS.c.sender_id)
-        .having(func.max(EVENTS.c.timestamp) < cutoff)
-    )
-    with tracker.begin() as connection:
-        senders = list(connection.execute(expired).scalars())
-        for start in range(0, len(senders), 500):
-            batch = senders[start : start + 500]
-            connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(batch)))
-    return len(senders)
+    return rasa_store.purge_conversations(tracker, periods.cutoff("conversations", now).timestamp())
 
 
 def purge_telegram(path: Path, periods: Periods, now: datetime) -> tuple[int, int]:
@@ -185,7 +154,7 @@ def purge(
     tracker: Engine | None = None
     tracker_read = True
     try:
-        tracker = tracker_engine(tracker_url)
+        tracker = rasa_store.tracker_engine(tracker_url)
     except Exception as error:  # noqa: BLE001
         tracker_read = False
         report.problems.append(f"stockage des conversations injoignable ({type(error).__name__}).")
@@ -220,6 +189,7 @@ def purge(
         done = purge_catalog(catalog, periods, now)
         report.leads, report.corrections = done.leads, done.corrections
         report.audit_entries, report.observed = done.audit_entries, done.observed_conversations
+        report.fiches = done.fiches
     except Exception as error:  # noqa: BLE001
         report.problems.append(f"base du catalogue non purgée ({type(error).__name__}).")
     if telegram_state is not None:

@@ -173,6 +173,11 @@ class Stack(Started):
             "endpoints.yml",
             "--credentials",
             "credentials.yml",
+            # the HTTP API, through which the console reads conversations (bot/rasa_api.py):
+            # every route demands a JSON Web Token signed with the derived key (bot/keys.py)
+            "--enable-api",
+            "--jwt-secret",
+            keys.rasa_api_key(),
         ]
         if rasa.cors_origins:
             command += ["--cors", *rasa.cors_origins]

@@ -1,6 +1,6 @@
 """A person's erasure request, on the catalogue database's side: recorded first, then their
-leads, NLU corrections and observed conversation (the observatory) deleted and the audit
-entries naming their conversation redacted.
+leads, NLU corrections, « Ma fiche » summaries and observed conversation (the observatory)
+deleted and the audit entries naming their conversation redacted.
 
 The conversation itself lives in Rasa's tracker store and is deleted there, inside the save of
 the turn that asked for it (rasa_extensions/tracker_store.py). The request stays recorded until
@@ -23,7 +23,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from catalog import observatory
+from catalog import fiches, observatory
 from catalog.models import AuditEntry, ErasureRequest, Lead, NluCorrection
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Erased:
     corrections: int = 0
     audit_entries: int = 0
     observed_conversations: int = 0
+    fiches: int = 0
 
 
 def _count(result: object) -> int:
@@ -63,9 +64,9 @@ def _moment(timestamp: float) -> datetime:
 
 
 def erase_data(session: Session, sender_id: str, until: float) -> Erased:
-    """Delete the sender's leads, corrections and observed conversation, and redact the audit
-    entries naming their conversation, up to the moment `until` (seconds since the epoch).
-    Idempotent."""
+    """Delete the sender's leads, corrections, fiches and observed conversation, and redact the
+    audit entries naming their conversation, up to the moment `until` (seconds since the
+    epoch). Idempotent."""
     moment = _moment(until)
     leads = _count(
         session.execute(delete(Lead).where(Lead.sender_id == sender_id, Lead.created_at <= moment))
@@ -91,7 +92,8 @@ def erase_data(session: Session, sender_id: str, until: float) -> Erased:
         )
     )
     observed = observatory.erase(session, sender_id, until)
-    return Erased(leads, corrections, audit_entries, observed)
+    summaries = fiches.erase(session, sender_id, moment)
+    return Erased(leads, corrections, audit_entries, observed, summaries)
 
 
 def request_erasure(engine: Engine, sender_id: str, requested_at: float) -> Outcome:

@@ -378,3 +378,19 @@ class ObservatoryPosition(Base):
 
     source: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Fiche(Base):
+    """« Ma fiche »: a person's printable summary of a recommendation (profile, aids with what
+    to bring, local contacts), reached by a secret link until `expires_at`. Only the SHA-256
+    of the link's token is stored; the content holds no e-mail or phone number. Deleted with
+    the conversation on request (catalog/erasure.py) and once expired (catalog/retention.py)."""
+
+    __tablename__ = "fiches"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sender_id: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,5 +1,6 @@
 """How long each kind of personal data is kept, and the purge of what the catalogue database
-holds past its period: leads, NLU corrections, audit entries, the observatory's conversations.
+holds past its period: leads, NLU corrections, audit entries, the observatory's conversations,
+and the « Ma fiche » summaries past their expiry (catalog/fiches.py).
 docs/donnees-personnelles.md says why each period (purpose, retention, erase path); `qp purge`
 (bot/purge.py) applies them, with the conversations in Rasa's store and the Telegram bridge's
 state.
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from catalog import observatory
+from catalog import fiches, observatory
 from catalog.models import AuditEntry, Lead, NluCorrection
 
 
@@ -43,11 +44,13 @@ class CatalogPurge:
     corrections: int
     audit_entries: int
     observed_conversations: int = 0
+    fiches: int = 0
 
 
 def purge_catalog(engine: Engine, periods: Periods, now: datetime) -> CatalogPurge:
     """Delete the leads, corrections, audit entries and observed conversations (same period as
-    the conversations themselves) past their period, in one transaction."""
+    the conversations themselves) past their period, and the expired fiches, in one
+    transaction."""
 
     def count(result: object) -> int:
         # A DELETE gives a CursorResult, which the stubs of `Session.execute` do not say.
@@ -68,4 +71,5 @@ def purge_catalog(engine: Engine, periods: Periods, now: datetime) -> CatalogPur
             session.execute(delete(AuditEntry).where(AuditEntry.at < periods.cutoff("audit", now)))
         )
         observed = observatory.purge(session, periods.cutoff("conversations", now).timestamp())
-    return CatalogPurge(leads, corrections, audit_entries, observed)
+        expired = fiches.purge(session, now)  # each fiche expires on its own date
+    return CatalogPurge(leads, corrections, audit_entries, observed, expired)

@@ -19,4 +19,4 @@ EXPOSE 5005
 # Healthy once the REST channel answers (the model takes about a minute to load).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=180s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5005/webhooks/rest/', timeout=4)"]
-CMD ["sh", "-c", ". /run/qp/rasa.env && exec rasa run --model models/assistant.tar.gz --port 5005 --interface 0.0.0.0 --endpoints endpoints.yml --credentials credentials.yml"]
+CMD ["sh", "-c", ". /run/qp/rasa.env && exec rasa run --model models/assistant.tar.gz --port 5005 --interface 0.0.0.0 --endpoints endpoints.yml --credentials credentials.yml --enable-api --jwt-secret \"$QP_RASA_API_KEY\""]

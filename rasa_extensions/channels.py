@@ -32,6 +32,11 @@ anyone reaching Rasa's port could erase a person's data or read their replies.
   wait a minute.
 - Rasa's own intents typed as « /back », « /session_start »… are read as words (`plain`):
   they ran internal actions that answer nothing.
+- Cards: a bot message whose custom payload holds a card (`{"data": {"aid_card": …}}`,
+  catalog/cards.py) leaves as one message, not Rasa's two (its text and buttons, then the
+  custom payload): over REST `{"text", "buttons", "custom"}` — the text stays the card's plain
+  text, for our tools and tests that read texts, and the Telegram bridge draws the card — and
+  over socket.io `{"text", "quick_replies", "aid_card"}`, which the widget draws as a card.
 - Every message gets an answer: a turn that ends without any bot message (an action that
   failed on the action server, which Rasa only logs) or that fails (the tracker store
   unreachable) is answered with a French message saying so, never silence nor a trace; the
@@ -50,7 +55,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
@@ -88,6 +93,8 @@ FAILED_TURN_TEXT = (
 )
 
 # Rasa's own intents (rasa.shared.core.constants.DEFAULT_INTENTS) and its « /intent » syntax
+CARD_KEY = "aid_card"  # catalog/cards.py, which this runtime cannot import
+
 RASA_INTENTS = frozenset({"restart", "back", "out_of_scope", "session_start", "nlu_fallback"})
 INTENT_SHORTCUT = re.compile(r"/([^{@]+)")
 
@@ -224,6 +231,61 @@ def answered(on_new_message: Handler) -> Handler:
     return handle
 
 
+def card_of(bot_message: dict[str, Any]) -> dict[str, Any] | None:
+    """The card a bot message carries in its custom payload, if any."""
+    custom = bot_message.get("custom")
+    data = custom.get("data") if isinstance(custom, dict) else None
+    card = data.get(CARD_KEY) if isinstance(data, dict) else None
+    return card if isinstance(card, dict) else None
+
+
+async def send_card(output: Any, recipient_id: str, bot_message: dict[str, Any]) -> bool:
+    """Send a bot message holding a card as one message; False when `output` is neither of
+    our two channels' (then Rasa sends it its own way)."""
+    text = str(bot_message.get("text") or "")
+    buttons = [b for b in bot_message.get("buttons") or [] if isinstance(b, dict)]
+    card = card_of(bot_message)
+    if isinstance(output, CollectingOutputChannel):
+        await output._persist_message(
+            output._message(
+                recipient_id, text=text, buttons=buttons or None, custom=bot_message["custom"]
+            )
+        )
+        return True
+    if isinstance(output, SocketIOOutput):
+        replies = [
+            {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
+            for b in buttons
+        ]
+        await output._send_message(
+            recipient_id, {"text": text, "quick_replies": replies, CARD_KEY: card}
+        )
+        return True
+    return False
+
+
+def with_cards(on_new_message: Handler) -> Handler:
+    """`on_new_message`, whose bot messages holding a card leave as one message each."""
+
+    async def handle(message: UserMessage) -> Any:
+        output = message.output_channel
+        send_response = output.send_response
+
+        async def carded(recipient_id: str, bot_message: dict[str, Any]) -> None:
+            if card_of(bot_message) is None or not await send_card(
+                output, recipient_id, bot_message
+            ):
+                await send_response(recipient_id, bot_message)
+
+        output.send_response = carded  # type: ignore[method-assign]
+        try:
+            return await on_new_message(message)
+        finally:
+            output.send_response = send_response  # type: ignore[method-assign]
+
+    return handle
+
+
 def rate_limits(credentials: dict[str, Any], per_address: bool) -> WindowLimits:
     per_key = {"sender": int(credentials.get("max_messages_per_sender") or DEFAULT_MAX_PER_SENDER)}
     if per_address:
@@ -290,7 +352,7 @@ class WebSocketIOInput(SocketIOInput):
         return metadata
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        handle = answered(capped(on_new_message, self.max_message_chars))
+        handle = with_cards(answered(capped(on_new_message, self.max_message_chars)))
         blueprint = super().blueprint(handle)
         sio = self.sio
         assert sio is not None
@@ -387,7 +449,9 @@ class CappedRestInput(RestInput):
         return channel
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        blueprint = super().blueprint(answered(capped(on_new_message, self.max_message_chars)))
+        blueprint = super().blueprint(
+            with_cards(answered(capped(on_new_message, self.max_message_chars)))
+        )
 
         @blueprint.middleware("request")
         async def guard(request: Request) -> response.HTTPResponse | None:

@@ -5,7 +5,8 @@ and of the advisors' console.
 
 Starts the real action server, Rasa server and web server on free ports (like the browser
 tests) with a catalogue database of its own, holds the conversation of tests/widget_browser.py
-in Debian's Chromium and writes docs/widget-desktop.png and docs/widget-mobile.png; then signs
+in Debian's Chromium and writes docs/widget-desktop.png and docs/widget-mobile.png (the aids as
+cards) and docs/ma-fiche.png (the « Ma fiche » page of that conversation); then signs
 in to the console as an advisor of Roubaix and writes docs/console-debug.png (the debug chat)
 and docs/console-conversation.png (that conversation as reviewed).
 """
@@ -64,20 +65,31 @@ def main() -> int:
             chat = Chat(page)
             chat.open()
             chat.converse()
-            # show the first aid down to its official link and its buttons
-            page.locator(".qp-message--bot", has_text="En savoir plus").first.evaluate(
+            # show the first aid's card from its heading
+            page.locator(".qp-message--bot", has=page.locator(".qp-card")).first.evaluate(
                 """item => { const log = item.closest('.qp-log');
-                            log.scrollTop = item.offsetTop + item.offsetHeight
-                                            - log.clientHeight + 8; }"""
+                            log.scrollTop = item.offsetTop - 8; }"""
             )
             page.wait_for_timeout(300)
             path = args.out / f"widget-{name}.png"
             page.screenshot(path=str(path))
             print(f"{path}")
+            if name == "desktop":
+                fiche_screenshot(context, page, args.out)
             context.close()
         console_screenshots(browser, web_url, args.out)
         browser.close()
     return 0
+
+
+def fiche_screenshot(context, chat_page, out: Path) -> None:
+    """« Ma fiche », opened from the link the assistant gave: on screen, and as printed."""
+    link = chat_page.locator(".qp-message--bot a[href*='/fiche/']").last.get_attribute("href")
+    page = context.new_page()
+    page.goto(link)
+    page.screenshot(path=str(out / "ma-fiche.png"), full_page=True)
+    print(out / "ma-fiche.png")
+    page.close()
 
 
 def console_screenshots(browser, web_url: str, out: Path) -> None:

@@ -156,8 +156,9 @@ class Settings(BaseSettings):
         fill(self.web, "port", servers.web_port)
         fill(self.web, "rasa_url", servers.rasa_url)
         fill(self.web, "origins", self.rasa.cors_origins)
+        public_host = "localhost" if servers.host in ("0.0.0.0", "::") else servers.host
+        fill(self.web, "public_url", f"http://{public_host}:{servers.web_port}")
         fill(self.console, "database_url", self.catalog.database_url)
-        fill(self.console, "tracker_url", self.tracker.url)
         fill(self.console, "rasa_url", self.rasa.url.rstrip("/"))
         fill(self.console, "url", f"http://localhost:{servers.web_port}")
         fill(self.telegram, "rasa_url", self.rasa.url.rstrip("/"))

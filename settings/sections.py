@@ -167,8 +167,9 @@ class ServerSettings(Section):
         "QP_SERVER_SECRET",
         "",
         "secret dont sont dérivés le secret du canal REST, la clé des sessions du widget, la clé "
-        "des identifiants Telegram et le jeton du serveur d'actions ; chacun peut aussi être "
-        "donné à part (variables suivantes)",
+        "des identifiants Telegram, le jeton du serveur d'actions, la clé de l'API de Rasa et "
+        "celle des liens de l'observatoire ; chacun peut aussi être donné à part (variables "
+        "suivantes)",
         shown_default="tiré au hasard une fois et gardé dans `var/server-secret`",
         secret=True,
     )
@@ -198,6 +199,22 @@ class ServerSettings(Section):
         "",
         "jeton exigé par le serveur d'actions (en-tête `X-QP-Action-Token`, envoyé par Rasa)",
         shown_default="dérivé de QP_SERVER_SECRET",
+        secret=True,
+    )
+    rasa_api_key: str = variable(
+        "QP_RASA_API_KEY",
+        "",
+        "clé des jetons (JWT) exigés par l'API HTTP de Rasa, par laquelle la console lit les "
+        "conversations (`rasa run --jwt-secret`)",
+        shown_default="dérivée de QP_SERVER_SECRET",
+        secret=True,
+    )
+    link_key: str = variable(
+        "QP_LINK_KEY",
+        "",
+        "clé qui scelle, dans l'observatoire, l'identifiant d'une conversation pour que la "
+        "console puisse l'ouvrir depuis sa liste",
+        shown_default="dérivée de QP_SERVER_SECRET",
         secret=True,
     )
 
@@ -265,8 +282,9 @@ class TrackerSettings(Section):
     url: str = variable(
         "QP_TRACKER_URL",
         "",
-        "stockage des conversations, donné à Rasa par `endpoints.yml` et lu par la console et "
-        "par `qp purge` : toute URL SQLAlchemy, par exemple `postgresql+psycopg://…`",
+        "stockage des conversations, donné à Rasa par `endpoints.yml` ; seul `qp purge` y "
+        "touche à part Rasa (effacements, durées de conservation) : toute URL SQLAlchemy, par "
+        "exemple `postgresql+psycopg://…`",
         shown_default="sqlite:///TRACKER_DB",
     )
 
@@ -462,6 +480,13 @@ class WebSettings(Section):
     demo_territory: Annotated[str, BeforeValidator(_territory)] = variable(
         "QP_WEB_DEMO_TERRITORY", "roubaix", "territoire présélectionné par la page de démonstration"
     )
+    # The web server as people reach it: the links to « Ma fiche » (bot/web/fiche.py) start so.
+    public_url: str = variable(
+        "QP_PUBLIC_URL",
+        "",
+        "adresse publique du serveur web, début des liens « Ma fiche » envoyés aux personnes",
+        shown_default="http://QP_HOST:WEB_PORT",
+    )
     # New widget sessions (conversations) per minute (bot/web/ratelimit.py).
     sessions_per_minute: int = variable(
         "QP_WIDGET_SESSIONS_PER_MINUTE",
@@ -476,7 +501,7 @@ class WebSettings(Section):
         ge=1,
     )
 
-    @field_validator("rasa_url")
+    @field_validator("rasa_url", "public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -502,9 +527,9 @@ class WebSettings(Section):
 class ConsoleSettings(Section):
     """Console des conseillers"""
 
-    # Copied from the catalogue, tracker and Rasa sections: what the console reads.
+    # Copied from the catalogue and Rasa sections: what the console reads (a transcript through
+    # Rasa's HTTP API, never from Rasa's database).
     database_url: str = Field(default=CatalogSettings().database_url)
-    tracker_url: str = Field(default=f"sqlite:///{TrackerSettings().db.resolve()}")
     rasa_url: str = Field(default="http://127.0.0.1:5005")
     secret: str = variable(
         "QP_CONSOLE_SECRET",
@@ -839,6 +864,13 @@ class RetentionSettings(Section):
     )
     audit_days: int = variable(
         "QP_RETENTION_AUDIT_DAYS", 365, "jours de conservation d'une entrée du journal", ge=1
+    )
+    fiches_days: int = variable(
+        "QP_RETENTION_FICHES_DAYS",
+        30,
+        "jours pendant lesquels le lien d'une fiche « Ma fiche » reste ouvert ; elle est "
+        "effacée ensuite",
+        ge=1,
     )
     telegram_buttons_days: int = variable(
         "QP_RETENTION_TELEGRAM_BUTTONS_DAYS",

@@ -131,7 +131,7 @@ def assistant(tmp_path_factory, fake_ban):
         ACTION_PORT=str(free_port()),
         WEB_PORT=str(free_port()),
         TRACKER_DB=str(tmp / "tracker.sqlite"),
-        QP_TRACKER_URL="",  # the console and the erasure read this tracker store
+        QP_TRACKER_URL="",  # the erasure tests check this tracker store
         QP_LOG_DIR=str(tmp / "log"),
     )
     with pytest.MonkeyPatch.context() as env:

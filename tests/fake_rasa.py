@@ -1,24 +1,55 @@
-"""A fake Rasa REST channel for the bridge's unit tests: plain HTTP on 127.0.0.1.
+"""A fake Rasa for the bridge's and the console's tests: plain HTTP on 127.0.0.1.
 
-It records what it receives at `/webhooks/rest/webhook` and answers with `reply(message)`
-(with HTTP `status`, 200 unless a test changes it); like the real channel, it answers 403 to a
-post without the REST secret (bot/keys.py).
+Its REST channel records what it receives at `/webhooks/rest/webhook` and answers with
+`reply(message)` (with HTTP `status`, 200 unless a test changes it); like the real channel, it
+answers 403 to a post without the REST secret (bot/keys.py).
+Its HTTP API answers `GET /conversations/{id}/tracker` with the events of `trackers[id]` (an
+empty tracker for an unknown id, as Rasa does), or `api_status` when a test sets it; like Rasa
+started with `--jwt-secret`, it answers 401 without a valid token signed with the API key.
 `down()` closes the port (connection refused, as when Rasa is stopped); `up()` reopens it on
 the same port.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import re
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot import keys
 
 Reply = Callable[[dict[str, Any]], list[dict[str, Any]]]
+TRACKER_PATH = re.compile(r"/conversations/(.+)/tracker")
+
+
+def valid_token(authorization: str | None) -> bool:
+    """Whether the header carries a JSON Web Token (HS256) signed with the API key, unexpired
+    and naming the admin role, as Rasa's `requires_auth` demands."""
+    if not authorization or not authorization.startswith("Bearer "):
+        return False
+    try:
+        header, payload, signature = authorization.removeprefix("Bearer ").split(".")
+        expected = hmac.new(
+            keys.rasa_api_key().encode(), f"{header}.{payload}".encode(), hashlib.sha256
+        ).digest()
+        given = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except ValueError:
+        return False
+    return (
+        hmac.compare_digest(expected, given)
+        and claims.get("exp", 0) > time.time()
+        and claims.get("user", {}).get("role") == "admin"
+    )
 
 
 def echo(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -30,6 +61,9 @@ class FakeRasa:
         self.reply = reply
         self.status = 200  # set to 4xx/5xx to make Rasa refuse messages
         self.received: list[dict[str, Any]] = []
+        self.trackers: dict[str, list[dict[str, Any]]] = {}  # conversation id → its events
+        self.api_status = 200  # set to 4xx/5xx to make the API fail
+        self.api_calls: list[str] = []  # the conversation ids asked for
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         with socket.socket() as sock:
@@ -68,10 +102,28 @@ class FakeRasa:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # the REST channel's health route, as Rasa answers it
-                ok = self.path == "/webhooks/rest/"
-                data = json.dumps({"status": "ok"} if ok else {"error": "not found"}).encode()
-                self.send_response(200 if ok else 404)
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                tracker = TRACKER_PATH.fullmatch(path)
+                if path == "/webhooks/rest/":  # the REST channel's health route
+                    self.answer(200, {"status": "ok"})
+                elif tracker is None:
+                    self.answer(404, {"error": "not found"})
+                elif not valid_token(self.headers.get("Authorization")):
+                    self.answer(401, {"reason": "NotAuthenticated"})
+                else:
+                    conversation_id = tracker.group(1)  # as Sanic: the raw path, not decoded
+                    with fake._lock:
+                        fake.api_calls.append(conversation_id)
+                        events = list(fake.trackers.get(conversation_id, ()))
+                    if fake.api_status != 200:
+                        self.answer(fake.api_status, {"reason": "failure"})
+                    else:
+                        self.answer(200, {"sender_id": conversation_id, "events": events})
+
+            def answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

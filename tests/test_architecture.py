@@ -73,3 +73,61 @@ def test_the_rasa_extensions_import_nothing_of_ours():
     """They run in Rasa's Python 3.10 runtime, where our packages are not installed."""
     for path, names in imports_of("rasa_extensions").items():
         assert not names & {"bot", "catalog", "actions", "adapters", "rasa_sdk"}, path
+
+
+def _rasa_store_users(package: str) -> dict[str, set[str]]:
+    """For each file of `package`, what it takes from bot/rasa_store.py (`*`: the module)."""
+    found: dict[str, set[str]] = {}
+    for path in (PROJECT_DIR / package).rglob("*.py"):
+        taken: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                taken |= {"*" for alias in node.names if alias.name == "bot.rasa_store"}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                if node.module == "bot.rasa_store":
+                    taken |= {alias.name for alias in node.names}
+                elif node.module == "bot":
+                    taken |= {"*" for alias in node.names if alias.name == "rasa_store"}
+        if taken:
+            found[str(path.relative_to(PROJECT_DIR))] = taken
+    return found
+
+
+def _tables_named_events(package: str) -> set[str]:
+    """The files of `package` that declare an SQLAlchemy `Table("events", …)`."""
+    found = set()
+    for path in (PROJECT_DIR / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Table"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == "events"
+            ):
+                found.add(str(path.relative_to(PROJECT_DIR)))
+    return found
+
+
+def test_only_bot_rasa_store_knows_rasa_s_database():
+    """Issue 19: no module of ours reads Rasa's schema. A conversation is read through Rasa's
+    HTTP API (bot/rasa_api.py), the observatory gets Rasa's published events; the one
+    exception, deleting from Rasa's store (erasure, retention, Telegram ids renamed), lives in
+    bot/rasa_store.py, which alone defines the table (docs/architecture.md says why)."""
+    production = ("bot", "catalog", "actions", "adapters", "settings", "scripts")
+    users = {
+        path: taken for package in production for path, taken in _rasa_store_users(package).items()
+    }
+    assert users == {
+        "bot/purge.py": {"*"},
+        "bot/legacy_telegram.py": {"*"},
+        "bot/bench_cluster.py": {"*"},  # forgets its own conversations
+    }
+    checking = set(_rasa_store_users("tests"))  # the tests that check the deletions
+    assert checking <= {"tests/test_purge.py", "tests/test_erasure_e2e.py"}, checking
+    declared = {path for package in production for path in _tables_named_events(package)}
+    # Rasa's SQL event broker's table, read by the observatory's consumer (issue 19, item 1)
+    assert declared == {"bot/rasa_store.py", "bot/observatory/sql_broker.py"}
+    for path, names in imports_of("bot/console", depth=2).items():
+        assert "bot.rasa_store" not in names, path
+        assert "bot.purge" not in names, path

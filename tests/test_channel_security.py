@@ -5,6 +5,8 @@
 - socket.io: a conversation can be joined, and spoken in, only with the token the web server
   issued with its id; a client that knows the id but not the token gets nothing.
 - The action server refuses calls without Rasa's token, on whatever interface it listens.
+- Rasa's HTTP API (enabled for the console, issue 19) refuses every call without a JSON Web
+  Token signed with the API key: no reading, no writing of a conversation.
 The channel tests run against the real Rasa (the session's `assistant`).
 """
 
@@ -22,6 +24,8 @@ import socketio
 
 from bot import keys
 from bot.action_server import TOKEN_HEADER
+from bot.console.tracker import read_conversation
+from bot.rasa_api import RasaApi, api_token
 from bot.runner import free_port
 from bot.telegram.rasa import sender_id
 from bot.web import sessions
@@ -47,6 +51,43 @@ def events_of(stack, sender: str) -> int:
         return db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[
             0
         ]
+
+
+# --- Rasa's HTTP API -------------------------------------------------------------------------
+
+
+@pytest.mark.rasa
+def test_rasa_s_api_answers_only_a_token_signed_with_the_api_key(assistant):
+    url = assistant.settings.servers.rasa_url
+    sender = f"api-{time.time_ns()}"
+    assert rest(assistant, {"sender": sender, "message": "Bonjour"}).status_code == 200
+    tracker = f"{url}/conversations/{sender}/tracker"
+    expired = api_token(keys.rasa_api_key(), now=time.time() - 3600)
+    for headers in (
+        {},
+        {"Authorization": f"Bearer {api_token('une-autre-cle')}"},
+        {"Authorization": f"Bearer {expired}"},
+        {"Authorization": "Bearer x.y.z"},
+    ):
+        assert httpx.get(tracker, headers=headers, timeout=TIMEOUT).status_code == 401
+        assert httpx.get(f"{url}/status", headers=headers, timeout=TIMEOUT).status_code == 401
+        written = httpx.post(
+            f"{tracker}/events",
+            json=[{"event": "slot", "name": "territoire", "value": "toulouse"}],
+            headers=headers,
+            timeout=TIMEOUT,
+        )
+        assert written.status_code == 401
+    before = events_of(assistant, sender)
+    texts = [
+        turn.user.text
+        for turn in read_conversation(RasaApi(url, keys.rasa_api_key()), sender).turns
+        if turn.user
+    ]
+    assert texts == ["Bonjour"]
+    assert events_of(assistant, sender) == before  # a read writes nothing
+    assert read_conversation(RasaApi(url, keys.rasa_api_key()), f"{sender}-inconnu") is None
+    assert events_of(assistant, f"{sender}-inconnu") == 0
 
 
 # --- finding 1: REST --------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""The console's conversations, corrections and debug chat, without Rasa: reading Rasa's tracker
-store (SQLite and PostgreSQL) and the pages over real HTTP (the web server as a child process),
-with the permission and privacy rules.
+"""The console's conversations, corrections and debug chat, without Rasa: a transcript read
+through Rasa's HTTP API (a fake Rasa serving recorded trackers, tests/fake_rasa.py), the list
+from the observatory's tables, and the pages over real HTTP (the web server as a child
+process), with the permission and privacy rules.
 
-The tracker store is filled with events recorded from the real assistant
+The fake Rasa serves events recorded from the real assistant
 (fixtures/console_tracker_events.json: four conversations, rows exactly as Rasa 3.6's
-SQLTrackerStore wrote them), re-timed and renamed by `write_tracker`. To record them again
+SQLTrackerStore wrote them, `data` being the event as Rasa's API gives it), re-timed and
+renamed by `write_tracker`. To record them again
 after the dialogue changed: `.venv/bin/python tests/test_console_conversations.py`
 (starts Rasa, ≈ 2 min).
 """
@@ -23,23 +25,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import DATABASES
 from console_harness import (
     ADMIN,
     ROUBAIX,
@@ -52,13 +42,16 @@ from console_harness import (
 )
 from fake_rasa import FakeRasa
 
+from bot import keys
 from bot.console import tracker
 from bot.console.db import session
 from bot.keys import rest_headers
 from bot.observatory.fold import Folder
+from bot.observatory.links import unseal
+from bot.rasa_api import RasaApi
 from bot.web.process import WebServer
 from catalog import audit, store
-from catalog.models import Account, NluCorrection
+from catalog.models import Account, NluCorrection, ObservedConversation
 from catalog.observatory import conversation_key
 from catalog.privacy import EMAIL_MASK, PHONE_MASK
 from settings import WebSettings
@@ -96,19 +89,6 @@ SCRIPT = {
     "lyon-widget": ({"territory": "toulouse"}, ["je veux créer un commerce à Lyon"]),
 }
 
-# Rasa 3.6's table (rasa/core/tracker_store.py, SQLTrackerStore.SQLEvent).
-RASA_EVENTS = Table(
-    "events",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False, index=True),
-    Column("type_name", String(255), nullable=False),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
-
 
 def at(day: str, hour: int = 10, minute: int = 0) -> datetime:
     return datetime.combine(date.fromisoformat(day), datetime.min.time(), PARIS).replace(
@@ -123,31 +103,29 @@ def recorded() -> dict[str, list[dict]]:
     return events
 
 
-def write_tracker(
-    url: str, plan: list[tuple[str, str, datetime]], events: dict[str, list[dict]] | None = None
-) -> None:
-    """Write recorded conversations into a tracker store as Rasa does: (new sender id,
-    recorded sender id, start time) — the events keep their order and spacing."""
+def retimed(
+    plan: list[tuple[str, str, datetime]], events: dict[str, list[dict]] | None = None
+) -> dict[str, list[dict]]:
+    """Recorded conversations under new ids and times: (new sender id, recorded sender id,
+    start time) — the events keep their order and spacing; each as Rasa's API gives it."""
     events = events or recorded()
-    engine = create_engine(url)
-    RASA_EVENTS.metadata.create_all(engine)
-    rows = []
+    trackers: dict[str, list[dict]] = {}
     for sender, source, start in plan:
         shift = start.timestamp() - events[source][0]["timestamp"]
         for row in events[source]:
             data = json.loads(row["data"])
             data["timestamp"] = data["timestamp"] + shift
-            rows.append(
-                {
-                    **row,
-                    "sender_id": sender,
-                    "timestamp": row["timestamp"] + shift,
-                    "data": json.dumps(data),
-                }
-            )
-    with engine.begin() as connection:
-        connection.execute(RASA_EVENTS.insert(), rows)
-    engine.dispose()
+            trackers.setdefault(sender, []).append(data)
+    return trackers
+
+
+def write_tracker(
+    rasa: FakeRasa,
+    plan: list[tuple[str, str, datetime]],
+    events: dict[str, list[dict]] | None = None,
+) -> None:
+    """Give the fake Rasa these recorded conversations, as the real one would hold them."""
+    rasa.trackers.update(retimed(plan, events))
 
 
 def observe(
@@ -180,98 +158,30 @@ PLAN = [
 MANY = [(f"anonyme-{n:02d}", "sans-territoire", at("2026-02-01", 8, n)) for n in range(55)]
 
 
-# --- reading the tracker store ---------------------------------------------------------------
+# --- reading a conversation through Rasa's HTTP API ---------------------------------------
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def store_url(request, tmp_path_factory):
-    """The recorded conversations in SQLite, then in PostgreSQL (Rasa supports both)."""
-    if request.param.__name__ == "_sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('tracker')}/tracker.sqlite"
-    else:
-        url = request.param(tmp_path_factory)
-    write_tracker(url, PLAN)
-    return url
+@pytest.fixture(scope="module")
+def api():
+    """A fake Rasa holding the recorded conversations, and the console's client of its API."""
+    rasa = FakeRasa().up()
+    write_tracker(rasa, PLAN)
+    yield RasaApi(rasa.url, keys.rasa_api_key()), rasa
+    rasa.down()
 
 
-def by_sender(listing: tracker.Listing) -> dict[str, tracker.Summary]:
-    return {summary.sender_id: summary for summary in listing.conversations}
-
-
-def test_the_list_reads_territory_channel_counts_and_flags_from_rasa_events(store_url):
-    listing = tracker.list_conversations(store_url, None)
-    assert [s.sender_id for s in listing.conversations] == [
-        "lyon-widget",
-        "sans-territoire",
-        "toulouse-rest",
-        "roubaix-widget",
-    ]  # newest first
-    found = by_sender(listing)
-    events = recorded()
-    for sender, summary in found.items():
-        users = [row for row in events[sender] if row["type_name"] == "user"]
-        assert summary.user_messages == len(users)
-        assert summary.channel == "rest"
-        assert summary.first_at.tzinfo is not None
-    assert found["roubaix-widget"].territory == "roubaix"  # the slot
-    assert found["toulouse-rest"].territory == "toulouse"  # the slot (no metadata)
-    assert found["sans-territoire"].territory is None
-    assert found["lyon-widget"].territory == "toulouse"  # hors_territoire → metadata
-    assert found["roubaix-widget"].fallback
-    assert not found["toulouse-rest"].fallback
-    assert found["roubaix-widget"].handoff
-    assert found["toulouse-rest"].handoff
-    assert not found["sans-territoire"].handoff
-    assert not found["lyon-widget"].handoff
-    assert found["roubaix-widget"].first_at == at("2026-03-02", 10)
-
-
-def test_filters_and_scopes(store_url):
-    def senders(scope=None, **filters) -> set[str]:
-        return set(
-            by_sender(tracker.list_conversations(store_url, scope, tracker.Filters(**filters)))
-        )
-
-    assert senders(("roubaix",)) == {"roubaix-widget"}
-    assert senders(("toulouse",)) == {"toulouse-rest", "lyon-widget"}
-    assert senders(()) == set()  # an advisor without territory
-    assert senders(territory="toulouse") == {"toulouse-rest", "lyon-widget"}
-    assert senders(territory=tracker.NO_TERRITORY) == {"sans-territoire"}
-    assert senders(("roubaix",), territory=tracker.NO_TERRITORY) == set()
-    assert senders(since=date(2026, 3, 5)) == {"toulouse-rest", "sans-territoire", "lyon-widget"}
-    assert senders(until=date(2026, 3, 5)) == {"roubaix-widget", "toulouse-rest"}
-    assert senders(since=date(2026, 3, 3), until=date(2026, 3, 8)) == {"toulouse-rest"}
-    assert senders(fallback=True) == {"roubaix-widget"}
-    assert senders(handoff=True) == {"roubaix-widget", "toulouse-rest"}
-    assert senders(("toulouse",), handoff=True) == {"toulouse-rest"}
-
-
-def test_the_list_is_one_query_on_the_events_and_pages_in_python(store_url):
-    statements: list[str] = []
-    engine = tracker._engine(store_url)
-
-    def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        listing = tracker.list_conversations(store_url, None, page=2, page_size=3)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    on_events = [s for s in statements if re.search(r"\bFROM events\b", s)]
-    assert len(on_events) == 1, statements
-    assert listing.total == 4
-    assert listing.pages == 2
-    assert listing.page == 2
-    assert [s.sender_id for s in listing.conversations] == ["roubaix-widget"]
-
-
-def test_one_conversation_reads_as_turns_with_what_the_assistant_understood(store_url):
-    conversation = tracker.read_conversation(store_url, "roubaix-widget")
+def test_one_conversation_reads_as_turns_with_what_the_assistant_understood(api):
+    client, _ = api
+    conversation = tracker.read_conversation(client, "roubaix-widget")
     assert conversation
     assert conversation.territory == "roubaix"
     assert conversation.handoff
+    assert conversation.channel == "rest"
+    assert conversation.first_at == at("2026-03-02", 10)
     users = [turn.user for turn in conversation.turns if turn.user]
+    assert conversation.user_messages == len(
+        [row for row in recorded()["roubaix-widget"] if row["type_name"] == "user"]
+    )
     assert [u.text for u in users][:3] == ["Bonjour", DESCRIPTION, "😀😀"]
     hello, description, emoji = users[:3]
     assert hello.intent == "saluer"
@@ -301,25 +211,70 @@ def test_one_conversation_reads_as_turns_with_what_the_assistant_understood(stor
     assert conversation.profile["secteur"] == "commerce"
     assert conversation.slots["coordonnees"] == EMAIL
     assert conversation.user_message(description.event_id) is description
-    assert tracker.read_conversation(store_url, "personne") is None
+    # the number of a message is its event's place in the conversation: stable, as Rasa's
+    # trackers only grow
+    assert (
+        tracker.read_conversation(client, "roubaix-widget").user_message(description.event_id).text
+        == DESCRIPTION
+    )
 
 
-def test_a_missing_or_empty_store_reads_as_no_conversation_and_is_never_created(tmp_path):
-    missing = tmp_path / "absent.sqlite"
-    listing = tracker.list_conversations(f"sqlite:///{missing}", None)
-    assert listing.empty_store
-    assert listing.conversations == []
-    assert tracker.read_conversation(f"sqlite:///{missing}", "x") is None
-    assert not missing.exists()
-    empty = tmp_path / "empty.sqlite"
-    create_engine(f"sqlite:///{empty}").connect().close()  # a file without the table
-    assert tracker.list_conversations(f"sqlite:///{empty}", None).empty_store
+def test_territory_flags_of_each_recorded_conversation(api):
+    client, _ = api
+    read = {sender: tracker.read_conversation(client, sender) for sender, _, _ in PLAN}
+    assert read["toulouse-rest"].territory == "toulouse"  # the slot (no metadata)
+    assert read["sans-territoire"].territory is None
+    assert read["lyon-widget"].territory == "toulouse"  # hors_territoire → metadata
+    assert not read["toulouse-rest"].fallback
+    assert read["toulouse-rest"].handoff
+    assert not read["sans-territoire"].handoff
+    assert not read["lyon-widget"].handoff
 
 
-def test_an_unreachable_store_raises_a_french_error():
-    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+def test_an_unknown_conversation_reads_as_none(api):
+    """Rasa answers an empty tracker (or one with only its session start) for an id it never
+    saw: nobody wrote anything there."""
+    client, rasa = api
+    assert tracker.read_conversation(client, "personne") is None
+    rasa.trackers["session-seule"] = [
+        event
+        for event in retimed(PLAN)["roubaix-widget"]
+        if event["event"] in ("action", "session_started")
+    ][:3]
+    assert tracker.read_conversation(client, "session-seule") is None
+
+
+def test_a_sender_id_reaches_rasa_whole_or_is_refused_in_french(api):
+    """Rasa's API matches the raw path (Sanic decodes no escape): an id travels unescaped, and
+    one a URL path cannot carry is refused before asking Rasa."""
+    client, rasa = api
+    odd = "site/roubaix/42:a@b+c=d,e;f!(g)*h'i$j&k~l"
+    write_tracker(rasa, [(odd, "sans-territoire", at("2026-03-03", 9))])
+    conversation = tracker.read_conversation(client, odd)
+    assert conversation is not None
+    assert conversation.sender_id == odd
+    assert rasa.api_calls[-1] == odd
+    for unreadable in ("avec espace", "a?b", "a#b", "100%", "élodie"):
+        calls = len(rasa.api_calls)
+        with pytest.raises(tracker.TrackerUnavailableError, match="ne sait pas lire"):
+            tracker.read_conversation(client, unreadable)
+        assert len(rasa.api_calls) == calls
+
+
+def test_rasa_unreachable_refusing_or_failing_raises_a_french_error(api):
+    client, rasa = api
+    down = RasaApi("http://127.0.0.1:1", keys.rasa_api_key())
     with pytest.raises(tracker.TrackerUnavailableError, match="injoignable"):
-        tracker.list_conversations(url, None)
+        tracker.read_conversation(down, "roubaix-widget")
+    wrong_key = RasaApi(rasa.url, "une-autre-cle")
+    with pytest.raises(tracker.TrackerUnavailableError, match="QP_RASA_API_KEY"):
+        tracker.read_conversation(wrong_key, "roubaix-widget")
+    rasa.api_status = 500
+    try:
+        with pytest.raises(tracker.TrackerUnavailableError, match="code 500"):
+            tracker.read_conversation(client, "roubaix-widget")
+    finally:
+        rasa.api_status = 200
 
 
 # --- the pages over HTTP ----------------------------------------------------------------------
@@ -329,12 +284,11 @@ def test_an_unreachable_store_raises_a_french_error():
 class Console:
     url: str
     database_url: str
-    tracker_db: Path
     rasa: FakeRasa
 
 
-def fake_rasa_turn(tracker_db: Path, database_url: str):
-    """A fake Rasa REST channel that stores, for the sender, the real assistant's first turns of
+def fake_rasa_turn(rasa: list[FakeRasa], database_url: str):
+    """A fake Rasa REST channel that keeps, for the sender, the real assistant's first turns of
     the Roubaix conversation (greeting and description) as Rasa would, and answers with them;
     the observatory gets them as its consumer would."""
     source = recorded()["roubaix-widget"]
@@ -342,9 +296,9 @@ def fake_rasa_turn(tracker_db: Path, database_url: str):
     first_turns = source[: users[2]]
 
     def reply(message: dict) -> list[dict]:
-        if not tracker.read_conversation(f"sqlite:///{tracker_db}", message["sender"]):
+        if message["sender"] not in rasa[0].trackers:
             plan = [(message["sender"], "roubaix-widget", datetime.now(PARIS))]
-            write_tracker(f"sqlite:///{tracker_db}", plan, {"roubaix-widget": first_turns})
+            write_tracker(rasa[0], plan, {"roubaix-widget": first_turns})
             observe(database_url, plan, {"roubaix-widget": first_turns})
         return [{"recipient_id": message["sender"], "text": "ok"}]
 
@@ -355,11 +309,13 @@ def fake_rasa_turn(tracker_db: Path, database_url: str):
 def console(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     database_url = f"sqlite:///{tmp}/catalog.sqlite"
-    tracker_db = tmp / "tracker.sqlite"
-    write_tracker(f"sqlite:///{tracker_db}", PLAN + MANY)
     observe(database_url, PLAN + MANY)
     create_people(database_url)
-    rasa = FakeRasa(fake_rasa_turn(tracker_db, database_url)).up()
+    itself: list[FakeRasa] = []
+    rasa = FakeRasa(fake_rasa_turn(itself, database_url))
+    itself.append(rasa)
+    write_tracker(rasa, PLAN + MANY)
+    rasa.up()
     web = WebSettings(
         host="127.0.0.1",
         port=_free_port(),
@@ -369,11 +325,9 @@ def console(tmp_path_factory):
     )
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DATABASE_URL", database_url)
-        env.setenv("TRACKER_DB", str(tracker_db))
         env.setenv("RASA_URL", rasa.url)
-        env.delenv("QP_TRACKER_URL", raising=False)
         with WebServer(web, tmp / "web.log") as server:
-            yield Console(server.url, database_url, tracker_db, rasa)
+            yield Console(server.url, database_url, rasa)
     rasa.down()
 
 
@@ -536,7 +490,7 @@ def test_filters_over_http_and_a_french_error_for_a_bad_date(console, admin):
 
 
 def user_event_id(console: Console, sender: str, text: str) -> int:
-    conversation = tracker.read_conversation(f"sqlite:///{console.tracker_db}", sender)
+    conversation = tracker.read_conversation(RasaApi(console.rasa.url, keys.rasa_api_key()), sender)
     return next(t.user.event_id for t in conversation.turns if t.user and t.user.text == text)
 
 
@@ -591,7 +545,7 @@ def test_an_advisor_corrects_a_message_and_exports_the_training_example(console,
 def test_a_sender_id_with_a_slash_opens_and_its_messages_can_be_corrected(console, roubaix):
     """Any REST client chooses its sender ids: « / » in one must not hide the conversation."""
     plan = [("site/roubaix/42", "roubaix-widget", at("2026-03-03", 9))]
-    write_tracker(f"sqlite:///{console.tracker_db}", plan)
+    write_tracker(console.rasa, plan)
     observe(console.database_url, plan)
     # the list links to the observatory's key, which opens the same conversation
     listing = roubaix.get("/console/conversations")
@@ -605,6 +559,43 @@ def test_a_sender_id_with_a_slash_opens_and_its_messages_can_be_corrected(consol
     form = roubaix.get(f"/console/conversations/site%2Froubaix%2F42/corriger/{event_id}")
     assert form.status_code == 200
     assert "Corriger la compréhension" in form.text
+
+
+def test_the_list_s_link_opens_the_transcript_through_the_sealed_id_only(console, roubaix):
+    """The observatory keeps the conversation id sealed with the link key: its row's state
+    holds no readable id, and the key of a conversation the observatory does not know opens
+    nothing (it is then taken for a conversation id, which Rasa does not know either)."""
+    key = conversation_key("roubaix-widget")
+    with session(console.database_url) as db:
+        state = db.scalar(select(ObservedConversation.state).where(ObservedConversation.key == key))
+    assert "roubaix-widget" not in json.dumps(state)
+    assert unseal(state["link"], keys.link_key()) == "roubaix-widget"
+    assert unseal(state["link"], "une-autre-cle") is None
+    assert DESCRIPTION in roubaix.get(f"/console/conversations/{key}").text
+    unknown = roubaix.get(f"/console/conversations/{conversation_key('jamais-vue')}")
+    assert unknown.status_code == 404
+
+
+def test_rasa_unreachable_gives_a_french_page_for_the_transcript(console, roubaix):
+    console.rasa.down()
+    try:
+        down = roubaix.get("/console/conversations/roubaix-widget")
+        chat = roubaix.get("/console/discuter")
+    finally:
+        console.rasa.up()
+    assert down.status_code == 503
+    assert "Conversations indisponibles" in down.text
+    assert "L&#39;assistant est injoignable pour le moment" in down.text
+    assert "Traceback" not in down.text
+    assert chat.status_code == 200  # the test page stays usable
+    console.rasa.api_status = 500
+    try:
+        failing = roubaix.get("/console/conversations/roubaix-widget")
+    finally:
+        console.rasa.api_status = 200
+    assert failing.status_code == 503
+    assert "code 500" in failing.text
+    assert roubaix.get("/console/conversations/roubaix-widget").status_code == 200
 
 
 def test_a_message_with_an_email_cannot_become_a_training_example(console, roubaix):

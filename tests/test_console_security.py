@@ -55,7 +55,6 @@ def database(request, tmp_path_factory):
 def settings_for(database_url: str, clock: Clock, **changes) -> ConsoleSettings:
     base = ConsoleSettings(
         database_url=database_url,
-        tracker_url=f"sqlite:///{os.environ.get('TMPDIR', '/tmp')}/absent-tracker.sqlite",
         rasa_url="http://127.0.0.1:9",
         secret=f"secret-{uuid.uuid4().hex}",
         http_local=True,

@@ -19,10 +19,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from test_e2e_rest import answer_until_recommendation, texts
 
-from bot.console.tracker import EVENTS
 from bot.keys import rest_headers
 from bot.observatory.sql_broker import SqlBroker
-from bot.purge import purge, tracker_engine
+from bot.purge import purge
+from bot.rasa_store import EVENTS, tracker_engine
 from bot.runner import Stack, free_port
 from catalog.erasure import REDACTED
 from catalog.leads import database as catalogue_database

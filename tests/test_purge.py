@@ -13,8 +13,8 @@ from conftest import DATABASES, PROJECT_DIR
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.orm import Session
 
-from bot.console.tracker import EVENTS
 from bot.purge import purge
+from bot.rasa_store import EVENTS
 from bot.telegram.rasa import sender_id
 from bot.telegram.state import open_state
 from catalog import erasure, store

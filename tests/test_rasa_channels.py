@@ -230,3 +230,84 @@ def test_finding_10_chat_messages_are_rate_limited_and_every_one_is_answered_ins
     assert result["retry_after"] == "60"
     assert result["other"] is True  # another conversation is not held back
     assert result["addresses"] == ["10.0.0.7", "203.0.113.9", "127.0.0.1"]
+
+
+CARDS_PROBE = """
+import asyncio, json
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOOutput
+from rasa_extensions.channels import answered, with_cards
+
+CARD = {"id": "acre", "rank": 1, "name": "ACRE", "why": "Vous créez",
+        "url": "https://www.urssaf.fr/acre", "checks": [], "amount": None, "note": None}
+BUTTONS = [{"title": "Détails", "payload": "/demander_definition"}]
+
+async def recommends(message):
+    out = message.output_channel
+    await out.send_response(message.sender_id, {"text": "Voici les aides :"})
+    await out.send_response(message.sender_id, {
+        "text": "1. ACRE\\nMontant : —", "buttons": list(BUTTONS),
+        "custom": {"data": {"aid_card": CARD}}})
+    await out.send_response(message.sender_id, {"text": "Fin", "custom": {"data": {"x": 1}}})
+
+rest = CollectingOutputChannel()
+asyncio.run(with_cards(answered(recommends))(UserMessage("x", rest, "s1")))
+
+class Sio:
+    emitted = []
+    async def emit(self, event, data=None, room=None, **kwargs):
+        self.emitted.append([event, data, room])
+sio = Sio()
+socket = SocketIOOutput(sio, "bot_uttered")
+asyncio.run(with_cards(answered(recommends))(UserMessage("x", socket, "web-1")))
+print(json.dumps({"rest": rest.messages, "socketio": sio.emitted}))
+"""
+
+
+def test_a_card_leaves_rest_and_socketio_as_one_message_with_its_text():
+    python = get_settings().rasa.bin.parent / "python"
+    done = subprocess.run(
+        [str(python), "-c", CARDS_PROBE],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    card = {
+        "id": "acre",
+        "rank": 1,
+        "name": "ACRE",
+        "why": "Vous créez",
+        "url": "https://www.urssaf.fr/acre",
+        "checks": [],
+        "amount": None,
+        "note": None,
+    }
+    buttons = [{"title": "Détails", "payload": "/demander_definition"}]
+    # REST: the card's message keeps its plain text and buttons, the card beside them; any
+    # other custom payload still leaves as Rasa sends it (its own message)
+    assert result["rest"] == [
+        {"recipient_id": "s1", "text": "Voici les aides :"},
+        {
+            "recipient_id": "s1",
+            "text": "1. ACRE\nMontant : —",
+            "buttons": buttons,
+            "custom": {"data": {"aid_card": card}},
+        },
+        {"recipient_id": "s1", "text": "Fin"},
+        {"recipient_id": "s1", "custom": {"data": {"x": 1}}},
+    ]
+    # socket.io: one bot_uttered with the text, the quick replies and the card
+    assert result["socketio"][1] == [
+        "bot_uttered",
+        {
+            "text": "1. ACRE\nMontant : —",
+            "quick_replies": [{"content_type": "text", **button} for button in buttons],
+            "aid_card": card,
+        },
+        "web-1",
+    ]
+    assert result["socketio"][0] == ["bot_uttered", {"text": "Voici les aides :"}, "web-1"]

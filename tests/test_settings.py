@@ -113,11 +113,13 @@ def test_the_defaults_are_the_documented_ones():
     assert settings.servers.ready_timeout == 300
     assert settings.rasa.url == settings.web.rasa_url == "http://127.0.0.1:5005"
     assert settings.tracker.url == f"sqlite:///{root / 'var' / 'tracker.sqlite'}"
-    assert settings.console.tracker_url == settings.tracker.url
+    assert "tracker_url" not in type(settings.console).model_fields  # Rasa's API, not its database
     assert settings.console.url == "http://localhost:8080"
     assert settings.actions.max_questions == 4
     assert settings.web.origins == ()
     assert settings.web.demo_territory == "roubaix"
+    assert settings.web.public_url == "http://127.0.0.1:8080"  # the fiches' links
+    assert settings.retention.fiches_days == 30
     assert settings.telegram.state_db == root / "var" / "telegram.sqlite"
     assert settings.telegram.mode == "polling"
     assert settings.telegram.webhook_port == 8443
@@ -139,6 +141,8 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_WIDGET_SESSION_KEY": "clé widget",
         "QP_TELEGRAM_ID_KEY": "clé telegram",
         "QP_ACTION_TOKEN": "jeton actions",
+        "QP_RASA_API_KEY": "clé api rasa",
+        "QP_LINK_KEY": "clé liens",
         "QP_WIDGET_SESSIONS_PER_MINUTE": "5",
         "QP_WIDGET_SESSIONS_PER_MINUTE_TOTAL": "50",
         "RASA_BIN": "/opt/rasa/bin/rasa",
@@ -155,6 +159,7 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_WEB_RASA_URL": "https://rasa.ville.fr/",
         "QP_WEB_ORIGINS": "https://www.ville.fr",
         "QP_WEB_DEMO_TERRITORY": "laval",
+        "QP_PUBLIC_URL": "https://assistant.ville.fr/",
         "QP_CONSOLE_SECRET": "secret de test",
         "QP_CONSOLE_SESSION_HOURS": "2",
         "QP_CONSOLE_HTTP_LOCAL": "non",
@@ -182,6 +187,7 @@ def test_every_documented_variable_is_read(tmp_path):
         "QP_RETENTION_AUDIT_DAYS": "366",
         "QP_RETENTION_TELEGRAM_BUTTONS_DAYS": "7",
         "QP_RETENTION_TELEGRAM_WAITING_DAYS": "2",
+        "QP_RETENTION_FICHES_DAYS": "14",
         "QP_LOCK_STORE_URL": "redis://:mot-de-passe@redis.interne:6380/4",
         "QP_LOCK_STORE_PREFIX": "qpprod",
         "QP_LOCK_LIFETIME": "30",
@@ -225,6 +231,7 @@ def test_every_documented_variable_is_read(tmp_path):
         "clé telegram",
     )
     assert s.servers.action_token == "jeton actions"
+    assert (s.servers.rasa_api_key, s.servers.link_key) == ("clé api rasa", "clé liens")
     assert (s.web.sessions_per_minute, s.web.sessions_per_minute_overall) == (5, 50)
     assert s.servers.ready_timeout == 12.5
     assert s.servers.rasa_url == "http://0.0.0.0:6005"
@@ -234,13 +241,14 @@ def test_every_documented_variable_is_read(tmp_path):
     assert s.rasa.cors_origins == ("https://a.fr", "https://b.fr")
     assert s.rasa.baseline_dir == tmp_path / "stock-rasa"
     assert s.tracker.db == tmp_path / "tracker.sqlite"
-    assert s.tracker.url == s.console.tracker_url == env["QP_TRACKER_URL"]
+    assert s.tracker.url == env["QP_TRACKER_URL"]
     assert (s.event_broker.mode, s.event_broker.queue) == ("pika", "qp_test")
     assert s.event_broker.url == "amqp://qp:mdp@mq:5672/"
     assert s.actions.max_questions == 3
     assert s.web.rasa_url == "https://rasa.ville.fr"
     assert s.web.origins == ("https://www.ville.fr",)
     assert s.web.demo_territory == "laval"
+    assert s.web.public_url == "https://assistant.ville.fr"
     assert s.console.secret == "secret de test"
     assert s.console.secure_cookie is True
     assert s.console.session_hours == 2
@@ -265,6 +273,7 @@ def test_every_documented_variable_is_read(tmp_path):
     kept = s.retention
     assert (kept.conversations_days, kept.leads_days, kept.corrections_days) == (90, 180, 200)
     assert (kept.audit_days, kept.telegram_buttons_days, kept.telegram_waiting_days) == (366, 7, 2)
+    assert kept.fiches_days == 14
     n = s.notify
     assert (n.enabled, n.smtp_host, n.smtp_port, n.smtp_security) == (
         True,

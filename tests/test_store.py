@@ -92,6 +92,7 @@ def test_migration_0014_writes_roles_origins_and_dated_amount_keys_by_the_naming
         # The schema of 0013 had no withdrawal columns (0015 adds them).
         connection.execute(text("ALTER TABLE aids DROP COLUMN withdrawn_since"))
         connection.execute(text("ALTER TABLE aids DROP COLUMN withdrawn_reason"))
+        connection.execute(text("DROP TABLE fiches"))  # nor the fiches' table (0016)
         connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     store.migrate(engine)
     with engine.connect() as connection:

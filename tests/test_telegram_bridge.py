@@ -29,6 +29,7 @@ from bot.runner import free_port
 from bot.telegram import texts
 from bot.telegram.__main__ import configure_logging
 from bot.telegram.rasa import sender_id
+from catalog.cards import AidCard, card_payload, card_text
 from settings import RetryPolicy
 
 CHAT = 4242
@@ -155,6 +156,57 @@ async def test_buttons_become_an_inline_keyboard_with_short_ids_and_a_choice_is_
         )
         await asyncio.sleep(0.2)
         assert rasa.texts() == ["bonjour", long_payload]
+
+
+async def test_an_aid_card_arrives_as_html_with_its_buttons_and_its_values_escaped(
+    telegram, rasa, settings
+):
+    card = AidCard(
+        id="aide-r-d",
+        rank=1,
+        name="Aide <R&D> du quartier",
+        amount="jusqu'à 5 000 €",
+        why="Vous créez une entreprise; vous habitez un QPV",
+        checks=["Le local doit être en QPV.", "Avoir < 3 salariés."],
+        url="https://www.exemple.gouv.fr/aide?a=1&b=2",
+    )
+    details = '/demander_definition{"aide":"aide-r-d"}'
+    rasa.reply = lambda m: (
+        [
+            {"text": "Voici les aides qui semblent correspondre à votre situation :"},
+            {
+                "text": card_text(card),
+                "buttons": [{"title": "Détails", "payload": details}],
+                "custom": card_payload(card),
+            },
+            {"text": "Les organismes à contacter près de chez vous :"},
+        ]
+        if m["message"] == "bonjour"
+        else [{"text": "L'aide en détail."}]
+    )
+    async with running_bridge(settings):
+        telegram.send_text(CHAT, "bonjour")
+        [sent_card, contacts] = await telegram.until(
+            lambda: telegram.sent(CHAT) if len(telegram.sent(CHAT)) >= 2 else None
+        )
+        assert sent_card["parse_mode"] == "HTML"
+        assert sent_card["text"] == (
+            "Voici les aides qui semblent correspondre à votre situation :\n\n"
+            "<b>1. Aide &lt;R&amp;D&gt; du quartier</b>\n"
+            "<b>Montant :</b> jusqu'à 5 000 €\n"
+            "<b>Pourquoi :</b> Vous créez une entreprise; vous habitez un QPV\n"
+            "<b>À vérifier :</b>\n"
+            "• Le local doit être en QPV.\n"
+            "• Avoir &lt; 3 salariés.\n"
+            "<b>Lien officiel :</b> https://www.exemple.gouv.fr/aide?a=1&amp;b=2"
+        )
+        keys = keyboard(sent_card)
+        assert [k["text"] for k in keys] == ["Détails", "Page officielle"]
+        assert keys[1]["url"] == "https://www.exemple.gouv.fr/aide?a=1&b=2"
+        assert shown(contacts) == "Les organismes à contacter près de chez vous :"
+        telegram.press(CHAT, telegram.message_id_of(sent_card), keys[0]["callback_data"])
+        await telegram.until(lambda: len(telegram.sent(CHAT)) == 3)
+        assert rasa.texts() == ["bonjour", details]
 
 
 async def test_buttons_still_work_after_a_restart_and_unknown_ids_ask_to_retype(

@@ -5,6 +5,7 @@ recommendation as on the web (REST channel)."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -91,8 +92,9 @@ def bridge(settings, telegram):
 
 
 def shown(params: dict) -> str:
+    """What the user reads: Telegram parses the HTML of the message (tags, then entities)."""
     assert params.get("parse_mode") == "HTML"
-    return unescape(params["text"])
+    return unescape(re.sub(r"<[^>]+>", "", params["text"]))
 
 
 def keys(params: dict) -> list[dict]:
@@ -197,6 +199,21 @@ def test_a_job_seeker_gets_through_telegram_the_same_aids_as_on_the_web(settings
     follow_ups = [k["text"] for k in keys(new[-1])]
     assert {b["title"] for b in buttons("suite")} <= set(follow_ups), "the next steps are buttons"
     assert all(len(p["text"]) <= 4096 for p in new)
+    # Each aid is a card: its own message in Telegram HTML (the name in bold, the values
+    # escaped) with the « Détails » button and a link button to the official page.
+    cards = [p for p in new if re.match(r"^(?:.*\n\n)?<b>\d+\. ", p["text"], flags=re.DOTALL)]
+    assert len(cards) == len(ranked_aids(recommendation)) >= 2
+    for aid_id in ("acre", "pret-honneur-quartier"):
+        aid = catalog.aid(aid_id)
+        [card] = [p for p in cards if f"{html.escape(aid['name'], quote=False)}</b>" in p["text"]]
+        assert "<b>Montant :</b>" in card["text"]
+        assert "<b>Pourquoi :</b>" in card["text"]
+        assert "<b>À vérifier :</b>" in card["text"]
+        card_keys = keys(card)
+        assert {"text": "Page officielle", "url": aid["url"]} in card_keys
+        assert any(k["text"] == message("details") and "callback_data" in k for k in card_keys)
+    # then « Ma fiche »: a link to the web server's printable page
+    assert "/fiche/" in recommendation
 
     # The same person on the web (REST channel, same answers) gets the same aids, in order.
     for text in web_inputs[:-1]:

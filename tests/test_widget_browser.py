@@ -112,7 +112,8 @@ def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(se
         link = page.locator(f'.qp-message--bot a[href="{record["url"]}"]').first
         assert link.get_attribute("target") == "_blank"
         assert "noopener" in link.get_attribute("rel")
-        assert record["url"] in link.inner_text()
+        # a card's link says which aid's official page it opens (test_the_aids_are_cards…)
+        assert record["name"] in link.inner_text()
     # the clicked button's title is shown as the visitor's message, its payload was sent
     assert chat.clicked[0] in chat.user_texts()
     messages = [
@@ -137,6 +138,66 @@ def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(se
         c["name"] in contacts for c in read_files().contacts if c.get("territory") == "roubaix"
     )
     assert_no_csp_violation(chat)
+
+
+ACTIVE_IN_WIDGET = """() => { const host = document.activeElement;
+    const inner = host && host.shadowRoot && host.shadowRoot.activeElement;
+    return inner ? {cls: inner.className, text: inner.textContent} : null; }"""
+
+
+def test_the_aids_are_cards_that_a_keyboard_and_a_screen_reader_can_use(servers, desktop):
+    page = desktop.new_page()
+    page.goto(servers.url + "/")
+    chat = Chat(page)
+    chat.open()
+    chat.converse()
+    cards = page.locator(".qp-messages > li.qp-message--bot > article.qp-card")
+    count = cards.count()
+    assert count >= 2, "les aides sont des cartes, chacune un élément de la liste des messages"
+    names = []
+    for index in range(count):
+        card = cards.nth(index)
+        heading = card.get_by_role("heading", level=3)
+        title = heading.inner_text()
+        assert re.match(rf"^{index + 1}\. ", title), title  # in the order of the ranking
+        name = title.split(". ", 1)[1]
+        names.append(name)
+        facts = card.locator("dt").all_inner_texts()
+        assert facts == ["Montant", "Pourquoi", "À vérifier"]
+        link = card.get_by_role(
+            "link", name=f"Page officielle de l'aide « {name} » (nouvelle fenêtre)"
+        )
+        assert link.count() == 1, "le lien dit quelle aide il ouvre"
+        assert link.get_attribute("target") == "_blank"
+        assert link.get_attribute("rel") == "noopener noreferrer"
+        assert link.get_attribute("href").startswith("https://")
+    for aid_id in ("acre", "pret-honneur-quartier"):
+        record = aid(aid_id)
+        assert record["name"] in names
+        card = cards.nth(names.index(record["name"]))
+        assert card.locator(f'a[href="{record["url"]}"]').count() == 1
+    assert_no_csp_violation(chat)
+    assert_accessible(chat)
+
+    # Keyboard: from the message log, Tab reaches each card's link, in the order of the cards.
+    page.locator(".qp-log").focus()
+    reached = []
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        active = page.evaluate(ACTIVE_IN_WIDGET)
+        if not active or active["cls"] == "qp-input":
+            break
+        if active["cls"] == "qp-card-link":
+            reached.append(active["text"])
+    assert [text.split("« ", 1)[1].split(" »", 1)[0] for text in reached] == names
+
+    # A reload draws the same cards from the browser's history.
+    page.reload()
+    chat.input.wait_for()
+    assert cards.count() == count
+    assert page.locator(".qp-card h3").all_inner_texts() == [
+        f"{rank}. {name}" for rank, name in enumerate(names, start=1)
+    ]
 
 
 def test_html_typed_by_the_visitor_is_shown_as_text_and_the_length_is_capped(servers, desktop):

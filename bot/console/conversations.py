@@ -1,6 +1,8 @@
 """The conversations pages: the list (filters: territory, dates, not understood, contact
 requested) and one conversation's transcript with what the assistant understood of each
-message and a « Corriger » link. Read from Rasa's tracker store (tracker.py).
+message and a « Corriger » link. The list reads the observatory's tables (bot/observatory/
+fills them from the events Rasa publishes); a transcript is read from Rasa's HTTP API
+(tracker.py, bot/rasa_api.py), never from Rasa's database.
 
 Permissions: an advisor sees the conversations of their territory only; a conversation of
 another territory, or one that does not exist, gets the same « introuvable » page. Contact
@@ -21,11 +23,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot import keys
 from bot.console import tracker
 from bot.console.auth import log_action, page, settings_of
 from bot.console.db import session
 from bot.console.home import territory_names
 from bot.console.pages import error_page, render
+from bot.observatory.fold import LINK
+from bot.observatory.links import unseal
+from bot.rasa_api import RasaApi
 from catalog import observatory
 from catalog.accounts import Viewer
 from catalog.labels import INTENT_LABELS
@@ -265,19 +271,40 @@ def conversation_list(request: Request, viewer: Viewer, form: dict[str, str]) ->
 # --- one conversation ------------------------------------------------------------------
 
 
+def rasa_api(request: Request) -> RasaApi:
+    """Rasa's HTTP API, as the console reaches it (bot/rasa_api.py)."""
+    return RasaApi(settings_of(request).rasa_url, keys.rasa_api_key())
+
+
+def linked_sender(database_url: str, key: str) -> str | None:
+    """The conversation id the observatory's row `key` sealed (bot/observatory/links.py),
+    None when there is no such row or its link does not open with this server's key."""
+    with session(database_url) as db:
+        state = db.scalar(select(ObservedConversation.state).where(ObservedConversation.key == key))
+    sealed = (state or {}).get(LINK)
+    sender = unseal(sealed, keys.link_key()) if isinstance(sealed, str) else None
+    return sender if sender is not None and observatory.conversation_key(sender) == key else None
+
+
 def readable(
     request: Request, viewer: Viewer, sender_id: str
 ) -> tuple[tracker.Conversation | None, Response | None]:
     """The conversation if this viewer may read it, else the French page to answer with.
+    `sender_id` is a conversation id, or the observatory's key of one (the list's links).
     Another territory's conversation and an unknown one get the same page."""
     try:
-        url = settings_of(request).tracker_url
-        conversation = tracker.read_conversation(url, sender_id)
-        if conversation is None and observatory.is_key(sender_id):  # a link of the list
-            found = tracker.sender_of_key(url, sender_id)
-            conversation = tracker.read_conversation(url, found) if found else None
+        if observatory.is_key(sender_id):  # a link of the list
+            sender_id = linked_sender(settings_of(request).database_url, sender_id) or sender_id
+        conversation = tracker.read_conversation(rasa_api(request), sender_id)
     except tracker.TrackerUnavailableError as error:
         return None, error_page(request, 503, "Conversations indisponibles", str(error))
+    except SQLAlchemyError:
+        return None, error_page(
+            request,
+            503,
+            "Conversations indisponibles",
+            "Les conversations sont illisibles pour le moment (base injoignable).",
+        )
     if conversation is None or not viewer.can_see(conversation.territory):
         if conversation is not None:
             log_action(request, viewer, "conversation_refusee", conversation.sender_id)

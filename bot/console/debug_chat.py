@@ -1,5 +1,5 @@
 """« Tester l'assistant »: the advisor chats with the real assistant through Rasa's REST
-channel, then reads that conversation back from the tracker store and sees, for each message,
+channel, then reads that conversation back from Rasa's HTTP API and sees, for each message,
 the intent and confidence (and the next two), the entities, the profile filled so far and the
 aids the catalogue engine recommends for it, with their reasons.
 
@@ -22,7 +22,7 @@ from starlette.routing import Route
 from bot import keys, logs
 from bot.console import tracker
 from bot.console.auth import log_action, page, settings_of
-from bot.console.conversations import TEMPLATE_HELPERS, for_viewer
+from bot.console.conversations import TEMPLATE_HELPERS, for_viewer, rasa_api
 from bot.console.home import territory_names
 from bot.console.pages import render
 from catalog.accounts import Viewer
@@ -74,7 +74,7 @@ def _page(
     conversation = store_error = None
     if isinstance(sender, str) and sender.startswith(f"console-{viewer.id}-"):
         try:
-            conversation = tracker.read_conversation(settings_of(request).tracker_url, sender)
+            conversation = tracker.read_conversation(rasa_api(request), sender)
         except tracker.TrackerUnavailableError as problem:
             store_error = str(problem)
     else:

@@ -1,50 +1,21 @@
-"""Read-only access to Rasa's SQL tracker store (the `events` table Rasa 3.6 writes).
+"""One conversation as the console shows it, read through Rasa's HTTP API (bot/rasa_api.py):
+the events of its tracker grouped into turns (the person's message, what the assistant
+understood of it, its answers, the slots set and the actions run), with the territory,
+channel, dates and flags of the whole conversation. Also the helpers the console's pages share
+(local time, dates, channel labels).
 
-Rasa's SQLTrackerStore keeps one row per event: `id`, `sender_id`, `type_name` (user, bot,
-action, slot, active_loop, session_started…), `timestamp` (seconds since the epoch, UTC),
-`intent_name` (user events), `action_name` (the event's "name": the action, the loop, and for
-slot events the slot's name) and `data`, the event as JSON text (`event.as_dict()`).
-
-The list of conversations is one SQL query: an aggregate per sender (times, counts, flags, the
-ids of the events holding the territory) joined back to those few events by primary key, with
-the JSON fields read by the database (SQLite json_extract, PostgreSQL json_extract_path_text).
-Nothing here writes: SQLite files are opened read-only and never created.
+No module of the console reads Rasa's database: the list of conversations comes from the
+observatory's tables (bot/observatory/), a transcript from Rasa itself.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from pathlib import Path
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    case,
-    cast,
-    create_engine,
-    func,
-    inspect,
-    or_,
-    select,
-)
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
-
+from bot.rasa_api import RasaApi, RasaApiUnavailableError
 from catalog.profile import FIELDS, TERRITORY_IDS
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -68,46 +39,13 @@ try:
 except ZoneInfoNotFoundError:  # no time zone database: show UTC
     LOCAL_TIME = UTC
 
-_metadata = MetaData()
-EVENTS = Table(
-    "events",
-    _metadata,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255)),
-    Column("type_name", String(255)),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
-
 
 class TrackerUnavailableError(RuntimeError):
-    """The tracker store cannot be read; the message is French and safe to show."""
+    """The conversation cannot be read (Rasa unreachable); the message is French and safe to
+    show."""
 
 
 # --- what the pages show ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Summary:
-    sender_id: str
-    channel: str | None
-    first_at: datetime
-    last_at: datetime
-    user_messages: int
-    territory: str | None
-    fallback: bool
-    handoff: bool
-
-
-@dataclass(frozen=True)
-class Listing:
-    conversations: list[Summary]
-    total: int
-    page: int
-    pages: int
-    empty_store: bool = False  # no tracker database (yet): nobody talked to the assistant
 
 
 @dataclass
@@ -219,202 +157,32 @@ def _day_start(day: date) -> float:
     return datetime.combine(day, time.min, tzinfo=LOCAL_TIME).timestamp()
 
 
-# --- the database -------------------------------------------------------------------------
+# --- Rasa's HTTP API ----------------------------------------------------------------------
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for another database)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    return Path(parsed.database or ":memory:")
-
-
-@lru_cache(maxsize=4)
-def _engine(url: str) -> Engine:
-    path = _sqlite_file(url)
-    if path is not None:  # read-only: never create nor change Rasa's file
-        resolved = path.resolve()
-        return create_engine(
-            "sqlite://",
-            poolclass=NullPool,
-            creator=lambda: sqlite3.connect(
-                f"file:{resolved}?mode=ro", uri=True, check_same_thread=False
-            ),
-        )
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _open(url: str) -> Engine | None:
-    """The engine, or None when there is nothing yet (no SQLite file, no events table);
-    TrackerUnavailableError when the store cannot be read."""
-    path = _sqlite_file(url)
-    if path is not None and not path.is_file():
-        return None
-    engine = _engine(url)
+def read_conversation(api: RasaApi, sender_id: str) -> Conversation | None:
+    """One conversation as turns, from Rasa's HTTP API (None when the person wrote nothing in
+    it: Rasa answers an empty tracker for an id it does not know)."""
     try:
-        if not inspect(engine).has_table("events"):
-            return None
-    except SQLAlchemyError as error:
-        raise TrackerUnavailableError(
-            "Les conversations enregistrées sont illisibles pour le moment "
-            "(base des conversations injoignable)."
-        ) from error
-    return engine
-
-
-def _json_text(dialect: str, column: Any, *path: str) -> Any:
-    """A JSON field of a text column, as text, in the database's own dialect."""
-    if dialect == "sqlite":
-        return func.json_extract(column, "$." + ".".join(path))
-    if dialect == "postgresql":
-        return func.json_extract_path_text(cast(column, JSON), *path)
-    return func.json_unquote(func.json_extract(column, "$." + ".".join(path)))  # MySQL
-
-
-def list_conversations(
-    url: str,
-    scope: tuple[str, ...] | None,
-    filters: Filters = Filters(),
-    page: int = 1,
-    page_size: int = PAGE_SIZE,
-) -> Listing:
-    """The conversations in `scope` (territory ids; None: all, including the unplaced ones),
-    newest first, filtered, one page of them."""
-    engine = _open(url)
-    if engine is None:
-        return Listing([], 0, 1, 1, empty_store=True)
-    e = EVENTS
-    dialect = engine.dialect.name
-    is_user = e.c.type_name == "user"
-    fallback = or_(
-        and_(is_user, e.c.intent_name == FALLBACK_INTENT),
-        and_(e.c.type_name == "action", e.c.action_name.in_(FALLBACK_ACTIONS)),
-    )
-    handoff = or_(
-        and_(e.c.type_name == "active_loop", e.c.action_name == HANDOFF_LOOP),
-        and_(is_user, e.c.intent_name == CONTACT_INTENT),
-    )
-    territory_slot = and_(
-        e.c.type_name == "slot",
-        e.c.action_name == TERRITORY_SLOT,
-        _json_text(dialect, e.c.data, "value").is_not(None),
-    )
-    territory_meta = and_(
-        is_user,
-        e.c.data.like('%"territory"%'),
-        _json_text(dialect, e.c.data, "metadata", "territory").is_not(None),
-    )
-    per_sender = (
-        select(
-            e.c.sender_id,
-            func.min(e.c.timestamp).label("first_at"),
-            func.max(e.c.timestamp).label("last_at"),
-            func.sum(case((is_user, 1), else_=0)).label("user_messages"),
-            func.max(case((fallback, 1), else_=0)).label("fallback"),
-            func.max(case((handoff, 1), else_=0)).label("handoff"),
-            func.max(case((territory_slot, e.c.id))).label("slot_id"),
-            func.max(case((territory_meta, e.c.id))).label("meta_id"),
-            func.min(case((is_user, e.c.id))).label("first_user_id"),
-        )
-        .group_by(e.c.sender_id)
-        .having(func.sum(case((is_user, 1), else_=0)) > 0)
-    )
-    if filters.since:
-        per_sender = per_sender.having(func.max(e.c.timestamp) >= _day_start(filters.since))
-    if filters.until:
-        per_sender = per_sender.having(
-            func.min(e.c.timestamp) < _day_start(filters.until + timedelta(days=1))
-        )
-    if filters.fallback:
-        per_sender = per_sender.having(func.max(case((fallback, 1), else_=0)) == 1)
-    if filters.handoff:
-        per_sender = per_sender.having(func.max(case((handoff, 1), else_=0)) == 1)
-    agg = per_sender.subquery("agg")
-    slot, meta, first = (
-        EVENTS.alias("slot_event"),
-        EVENTS.alias("meta_event"),
-        EVENTS.alias("first_user"),
-    )
-    query = (
-        select(
-            agg,
-            _json_text(dialect, slot.c.data, "value").label("slot_value"),
-            _json_text(dialect, meta.c.data, "metadata", "territory").label("meta_territory"),
-            _json_text(dialect, first.c.data, "input_channel").label("channel"),
-        )
-        .select_from(
-            agg.outerjoin(slot, slot.c.id == agg.c.slot_id)
-            .outerjoin(meta, meta.c.id == agg.c.meta_id)
-            .outerjoin(first, first.c.id == agg.c.first_user_id)
-        )
-        .order_by(agg.c.last_at.desc(), agg.c.sender_id)
-    )
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(query).all()
-    except SQLAlchemyError as error:
-        raise TrackerUnavailableError(
-            "Les conversations enregistrées sont illisibles pour le moment "
-            "(base des conversations injoignable)."
-        ) from error
-    found = []
-    for row in rows:
-        territory = territory_of(row.slot_value, row.meta_territory)
-        if scope is not None and territory not in scope:
-            continue
-        if filters.territory == NO_TERRITORY and territory is not None:
-            continue
-        if filters.territory not in (None, NO_TERRITORY) and territory != filters.territory:
-            continue
-        found.append(
-            Summary(
-                row.sender_id,
-                row.channel,
-                local_time(row.first_at),
-                local_time(row.last_at),
-                int(row.user_messages or 0),
-                territory,
-                bool(row.fallback),
-                bool(row.handoff),
-            )
-        )
-    pages = max(1, -(-len(found) // page_size))
-    page = min(max(1, page), pages)
-    return Listing(found[(page - 1) * page_size : page * page_size], len(found), page, pages)
-
-
-def read_conversation(url: str, sender_id: str) -> Conversation | None:
-    """One conversation as turns (None if the store holds nothing for this sender)."""
-    engine = _open(url)
-    if engine is None:
+        events = api.events(sender_id)
+    except RasaApiUnavailableError as error:
+        raise TrackerUnavailableError(str(error)) from error
+    if not any(event.get("event") == "user" for event in events):
         return None
-    e = EVENTS
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(e.c.id, e.c.type_name, e.c.timestamp, e.c.data)
-                .where(e.c.sender_id == sender_id)
-                .order_by(e.c.id)
-            ).all()
-    except SQLAlchemyError as error:
-        raise TrackerUnavailableError(
-            "Cette conversation est illisible pour le moment (base des conversations injoignable)."
-        ) from error
-    if not rows:
-        return None
-    return build_conversation(sender_id, [(r.id, r.type_name, r.timestamp, r.data) for r in rows])
+    return build_conversation(
+        sender_id,
+        [
+            (number, str(event.get("event")), _timestamp(event.get("timestamp")), event)
+            for number, event in enumerate(events, start=1)
+        ],
+    )
+
+
+def _timestamp(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 # --- from events to turns ----------------------------------------------------------------
-
-
-def _load(data: str | None) -> dict[str, Any]:
-    try:
-        loaded = json.loads(data or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
 
 
 def _user_message(event_id: int, timestamp: float, event: dict[str, Any]) -> UserMessage:
@@ -466,9 +234,11 @@ def _span(text: str, found: dict[str, Any]) -> str:
 
 
 def build_conversation(
-    sender_id: str, rows: list[tuple[int, str, float | None, str | None]]
+    sender_id: str, rows: list[tuple[int, str, float | None, dict[str, Any]]]
 ) -> Conversation:
-    """Turns from the sender's events (id, type_name, timestamp, data), in order."""
+    """Turns from the sender's events (number, type, timestamp, the event as Rasa gives it), in
+    order. The number (the event's place in the conversation, from 1) names a message in the
+    console's links: Rasa's trackers only grow, so it stays the same."""
     turns: list[Turn] = []
     slots: dict[str, Any] = {}
     fallback = handoff = False
@@ -482,8 +252,7 @@ def build_conversation(
             turns.append(current)
         return current
 
-    for event_id, type_name, timestamp, data in rows:
-        event = _load(data)
+    for event_id, type_name, timestamp, event in rows:
         if type_name == "user":
             message = _user_message(event_id, timestamp or 0.0, event)
             current = Turn(message)
@@ -540,24 +309,6 @@ def build_conversation(
         fallback=fallback,
         handoff=handoff,
     )
-
-
-def sender_of_key(url: str, key: str) -> str | None:
-    """The conversation id whose observatory key is `key` (catalog/observatory.py), looked
-    for among the tracker store's conversation ids (the observatory keeps no id)."""
-    from catalog.observatory import conversation_key
-
-    engine = _open(url)
-    if engine is None:
-        return None
-    try:
-        with engine.connect() as connection:
-            senders = connection.execute(select(EVENTS.c.sender_id).distinct()).scalars()
-            return next((s for s in senders if conversation_key(s) == key), None)
-    except SQLAlchemyError as error:
-        raise TrackerUnavailableError(
-            "Cette conversation est illisible pour le moment (base des conversations injoignable)."
-        ) from error
 
 
 OBSERVED_CHANNELS = {

@@ -7,7 +7,8 @@ text: the person's messages are counted, not copied; a slot is kept only when it
 field with one of the contract's values (an entity's raw text, « épicerie à », is dropped);
 contact details are only seen as « given ». The bookkeeping needed between two batches of
 events (the territory's two sources, the current question, whether the current message was
-already counted as not understood) lives in the row's `state`.
+already counted as not understood) lives in the row's `state`, with the conversation id
+sealed (links.py) for the console's link to the transcript.
 
 The erase marker (the erase confirmation's custom payload, rasa_extensions/tracker_store.py)
 deletes the conversation's rows: what follows is a new conversation.
@@ -21,11 +22,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import keys
+from bot.observatory.links import seal
 from catalog.erasure import ERASE_MARKER
 from catalog.models import ObservedConversation, ObservedRecommendation
 from catalog.observatory import conversation_key, delete_conversations
 from catalog.profile import ENUMS, TERRITORY_IDS
 
+LINK = "link"  # the state's sealed conversation id (links.py)
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = ("action_reformuler", "action_default_fallback")
 LEAD_ACTION = "action_enregistrer_demande"
@@ -62,8 +66,11 @@ def is_erase_marker(event: dict[str, Any]) -> bool:
 class Folder:
     """Applies events to the rows of one database session; the caller commits."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, link_key: str | None = None) -> None:
         self.session = session
+        # seals each conversation id into its row's state (links.py): the console's way back
+        # from its list to the transcript
+        self.link_key = link_key or keys.link_key()
         self.rows: dict[str, ObservedConversation | None] = {}  # key → row (None: none yet)
         self.shown: dict[int, dict[str, ObservedRecommendation]] = {}  # row id → aid → rec
 
@@ -108,7 +115,7 @@ class Folder:
                 fallbacks=0,
                 contact_asked=False,
                 lead=False,
-                state={},
+                state={LINK: seal(sender_id, self.link_key)},
             )
             self.session.add(row)
             self.session.flush()  # its id, for its recommendations

@@ -25,7 +25,7 @@ from bot.telegram.callbacks import CallbackMap
 from bot.telegram.ordering import ChatLocks
 from bot.telegram.pending import PendingQueue
 from bot.telegram.rasa import RasaClient, RasaRejectedError, RasaUnavailableError
-from bot.telegram.rendering import Button, erasure_confirmed, escape, plan, row_width
+from bot.telegram.rendering import Button, erasure_confirmed, plan, row_width
 from settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class Relay:
         """Send Rasa's answers to the chat: texts, then the last one with its keyboard."""
         for outgoing in plan(answers):
             markup = self._keyboard(chat_id, outgoing.buttons) if outgoing.buttons else None
-            text = escape(outgoing.text) if outgoing.text else texts.EMPTY_BUTTONS_TEXT
+            text = outgoing.html_text if outgoing.text else texts.EMPTY_BUTTONS_TEXT
             await self.say(chat_id, text, markup)
 
     def _keyboard(self, chat_id: int, buttons: list[Button]) -> InlineKeyboardMarkup:

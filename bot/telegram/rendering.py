@@ -5,6 +5,10 @@
 - A text longer than Telegram's 4,096 characters is split at a paragraph, a line or a space.
 - Rasa's texts are plain text: they are sent in HTML mode, escaped, so `<`, `>` and `&` show
   as typed; Telegram makes the URLs clickable by itself.
+- An aid's card (catalog/cards.py, in the message's custom payload) is its own message,
+  written here in Telegram HTML (the name in bold, the amount, why and what to check, each
+  value escaped), after the texts that came before it; its keyboard has the message's buttons
+  and a link button to the official page.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.telegram import texts as bridge_texts
+from catalog.cards import AidCard, read_card
 from catalog.erasure import ERASE_MARKER
 
 MAX_MESSAGE_LENGTH = 4096  # Telegram's limit, in UTF-16 code units after entity parsing
@@ -31,10 +37,16 @@ class Button:
 
 @dataclass
 class Outgoing:
-    """One Telegram message to send: plain text (escaped when sent) and its buttons."""
+    """One Telegram message to send: plain text (escaped when sent), or Telegram HTML when
+    `html`, and its buttons."""
 
     text: str
     buttons: list[Button] = field(default_factory=list)
+    html: bool = False
+
+    @property
+    def html_text(self) -> str:
+        return self.text if self.html else escape(self.text)
 
 
 def utf16_length(text: str) -> int:
@@ -99,11 +111,46 @@ def erasure_confirmed(answers: list[dict[str, Any]]) -> bool:
     return False
 
 
+def card_html(card: AidCard) -> str:
+    """An aid's card in Telegram HTML, every value escaped."""
+    labels = bridge_texts.CARD
+    checks = card.checks or [labels["nothing_to_check"]]
+    lines = [
+        f"<b>{card.rank}. {escape(card.name)}</b>",
+        f"<b>{labels['amount']}</b> {escape(card.amount or labels['unknown_amount'])}",
+        f"<b>{labels['why']}</b> {escape(card.why)}",
+        f"<b>{labels['to_check']}</b> {escape(checks[0])}"
+        if len(checks) == 1
+        else "\n".join([f"<b>{labels['to_check']}</b>"] + [f"• {escape(c)}" for c in checks]),
+    ]
+    lines.append(f"<b>{labels['link']}</b> {escape(card.url)}")  # to copy or forward
+    if card.note:
+        lines.append(f"<i>{escape(card.note)}</i>")
+    return "\n".join(lines)
+
+
+def _card_message(
+    card: AidCard, answer: dict[str, Any], before: list[str], limit: int
+) -> Outgoing | None:
+    """The card's message, with the plain texts that came before it; None when too long."""
+    text = "\n\n".join([escape(t) for t in before] + [card_html(card)])
+    if utf16_length(text) > limit:
+        return None
+    link = Button(bridge_texts.CARD["official_page"], card.url)
+    return Outgoing(text, [*_buttons_of(answer), link], html=True)
+
+
 def plan(answers: list[dict[str, Any]], limit: int = MAX_MESSAGE_LENGTH) -> list[Outgoing]:
     """The Telegram messages that render these Rasa answers, in order."""
     groups: list[Outgoing] = []
     texts: list[str] = []
     for answer in answers:
+        card = read_card(answer)
+        carded = _card_message(card, answer, texts, limit) if card else None
+        if carded:
+            groups.append(carded)
+            texts = []
+            continue
         text, buttons = _text_of(answer), _buttons_of(answer)
         if text:
             texts.append(text)
@@ -114,6 +161,9 @@ def plan(answers: list[dict[str, Any]], limit: int = MAX_MESSAGE_LENGTH) -> list
         groups.append(Outgoing("\n\n".join(texts)))
     messages: list[Outgoing] = []
     for group in groups:
+        if group.html:
+            messages.append(group)  # within the limit (_card_message)
+            continue
         pieces = split_text(group.text, limit) or [""]
         messages += [Outgoing(piece) for piece in pieces[:-1]]
         messages.append(Outgoing(pieces[-1], group.buttons))  # the keyboard goes last

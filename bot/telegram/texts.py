@@ -98,3 +98,14 @@ NOT_TEXT = {
 WRITE_INSTEAD = " Pouvez-vous m'écrire votre question ou votre réponse en quelques mots ?"
 
 EMPTY_BUTTONS_TEXT = "Faites votre choix :"
+
+# The labels of an aid's card (bot/telegram/rendering.py), in Telegram HTML.
+CARD = {
+    "amount": "Montant :",
+    "unknown_amount": "non précisé",
+    "why": "Pourquoi :",
+    "to_check": "À vérifier :",
+    "nothing_to_check": "rien de particulier",
+    "link": "Lien officiel :",
+    "official_page": "Page officielle",
+}

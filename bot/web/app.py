@@ -1,11 +1,14 @@
 """The web server's routes: the demo page, the widget's files and sessions, a health check,
-the Prometheus metrics (/metrics, bot/web/observe.py) and the advisors' console under
-/console (bot/console)."""
+the Prometheus metrics (/metrics, bot/web/observe.py), the « Ma fiche » pages
+(/fiche/{token}, bot/web/fiche.py) and the advisors' console under /console (bot/console)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -18,9 +21,11 @@ from bot import keys, metrics
 from bot.console.app import create_console
 from bot.web import sessions
 from bot.web.demo import render_demo
+from bot.web.fiche import fiche_endpoint
 from bot.web.observe import Observed, metrics_endpoint
 from bot.web.ratelimit import WINDOW_SECONDS, SessionLimiter
 from bot.web.security import CommonHeaders, page_csp
+from catalog.leads import database
 from settings import ConsoleSettings, ObservabilitySettings, WebSettings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -40,10 +45,13 @@ def create_app(
     console: ConsoleSettings | None = None,
     session_key: str | None = None,
     observability: ObservabilitySettings | None = None,
+    catalog_database: Callable[[], Engine] = database,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Starlette:
     """The web server for `settings` and its console for `console` (by default the
     process's settings, `get_settings()`); widget sessions signed with `session_key`
-    (by default bot.keys.widget_session_key())."""
+    (by default bot.keys.widget_session_key()); the fiches read from `catalog_database()`
+    at the time `clock()` gives (tests set both)."""
     settings = settings or get_settings().web
     console = console or get_settings().console
     observability = observability or get_settings().observability
@@ -80,6 +88,7 @@ def create_app(
             Route("/health", health),
             Route("/metrics", metrics_endpoint(observability.metrics_token)),
             Route("/widget/session", new_session, methods=["POST"]),
+            Route("/fiche/{token}", fiche_endpoint(catalog_database, clock)),
             Mount("/static", WidgetFiles(directory=STATIC_DIR), name="static"),
             Mount("/console", app=create_console(console)),
         ],

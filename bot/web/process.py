@@ -22,6 +22,7 @@ def web_env(settings: WebSettings) -> dict[str, str]:
         "QP_WEB_RASA_URL": settings.rasa_url,
         "QP_WEB_ORIGINS": ",".join(settings.origins),
         "QP_WEB_DEMO_TERRITORY": settings.demo_territory,
+        "QP_PUBLIC_URL": settings.public_url,  # the action server writes the fiches' links
         "QP_WIDGET_SESSIONS_PER_MINUTE": str(settings.sessions_per_minute),
         "QP_WIDGET_SESSIONS_PER_MINUTE_TOTAL": str(settings.sessions_per_minute_overall),
     }

@@ -118,7 +118,9 @@ export function mount(dataset, assets) {
     stopWaiting();
     if (!connectionTrouble) view.setStatus("");
     const buttons = validButtons(message);
-    const entry = store.add({ from: "bot", text: message.text, buttons, at: new Date().toISOString() });
+    // An aid's card (rasa_extensions/channels.py sends it with its plain text): store.js
+    // validates it, and keeps the text alone when it is not a valid card.
+    const entry = store.add({ from: "bot", text: message.text, buttons, card: message.aid_card, at: new Date().toISOString() });
     if (entry) view.showMessage(entry, entry.buttons);
   }
 

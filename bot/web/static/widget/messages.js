@@ -1,4 +1,6 @@
-// One message of the conversation as a list item, and the quick-reply buttons under it.
+// One message of the conversation as a list item (a text bubble, or an aid's card), and the
+// quick-reply buttons under it.
+import { cardNode } from "./card.js";
 import { el } from "./dom.js";
 import { linkify } from "./linkify.js";
 import { TEXT } from "./strings.js";
@@ -7,7 +9,7 @@ const clock = new Intl.DateTimeFormat("fr-FR", { hour: "2-digit", minute: "2-dig
 
 export function messageItem(entry) {
   const author = entry.from === "user" ? TEXT.you : TEXT.bot;
-  const bubble = el("p", { className: "qp-bubble" }, [
+  const bubble = entry.card ? cardNode(entry.card) : el("p", { className: "qp-bubble" }, [
     el("span", { className: "qp-sr-only", text: `${author} ` }),
     ...linkify(entry.text),
   ]);

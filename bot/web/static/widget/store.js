@@ -2,6 +2,8 @@
 // server; the token is what lets this browser, and only it, use the conversation), the rendered history (Rasa
 // does not replay it) and whether the panel was open. Falls back to memory when storage is
 // unavailable. Everything read back is re-validated: other scripts of the page can write there.
+import { readCard } from "./card.js";
+
 const MAX_ENTRIES = 200;
 const MAX_TEXT = 10000;
 
@@ -28,7 +30,8 @@ function cleanButtons(buttons) {
 function cleanEntry(entry) {
   if (!entry || (entry.from !== "user" && entry.from !== "bot") || !isText(entry.text)) return null;
   const at = isText(entry.at) && !Number.isNaN(Date.parse(entry.at)) ? entry.at : new Date().toISOString();
-  return { from: entry.from, text: entry.text, buttons: cleanButtons(entry.buttons), at };
+  const card = entry.from === "bot" ? readCard(entry.card) : null;
+  return { from: entry.from, text: entry.text, buttons: cleanButtons(entry.buttons), at, ...(card ? { card } : {}) };
 }
 
 function parse(raw) {
