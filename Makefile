@@ -12,9 +12,12 @@ QP        := $(APP_VENV)/bin/qp
 MODEL     := models/assistant.tar.gz
 WIDGET_NPM := bot/web/node_modules/.package-lock.json
 CATALOG_FILES := $(shell find catalog/data -name '*.yml')
-# Only what training reads: the NLU component of config.yml's pipeline (rasa_extensions/no_words.py);
+# Only what training reads: the NLU components of config.yml's pipeline (rasa_extensions/no_words.py,
+# profile_numbers.py with french_numbers.py, place_context.py);
 # the channels and the tracker store (credentials.yml, endpoints.yml) are not part of the model.
-RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml') rasa_extensions/no_words.py
+RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml') rasa_extensions/no_words.py \
+                rasa_extensions/french_numbers.py rasa_extensions/profile_numbers.py \
+                rasa_extensions/place_context.py
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1

@@ -1,4 +1,7 @@
-"""Place resolution: what the user wrote → commune, territory, region and, where known, QPV."""
+"""Place resolution: what the user wrote → commune, territory, region and, where known, QPV.
+
+A commune may be qualified by its department or region (« Saint-Louis la Réunion »,
+« Saint-Louis 974 », « Saint-Louis (Haut-Rhin) »): the qualifier picks one of the homonyms."""
 
 from __future__ import annotations
 
@@ -97,6 +100,19 @@ class PlaceIndex:
             self.elsewhere.setdefault(place_key(commune["name"]), []).append(commune)
         self._names = list(self.by_name)
         self._qpv_names = list(self.qpv_by_name)
+        # « reunion », « hautrhin », « 974 » → the departments they name.
+        self.departments_by_name: dict[str, set[str]] = {}
+        for region in files.regions:
+            departments = {str(d) for d in region.get("departments") or []}
+            for name in (region["id"], region.get("name") or ""):
+                if name:
+                    self.departments_by_name.setdefault(place_key(name), set()).update(departments)
+            for department in departments:
+                self.departments_by_name.setdefault(department.lower(), set()).add(department)
+        for commune in files.homonyms:
+            if commune.get("department_name") and commune.get("department"):
+                key = place_key(commune["department_name"])
+                self.departments_by_name.setdefault(key, set()).add(str(commune["department"]))
 
     def region_of_postal_code(self, code: str) -> str | None:
         department = code[:3] if code.startswith("97") else code[:2]
@@ -112,6 +128,9 @@ class PlaceIndex:
             postal_code = match.group(1)
             text = (text[: match.start()] + text[match.end() :]).strip()
         key = place_key(text) if text else ""
+        qualified = self._qualified(text) if key and key not in self.by_name else None
+        if qualified:
+            return qualified
         inseeds: list[str] = []
         if key:
             inseeds = self.by_name.get(key, [])
@@ -176,6 +195,41 @@ class PlaceIndex:
             )
         return None
 
+    def _qualified(self, text: str) -> Place | None:
+        """« Saint-Louis la Réunion », « Saint-Louis (974) »: a commune name followed by a
+        department or region that leaves one commune of that name; None otherwise."""
+        words = re.sub(r"[(),]", " ", text).split()
+        for size in (1, 2, 3):
+            if len(words) <= size:
+                break
+            departments = self.departments_by_name.get(place_key(" ".join(words[-size:])))
+            if not departments:
+                continue
+            key = place_key(" ".join(words[:-size]))
+            ours = [i for i in self.by_name.get(key, []) if _department(i) in departments]
+            theirs = [h for h in self.elsewhere.get(key, []) if h.get("department") in departments]
+            if len(ours) == 1 and not theirs:
+                commune = self.communes[ours[0]]
+                return Place(
+                    territory=commune["territory"],
+                    region=commune["region"],
+                    commune_insee=commune["insee"],
+                    commune_name=commune["name"],
+                    postal_code=_single(commune.get("postal_codes")),
+                )
+            if len(theirs) == 1 and not ours:
+                codes = theirs[0].get("postal_codes") or []
+                return Place(
+                    territory=OUTSIDE_TERRITORIES,
+                    region=self.region_of_postal_code(codes[0]) if codes else None,
+                    commune_name=theirs[0]["name"],
+                    postal_code=_single(codes),
+                )
+            if key in self.by_name or key in self.elsewhere:
+                # No homonym there (« Saint-Louis Bretagne »): the name alone, which asks.
+                return self.resolve(" ".join(words[:-size]))
+        return None
+
     def _label(self, commune: dict[str, Any]) -> str:
         """« Saint-Louis (97450) »: a name with its postal code, which settles the choice."""
         codes = commune.get("postal_codes") or []
@@ -225,6 +279,11 @@ def _distinctive(part: str) -> bool:
     """Whether a QPV name (or part of it) can name a place: long enough, not only generic words."""
     words = set(re.split(r"[\s'’()-]+", normalize(part))) - {""}
     return len(place_key(part)) >= 5 and not words <= GENERIC_QPV_WORDS
+
+
+def _department(insee: str) -> str:
+    """The department of a commune's INSEE code: « 97414 » → « 974 », « 59512 » → « 59 »."""
+    return insee[:3] if insee.startswith("97") else insee[:2]
 
 
 def _single(codes: list[str] | None) -> str | None:

@@ -466,3 +466,56 @@ async def test_an_aid_with_dated_amounts_says_since_when_its_amount_applies():
     )
     assert "17 000 €" in texts[0]
     assert "en vigueur depuis le 6 décembre 2024" in texts[0]
+
+
+async def test_the_recap_says_every_fact_of_the_first_message_and_asks_none_of_them():
+    slots, texts, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            text="J'ai 24 ans, j'habite à la Mosson à Montpellier et je lance ma startup",
+            new_slots={
+                "stade": "creation",
+                "secteur": "numerique",
+                "commune": "Montpellier",
+                "age": 24,
+                "habite_qpv": True,
+                "effectif": 0,
+            },
+        ),
+    )
+    recap = next(t for t in texts if t.startswith("J'ai bien noté"))
+    assert "création · numérique · Montpellier · 24 ans · sans salarié" in recap
+    assert "domicile en quartier prioritaire" in recap
+    assert (slots["age"], slots["habite_qpv"], slots["effectif"]) == (24, True, 0)
+    assert slots["requested_slot"] not in ("age", "habite_qpv", "effectif", "commune")
+
+
+async def test_a_fact_corrected_in_one_message_is_said_back():
+    track = tracker(
+        {"stade": "creation", "commune": "Orly", "territoire": "orly-choisy", "age": 27},
+        text="non, j'ai 27 ans",
+        new_slots={"age": 27},
+        requested="implante_qpv",
+    )
+    track.events.insert(0, {"event": "slot", "name": "age", "value": 25})
+    slots, texts, _ = await run(ValidateProfilForm(), track)
+    assert slots["age"] == 27
+    assert any(t.startswith("J'ai bien noté") and "27 ans" in t for t in texts)
+
+
+async def test_the_no_of_a_correction_does_not_answer_the_question_asked():
+    track = tracker(
+        {"stade": "creation", "commune": "Orly", "territoire": "orly-choisy"},
+        text="non, j'ai 27 ans",
+        intent="nier",
+        new_slots={"age": 27, "implante_qpv": False},
+        requested="implante_qpv",
+    )
+    track.events.insert(0, {"event": "slot", "name": "age", "value": 25})
+    slots, texts, _ = await run(ValidateProfilForm(), track)
+    assert slots["age"] == 27
+    assert slots["implante_qpv"] is None
+    assert slots["requested_slot"] == "implante_qpv"  # asked again
+    recap = next(t for t in texts if t.startswith("J'ai bien noté"))
+    assert "27 ans" in recap
+    assert "quartier prioritaire" not in recap

@@ -62,3 +62,37 @@ def test_a_name_shared_with_communes_elsewhere_is_ambiguous(catalog):
     chosen = catalog.places.resolve("Saint-Louis (68300)")
     assert chosen.territory == "hors_territoire"
     assert chosen.region == "grand-est"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "saint louis la reunion",
+        "Saint-Louis 974",
+        "Saint-Louis (974)",
+        "Saint-Louis (La Réunion)",
+        "st louis réunion",
+        "Saint-Louis à La Réunion",
+    ],
+)
+def test_a_commune_qualified_by_its_department_or_region_is_not_ambiguous(catalog, written):
+    place = catalog.places.resolve(written)
+    assert place.candidates == ()
+    assert (place.territory, place.commune_insee) == ("saint-louis-reunion", "97414")
+
+
+@pytest.mark.parametrize(
+    ("written", "region", "postal_code"),
+    [("Saint-Louis (Haut-Rhin)", "grand-est", "68300"), ("saint louis 57", "grand-est", "57820")],
+)
+def test_a_qualified_homonym_elsewhere_is_outside_the_territories(
+    catalog, written, region, postal_code
+):
+    place = catalog.places.resolve(written)
+    assert place.candidates == ()
+    assert (place.territory, place.region) == ("hors_territoire", region)
+    assert (place.commune_name, place.postal_code) == ("Saint-Louis", postal_code)
+
+
+def test_a_qualifier_that_fits_no_homonym_still_asks(catalog):
+    assert catalog.places.resolve("Saint-Louis Bretagne").candidates
