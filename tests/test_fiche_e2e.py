@@ -12,6 +12,7 @@ import re
 import httpx
 import pytest
 from test_e2e_rest import answer_until_recommendation, say, texts
+from widget_browser import chromium
 
 from catalog.cards import read_card
 from catalog.dialogue import message
@@ -52,6 +53,7 @@ def test_the_fiche_link_opens_the_aids_and_supprimer_mes_donnees_deletes_it(assi
         assert f'href="{card.url}"' in page.text
     assert "Les organismes à contacter" in page.text
     assert fiches_of(database(), SENDER) == 1
+    printed_in_chromium(link, [card.url for _, card in carded])
 
     # A callback request with an e-mail: the lead holds it, the fiche does not.
     say(settings, "je voudrais parler à un conseiller", SENDER)
@@ -69,3 +71,22 @@ def test_the_fiche_link_opens_the_aids_and_supprimer_mes_donnees_deletes_it(assi
     assert gone.status_code == 404
     assert "Cette fiche n'est plus disponible" in gone.text
     assert fiches_of(database(), SENDER) == 0
+
+
+def printed_in_chromium(link: str, urls: list[str]) -> None:
+    """The fiche in Debian's Chromium: on screen with its print button; printed (print media,
+    then a real PDF) without the button and with the links' addresses written out."""
+    with chromium() as browser:
+        page = browser.new_page(locale="fr-FR")
+        page.goto(link)
+        button = page.get_by_role("button", name="Imprimer ou enregistrer en PDF")
+        assert button.is_visible()  # print.js shows it (same-origin script, CSP kept)
+        assert not page.locator(".fiche-url").first.is_visible()
+        page.emulate_media(media="print")
+        assert not button.is_visible()
+        shown = page.locator(".fiche-aid .fiche-url").all_inner_texts()
+        assert shown == urls
+        pdf = page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF")
+        assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2  # several pages
+        page.close()
