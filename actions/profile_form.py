@@ -1,7 +1,11 @@
 """The profile form: which question to ask next, and checking each answer.
 
 The next question is the first of the recommender's `questions` (the unknown field that changes
-the answer most) that the user has not skipped with « je ne sais pas ».
+the answer most) whose answer can change the first aids shown (catalog/questions.py) and that
+the user has not skipped with « je ne sais pas ». Results come first: after `QP_MAX_QUESTIONS`
+questions (4 by default) the aids are shown, and the questions left are offered after them as
+« Pour affiner » buttons (actions/refine.py); once aids have been shown, the form asks only the
+question the person chose there, and a correction goes straight to updated results.
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ from actions.address import (
     verdict_events,
 )
 from actions.information import named_place_agrees, qpv_answer, qpv_named_answer
+from actions.refine import refine_request
 from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
 from catalog.address import answer_text
 from catalog.dialogue import message
-from catalog.engine import recommend
 from catalog.profile import (
     FIELDS,
     OUTSIDE_TERRITORIES,
@@ -40,6 +44,7 @@ from catalog.profile import (
     parse_postal_code,
     parse_yes_no,
 )
+from catalog.questions import questions_that_matter
 from settings import get_settings
 
 ANSWER_INTENTS = {"informer", "nlu_fallback", "affirmer", "nier", "chercher_aides"}
@@ -76,16 +81,22 @@ class ValidateProfilForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot(PENDING_SLOT):
             return [USAGE_SLOT]  # an address was checked: whose is it? (not a profile question)
+        skipped = set(tracker.get_slot("champs_ignores") or [])
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        profile = profile_from_slots(tracker.slots)
+        if tracker.get_slot("aides_recommandees"):
+            # Results already shown: only the question the person chose (« Pour affiner »),
+            # until answered; a correction or a new detail goes straight to updated results.
+            wanted = refine_request(tracker) or requested
+            if wanted in FIELDS and wanted not in skipped and not profile.known(wanted):
+                return [wanted]
+            return []
         asked = tracker.get_slot("champs_demandes") or []
         if len(asked) >= get_settings().actions.max_questions:
-            return []
-        skipped = set(tracker.get_slot("champs_ignores") or [])
+            return []  # results first: what is left is offered after them (« Pour affiner »)
         questions = [
-            field
-            for field in recommend(catalog(), profile_from_slots(tracker.slots)).questions
-            if field not in skipped
+            field for field in questions_that_matter(catalog(), profile) if field not in skipped
         ]
-        requested = tracker.get_slot(REQUESTED_SLOT)
         if requested in questions:
             return [requested]  # not answered yet (a digression, an unclear answer): ask again
         return questions[:1]
@@ -195,10 +206,18 @@ class ValidateProfilForm(FormValidationAction):
                 dispatcher.utter_message(text=line)
             results.update({e["name"]: e["value"] for e in events})
             tracker.slots.update({e["name"]: e["value"] for e in events})
-        understood = {k: v for k, v in results.items() if k in FIELDS and v not in (None, [])}
-        # « non, j'ai 27 ans »: a fact already known, said differently, is said back too.
+        # What this message told (a form started again re-validates every known slot: those
+        # unchanged are not news), and whether it changed a value already known (a correction).
+        understood = {
+            k: v
+            for k, v in results.items()
+            if k in FIELDS and v not in (None, []) and v != _previous_value(tracker, k)
+        }
         corrected = [
-            k for k, v in understood.items() if _previous_value(tracker, k) not in (None, [], v)
+            name
+            for name in understood
+            if name not in ("territoire", "code_postal")
+            and _previous_value(tracker, name) not in (None, [])
         ]
         requested = tracker.get_slot(REQUESTED_SLOT)
         if (
@@ -348,13 +367,21 @@ class ValidateProfilForm(FormValidationAction):
         if not code:  # a stray number (« 0 salarié », a phone number): keep what we had
             return {"code_postal": _previous_value(tracker, "code_postal")}
         if tracker.slots_to_validate().get("commune"):
-            return {"code_postal": code}  # validate_commune resolves both together
+            return {}  # validate_commune resolves both together
         return self._place(tracker.get_slot("commune") or "", code, dispatcher)
 
     def validate_commune(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         code = parse_postal_code(str(tracker.slots_to_validate().get("code_postal") or ""))
+        if (
+            code
+            and code == _previous_value(tracker, "code_postal")
+            and str(value) != str(_previous_value(tracker, "commune"))
+        ):
+            # A form started again after the results validates every known slot: the postal
+            # code there is the previous commune's, not one given with the new commune.
+            code = None
         return self._place(str(value), code, dispatcher)
 
     def _place(

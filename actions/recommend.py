@@ -1,6 +1,7 @@
 """Present the recommendation: the best aids as cards (catalog/cards.py: the plain text, and
-the typed card the widget and the Telegram bridge draw), then the local contacts, then what
-next.
+the typed card the widget and the Telegram bridge draw), then the local contacts, the questions
+that could still change the first aids (« Pour affiner », actions/refine.py), « Ma fiche », then
+what next.
 
 « Voir d'autres aides » (the payload /chercher_aides right after a recommendation) shows the
 next aids of the same ranking instead of the same ones again.
@@ -22,6 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import contacts
 from actions.contacts import SHOWN_CONTACTS, utter_contacts
+from actions.refine import refine_offer
 from actions.slots import catalog, profile_from_slots
 from catalog.amounts import french_date
 from catalog.cards import card_of, card_payload, card_text
@@ -89,6 +91,10 @@ class ActionRecommander(Action):
                 json_message=card_payload(card),
             )
         utter_contacts(dispatcher, result.contacts, day)
+        skipped = set(tracker.get_slot("champs_ignores") or [])
+        offer = refine_offer(catalog(), profile_from_slots(tracker.slots), skipped, day)
+        if offer:
+            dispatcher.utter_message(text=offer[0], buttons=offer[1])
         if shown and not asked_more:
             _offer_fiche(dispatcher, tracker.sender_id, shown, result)
         follow_ups = buttons("suite")

@@ -63,6 +63,11 @@ def asked_fields() -> list[str]:
     return list(_wording()["questions"])
 
 
+def refine_label(field: str) -> str:
+    """The title of the « Pour affiner » button that asks for `field` after the results."""
+    return message("affiner_bouton", sujet=_wording()["questions"][field]["affiner"])
+
+
 def fiche_wording() -> dict[str, Any]:
     """The « Ma fiche » checklist wording: what to bring, always, by situation, by aid type."""
     fiche: dict[str, Any] = _wording()["fiche"]

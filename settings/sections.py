@@ -452,7 +452,7 @@ class ActionSettings(Section):
     """Serveur d'actions"""
 
     max_questions: int = variable(
-        "QP_MAX_QUESTIONS", 7, "nombre maximal de questions du formulaire", ge=0
+        "QP_MAX_QUESTIONS", 4, "nombre maximal de questions avant les premiers résultats", ge=0
     )
 
 

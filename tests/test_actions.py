@@ -12,7 +12,12 @@ from actions.contacts import ActionContacts
 from actions.information import ActionDefinition, ActionVerifierQpv
 from actions.profile_form import ValidateProfilForm
 from actions.recommend import ActionRecommander
+from actions.refine import refine_payload, refine_request
 from actions.session import ActionRecommencer
+from actions.slots import catalog, profile_from_slots
+from catalog.dialogue import message
+from catalog.questions import questions_that_matter
+from settings import get_settings
 
 DOMAIN = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))
 
@@ -68,7 +73,8 @@ async def test_a_free_description_fills_the_profile_and_the_next_question_is_cho
     )
     assert slots["territoire"] == "roubaix"
     assert slots["commune"] == "Roubaix"
-    assert slots["requested_slot"] in ("implante_qpv", "habite_qpv", "indemnise_are")
+    # stage, place and situation said: the needs come next (catalog/questions.py)
+    assert slots["requested_slot"] == "besoins"
     assert slots["champs_demandes"] == [slots["requested_slot"]]
     assert any(t.startswith("J'ai bien noté : création · commerce") for t in texts)
 
@@ -203,6 +209,109 @@ async def test_the_recommendation_shows_aids_with_amount_reasons_checks_and_link
     assert "En savoir plus : http" in first
     assert any("organismes à contacter" in t for t in texts)
     assert messages[-1]["buttons"]
+
+
+ROUBAIX_SHOP = {
+    "stade": "creation",
+    "secteur": "commerce",
+    "statut": "demandeur_emploi",
+    "commune": "Roubaix",
+    "territoire": "roubaix",
+}
+
+
+async def test_after_the_results_the_questions_left_are_offered_as_pour_affiner_buttons():
+    _, texts, messages = await run(
+        ActionRecommander(), tracker({**ROUBAIX_SHOP, "champs_ignores": ["age"]})
+    )
+    offer = next(m for m in messages if m.get("text") == message("affiner"))
+    fields = [refine_request_of(b["payload"]) for b in offer["buttons"]]
+    profile = profile_from_slots(ROUBAIX_SHOP)
+    assert fields == [f for f in questions_that_matter(catalog(), profile) if f != "age"]
+    assert "implante_qpv" in fields
+    assert all(b["title"].startswith("Pour affiner : ") for b in offer["buttons"])
+    # after the aids and contacts, before « Que souhaitez-vous faire maintenant ? »
+    at = texts.index(message("affiner"))
+    assert max(i for i, t in enumerate(texts) if t.startswith(("1. ", "• "))) < at
+    assert at < texts.index(message("suite"))
+    # a complete profile has nothing left to refine
+    complete = {
+        **ROUBAIX_SHOP,
+        "indemnise_are": True,
+        "besoins": ["financement"],
+        "habite_qpv": True,
+        "implante_qpv": True,
+        "age": 37,
+        "femme": False,
+        "effectif": 0,
+        "franchise": False,
+        "montant": 10000,
+    }
+    _, texts, _ = await run(ActionRecommander(), tracker(complete))
+    assert message("affiner") not in texts
+
+
+def refine_request_of(payload: str) -> str | None:
+    return refine_request(tracker(text=payload, intent="chercher_aides"))
+
+
+async def test_a_pour_affiner_button_asks_that_question_then_the_results_come_back():
+    shown = {**ROUBAIX_SHOP, "aides_recommandees": ["acre"], "champs_demandes": ["secteur"]}
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        tracker(shown, text=refine_payload("age"), intent="chercher_aides"),
+    )
+    assert slots["requested_slot"] == "age"
+    assert slots["champs_demandes"] == ["secteur", "age"]
+    # the answer: no other question, the form ends and the updated results are shown
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        tracker(
+            {**shown, "champs_demandes": ["secteur", "age"]},
+            text="27",
+            requested="age",
+        ),
+    )
+    assert slots["age"] == 27
+    assert slots["requested_slot"] is None
+
+
+async def test_a_form_started_again_does_not_repeat_the_recap_of_what_is_unchanged():
+    # « Voir d'autres aides » or « Pour affiner » start the form again, which validates every
+    # known slot: nothing new was said, so no « J'ai bien noté ».
+    shown = {**ROUBAIX_SHOP, "aides_recommandees": ["acre"]}
+    track = tracker(shown, text="/chercher_aides", intent="chercher_aides", new_slots=ROUBAIX_SHOP)
+    track.events[:0] = [{"event": "slot", "name": k, "value": v} for k, v in ROUBAIX_SHOP.items()]
+    _, texts, _ = await run(ValidateProfilForm(), track)
+    assert not any(t.startswith("J'ai bien noté") for t in texts)
+
+
+async def test_a_correction_after_the_results_goes_straight_to_updated_results_with_a_recap():
+    shown = {**ROUBAIX_SHOP, "age": 24, "aides_recommandees": ["acre"]}
+    track = tracker(shown, text="non, j'ai 27 ans", new_slots={"age": 27})
+    track.events.insert(0, {"event": "slot", "name": "age", "value": 24})
+    slots, texts, _ = await run(ValidateProfilForm(), track)
+    assert slots["age"] == 27
+    assert slots["requested_slot"] is None  # no question: action_recommander follows
+    assert any(t.startswith("J'ai bien noté : ") and "27 ans" in t for t in texts)
+
+
+async def test_at_most_four_questions_before_the_first_results():
+    asked = ["implante_qpv", "habite_qpv", "indemnise_are", "besoins"]
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        tracker({**ROUBAIX_SHOP, "champs_demandes": asked}, text="oui", intent="affirmer"),
+    )
+    assert slots["requested_slot"] is None
+    assert get_settings().actions.max_questions == 4
+    # three asked: a fourth question may still come
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        tracker({**ROUBAIX_SHOP, "champs_demandes": asked[:3]}, text="oui", intent="affirmer"),
+    )
+    assert slots["requested_slot"] in questions_that_matter(
+        catalog(), profile_from_slots(ROUBAIX_SHOP)
+    )
 
 
 async def test_facts_older_than_six_months_are_said_a_reverifier(monkeypatch):
@@ -406,11 +515,11 @@ async def test_an_answer_that_does_not_fit_is_said_and_the_question_stays():
             {"stade": "creation", "commune": "Roubaix", "territoire": "roubaix"},
             text="oui",
             intent="affirmer",
-            requested="effectif",
+            requested="age",  # a question whose answer changes the first five aids
         ),
     )
     assert "Je n'ai pas compris votre réponse" in texts[0]
-    assert slots["requested_slot"] == "effectif"
+    assert slots["requested_slot"] == "age"
 
 
 async def test_no_is_not_a_commune():
@@ -466,6 +575,29 @@ async def test_an_aid_with_dated_amounts_says_since_when_its_amount_applies():
     )
     assert "17 000 €" in texts[0]
     assert "en vigueur depuis le 6 décembre 2024" in texts[0]
+
+
+async def test_a_new_commune_after_the_results_is_not_read_with_the_old_postal_code():
+    # Started again after the results, the form validates every known slot: the postal code
+    # of Roubaix comes along with the new commune and must not place Montpellier outside.
+    known = {**ROUBAIX_SHOP, "code_postal": "59100", "aides_recommandees": ["arce"]}
+    track = tracker(
+        known,
+        text="en fait c'est à Montpellier",
+        new_slots={"commune": "Montpellier", "code_postal": "59100"},
+    )
+    track.events[:0] = [
+        {"event": "slot", "name": "commune", "value": "Roubaix"},
+        {"event": "slot", "name": "code_postal", "value": "59100"},
+    ]
+    slots, texts, _ = await run(ValidateProfilForm(), track)
+    assert slots["territoire"] == "montpellier"
+    assert slots["code_postal"] is None
+    assert not any("ne fait pas partie des 14 territoires" in t for t in texts)
+    assert any(
+        "J'ai bien noté : création · commerce · demandeur d'emploi · Montpellier" in t
+        for t in texts
+    )
 
 
 async def test_the_recap_says_every_fact_of_the_first_message_and_asks_none_of_them():

@@ -288,6 +288,9 @@ etapes:
   - dit: "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
     attend:
       dit_contient: "J'ai bien noté"
+      demande: besoins
+  - clique: "Financement"
+    attend:
       demande: implante_qpv
       propose_boutons: ["Oui", "Non"]
   - clique: "Oui"
@@ -334,7 +337,7 @@ def test_a_passing_scenario_exits_0_with_a_readable_report(tmp_path, url, capsys
     assert "✅ 1. La personne dit : « Bonjour »" in out
     assert "L'assistant : Bonjour ! Je suis l'assistant Quartiers productifs" in out
     assert "✓ demande « implante_qpv »" in out
-    assert "✅ 3. La personne clique sur le bouton « Oui »" in out
+    assert "✅ 4. La personne clique sur le bouton « Oui »" in out
     assert "(envoie /affirmer)" in out
     assert "→ ✅ RÉUSSI" in out
     assert "Bilan : 1 scénario(s) — 1 réussi(s), 0 en échec" in out

@@ -115,7 +115,7 @@ def test_the_defaults_are_the_documented_ones():
     assert settings.tracker.url == f"sqlite:///{root / 'var' / 'tracker.sqlite'}"
     assert "tracker_url" not in type(settings.console).model_fields  # Rasa's API, not its database
     assert settings.console.url == "http://localhost:8080"
-    assert settings.actions.max_questions == 7
+    assert settings.actions.max_questions == 4
     assert settings.web.origins == ()
     assert settings.web.demo_territory == "roubaix"
     assert settings.web.public_url == "http://127.0.0.1:8080"  # the fiches' links

@@ -22,7 +22,13 @@ from bot.flows.checks import default_wording
 from bot.flows.loader import ScenarioFileError
 from bot.flows.personas import load_persona
 from bot.flows.simulate import PersonaResult, SimTurn, Simulator, figures
-from bot.flows.simulate_report import SimulationSummary, markdown_figures, write_html
+from bot.flows.simulate_report import (
+    GOAL_MEDIAN,
+    GOAL_SHARE,
+    SimulationSummary,
+    markdown_figures,
+    write_html,
+)
 from catalog.dialogue import message, question
 from catalog.profile import TERRITORY_IDS
 
@@ -318,10 +324,11 @@ def test_person_text_with_a_script_tag_is_escaped_in_the_html(fake, tmp_path):
 
 @pytest.mark.rasa
 def test_every_shipped_person_against_the_assistant_and_the_figures_written(assistant, tmp_path):
-    """The harness on the real assistant. The goal of issue 16 (≥ 90 % within 6 messages,
-    median ≤ 5) is not asserted: today's figures are the baseline, discussed in
-    docs/simulation.md; `make simulate` writes them to docs/simulation-resultats.md (a test
-    run never writes into the repository)."""
+    """The harness on the real assistant, and the goal of issue 16 over every shipped person:
+    ≥ 90 % get their expected aids within 6 messages, median ≤ 5 messages, no forbidden aid
+    (met on 2026-12-02 with items 1 and 2 of the issue, see docs/simulation.md). `make
+    simulate` writes the figures to docs/simulation-resultats.md (a test run never writes
+    into the repository)."""
     wording = default_wording()
     people = [load_persona(path) for path in SHIPPED]
     summary = SimulationSummary(rasa_url=assistant.settings.servers.rasa_url)
@@ -343,3 +350,12 @@ def test_every_shipped_person_against_the_assistant_and_the_figures_written(assi
     # the figures are coherent with the per-person results
     assert f.within_goal <= f.meeting <= f.reached <= f.people
     assert json.dumps(f.__dict__)
+    # the goal of issue 16: results first, what was said once is kept
+    late = [
+        (r.persona.path.name, r.results_turn, r.missing, r.stop_reason)
+        for r in summary.results
+        if not r.within_goal
+    ]
+    assert f.within_goal_share >= GOAL_SHARE, late
+    assert f.median_turns is not None
+    assert f.median_turns <= GOAL_MEDIAN
