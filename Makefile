@@ -17,7 +17,7 @@ CATALOG_FILES := $(shell find catalog/data -name '*.yml')
 # the channels and the tracker store (credentials.yml, endpoints.yml) are not part of the model.
 RASA_INPUTS   := config.yml domain.yml $(shell find data -name '*.yml') rasa_extensions/no_words.py \
                 rasa_extensions/french_numbers.py rasa_extensions/profile_numbers.py \
-                rasa_extensions/place_context.py
+                rasa_extensions/place_context.py rasa_extensions/stateless.py
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1

@@ -15,10 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -31,6 +28,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from rasa_extensions.french_numbers import fold
+from rasa_extensions.stateless import StatelessComponent
 
 NAME = "PlaceContext"
 # Between a commune and its department: « , », « ( », « à la », « en », « dans le »…
@@ -120,17 +118,7 @@ def neighbourhood_roles(text: str, entities: list[dict[str, Any]]) -> list[dict[
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class PlaceContext(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> PlaceContext:
-        return cls()
-
+class PlaceContext(StatelessComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""

@@ -17,10 +17,7 @@ import re
 from datetime import date
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -33,6 +30,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from rasa_extensions.french_numbers import Digitized, digitize
+from rasa_extensions.stateless import StatelessComponent
 
 NAME = "ProfileNumbers"
 OWNED = ("age", "anciennete_annees", "effectif", "montant")
@@ -281,17 +279,7 @@ def read_number(value: Any) -> int | float | None:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class ProfileNumbers(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ProfileNumbers:
-        return cls()
-
+class ProfileNumbers(StatelessComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""

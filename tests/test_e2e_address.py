@@ -58,7 +58,10 @@ def test_j_habite_aux_fourches_names_the_qpv_then_the_address_settles_it(setting
     assert "Les Fourches (QN05301M)" in said
     assert "Laval" in said
     assert "sig.ville.gouv.fr" in said
-    assert stored_slots(settings, sender).get("habite_qpv") is None  # a name is not an address
+    # Living in a neighbourhood of the catalogue's QPV list is taken as said (issue 16) and
+    # said back in the recap, where the person can correct it; an address settles it.
+    assert stored_slots(settings, sender)["habite_qpv"] is True
+    assert "J'ai bien noté : Laval · domicile en quartier prioritaire." in said
 
     said = texts(say(settings, "j'habite au 3 rue des Fourches 53000 Laval", sender))
     assert "est en QPV : quartier Les Fourches (QN05301M)" in said

@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 import pytest
+from test_rasa_speedups import in_rasa_runtime
 
 from settings import PROJECT_DIR
 
@@ -191,22 +192,6 @@ TRANSCRIPTS = [
     ("j'ai vingt-quatre ans et il me faut dix mille euros", {"age": [24], "montant": [10000]}),
     ("je veux réduire mes déchets", {"besoin": ["transition_ecologique"]}),
 ]
-
-
-def in_rasa_runtime(code: str, *args: str) -> object:
-    python = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
-    assert python.exists(), "Rasa n'est pas installé : lancez « make setup »."
-    result = subprocess.run(
-        [str(python), "-c", code, *args],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_numbers_of_the_profile_come_out_as_numbers():
