@@ -91,7 +91,7 @@ run-cluster: setup train
 test:
 	@echo "Installation, entraînement du modèle et vérifications (deux à la fois ; la sortie de chaque étape s'affiche quand elle se termine)…"
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-prerequisites
-	$(APP_VENV)/bin/pytest -n 2 --dist loadfile
+	$(APP_VENV)/bin/pytest -n 2 --dist loadfile --durations=20
 
 test-prerequisites: lint system-deps setup train $(WIDGET_NPM)
 
