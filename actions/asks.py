@@ -1,32 +1,40 @@
-"""The form's questions: one `action_ask_<field>` per profile field, worded in dialogue.yml."""
+"""The forms' questions, asked in the reply of the validation action that chose them.
+
+Rasa 3.6 asks a form's next question by running `action_ask_<field>` when the domain has one
+(`FormAction._ask_for_slot`); the domain has none, so Rasa asks nothing itself and the form's
+validation action (`validate_profil_form`, `validate_handoff_form`) says the question at the
+end of its own reply: one call to the action server per form turn instead of two. Rasa calls
+that action on every run of a form — its activation, each answer, and its return after a
+digression — and drops its whole reply when it rejects the form (a message that fills
+nothing), so the question is said exactly when Rasa used to ask it, after the validation's
+own messages. The wording and the buttons are in catalog/data/dialogue.yml.
+"""
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
+from rasa_sdk.forms import REQUESTED_SLOT
 
-from catalog.dialogue import asked_fields, question
+from catalog.dialogue import question
 
 
-class _AskField:
-    """Behaviour of the generated actions (not an Action itself, so never registered)."""
+def requested_field(events: list[EventType]) -> str | None:
+    """The field the form asks next: the last `requested_slot` the events set (None: the form
+    ends, or the events choose nothing)."""
+    return next(
+        (
+            event["value"]
+            for event in reversed(events)
+            if event.get("event") == "slot" and event.get("name") == REQUESTED_SLOT
+        ),
+        None,
+    )
 
-    field = ""
 
-    def name(self) -> str:
-        return f"action_ask_{self.field}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        text, choices = question(self.field)
+def ask_requested(dispatcher: CollectingDispatcher, events: list[EventType]) -> None:
+    """Say the question of the field the events request, with its buttons, if any."""
+    field = requested_field(events)
+    if field:
+        text, choices = question(field)
         dispatcher.utter_message(text=text, buttons=choices)
-        return []
-
-
-# rasa-sdk registers every Action subclass it finds: one class per field.
-for _field in asked_fields():
-    _name = "Ask" + "".join(part.title() for part in _field.split("_"))
-    globals()[_name] = type(_name, (_AskField, Action), {"field": _field, "__module__": __name__})
