@@ -7,10 +7,18 @@ tried — every value of an enumeration, yes and no, each single need, and for a
 values on each side of every threshold the catalogue's rules use for it. The place is the
 exception: while the profile names no place, the commune is always worth asking, because it
 decides the local contacts as well as the regional aids.
+
+Answers are remembered per catalogue object and profile: the form asks for its questions
+several times per turn (rasa-sdk's FormValidationAction calls `required_slots` to extract, to
+validate and to pick the next question), each costing dozens of recommendations — three
+quarters of the action server's time under load (`make profile`, issue 17). A catalogue is
+never changed in place (a new revision is a new object, engine.open_catalog), so a
+remembered answer stays right for as long as its catalogue lives.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -26,6 +34,11 @@ PLACE_FIELDS = ("commune", "code_postal")
 NUMERIC_OPERATORS = ("eq", "lt", "lte", "gt", "gte")
 # Asked before the needs when they matter: the stage and the place decide almost everything.
 LEADING = ("stade", "commune")
+# Remembered answers per catalogue; emptied when this many accumulate.
+MEMO_SIZE = 4096
+_memo: weakref.WeakKeyDictionary[Catalog, dict[tuple[Any, ...], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def questions_that_matter(
@@ -35,6 +48,25 @@ def questions_that_matter(
     place, the local contacts), in the engine's order, except the needs: right after the stage
     and the place."""
     today = today or date.today()
+    remembered = _memo.setdefault(catalog, {})
+    key = (_profile_key(profile), today, shown)
+    if key not in remembered:
+        if len(remembered) >= MEMO_SIZE:
+            remembered.clear()
+        remembered[key] = _questions_that_matter(catalog, profile, today, shown)
+    return list(remembered[key])
+
+
+def _profile_key(profile: Profile) -> tuple[Any, ...]:
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(profile.values.items())
+    )
+
+
+def _questions_that_matter(
+    catalog: Catalog, profile: Profile, today: date, shown: int
+) -> list[str]:
     result = recommend(catalog, profile, today)
     first = _top(result.aids, shown)
     kept = [
