@@ -38,7 +38,7 @@ from actions.refine import refine_request
 from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
 from catalog.address import answer_text
-from catalog.dialogue import joint_questions, message
+from catalog.dialogue import asked_fields, joint_questions, message, question
 from catalog.profile import (
     FIELDS,
     OUTSIDE_TERRITORIES,
@@ -498,15 +498,16 @@ def fields_to_ask(tracker: Tracker, field: str) -> tuple[str, ...]:
 
 def asked_jointly(tracker: Tracker) -> tuple[str, ...]:
     """The facts of the joint question the assistant asked last, if its last question was one
-    (the last message before the person's; none otherwise)."""
-    said = [
-        event.get("text") or ""
-        for event in _before_latest_user(tracker)
-        if event.get("event") == "bot"
-    ]
-    if not said:
-        return ()
-    return next((q.fields for q in joint_questions() if said[-1] == q.text), ())
+    (a digression answered since, such as « c'est quoi un QPV ? », does not count)."""
+    joint = {q.text: q.fields for q in joint_questions()}
+    single = {question(field)[0] for field in asked_fields()}
+    for event in reversed(_before_latest_user(tracker)):
+        text = event.get("text") if event.get("event") == "bot" else None
+        if text in joint:
+            return joint[text]
+        if text in single:
+            return ()
+    return ()
 
 
 def _previous_value(tracker: Tracker, name: str) -> Any:

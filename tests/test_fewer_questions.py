@@ -307,3 +307,17 @@ def test_the_shipped_catalogue_is_the_one_the_actions_read():
     assert app_catalog().aid("reunion-aide-tpe") is not None
     assert DOMAIN["slots"]["implante_qpv"]["mappings"][0]["entity"] == "implante_qpv"
     assert DOMAIN["slots"]["habite_qpv"]["mappings"][0]["entity"] == "habite_qpv"
+
+
+async def test_an_answer_after_a_digression_still_answers_the_joint_question():
+    """« C'est quoi un QPV ? » answered between the question and « les deux »."""
+    track = joint_tracker({**BOUTIQUE, "champs_demandes": ["implante_qpv"]}, "les deux")
+    track.events.insert(1, {"event": "bot", "text": "QPV : quartier prioritaire…", "data": {}})
+    slots, _, _ = await run(ValidateProfilForm(), track)
+    assert {name: slots.get(name) for name in QPV} == {"implante_qpv": True, "habite_qpv": True}
+    # But after a single question, « les deux » is not an answer to it.
+    track = tracker({**BOUTIQUE, "habite_qpv": True}, text="les deux", requested="implante_qpv")
+    track.events.insert(0, {"event": "bot", "text": message_of("implante_qpv"), "data": {}})
+    slots, texts, _ = await run(ValidateProfilForm(), track)
+    assert slots.get("implante_qpv") is None
+    assert message("reponse_incomprise") in texts
