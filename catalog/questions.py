@@ -11,10 +11,18 @@ because it decides the local contacts as well as the regional aids.
 
 Two facts that both matter may be asked in one question (dialogue.yml, `questions_jointes`:
 « is your business or your home in a QPV? »), see `asked_together`.
+
+Answers are remembered per catalogue object and profile: the form asks for its questions
+several times per turn (rasa-sdk's FormValidationAction calls `required_slots` to extract, to
+validate and to pick the next question), each costing dozens of recommendations — three
+quarters of the action server's time under load (`make profile`, issue 17). A catalogue is
+never changed in place (a new revision is a new object, engine.open_catalog), so a
+remembered answer stays right for as long as its catalogue lives.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -32,6 +40,11 @@ PLACE_FIELDS = ("commune", "code_postal")
 NUMERIC_OPERATORS = ("eq", "lt", "lte", "gt", "gte")
 # Asked before the needs when they matter: the stage and the place decide almost everything.
 LEADING = ("stade", "commune")
+# Remembered answers per catalogue; emptied when this many accumulate.
+MEMO_SIZE = 4096
+_memo: weakref.WeakKeyDictionary[Catalog, dict[tuple[Any, ...], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def questions_that_matter(
@@ -47,6 +60,25 @@ def questions_that_matter(
     values is tried on those only; after the results, « Pour affiner » offers every question
     some answer could settle (`plausible_only=False`)."""
     today = today or date.today()
+    remembered = _memo.setdefault(catalog, {})
+    key = (_profile_key(profile), today, shown, plausible_only)
+    if key not in remembered:
+        if len(remembered) >= MEMO_SIZE:
+            remembered.clear()
+        remembered[key] = _questions_that_matter(catalog, profile, today, shown, plausible_only)
+    return list(remembered[key])
+
+
+def _profile_key(profile: Profile) -> tuple[Any, ...]:
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(profile.values.items())
+    )
+
+
+def _questions_that_matter(
+    catalog: Catalog, profile: Profile, today: date, shown: int, plausible_only: bool = True
+) -> list[str]:
     result = recommend(catalog, profile, today)
     first = _top(result.aids, shown)
     kept = [
