@@ -37,7 +37,7 @@ from actions.qpv_question import UNCLEAR, read_answer
 from actions.refine import refine_request
 from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
-from catalog.address import answer_text
+from catalog.address import answer_text, find_address
 from catalog.dialogue import asked_fields, joint_questions, message, question
 from catalog.profile import (
     FIELDS,
@@ -189,8 +189,10 @@ class ValidateProfilForm(FormValidationAction):
         said = tracker.slots_to_validate()
         if all(said.get(name) is not None for name in fields) or intent in NOT_AN_ANSWER:
             return []  # a button set them all; or a digression, which its rule answers
-        if _other_profile_slots(tracker, *fields):
-            return []  # a correction or a new detail: the question is asked again after it
+        if _other_profile_slots(tracker, *fields) or find_address(text):
+            # A correction or a new detail: the question is asked again after it. An address:
+            # checked by the validation, whose verdict sets the fact it is the address of.
+            return []
         answer = read_answer(text)
         if isinstance(answer, dict):
             return [SlotSet(name, value) for name, value in answer.items()]
