@@ -7,7 +7,9 @@ end of its own reply: one call to the action server per form turn instead of two
 that action on every run of a form — its activation, each answer, and its return after a
 digression — and drops its whole reply when it rejects the form (a message that fills
 nothing), so the question is said exactly when Rasa used to ask it, after the validation's
-own messages. The wording and the buttons are in catalog/data/dialogue.yml.
+own messages. The wording and the buttons are in catalog/data/dialogue.yml; a field asked
+together with others (both QPV facts, actions/profile_form.py `fields_to_ask`) gets the joint
+question instead of its own, with buttons that answer all.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
-from catalog.dialogue import question
+from catalog.dialogue import joint_question, question
 
 
 def requested_field(events: list[EventType]) -> str | None:
@@ -32,9 +34,12 @@ def requested_field(events: list[EventType]) -> str | None:
     )
 
 
-def ask_requested(dispatcher: CollectingDispatcher, events: list[EventType]) -> None:
-    """Say the question of the field the events request, with its buttons, if any."""
-    field = requested_field(events)
-    if field:
-        text, choices = question(field)
-        dispatcher.utter_message(text=text, buttons=choices)
+def ask(dispatcher: CollectingDispatcher, field: str, together: tuple[str, ...] = ()) -> None:
+    """Say the question on `field` with its buttons, or the joint question of `together` (the
+    facts asked with it, `field` included) when dialogue.yml has one."""
+    joint = joint_question(together) if together else None
+    if joint is not None:
+        dispatcher.utter_message(text=joint.text, buttons=joint.buttons())
+        return
+    text, choices = question(field)
+    dispatcher.utter_message(text=text, buttons=choices)

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.asks import ask_requested
+from actions.asks import ask, requested_field
 from actions.slots import catalog, profile_from_slots
 from catalog.dialogue import message, message_with_buttons, of
 from catalog.engine import locate
@@ -88,7 +88,9 @@ class ValidateHandoffForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events = await super().run(dispatcher, tracker, domain)
-        ask_requested(dispatcher, events)  # Rasa has no action_ask_coordonnees to call
+        field = requested_field(events)
+        if field:  # Rasa has no action_ask_coordonnees to call: the question ends this reply
+            ask(dispatcher, field)
         return events
 
     def validate_coordonnees(

@@ -185,6 +185,8 @@ async def test_questions_come_with_buttons_including_dont_know():
     payloads = [b["payload"] for b in choices]
     assert '/informer{"stade":"creation"}' in payloads
     assert "je ne sais pas" in payloads
+    # Asked alone (the home known, or results shown), the business comes with yes and no;
+    # both unknown, they are asked together (tests/test_fewer_questions.py).
     assert [b["payload"] for b in question("implante_qpv")[1]][:2] == ["/affirmer", "/nier"]
 
 
