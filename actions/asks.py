@@ -1,4 +1,7 @@
-"""The form's questions: one `action_ask_<field>` per profile field, worded in dialogue.yml."""
+"""The form's questions: one `action_ask_<field>` per profile field, worded in dialogue.yml.
+
+A field that the form asks together with others (both QPV facts, actions/profile_form.py
+`fields_to_ask`) gets the joint question instead of its own, with buttons that answer all."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from catalog.dialogue import asked_fields, question
+from actions.profile_form import fields_to_ask
+from catalog.dialogue import asked_fields, joint_question, question
 
 
 class _AskField:
@@ -21,6 +25,10 @@ class _AskField:
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        joint = joint_question(fields_to_ask(tracker, self.field))
+        if joint is not None:
+            dispatcher.utter_message(text=joint.text, buttons=joint.buttons())
+            return []
         text, choices = question(self.field)
         dispatcher.utter_message(text=text, buttons=choices)
         return []

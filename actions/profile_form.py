@@ -6,6 +6,10 @@ the user has not skipped with « je ne sais pas ». Results come first: after `Q
 questions (4 by default) the aids are shown, and the questions left are offered after them as
 « Pour affiner » buttons (actions/refine.py); once aids have been shown, the form asks only the
 question the person chose there, and a correction goes straight to updated results.
+
+When both QPV facts still matter, the first of them is asked with the other in one question
+(« Votre entreprise ou votre domicile… ? », catalog/questions.py `asked_together`): it counts as
+one question, and its answer sets both facts (actions/qpv_question.py for a typed answer).
 """
 
 from __future__ import annotations
@@ -29,11 +33,12 @@ from actions.address import (
     verdict_events,
 )
 from actions.information import named_place_agrees, qpv_answer, qpv_named_answer
+from actions.qpv_question import UNCLEAR, read_answer
 from actions.refine import refine_request
 from actions.slots import catalog, profile_from_slots, summary
 from actions.vocabulary import canonical
-from catalog.address import answer_text
-from catalog.dialogue import message
+from catalog.address import answer_text, find_address
+from catalog.dialogue import asked_fields, joint_questions, message, question
 from catalog.profile import (
     FIELDS,
     OUTSIDE_TERRITORIES,
@@ -44,7 +49,7 @@ from catalog.profile import (
     parse_postal_code,
     parse_yes_no,
 )
-from catalog.questions import questions_that_matter
+from catalog.questions import asked_together, questions_that_matter
 from settings import get_settings
 
 ANSWER_INTENTS = {"informer", "nlu_fallback", "affirmer", "nier", "chercher_aides"}
@@ -94,9 +99,7 @@ class ValidateProfilForm(FormValidationAction):
         asked = tracker.get_slot("champs_demandes") or []
         if len(asked) >= get_settings().actions.max_questions:
             return []  # results first: what is left is offered after them (« Pour affiner »)
-        questions = [
-            field for field in questions_that_matter(catalog(), profile) if field not in skipped
-        ]
+        questions = questions_left(tracker)
         if requested in questions:
             return [requested]  # not answered yet (a digression, an unclear answer): ask again
         return questions[:1]
@@ -142,6 +145,9 @@ class ValidateProfilForm(FormValidationAction):
             return []
         if requested == USAGE_SLOT:
             return self._usage_answer(dispatcher, tracker, text, intent)
+        together = asked_jointly(tracker)
+        if requested in together:
+            return self._joint_answer(dispatcher, tracker, together, text, intent)
         if is_dont_know(text):
             skipped = list(tracker.get_slot("champs_ignores") or [])
             return [SlotSet(requested, None), SlotSet("champs_ignores", [*skipped, requested])]
@@ -163,6 +169,38 @@ class ValidateProfilForm(FormValidationAction):
             dispatcher.utter_message(text=message("reponse_incomprise"))
             return [SlotSet("champs_demandes", tracker.get_slot("champs_demandes") or [])]
         return [] if value is None else [SlotSet(requested, value)]
+
+    def _joint_answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        fields: tuple[str, ...],
+        text: str,
+        intent: str | None,
+    ) -> list[EventType]:
+        """The answer to a question asking several facts at once (both QPV facts)."""
+        asked = tracker.get_slot("champs_demandes") or []
+        if is_dont_know(text):
+            skipped = list(tracker.get_slot("champs_ignores") or [])
+            return [
+                *(SlotSet(name, None) for name in fields),
+                SlotSet("champs_ignores", [*skipped, *(f for f in fields if f not in skipped)]),
+            ]
+        said = tracker.slots_to_validate()
+        if all(said.get(name) is not None for name in fields) or intent in NOT_AN_ANSWER:
+            return []  # a button set them all; or a digression, which its rule answers
+        if _other_profile_slots(tracker, *fields) or find_address(text):
+            # A correction or a new detail: the question is asked again after it. An address:
+            # checked by the validation, whose verdict sets the fact it is the address of.
+            return []
+        answer = read_answer(text)
+        if isinstance(answer, dict):
+            return [SlotSet(name, value) for name, value in answer.items()]
+        # « oui » (but which?) or no answer: nothing is set, the question is asked again.
+        dispatcher.utter_message(
+            text=message("qpv_preciser" if answer == UNCLEAR else "reponse_incomprise")
+        )
+        return [*(SlotSet(name, None) for name in fields), SlotSet("champs_demandes", asked)]
 
     def _usage_answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str | None
@@ -198,6 +236,11 @@ class ValidateProfilForm(FormValidationAction):
         skipped = candidates.get("champs_ignores")
         if skipped is not None:
             results.update({name: None for name in skipped if name in candidates})
+        # A fact the extraction emptied (« oui » to « your business or your home? » says
+        # neither which) must not keep the value Rasa's own mapping gave it (« oui » → True).
+        results.update(
+            {name: None for name, value in candidates.items() if name in FIELDS and value is None}
+        )
         usage = results.pop(USAGE_SLOT, None)
         pending = tracker.get_slot(PENDING_SLOT)
         if usage in ("domicile", "entreprise", "les_deux") and pending:
@@ -426,12 +469,47 @@ def _last_bot_action(tracker: Tracker) -> str | None:
     return names[-1] if names else None
 
 
-def _other_profile_slots(tracker: Tracker, requested: str) -> bool:
+def _other_profile_slots(tracker: Tracker, *requested: str) -> bool:
     """Did this message set other profile fields (a correction rather than an answer)?"""
     return any(
-        name in FIELDS and name != requested and value is not None
+        name in FIELDS and name not in requested and value is not None
         for name, value in tracker.slots_to_validate().items()
     )
+
+
+def questions_left(tracker: Tracker) -> list[str]:
+    """The questions that matter for the profile (catalog/questions.py), but those the person
+    skipped with « je ne sais pas »."""
+    skipped = set(tracker.get_slot("champs_ignores") or [])
+    profile = profile_from_slots(tracker.slots)
+    return [field for field in questions_that_matter(catalog(), profile) if field not in skipped]
+
+
+def fields_to_ask(tracker: Tracker, field: str) -> tuple[str, ...]:
+    """The facts the question on `field` asks now: several at once before the first results
+    when they all still matter (catalog/questions.py `asked_together`), else `field` alone
+    (after the results, the person chose one question; an address check asks whose it is)."""
+    if (
+        tracker.get_slot("aides_recommandees")
+        or tracker.get_slot(PENDING_SLOT)
+        or not any(field in joint.fields for joint in joint_questions())
+    ):
+        return (field,)
+    return asked_together(questions_left(tracker), field)
+
+
+def asked_jointly(tracker: Tracker) -> tuple[str, ...]:
+    """The facts of the joint question the assistant asked last, if its last question was one
+    (a digression answered since, such as « c'est quoi un QPV ? », does not count)."""
+    joint = {q.text: q.fields for q in joint_questions()}
+    single = {question(field)[0] for field in asked_fields()}
+    for event in reversed(_before_latest_user(tracker)):
+        text = event.get("text") if event.get("event") == "bot" else None
+        if text in joint:
+            return joint[text]
+        if text in single:
+            return ()
+    return ()
 
 
 def _previous_value(tracker: Tracker, name: str) -> Any:

@@ -49,7 +49,10 @@ def refine_offer(
 ) -> tuple[str, list[dict[str, str]]] | None:
     """The « Pour affiner » message and its buttons, or None when no question is left whose
     answer would change the first aids."""
-    left = [f for f in questions_that_matter(catalog, profile, today) if f not in skipped]
+    # Every question some answer could settle, presumed values included (catalog/plausible.py:
+    # a creator may still say how many people they will hire).
+    matter = questions_that_matter(catalog, profile, today, plausible_only=False)
+    left = [f for f in matter if f not in skipped]
     if not left:
         return None
     return message("affiner"), [

@@ -27,12 +27,12 @@ import httpx
 
 from bot import keys, stock_probe
 from bot.runner import Stack, free_port
-from catalog.dialogue import asked_fields, question
+from catalog.dialogue import asked_fields, joint_questions, question
 from settings import PROJECT_DIR, Settings, settings_with
 
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
 ANSWERS = {  # the job seeker of the benchmarks, answering each question the assistant asks
-    "implante_qpv": "oui",
+    "implante_qpv": "oui, les deux",  # also answers « your business or your home? » (JOINT)
     "habite_qpv": "oui",
     "indemnise_are": "non",
     "besoins": '/informer{"besoin":"financement"}',
@@ -48,7 +48,9 @@ ANSWERS = {  # the job seeker of the benchmarks, answering each question the ass
     "statut": '/informer{"statut":"demandeur_emploi"}',
     "stade": '/informer{"stade":"creation"}',
 }
-QUESTIONS = {question(name)[0]: name for name in asked_fields()}
+QUESTIONS = {question(name)[0]: name for name in asked_fields()} | {
+    joint.text: joint.fields[0] for joint in joint_questions()
+}
 MAX_TURNS = 14
 EPICERIE = "je veux ouvrir une épicerie à Roubaix, je suis au chômage"
 

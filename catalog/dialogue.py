@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -53,6 +54,43 @@ def question(field: str) -> tuple[str, list[dict[str, str]]]:
     if title and field not in ("commune", "code_postal"):
         choices.append({"title": title, "payload": "je ne sais pas"})
     return spec["text"], choices
+
+
+@dataclass(frozen=True)
+class JointQuestion:
+    """One question for several yes/no facts (dialogue.yml, `questions_jointes`)."""
+
+    fields: tuple[str, ...]
+    text: str
+    options: tuple[tuple[str, dict[str, bool]], ...]  # button title -> the facts it sets
+
+    def buttons(self) -> list[dict[str, str]]:
+        """One button per option, setting every fact at once, then « Je ne sais pas »."""
+        choices = [
+            {
+                "title": title,
+                "payload": "/informer"
+                + json.dumps(values, ensure_ascii=False, separators=(",", ":")),
+            }
+            for title, values in self.options
+        ]
+        return [*choices, {"title": _wording()["dont_know"], "payload": "je ne sais pas"}]
+
+
+def joint_questions() -> list[JointQuestion]:
+    return [
+        JointQuestion(
+            fields=tuple(spec["fields"]),
+            text=spec["text"],
+            options=tuple((option["title"], dict(option["values"])) for option in spec["options"]),
+        )
+        for spec in _wording().get("questions_jointes", {}).values()
+    ]
+
+
+def joint_question(fields: tuple[str, ...]) -> JointQuestion | None:
+    """The question that asks exactly these facts together, if dialogue.yml has one."""
+    return next((q for q in joint_questions() if set(q.fields) == set(fields)), None)
 
 
 def message_with_buttons(key: str, **values: Any) -> tuple[str, list[dict[str, str]]]:

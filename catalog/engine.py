@@ -27,7 +27,7 @@ from catalog.freshness import age_text, date_text, is_stale, withdrawal
 from catalog.labels import wording as labels
 from catalog.places import Place, PlaceIndex
 from catalog.profile import OUTSIDE_TERRITORIES, Profile
-from catalog.rules import evaluate, is_check, leaf_operator
+from catalog.rules import evaluate, is_check, leaf_operator, presumed
 
 # Certainty of an aid that only a `likely` check keeps « à vérifier » (see _certainty).
 CHECK_CERTAINTY = 0.9
@@ -357,9 +357,14 @@ def _match(
     certainty = _certainty(eligible, likely, unknowns)
     # A `likely` check is a condition the person's situation most probably meets: it counts
     # among the conditions met, so a right aimed at that situation (ACRE for a minimum income)
-    # is not ranked below an aid whose only written condition is the stage of the project.
+    # is not ranked below an aid whose only written condition is the stage of the project. So
+    # does a condition every plausible value meets (catalog/plausible.py).
     met = len(outcome.passed) + (
-        sum(1 for leaf in outcome.unknown if is_check(leaf) and leaf.get("likely") is True)
+        sum(
+            1
+            for leaf in outcome.unknown
+            if (is_check(leaf) and leaf.get("likely") is True) or presumed(leaf, profile)
+        )
         if likely
         else 0
     )

@@ -4,18 +4,32 @@ The engine ranks the unknown fields it could ask (`Recommendation.questions`, mo
 first). Many of them only reorder aids far down the list. A field is worth asking only when
 some possible answer changes the set of aids shown first (the first `shown`): each value is
 tried — every value of an enumeration, yes and no, each single need, and for a number the
-values on each side of every threshold the catalogue's rules use for it. The place is the
-exception: while the profile names no place, the commune is always worth asking, because it
-decides the local contacts as well as the regional aids.
+values on each side of every threshold the catalogue's rules use for it — only those plausible
+for the profile when some are (catalog/plausible.py: a creator's headcount is under ten). The
+place is the exception: while the profile names no place, the commune is always worth asking,
+because it decides the local contacts as well as the regional aids.
+
+Two facts that both matter may be asked in one question (dialogue.yml, `questions_jointes`:
+« is your business or your home in a QPV? »), see `asked_together`.
+
+Answers are remembered per catalogue object and profile: the form asks for its questions
+several times per turn (rasa-sdk's FormValidationAction calls `required_slots` to extract, to
+validate and to pick the next question), each costing dozens of recommendations — three
+quarters of the action server's time under load (`make profile`, issue 17). A catalogue is
+never changed in place (a new revision is a new object, engine.open_catalog), so a
+remembered answer stays right for as long as its catalogue lives.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from catalog.dialogue import joint_questions
 from catalog.engine import Catalog, recommend
+from catalog.plausible import plausible_values
 from catalog.profile import ENUMS, FIELDS, Profile
 from catalog.rules import is_check, leaf_operator
 
@@ -26,21 +40,51 @@ PLACE_FIELDS = ("commune", "code_postal")
 NUMERIC_OPERATORS = ("eq", "lt", "lte", "gt", "gte")
 # Asked before the needs when they matter: the stage and the place decide almost everything.
 LEADING = ("stade", "commune")
+# Remembered answers per catalogue; emptied when this many accumulate.
+MEMO_SIZE = 4096
+_memo: weakref.WeakKeyDictionary[Catalog, dict[tuple[Any, ...], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def questions_that_matter(
-    catalog: Catalog, profile: Profile, today: date | None = None, shown: int = SHOWN
+    catalog: Catalog,
+    profile: Profile,
+    today: date | None = None,
+    shown: int = SHOWN,
+    plausible_only: bool = True,
 ) -> list[str]:
     """The engine's questions whose answer can change the first `shown` aids (or, for the
     place, the local contacts), in the engine's order, except the needs: right after the stage
-    and the place."""
+    and the place. With `plausible_only` (before the first results), a field with plausible
+    values is tried on those only; after the results, « Pour affiner » offers every question
+    some answer could settle (`plausible_only=False`)."""
     today = today or date.today()
+    remembered = _memo.setdefault(catalog, {})
+    key = (_profile_key(profile), today, shown, plausible_only)
+    if key not in remembered:
+        if len(remembered) >= MEMO_SIZE:
+            remembered.clear()
+        remembered[key] = _questions_that_matter(catalog, profile, today, shown, plausible_only)
+    return list(remembered[key])
+
+
+def _profile_key(profile: Profile) -> tuple[Any, ...]:
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(profile.values.items())
+    )
+
+
+def _questions_that_matter(
+    catalog: Catalog, profile: Profile, today: date, shown: int, plausible_only: bool = True
+) -> list[str]:
     result = recommend(catalog, profile, today)
     first = _top(result.aids, shown)
     kept = [
         name
         for name in result.questions
-        if _matters(catalog, result.profile or profile, name, first, today, shown)
+        if _matters(catalog, result.profile or profile, name, first, today, shown, plausible_only)
     ]
     if "besoins" in kept:
         # The needs do not decide eligibility, so the engine ranks them low; but while unknown
@@ -53,6 +97,17 @@ def questions_that_matter(
     return kept
 
 
+def asked_together(questions: list[str], field: str) -> tuple[str, ...]:
+    """The facts the question on `field` asks at once: every fact of a joint question of
+    dialogue.yml (both QPV facts: « your business or your home? ») when all of them are among
+    `questions` (they all still matter), else `field` alone. One question instead of two: the
+    person answers both in one click, and results come one question sooner."""
+    for joint in joint_questions():
+        if field in joint.fields and all(name in questions for name in joint.fields):
+            return joint.fields
+    return (field,)
+
+
 def _matters(
     catalog: Catalog,
     profile: Profile,
@@ -60,13 +115,14 @@ def _matters(
     first: frozenset[str],
     today: date,
     shown: int,
+    plausible_only: bool = True,
 ) -> bool:
     if name in PLACE_FIELDS:
         # No place yet: the commune decides the contacts. A postal code is asked only when
         # the commune is outside the pilots and its region unknown (the engine's rule): it
         # decides whether regional aids apply.
         return True
-    for value in candidate_values(catalog, name):
+    for value in candidate_values(catalog, name, profile if plausible_only else None):
         changed = recommend(catalog, profile.with_values(**{name: value}), today)
         if _top(changed.aids, shown) != first:
             return True
@@ -77,8 +133,17 @@ def _top(matches: list[Any], shown: int) -> frozenset[str]:
     return frozenset(match.aid["id"] for match in matches[:shown])
 
 
-def candidate_values(catalog: Catalog, name: str) -> list[Any]:
-    """The values tried for a field: enough to reach every branch of the catalogue's rules."""
+def candidate_values(catalog: Catalog, name: str, profile: Profile | None = None) -> list[Any]:
+    """The values tried for a field: enough to reach every branch of the catalogue's rules;
+    for a `profile` with plausible values of the field, only those."""
+    plausible = plausible_values(profile, name) if profile is not None else None
+    if plausible:
+        values = _candidates(catalog, name)
+        return [value for value in values if value in plausible] or [min(plausible)]
+    return _candidates(catalog, name)
+
+
+def _candidates(catalog: Catalog, name: str) -> list[Any]:
     kind = FIELDS[name]
     if kind == "enum":
         return list(ENUMS[name])

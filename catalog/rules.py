@@ -8,7 +8,9 @@ A leaf `{check: "sentence"}` is a condition no profile field can decide (a schol
 disability, a high value-added service…): it is always unknown, so the aid is « à vérifier »
 with that sentence rather than silently kept or dropped. `likely: true` marks a check most
 people who meet the rest of the branch also meet (an exception, such as « not the AAH
-alone »): the engine then ranks the aid close to a certain one.
+alone »): the engine then ranks the aid close to a certain one. A leaf on an unknown field
+that every plausible value of that field meets (catalog/plausible.py: a creator's headcount)
+counts the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.plausible import plausible_values
 from catalog.profile import Profile
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -44,7 +47,8 @@ class Outcome:
 
 def evaluate(rule: dict[str, Any] | None, profile: Profile, assume_likely: bool = False) -> Outcome:
     """The rule's value on the profile. With `assume_likely`, a check marked `likely: true`
-    counts as met (the engine asks: is only such a detail left to confirm?)."""
+    counts as met, and so does a leaf on an unknown field that all its plausible values meet
+    (the engine asks: is only such a detail left to confirm?)."""
     if not rule:
         return Outcome(True)
     if "all" in rule:
@@ -69,13 +73,29 @@ def _leaf(rule: dict[str, Any], profile: Profile, assume_likely: bool = False) -
     name = rule["field"]
     operator = leaf_operator(rule)
     if not profile.known(name):
+        if assume_likely and presumed(rule, profile):
+            return Outcome(True)
         return Outcome(None, [], [rule])
-    actual = profile.get(name)
-    try:
-        result = OPERATORS[operator](actual, rule[operator])
-    except TypeError:
-        result = False
+    result = _holds(operator, profile.get(name), rule[operator])
     return Outcome(result, [rule] if result else [], [])
+
+
+def presumed(rule: dict[str, Any], profile: Profile) -> bool:
+    """A leaf on an unknown field that every plausible value of the field meets."""
+    if is_check(rule) or profile.known(rule["field"]):
+        return False
+    plausible = plausible_values(profile, rule["field"])
+    if not plausible:
+        return False
+    operator = leaf_operator(rule)
+    return all(_holds(operator, value, rule[operator]) for value in plausible)
+
+
+def _holds(operator: str, actual: Any, expected: Any) -> bool:
+    try:
+        return OPERATORS[operator](actual, expected)
+    except TypeError:
+        return False
 
 
 def _combine(children: list[Outcome], conjunction: bool) -> Outcome:

@@ -2,11 +2,13 @@
 itself from config.yml (the NLU component), credentials.yml (the channels) and endpoints.yml
 (the tracker store). Everything else of ours talks to Rasa over HTTP.
 
-Importing the package installs two speed-ups into Rasa, before it loads a model or runs an
+Importing the package installs three speed-ups into Rasa, before it loads a model or runs an
 action: action-server replies are validated against a schema compiled once
-(action_schema.py), and spaCy loads only the pipes the NLU pipeline uses (spacy_pipes.py)."""
+(action_schema.py), spaCy loads only the pipes the NLU pipeline uses (spacy_pipes.py), and
+DIET builds its weights without tracing a training graph (model_loading.py)."""
 
-from rasa_extensions import action_schema, spacy_pipes
+from rasa_extensions import action_schema, model_loading, spacy_pipes
 
 action_schema.install()
+model_loading.install()
 spacy_pipes.install()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from test_e2e_rest import say, stored_slots, texts
 
-from catalog.dialogue import question
+from catalog.dialogue import joint_question, question
 
 pytestmark = pytest.mark.rasa
 WHOSE_ADDRESS = question("lieu_adresse")[0]
@@ -67,3 +67,24 @@ def test_j_habite_aux_fourches_names_the_qpv_then_the_address_settles_it(setting
     assert "est en QPV : quartier Les Fourches (QN05301M)" in said
     assert "C'est noté : vous habitez dans un quartier prioritaire (QPV)." in said
     assert stored_slots(settings, sender)["habite_qpv"] is True
+
+
+def test_an_address_given_to_the_joint_qpv_question_is_checked_then_the_other_fact_asked(
+    settings, fake_ban
+):
+    """Asked « votre entreprise ou votre domicile… en QPV ? », the person answers with the
+    address of the future premises: it is checked, its verdict sets the business fact only, and
+    the joint question is not asked again."""
+    joint = joint_question(("implante_qpv", "habite_qpv"))
+    sender = "e2e-adresse-question-jointe"
+    say(settings, "je veux ouvrir une épicerie à Roubaix, je suis au chômage", sender)
+    answer = say(settings, '/informer{"besoin":"financement"}', sender)
+    assert joint.text in [m.get("text") for m in answer]
+    answer = say(settings, "mon local sera au 12 rue X, 59100 Roubaix", sender)
+    said = texts(answer)
+    assert "l'adresse « 12 Rue X 59100 Roubaix » est en QPV" in said
+    assert "C'est noté : votre entreprise est (ou sera) implantée" in said
+    slots = stored_slots(settings, sender)
+    assert slots["implante_qpv"] is True
+    assert slots.get("habite_qpv") is None, "nothing was said of the home"
+    assert joint.text not in said

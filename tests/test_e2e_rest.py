@@ -11,14 +11,16 @@ import httpx
 import pytest
 
 from bot.keys import rest_headers
-from catalog.dialogue import question, refine_label
+from catalog.dialogue import joint_question, question, refine_label
 from catalog.leads import leads_of
 from settings import Settings
 
 pytestmark = pytest.mark.rasa
 
 PERSONA = {  # what this job seeker answers to each question the assistant may ask
-    "implante_qpv": "oui",
+    # Her business and her home are in a QPV: « oui, les deux » answers the question on the
+    # business alone as well as the one asking both at once (JOINT).
+    "implante_qpv": "oui, les deux",
     "habite_qpv": "oui",
     "indemnise_are": "oui",
     "besoins": '/informer{"besoin":"financement"}',  # a button click
@@ -34,7 +36,9 @@ PERSONA = {  # what this job seeker answers to each question the assistant may a
     "commune": "Roubaix",
     "code_postal": "59100",
 }
-QUESTIONS = {question(field)[0]: field for field in PERSONA}
+JOINT = joint_question(("implante_qpv", "habite_qpv"))
+# The joint question is answered with the business's answer, which says both facts.
+QUESTIONS = {question(field)[0]: field for field in PERSONA} | {JOINT.text: "implante_qpv"}
 REFINE = {refine_label(field) for field in PERSONA}
 
 

@@ -2,9 +2,11 @@
 the first five aids shown, tried value by value on the shipped catalogue; and the recap of
 everything understood (catalog/recap.py)."""
 
+from dataclasses import replace
 from datetime import date
 
-from catalog.engine import recommend
+from catalog.engine import Catalog, recommend
+from catalog.files import read_files
 from catalog.questions import SHOWN, candidate_values, questions_that_matter, thresholds
 from catalog.recap import recap
 
@@ -42,6 +44,32 @@ def test_every_question_kept_changes_the_first_five_and_every_one_dropped_does_n
     assert others == [q for q in engine_questions if q in others], "the engine's order is kept"
     for name in engine_questions:
         assert changes_first_five(catalog, located, name) is (name in kept), name
+
+
+def test_remembered_answers_are_those_computed_afresh_and_follow_the_catalogue(profile):
+    """The answers are remembered (the form asks three times a turn, issue 17): per profile,
+    never shared between catalogue objects, and a caller cannot change a remembered one."""
+    from catalog.questions import _questions_that_matter
+
+    shipped = Catalog(read_files())
+    profiles = [
+        profile(stade="developpement", secteur="services", commune="Marseille", effectif=6),
+        profile(stade="creation", commune="Roubaix", besoins=["financement"]),
+        profile(stade="creation", commune="Roubaix", besoins=["financement", "numerique"]),
+        profile(),
+    ]
+    for described in profiles:
+        first = questions_that_matter(shipped, described, TODAY)
+        assert first == _questions_that_matter(shipped, described, TODAY, SHOWN)
+        first.clear()
+        assert questions_that_matter(shipped, described, TODAY) == _questions_that_matter(
+            shipped, described, TODAY, SHOWN
+        )
+    # a new revision is a new catalogue object: here, one whose aids ask nothing any more
+    emptied = Catalog(replace(read_files(), aids=[]))
+    assert questions_that_matter(emptied, profiles[0], TODAY) != questions_that_matter(
+        shipped, profiles[0], TODAY
+    )
 
 
 def test_the_women_question_is_asked_only_when_the_guarantee_can_reach_the_first_five(

@@ -291,11 +291,11 @@ etapes:
       demande: besoins
   - clique: "Financement"
     attend:
-      demande: implante_qpv
-      propose_boutons: ["Oui", "Non"]
-  - clique: "Oui"
+      demande: [implante_qpv, habite_qpv]
+      propose_boutons: ["Mon entreprise (local)", "Les deux"]
+  - clique: "Les deux"
     attend:
-      ne_demande_pas: implante_qpv
+      ne_demande_pas: [implante_qpv, habite_qpv]
 """
 
 FAILING = """
@@ -337,8 +337,9 @@ def test_a_passing_scenario_exits_0_with_a_readable_report(tmp_path, url, capsys
     assert "✅ 1. La personne dit : « Bonjour »" in out
     assert "L'assistant : Bonjour ! Je suis l'assistant Quartiers productifs" in out
     assert "✓ demande « implante_qpv »" in out
-    assert "✅ 4. La personne clique sur le bouton « Oui »" in out
-    assert "(envoie /affirmer)" in out
+    assert "✓ demande « habite_qpv »" in out  # both, in one question
+    assert "✅ 4. La personne clique sur le bouton « Les deux »" in out
+    assert '(envoie /informer{"implante_qpv":true,"habite_qpv":true})' in out
     assert "→ ✅ RÉUSSI" in out
     assert "Bilan : 1 scénario(s) — 1 réussi(s), 0 en échec" in out
     assert re.search(r"conversation : flow-scenario-[0-9a-f]{8}", out)

@@ -29,8 +29,9 @@ from settings import Settings, settings_with
 pytestmark = pytest.mark.rasa
 
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
-# The job seeker of tests/test_e2e_rest.py, who does not live in a QPV.
-PERSONA = {**E2E_PERSONA, "habite_qpv": "non"}
+# The job seeker of tests/test_e2e_rest.py, who does not live in a QPV (« oui, mon
+# entreprise » also answers the question asking the business and the home at once).
+PERSONA = {**E2E_PERSONA, "implante_qpv": "oui, mon entreprise", "habite_qpv": "non"}
 
 
 def say(settings: Settings, text: str, sender: str, territory: str) -> list[dict]:

@@ -64,25 +64,30 @@ def test_roubaix_job_seeker_creating_a_shop_sees_acre_in_the_first_answer(catalo
     assert "hdf-rehabilitation-commerces" not in shown
 
 
-def test_saint_louis_rsa_creator_sees_acre_and_solidarity_loan_with_aden(catalog, profile):
+def test_saint_louis_rsa_creator_sees_acre_and_solidarity_loan_then_aden(catalog, profile):
     """« RSA ou minimum social » leaves « not the AAH alone » to check: a likely condition, so
-    ACRE and the prêt d'honneur solidaire stay in the first answer, with the ADEN."""
-    shown = first_answer(
-        catalog,
-        profile,
-        stade="creation",
-        secteur="restauration",
-        statut="rsa",
-        commune="Saint-Louis",
-        code_postal="97450",
-        implante_qpv=False,
-        habite_qpv=True,
-        indemnise_are=False,
-        femme=True,
-        besoins=["financement"],
-        age=29,
-    )
-    assert {"acre", "pret-honneur-solidaire", "reunion-aden"} <= set(shown)
+    ACRE and the prêt d'honneur solidaire stay in the first answer. The headcount is not asked
+    of a creator: presumed under ten (catalog/plausible.py), it ranks the Region's aid for
+    very small businesses as it did when the person answered « Aucun » salarié — the same five
+    aids either way — and the ADEN comes right after them (« Voir d'autres aides »)."""
+    situation = {
+        "stade": "creation",
+        "secteur": "restauration",
+        "statut": "rsa",
+        "commune": "Saint-Louis",
+        "code_postal": "97450",
+        "implante_qpv": False,
+        "habite_qpv": True,
+        "indemnise_are": False,
+        "femme": True,
+        "besoins": ["financement"],
+        "age": 29,
+    }
+    shown = first_answer(catalog, profile, **situation)
+    assert {"acre", "pret-honneur-solidaire", "reunion-aide-tpe"} <= set(shown)
+    assert set(shown) == set(first_answer(catalog, profile, **situation, effectif=0))
+    ranked = [m.aid["id"] for m in recommend(catalog, profile(**situation), TODAY).aids]
+    assert ranked[SHOWN] == "reunion-aden"
 
 
 def test_maubeuge_digital_start_up_sees_hdf_start_up_in_the_first_answer(catalog, profile):

@@ -7,7 +7,9 @@
   logged as Rasa logs it) while a valid one is used;
 - spaCy loads without the parser and the NER, once per process (spacy_pipes.py): Rasa's
   SpacyNLP gives the same tokens, lemmas, tags and vectors for every NLU example of data/ as
-  with Rasa's own loader.
+  with Rasa's own loader;
+- DIET builds its weights with one eager step (model_loading.py): the trained model, loaded
+  by our loader and by Rasa's, parses every NLU example of data/ the same way.
 """
 
 from __future__ import annotations
@@ -134,6 +136,62 @@ def test_spacy_without_parser_and_ner_gives_the_same_features():
     assert "ner" in found["rasa"]
     assert "ner" not in found["ours"]
     assert found["loaded_once"]  # Rasa's graph asks twice at start: one copy in memory
+
+
+LOADING_PROBE = """
+import asyncio, json, sys
+from rasa.core.agent import Agent
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.utils.tensorflow.models import RasaModel
+import rasa_extensions
+from rasa_extensions import model_loading
+
+texts = [m.get("text") for m in load_data("data/nlu").training_examples]
+
+async def parses(agent):
+    found = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        found.append([
+            [[i["name"], i["confidence"]] for i in parsed["intent_ranking"]],
+            [[e["entity"], e["value"], e["start"], e["end"], e.get("confidence_entity")]
+             for e in parsed["entities"]],
+        ])
+    return found
+
+ours_installed = RasaModel.load.__func__ is model_loading.load
+ours = Agent.load(sys.argv[1])
+eager_after_load = [
+    node._component.model.run_eagerly
+    for node in ours.processor.graph_runner._instantiated_nodes.values()
+    if type(node._component).__name__ == "DIETClassifier"]
+ours_parses = asyncio.run(parses(ours))
+RasaModel.load = classmethod(model_loading.ORIGINAL)
+rasa = Agent.load(sys.argv[1])
+rasa_parses = asyncio.run(parses(rasa))
+different = [
+    [text, a, b] for text, a, b in zip(texts, ours_parses, rasa_parses)
+    if a[0][0][0] != b[0][0][0] or [e[:4] for e in a[1]] != [e[:4] for e in b[1]]
+    or any(abs(x[1] - y[1]) > 1e-6 for x, y in zip(a[0], b[0]))
+    or any(abs((x[4] or 0) - (y[4] or 0)) > 1e-6 for x, y in zip(a[1], b[1]))
+]
+print(json.dumps({"installed": ours_installed, "eager_after_load": eager_after_load,
+                  "texts": len(texts), "different": different[:5]}))
+"""
+
+
+def test_diet_loaded_with_one_eager_step_parses_exactly_as_with_rasas_loader():
+    """The same trained model, loaded by both loaders: same intent ranking, same entities (and
+    confidences to 1e-6: same weights, same prediction graph) for every NLU example of data/;
+    predictions run in graph mode again after the eager step."""
+    model = PROJECT_DIR / "models" / "assistant.tar.gz"
+    assert model.exists(), "Modèle absent : lancez « make train »."
+    found = in_rasa_runtime(LOADING_PROBE, str(model))
+    assert isinstance(found, dict)
+    assert found["installed"] is True
+    assert found["eager_after_load"] == [False]
+    assert found["texts"] > 1000
+    assert found["different"] == []
 
 
 class FakeActionServer(ThreadingHTTPServer):

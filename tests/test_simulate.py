@@ -29,7 +29,7 @@ from bot.flows.simulate_report import (
     markdown_figures,
     write_html,
 )
-from catalog.dialogue import message, question
+from catalog.dialogue import joint_question, message, question
 from catalog.profile import TERRITORY_IDS
 
 PERSONAS_DIR = Path(__file__).parent / "personas"
@@ -127,8 +127,14 @@ def test_an_invalid_person_file_gets_a_precise_french_error(tmp_path, case):
 
 
 def ask(field: str) -> list[dict[str, Any]]:
+    if field == BOTH_QPV:
+        return [{"text": JOINT.text, "buttons": JOINT.buttons()}]
     text, buttons = question(field)
     return [{"text": text, "buttons": buttons}]
+
+
+JOINT = joint_question(("implante_qpv", "habite_qpv"))
+BOTH_QPV = "implante_qpv+habite_qpv"  # the joint question (dialogue.yml `questions_jointes`)
 
 
 RESULTS = [
@@ -191,6 +197,20 @@ def test_each_question_gets_the_planned_answer_as_a_click_or_typed(fake, tmp_pat
     assert result.forbidden_shown == ("hdf-start-up",)
     assert not result.meets_expectations
     assert fake.received[0]["metadata"]["territory"] == "roubaix"
+
+
+def test_the_joint_qpv_question_gets_the_option_matching_both_answers(fake, tmp_path):
+    fake.reply = Dialogue([BOTH_QPV])
+    person = PERSON.replace(
+        '  secteur: "commerce"\n',
+        '  secteur: "commerce"\n  habite_qpv: "oui"\n  implante_qpv: "je sais pas"\n',
+    )
+    result = play(fake, person, tmp_path)
+    # At home in a QPV, the business unknown: « Mon domicile », one question counted.
+    assert fake.texts()[1] == '/informer{"implante_qpv":false,"habite_qpv":true}'
+    assert result.asked == [BOTH_QPV]
+    assert not result.unplanned
+    assert result.results_turn == 2
 
 
 def test_a_free_text_answer_is_typed(fake, tmp_path):

@@ -17,7 +17,7 @@ import pytest
 from fake_telegram import FakeTelegram
 
 from bot.keys import rest_headers
-from catalog.dialogue import buttons, message, question
+from catalog.dialogue import buttons, joint_question, message, question
 from catalog.engine import open_catalog
 from settings import PROJECT_DIR, Settings
 
@@ -42,7 +42,12 @@ PRESS = {
     "anciennete_annees": "Moins d'un an",
 }
 TYPE = {"commune": "Roubaix", "age": "34", "montant": "15000 €", "code_postal": "59100"}
-QUESTIONS = {question(field)[0]: field for field in {**PRESS, **TYPE}}
+# Both QPV facts asked at once while both matter (dialogue.yml `questions_jointes`).
+JOINT = joint_question(("implante_qpv", "habite_qpv"))
+BOTH_QPV = "implante_qpv+habite_qpv"
+PRESS[BOTH_QPV] = "Les deux"
+QUESTIONS = {question(field)[0]: field for field in {**PRESS, **TYPE} if field != BOTH_QPV}
+QUESTIONS[JOINT.text] = BOTH_QPV
 FOLLOW_UP = message("suite")  # "Que souhaitez-vous faire maintenant ?", after the aids
 
 
@@ -178,7 +183,7 @@ def test_a_job_seeker_gets_through_telegram_the_same_aids_as_on_the_web(settings
         last = new[-1]
         [field] = [f for q, f in QUESTIONS.items() if q in shown(last)]
         titles = [k["text"] for k in keys(last)]
-        choices = question(field)[1]
+        choices = JOINT.buttons() if field == BOTH_QPV else question(field)[1]
         assert titles == [c["title"] for c in choices], f"le clavier de « {field} »"
         if field in PRESS:
             new = user.press(last, PRESS[field], done=FOLLOW_UP)

@@ -141,3 +141,194 @@ def test_an_unreachable_store_stops_the_turn_instead_of_starting_an_empty_conver
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"pinged": True, "seen": ["StoreUnavailable", "StoreUnavailable"]}
+
+
+SAME_AS_RASA_PROBE = """
+import asyncio, json, sys
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted, ActiveLoop, BotUttered, EntitiesAdded, FollowupAction, LoopInterrupted,
+    ReminderScheduled, Restarted, SessionStarted, SlotSet, UserUttered,
+)
+from rasa_extensions.tracker_store import ErasingSQLTrackerStore, rasa_url
+
+class Recording(EventBroker):
+    def __init__(self):
+        self.published = []
+    def publish(self, event):
+        self.published.append(event)
+
+domain = Domain.from_yaml('''
+version: "3.1"
+intents: [saluer, informer]
+entities: [commune]
+slots:
+  commune: {type: text, mappings: [{type: from_entity, entity: commune}]}
+  age: {type: float, mappings: [{type: custom}]}
+  besoins: {type: list, mappings: [{type: custom}]}
+responses:
+  utter_bonjour: [{text: bonjour}]
+forms:
+  profil_form: {required_slots: [commune]}
+''')
+ours = ErasingSQLTrackerStore(domain=domain, host=sys.argv[1], event_broker=Recording())
+rasa = SQLTrackerStore(domain=domain, host=rasa_url(sys.argv[1]), event_broker=Recording())
+
+def turn(tracker, n):
+    tracker.update(UserUttered(
+        f"je suis à Laval {n}", {"name": "informer", "confidence": 0.9},
+        [{"entity": "commune", "value": "Laval", "start": 10, "end": 15}],
+        parse_data={"text": "je suis à Laval", "intent": {"name": "informer"}}))
+    tracker.update(EntitiesAdded([{"entity": "commune", "value": "Laval"}]))
+    tracker.update(SlotSet("commune", "Laval"))
+    tracker.update(SlotSet("age", 24.0))
+    tracker.update(SlotSet("besoins", ["financement", "numerique"]))
+    tracker.update(ActiveLoop("profil_form"))
+    tracker.update(LoopInterrupted(True))
+    tracker.update(FollowupAction("action_listen"))
+    tracker.update(BotUttered(
+        "Voici", {"buttons": [{"title": "Oui", "payload": "/oui"}],
+                  "custom": {"cartes": [{"id": "arce"}]}},
+        {"utter_action": "utter_bonjour"}))
+    tracker.update(ActionExecuted("action_listen"))
+
+async def main():
+    seen = {"reads": [], "published": []}
+    for store, sender in ((rasa, "rasa"), (ours, "ours")):
+        tracker = await store.get_or_create_tracker(sender)
+        for n in range(3):
+            turn(tracker, n)
+            await store.save(tracker)
+            tracker = await store.retrieve(sender)
+        tracker.update(Restarted())
+        tracker.update(SessionStarted())
+        turn(tracker, 9)
+        await store.save(tracker)
+    for sender in ("rasa", "ours"):
+        latest = await SQLTrackerStore._retrieve(rasa, sender, False)  # Rasa's own reading
+        full = await SQLTrackerStore._retrieve(rasa, sender, True)
+        dicts = lambda tracker: [e.as_dict() for e in tracker.events]
+        seen["reads"].append([
+            dicts(await ours.retrieve(sender)) == dicts(latest),
+            dicts(await ours.retrieve_full_tracker(sender)) == dicts(full),
+            (await ours.retrieve(sender)).current_state() == latest.current_state(),
+        ])
+    strip = lambda events: [
+        {k: v for k, v in e.items() if k not in ("sender_id", "timestamp")} for e in events
+    ]
+    published = [store.event_broker.published for store in (rasa, ours)]
+    seen["same_published"] = strip(published[0]) == strip(published[1])
+    seen["published"] = len(ours.event_broker.published)
+    print(json.dumps(seen))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_reads_and_publishes_exactly_what_rasas_store_does(database, tmp_path_factory):
+    """Issue 17: the store reads events with classes looked up once and publishes a turn's
+    events without re-reading the conversation; the trackers it rebuilds and the events it
+    publishes are those of Rasa's SQLTrackerStore, for every kind of event a turn writes,
+    across turns and a new session."""
+    url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")
+    python = get_settings().rasa.bin.parent / "python"
+    done = subprocess.run(
+        [str(python), "-c", SAME_AS_RASA_PROBE, url],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["reads"] == [[True, True, True], [True, True, True]]
+    assert seen["same_published"] is True
+    assert seen["published"] == 4 * 10 + 2 + 1  # four turns, restart + new session, first listen
+
+
+KEPT_PROBE = """
+import asyncio, json, sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa_extensions.tracker_store import ErasingSQLTrackerStore, rasa_url
+
+a = ErasingSQLTrackerStore(domain=Domain.empty(), host=sys.argv[1])  # replica A
+b = ErasingSQLTrackerStore(domain=Domain.empty(), host=sys.argv[1])  # replica B
+rasa = SQLTrackerStore(domain=Domain.empty(), host=rasa_url(sys.argv[1]))  # Rasa's own reading
+
+def texts(tracker):
+    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
+
+async def database(sender):
+    return texts(await rasa.retrieve(sender))
+
+async def turn(store, sender, text):
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(UserUttered(text))
+    tracker.update(BotUttered(f"re: {text}"))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    return tracker
+
+async def main():
+    seen = {}
+    await turn(a, "p", "un")
+    saved = await turn(a, "p", "deux")
+    again = await a.retrieve("p")
+    seen["kept_is_handed_out"] = again is saved
+    seen["kept_matches_database"] = texts(again) == await database("p")
+    await a.save(again)  # nothing new: kept again
+    await turn(b, "p", "trois")  # the other replica answers a turn
+    seen["after_other_replica"] = [texts(await a.retrieve("p")), await database("p")]
+    await a.save(await a.retrieve("p"))
+    failed = await a.retrieve("p")
+    failed.update(UserUttered("perdu"))  # the turn fails before its save
+    seen["after_failed_turn"] = texts(await a.retrieve("p"))
+    await turn(a, "p", "quatre")
+    with rasa.session_scope() as session:  # the retention purge, from another process
+        session.query(rasa.SQLEvent).filter(rasa.SQLEvent.sender_id == "p").delete()
+        session.commit()
+    seen["after_purge"] = await a.retrieve("p")
+    await turn(a, "q", "avant")
+    fresh = await a.retrieve("q")
+    fresh.update(SessionStarted())
+    fresh.update(UserUttered("nouvelle session"))
+    await a.save(fresh)
+    seen["new_session"] = [texts(await a.retrieve("q")), await database("q")]
+    print(json.dumps(seen, default=str))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_a_kept_tracker_is_used_only_while_the_database_holds_exactly_it(
+    database, tmp_path_factory
+):
+    """Issue 17: the next turn starts from the tracker this process saved, without reading the
+    conversation back, only while the database holds exactly what was saved; another replica's
+    turn, a failed turn, the purge or a new session all read the database as before."""
+    url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")
+    python = get_settings().rasa.bin.parent / "python"
+    done = subprocess.run(
+        [str(python), "-c", KEPT_PROBE, url],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["kept_is_handed_out"] is True
+    assert seen["kept_matches_database"] is True
+    written = ["un", "re: un", "deux", "re: deux", "trois", "re: trois"]
+    assert seen["after_other_replica"] == [written, written]
+    assert seen["after_failed_turn"] == written  # « perdu » was never saved
+    assert seen["after_purge"] is None
+    assert seen["new_session"][0] == seen["new_session"][1] == ["nouvelle session"]

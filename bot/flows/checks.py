@@ -11,9 +11,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from bot.flows.assistant import Answer, Button
 from bot.flows.model import Expectations
+
+if TYPE_CHECKING:
+    from catalog.dialogue import JointQuestion
 
 AID_LINE = re.compile(r"^\s*\d+\.\s+(.+?)\s*$")
 
@@ -49,10 +53,12 @@ class Wording:
     handoff_done: str  # template of the confirmation
     aid_names: dict[str, str]  # aid id -> catalogue name
     dont_know: str = "Je ne sais pas"  # the button every question but commune/code_postal has
+    joint: tuple[JointQuestion, ...] = ()  # questions asking several fields at once
 
     def asked_fields(self, answer: Answer) -> list[str]:
-        """The profile fields whose question the answer asks, in order."""
-        asked = []
+        """The profile fields whose question the answer asks, in order (every field of a
+        joint question)."""
+        asked: list[str] = []
         for text in answer.texts:
             said = normalize(text)
             asked += [
@@ -60,7 +66,22 @@ class Wording:
                 for field, question in self.questions.items()
                 if normalize(question) in said and field not in asked
             ]
+            for joint in self.joint:
+                if normalize(joint.text) in said:
+                    asked += [field for field in joint.fields if field not in asked]
         return asked
+
+    def joint_asked(self, answer: Answer) -> JointQuestion | None:
+        """The joint question the answer asks, if any."""
+        return next(
+            (
+                joint
+                for joint in self.joint
+                for text in answer.texts
+                if normalize(joint.text) in normalize(text)
+            ),
+            None,
+        )
 
     def has_recommendation(self, answer: Answer) -> bool:
         return any(
@@ -82,17 +103,32 @@ class Wording:
 
 @lru_cache(maxsize=1)
 def default_wording() -> Wording:
-    from catalog.dialogue import _wording, asked_fields, message, question
+    from catalog.dialogue import _wording, asked_fields, joint_questions, message, question
     from catalog.engine import open_catalog
 
     return Wording(
         questions={field: question(field)[0] for field in asked_fields()},
+        joint=tuple(joint_questions()),
         recommendation_intros=(message("aides_intro"), message("aucune_aide")),
         handoff_offer=raw_message("rappel_proposition"),
         handoff_done=raw_message("demande_enregistree"),
         aid_names={aid["id"]: aid["name"] for aid in open_catalog().files.aids},
         dont_know=str(_wording()["dont_know"]),
     )
+
+
+def joint_reply(joint: JointQuestion, answers: dict[str, str], dont_know: str) -> str:
+    """The button a person clicks on a joint question, given its planned answer to each field
+    (« Oui », « non », « je ne sais pas »…): the option whose facts match, a fact the person
+    does not know counting as « no » (« Mon domicile » for a home in a QPV and a business it
+    does not know about); « Je ne sais pas » when it knows none of them."""
+    from catalog.profile import parse_yes_no
+
+    facts = {field: parse_yes_no(answers.get(field, "")) for field in joint.fields}
+    if all(value is None for value in facts.values()):
+        return dont_know
+    wanted = {field: bool(value) for field, value in facts.items()}
+    return next((title for title, values in joint.options if values == wanted), dont_know)
 
 
 def raw_message(key: str) -> str:

@@ -17,7 +17,7 @@ from typing import Literal
 import httpx
 
 from bot.flows.assistant import Answer, AssistantError, Button, Conversation
-from bot.flows.checks import CheckResult, Wording, evaluate, normalize, quote
+from bot.flows.checks import CheckResult, Wording, evaluate, joint_reply, normalize, quote
 from bot.flows.model import Scenario, Step
 
 MAX_HELPER_TURNS = 16  # more than the profile has questions
@@ -164,6 +164,7 @@ class Player:
         self, conversation: Conversation, step: Step, answer: Answer | None, result: StepResult
     ) -> None:
         previous: str | None = None
+        previous_reply: str | None = None
         for _ in range(MAX_HELPER_TURNS):
             if answer is not None and self.wording.has_recommendation(answer):
                 return
@@ -174,14 +175,37 @@ class Player:
                     f"d'aides ; sa réponse : {quote(answer.text if answer else '')}"
                 )
                 return
-            current = asked[-1]
+            joint = self.wording.joint_asked(answer)
+            current = " et ".join(joint.fields) if joint else asked[-1]
             if current == previous:
+                said = previous_reply or ""
                 result.error = (
-                    f"la réponse {quote(step.answers[current])} à la question "
+                    f"la réponse {quote(said)} à la question "
                     f"« {current} » n'a pas été comprise : l'assistant a reposé la "
                     f"question ({quote(answer.text, 140)})"
                 )
                 return
+            if joint is not None:
+                missing = [field for field in joint.fields if field not in step.answers]
+                if missing:
+                    result.error = (
+                        f"l'assistant demande « {current} » en une question "
+                        f"({quote(joint.text, 70)}) mais le tableau "
+                        f"« repond_jusqu_a_recommandation » ne prévoit pas de réponse pour "
+                        f"« {', '.join(missing)} »"
+                    )
+                    return
+                title = joint_reply(joint, step.answers, self.wording.dont_know)
+                button = find_button(answer, title)
+                previous_reply = title
+                if button is None:
+                    answer = self._send(conversation, result, title, title, current)
+                else:
+                    answer = self._send(
+                        conversation, result, f"[bouton] {button.title}", button.payload, current
+                    )
+                previous = current
+                continue
             if current not in step.answers:
                 result.error = (
                     f"l'assistant demande « {current} » "
@@ -191,6 +215,7 @@ class Player:
                 )
                 return
             reply = step.answers[current]
+            previous_reply = reply
             button = (
                 find_button(answer, reply)
                 if normalize(reply) in {normalize(b.title) for b in answer.buttons}

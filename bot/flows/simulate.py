@@ -3,7 +3,9 @@
 The person sends its first message, then answers each profile question the assistant asks
 (detected as `qp flows test` does: the question texts of catalog/data/dialogue.yml) with what
 its file says — clicking the button of that title or payload, else typing the text — until the
-assistant presents aids, or the person has sent `tours_max` messages.
+assistant presents aids, or the person has sent `tours_max` messages. To a question asking
+several facts at once (« votre entreprise ou votre domicile… ? »), it clicks the option that
+matches its answers to each (bot/flows/checks.py `joint_reply`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from bot.flows.assistant import Answer, AssistantError, Button, Conversation
-from bot.flows.checks import Wording, normalize
+from bot.flows.checks import Wording, joint_reply, normalize
 from bot.flows.personas import Persona
 
 GOAL_TURNS = 6  # the issue's goal: expected aids within six messages
@@ -254,13 +256,30 @@ class Simulator:
                     f"« {answer.excerpt(200)} »"
                 )
                 return
-            current = asked[-1]
+            joint = self.wording.joint_asked(answer)
+            current = "+".join(joint.fields) if joint else asked[-1]
             if current == previous:
                 result.stop_reason = (
                     f"la réponse à la question « {current} » n'a pas été comprise : "
                     f"l'assistant la repose (« {answer.excerpt(140)} »)"
                 )
                 return
+            if joint is not None:
+                # One question for several facts: the person clicks the option that matches
+                # its answers to them (« Mon domicile », « Les deux »…).
+                title = joint_reply(joint, persona.answers, self.wording.dont_know)
+                shown, sent, _ = choose_reply(title, answer)
+                answer = self._send(
+                    conversation,
+                    result,
+                    shown,
+                    sent,
+                    field=current,
+                    repeated=any(f in persona.already_said for f in joint.fields),
+                    unplanned=not any(f in persona.answers for f in joint.fields),
+                )
+                previous = current
+                continue
             repeated = current in persona.already_said
             if current in persona.answers:
                 shown, sent, _ = choose_reply(persona.answers[current], answer)
