@@ -3,7 +3,8 @@ results (`rasa test nlu`), the TF-IDF baseline scored on the same folds
 (rasa_extensions/nlu_baseline.py) and the held-out entities measured on their normalised values
 (bot/nlu_entities.py). Writes README.md (the project's pipeline beside the baseline, with the
 confusion matrices) and reference-tfidf.md (the baseline alone, which `make nlu-baseline`
-refreshes in seconds). Called by scripts/nlu_report.sh.
+refreshes in seconds). Called by scripts/nlu_report.sh; `--heldout` only prints the held-out
+figures (`make nlu-heldout`).
 """
 
 from __future__ import annotations
@@ -163,9 +164,12 @@ def _entity_section(found: EntityMeasure | None) -> str:
 ## Entités du fichier de test séparé, valeurs normalisées
 
 La valeur comparée est celle que reçoivent les actions : la sortie du modèle après ses
-synonymes et ses tables de recherche, face à la valeur annotée ramenée par les synonymes de
-`data/nlu/`. Pour secteur, stade, statut et besoin, seule une valeur du contrat compte
-(« existe » pour un stade est une erreur même si le mot est bien repéré).
+synonymes, ses tables de recherche et les composants de `rasa_extensions/`, face à la valeur
+annotée ramenée de la même façon, par les synonymes de `data/nlu/` puis par les règles de ces
+composants appliquées aux mots annotés (nombres en chiffres, commune jointe au département qui
+la suit, `habite_qpv` ou `implante_qpv` d'après un quartier annoté, stade `developpement` d'une
+entreprise qui a des années). Pour secteur, stade, statut et besoin, seule une valeur du
+contrat compte (« existe » pour un stade est une erreur même si le mot est bien repéré).
 
 | entité | précision | rappel | F1 | attendues |
 |---|---|---|---|---|
@@ -292,6 +296,24 @@ def baseline_only(results: str, docs: str) -> int:
     return 0
 
 
+def heldout_only(results: str) -> int:
+    """`make nlu-heldout`: the held-out file's intent accuracy and normalised entity values,
+    printed; docs/nlu/ is left as it is (the figures go there by hand, or by `make
+    nlu-report`)."""
+    results_dir = Path(results)
+    intents = _load(results_dir / "heldout" / "intent_report.json")
+    entities = measure_files(results_dir / "heldout_examples.json", results_dir / "heldout")
+    accuracy = intents.get("accuracy", 0.0)
+    entity_f1 = f"{entities.total.f1:.3f}" if entities else "non mesuré"
+    print(
+        f"Fichier de test séparé, {date.today().isoformat()} : exactitude des intentions"
+        f" {accuracy:.3f}, F1 macro des intentions {_macro_f1(intents):.3f}, F1 des valeurs"
+        f" d'entités normalisées {entity_f1} (objectif ≥ {HELD_OUT_ENTITY_TARGET})."
+    )
+    print(_entity_section(entities))
+    return 0
+
+
 def _confusion_section(rows: list[str]) -> str:
     if not rows:
         return ""
@@ -306,4 +328,6 @@ def _confusion_section(rows: list[str]) -> str:
 if __name__ == "__main__":
     if sys.argv[1] == "--baseline":
         sys.exit(baseline_only(sys.argv[2], sys.argv[3]))
+    if sys.argv[1] == "--heldout":
+        sys.exit(heldout_only(sys.argv[2]))
     sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -13,7 +13,9 @@ own `generate_folds` runs, and every fold it yields is recorded:
     python -m rasa_extensions.nlu_folds folds SEED N DATA FOLDS.json
         the same folds without any training (seconds);
     python -m rasa_extensions.nlu_folds examples TEST_DATA TRAINING_DATA EXAMPLES.json
-        each held-out example: text, intent, entities with the value the action receives.
+        each held-out example: text, intent, entities with the value the action receives
+        (the annotated values through the training data's synonyms, then through the rules of
+        the components that follow the extractors: see `normalised`).
 
 Both commands load the data as `rasa test nlu` does (TrainingDataImporter with domain.yml,
 then the intents with fewer examples than folds dropped), so the same seed gives the same
@@ -110,22 +112,48 @@ def synonyms(data: Any) -> dict[str, str]:
     return table
 
 
+def normalised(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the components after the extractors (config.yml) make of annotated entities, so
+    that the expected values are those the actions receive (docs/contrat.md, issue 16): the
+    numbers as numbers (« vingt-neuf » → 29, « 40 000 euros » → 40000), a business some years
+    old in development, a commune joined to the department said after it, and a named QPV
+    after « j'habite » or « mon local est » as `habite_qpv` / `implante_qpv`. The rules are
+    the components' own (profile_numbers.py, place_context.py), applied to the annotated
+    words instead of the extracted ones: the measure still scores what the model extracts."""
+    from rasa_extensions.place_context import neighbourhood_roles, qualify_communes
+    from rasa_extensions.profile_numbers import OWNED, read_number, with_stage
+
+    out = []
+    for entity in entities:
+        number = read_number(entity["value"]) if entity["entity"] in OWNED else None
+        out.append(entity if number is None else {**entity, "value": number})
+    out = qualify_communes(text, with_stage(out))
+    return sorted(out + neighbourhood_roles(text, out), key=lambda e: int(e["start"]))
+
+
 def write_examples(test_path: str, training_path: str, out: str) -> None:
     """The held-out examples, each entity's value normalised by the training data's synonyms
-    (what EntitySynonymMapper makes of the annotated value)."""
+    (what EntitySynonymMapper makes of the annotated value), then by `normalised`."""
     table = synonyms(_load(training_path))
     rows = []
     for example in _load(test_path).nlu_examples:
-        entities = []
+        text = example.get("text")
+        annotated = []
         for entity in example.get("entities", []):
             value = str(entity.get("value"))
-            span = example.get("text")[entity["start"] : entity["end"]]
-            entities.append(
-                {"entity": entity["entity"], "text": span, "value": table.get(value.lower(), value)}
+            annotated.append(
+                {
+                    "entity": entity["entity"],
+                    "value": table.get(value.lower(), value),
+                    "start": entity["start"],
+                    "end": entity["end"],
+                }
             )
-        rows.append(
-            {"text": example.get("text"), "intent": example.get("intent"), "entities": entities}
-        )
+        entities = [
+            {"entity": e["entity"], "text": text[e["start"] : e["end"]], "value": e["value"]}
+            for e in normalised(text, annotated)
+        ]
+        rows.append({"text": text, "intent": example.get("intent"), "entities": entities})
     _write(out, rows)
 
 

@@ -32,6 +32,10 @@ EVERYDAY = {
     "olives", "palissade", "papeterie", "passages", "pavement", "plateau", "provinces",
     "renovation", "riviere", "vache", "visitation", "californie", "capsulerie",
 }  # fmt: skip
+# QPV names that are also the commonest street names (« 14 avenue Jean Jaurès ») or read as a
+# commune and a verb (« mon local à Narbonne est en QPV ? »): word for word, they would make an
+# address or a question a neighbourhood one lives or works in.
+STREETS_AND_PHRASES = {"jean jaures", "jean moulin", "du village", "narbonne est"}
 LEADING = re.compile(r"^(?:(?:les|le|la|l['’]|du|des|de|cité|cite|quartier)\s*)+", re.IGNORECASE)
 HEADER = """\
 version: "3.1"
@@ -47,7 +51,7 @@ def quartiers() -> list[str]:
     index = PlaceIndex(read_files())
     names: set[str] = set()
     for phrase, matches in index.qpv_phrases.items():
-        if len({insee for insee, _ in matches}) > 1 or phrase in EVERYDAY:
+        if len({insee for insee, _ in matches}) > 1 or phrase in EVERYDAY | STREETS_AND_PHRASES:
             continue
         if phrase.startswith(("centre", "coeur de ville")):
             continue

@@ -8,6 +8,9 @@
 # on its training and test parts (~2 min).
 # `scripts/nlu_report.sh --baseline` (make nlu-baseline): only step 3's baseline, on folds drawn
 # with the same seed, in seconds; writes docs/nlu/reference-tfidf.md and leaves README.md.
+# `scripts/nlu_report.sh --heldout` (make nlu-heldout): only step 2 and the held-out entities'
+# normalised values, on models/assistant.tar.gz (a few minutes); prints them, writes nothing
+# in docs/nlu/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false TQDM_DISABLE=1 PYTHONWARNINGS=ignore
@@ -23,6 +26,16 @@ if [ "${1:-}" = "--baseline" ]; then
   $python -m rasa_extensions.nlu_baseline "$out/folds.json" "$out/heldout_examples.json" \
     "$out/baseline"
   .venv/bin/python -m bot.nlu_report --baseline "$out" docs/nlu
+  exit 0
+fi
+if [ "${1:-}" = "--heldout" ]; then
+  out=var/nlu-heldout
+  rm -rf "$out" && mkdir -p "$out"
+  .venv-rasa/bin/rasa test nlu --nlu tests/nlu_heldout.yml --model models/assistant.tar.gz \
+    --successes --out "$out/heldout"
+  $python -m rasa_extensions.nlu_folds examples tests/nlu_heldout.yml data/nlu \
+    "$out/heldout_examples.json"
+  .venv/bin/python -m bot.nlu_report --heldout "$out"
   exit 0
 fi
 out=var/nlu-report

@@ -75,6 +75,16 @@ nlu:
     - au revoir et à bientôt
 """
 
+# Held-out examples whose values the components after the extractors change.
+DETAILS = """version: "3.1"
+nlu:
+- intent: informer
+  examples: |
+    - j'ai [vingt-neuf](age) ans, il me faut [40 000 euros](montant)
+    - mon [garage](secteur) tourne depuis [deux](anciennete_annees) ans avec [3](effectif) salariés
+    - j'habite aux [Tarterets](quartier) à [Saint-Louis](commune) à la [Réunion](departement)
+"""
+
 CONFIG = """recipe: default.v1
 language: fr
 assistant_id: nlu-baseline-test
@@ -176,6 +186,38 @@ def test_the_held_out_values_are_those_the_synonyms_give(data):
         {"entity": "secteur", "text": "snack", "value": "restauration"}
     ]
     assert examples["bonjour à tous"]["entities"] == []
+
+
+def test_the_held_out_values_are_those_the_actions_receive(data):
+    """After the synonyms, the rules of the components that follow the extractors
+    (rasa_extensions/profile_numbers.py, place_context.py), applied to the annotated words."""
+    (data / "details.yml").write_text(DETAILS, encoding="utf-8")
+    in_rasa_runtime(
+        data, "rasa_extensions.nlu_folds", "examples", "details.yml", "nlu", "examples.json"
+    )
+    examples = {row["text"]: row for row in _read(data / "examples.json")}
+
+    def values(text):
+        return [(e["entity"], e["value"]) for e in examples[text]["entities"]]
+
+    # numbers as numbers, whatever their words
+    assert values("j'ai vingt-neuf ans, il me faut 40 000 euros") == [
+        ("age", 29),
+        ("montant", 40000),
+    ]
+    # a business some years old is in development
+    assert values("mon garage tourne depuis deux ans avec 3 salariés") == [
+        ("secteur", "garage"),
+        ("anciennete_annees", 2),
+        ("stade", "developpement"),
+        ("effectif", 3),
+    ]
+    # a commune joined to its region; a named QPV after « j'habite » is where one lives
+    assert values("j'habite aux Tarterets à Saint-Louis à la Réunion") == [
+        ("habite_qpv", True),
+        ("quartier", "Tarterets"),
+        ("commune", "Saint-Louis à la Réunion"),
+    ]
 
 
 def test_the_baseline_is_scored_on_the_folds_and_on_the_held_out_file(data):

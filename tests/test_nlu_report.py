@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.nlu_entities import measure
-from bot.nlu_report import baseline_only, main
+from bot.nlu_report import baseline_only, heldout_only, main
 
 
 def _write(path, data):
@@ -234,3 +234,18 @@ def test_a_missing_errors_file_leaves_out_the_confusions(tmp_path):
     text = (docs / "README.md").read_text(encoding="utf-8")
     assert "Confusions" not in text
     assert "La référence TF-IDF n'a pas été mesurée." in text
+
+
+def test_the_held_out_figures_alone_are_printed_and_leave_the_docs(tmp_path, capsys):
+    results = _results(tmp_path)
+    _write(results / "heldout_examples.json", EXAMPLES)
+    _write(
+        results / "heldout" / "DIETClassifier_errors.json",
+        [{"text": t, "entities": [], "predicted_entities": PREDICTED[t]} for t in PREDICTED],
+    )
+    assert heldout_only(str(results)) == 0
+    printed = capsys.readouterr().out
+    assert "exactitude des intentions 0.950, F1 macro des intentions 0.900" in printed
+    assert "F1 des valeurs d'entités normalisées 0.400 (objectif ≥ 0.92)" in printed
+    assert "| stade | 0.500 | 0.500 | 0.500 | 2 |" in printed
+    assert not (tmp_path / "docs").exists()
