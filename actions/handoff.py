@@ -7,9 +7,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.asks import ask, requested_field
 from actions.slots import catalog, profile_from_slots
 from catalog.dialogue import message, message_with_buttons, of
 from catalog.engine import locate
@@ -73,6 +74,24 @@ class ValidateHandoffForm(FormValidationAction):
     ) -> list[str]:
         # Without a pilot territory there is no advisor to send the request to.
         return ["coordonnees"] if _territory(tracker) else []
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
+        # Always chosen here (rasa-sdk leaves it to Rasa when the slots are the domain's):
+        # this action asks the question itself (actions/asks.py).
+        required = await self.required_slots([], dispatcher, tracker, domain)
+        missing = [name for name in required if tracker.slots.get(name) is None]
+        return SlotSet(REQUESTED_SLOT, missing[0] if missing else None)
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        field = requested_field(events)
+        if field:  # Rasa has no action_ask_coordonnees to call: the question ends this reply
+            ask(dispatcher, field)
+        return events
 
     def validate_coordonnees(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

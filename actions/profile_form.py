@@ -5,7 +5,8 @@ the answer most) whose answer can change the first aids shown (catalog/questions
 the user has not skipped with « je ne sais pas ». Results come first: after `QP_MAX_QUESTIONS`
 questions (4 by default) the aids are shown, and the questions left are offered after them as
 « Pour affiner » buttons (actions/refine.py); once aids have been shown, the form asks only the
-question the person chose there, and a correction goes straight to updated results.
+question the person chose there, and a correction goes straight to updated results. The
+question itself ends this action's reply (actions/asks.py).
 
 When both QPV facts still matter, the first of them is asked with the other in one question
 (« Votre entreprise ou votre domicile… ? », catalog/questions.py `asked_together`): it counts as
@@ -32,6 +33,7 @@ from actions.address import (
     usage_in,
     verdict_events,
 )
+from actions.asks import ask, requested_field
 from actions.information import named_place_agrees, qpv_answer, qpv_named_answer
 from actions.qpv_question import UNCLEAR, read_answer
 from actions.refine import refine_request
@@ -115,14 +117,9 @@ class ValidateProfilForm(FormValidationAction):
     ) -> list[EventType]:
         asked = list(tracker.get_slot("champs_demandes") or [])
         events = await super().run(dispatcher, tracker, domain)
-        next_slot = next(
-            (
-                e["value"]
-                for e in reversed(events)
-                if e.get("event") == "slot" and e.get("name") == REQUESTED_SLOT
-            ),
-            None,
-        )
+        next_slot = requested_field(events)
+        if next_slot:  # Rasa has no action_ask_<field> to call: the question ends this reply
+            ask(dispatcher, next_slot, fields_to_ask(tracker, next_slot))
         if next_slot and next_slot not in asked and next_slot != USAGE_SLOT:
             # Only when a new question is asked: an unchanged slot here would stop Rasa from
             # rejecting the form on a digression (a message that is not an answer).

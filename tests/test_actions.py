@@ -7,7 +7,6 @@ from conftest import PROJECT_DIR
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.asks import AskImplanteQpv, AskStade
 from actions.contacts import ActionContacts
 from actions.information import ActionDefinition, ActionVerifierQpv
 from actions.profile_form import ValidateProfilForm
@@ -15,7 +14,7 @@ from actions.recommend import ActionRecommander
 from actions.refine import refine_payload, refine_request
 from actions.session import ActionRecommencer
 from actions.slots import catalog, profile_from_slots
-from catalog.dialogue import message
+from catalog.dialogue import asked_fields, message, question
 from catalog.questions import questions_that_matter
 from settings import get_settings
 
@@ -181,15 +180,73 @@ async def test_the_form_ends_when_nothing_useful_is_left_to_ask():
 
 
 async def test_questions_come_with_buttons_including_dont_know():
-    _, texts, messages = await run(AskStade(), tracker())
-    assert texts == ["Où en est votre projet ?"]
-    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    text, choices = question("stade")
+    assert text == "Où en est votre projet ?"
+    payloads = [b["payload"] for b in choices]
     assert '/informer{"stade":"creation"}' in payloads
     assert "je ne sais pas" in payloads
-    # The home is known: the business alone is asked, with yes and no (both unknown, they
-    # would be asked together: tests/test_questions_jointes.py).
-    _, _, messages = await run(AskImplanteQpv(), tracker({"habite_qpv": False}))
-    assert [b["payload"] for b in messages[0]["buttons"]][:2] == ["/affirmer", "/nier"]
+    # Asked alone (the home known, or results shown), the business comes with yes and no;
+    # both unknown, they are asked together (tests/test_fewer_questions.py).
+    assert [b["payload"] for b in question("implante_qpv")[1]][:2] == ["/affirmer", "/nier"]
+
+
+async def test_the_form_s_own_reply_ends_with_the_question_it_requests():
+    """No action_ask_<field> in the domain: validate_profil_form says the question it chose,
+    after its own messages, with its buttons; Rasa then asks nothing itself."""
+    slots, texts, messages = await run(
+        ValidateProfilForm(),
+        tracker(
+            text="je veux ouvrir une épicerie à Roubaix, je suis au chômage",
+            new_slots={
+                "stade": "creation",
+                "secteur": "commerce",
+                "statut": "demandeur_emploi",
+                "commune": "Roubaix",
+            },
+        ),
+    )
+    text, choices = question(slots["requested_slot"])
+    assert texts[-1] == text
+    assert len(texts) >= 2
+    assert texts[0].startswith("J'ai bien noté")  # the recap comes first
+    assert messages[-1]["buttons"] == choices
+    assert [t for t in texts if t in {question(f)[0] for f in asked_fields()}] == [text]
+
+
+async def test_a_form_that_ends_asks_nothing():
+    full = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "statut": "demandeur_emploi",
+        "commune": "Roubaix",
+        "territoire": "roubaix",
+        "champs_demandes": ["besoins", "implante_qpv", "habite_qpv", "age"],
+    }
+    slots, texts, _ = await run(ValidateProfilForm(), tracker(full, text="29", requested="age"))
+    assert slots["requested_slot"] is None
+    assert not {question(f)[0] for f in asked_fields()} & set(texts)
+
+
+async def test_after_a_digression_the_form_asks_the_same_question_again():
+    """Back in the form after a digression, Rasa calls the validation action with no new slot
+    (the latest action is the digression's): it requests the same field and asks it again."""
+    known = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "statut": "demandeur_emploi",
+        "commune": "Roubaix",
+        "territoire": "roubaix",
+        "champs_demandes": ["besoins"],
+    }
+    track = tracker(
+        known, text="c'est quoi un QPV ?", intent="demander_definition", requested="besoins"
+    )
+    track.events.insert(1, {"event": "action", "name": "action_definition"})
+    slots, texts, messages = await run(ValidateProfilForm(), track)
+    assert slots["requested_slot"] == "besoins"
+    assert "champs_demandes" not in slots  # asked again, not a new question
+    assert texts == [question("besoins")[0]]
+    assert messages[0]["buttons"] == question("besoins")[1]
 
 
 async def test_the_recommendation_shows_aids_with_amount_reasons_checks_and_link():

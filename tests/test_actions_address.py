@@ -12,6 +12,7 @@ from test_actions import DOMAIN, run, tracker
 
 from actions.information import ActionVerifierQpv
 from actions.profile_form import ValidateProfilForm
+from catalog.dialogue import question
 
 ROUBAIX = {"stade": "creation", "secteur": "commerce", "commune": "Roubaix"}
 
@@ -118,7 +119,10 @@ async def test_a_digression_while_asked_whose_address_it_is_is_left_to_its_rule(
     )
     slots, texts, _ = await run(ValidateProfilForm(), track)
     assert "habite_qpv" not in slots
-    assert texts == []
+    # Nothing but the question is said, and no slot is set but `requested_slot`: Rasa rejects
+    # the form, drops this reply (question included) and lets the definition's rule answer.
+    assert texts == [question("lieu_adresse")[0]]
+    assert set(slots) == {"requested_slot"}
 
 
 async def test_j_habite_aux_fourches_names_the_official_qpv_and_asks_for_the_address():

@@ -11,7 +11,7 @@ from test_actions import run, tracker
 from actions.handoff import ActionEnregistrerDemande, ActionProposerRappel, ValidateHandoffForm
 from actions.recommend import ActionRecommander
 from actions.session import ActionAuRevoir, ActionReformuler, ActionSupprimerDonnees
-from catalog.dialogue import message
+from catalog.dialogue import message, question
 from catalog.erasure import ERASE_MARKER, Outcome
 from catalog.leads import leads_of, parse_contact
 
@@ -58,6 +58,29 @@ async def test_invalid_contact_details_are_asked_again_politely():
     )
     assert slots["coordonnees"] is None
     assert "Je n'ai pas reconnu" in texts[0]
+    # ... and the question comes again, in the same reply (no action_ask_coordonnees)
+    assert slots["requested_slot"] == "coordonnees"
+    assert texts[1:] == [question("coordonnees")[0]]
+
+
+async def test_the_handoff_form_asks_for_contact_details_only_where_an_advisor_exists():
+    slots, texts, messages = await run(ValidateHandoffForm(), tracker(ROUBAIX))
+    assert slots["requested_slot"] == "coordonnees"
+    assert texts == [question("coordonnees")[0]]
+    assert messages[0]["buttons"] == question("coordonnees")[1]
+    outside = {"commune": "Lyon", "territoire": "hors_territoire"}
+    slots, texts, _ = await run(ValidateHandoffForm(), tracker(outside))
+    assert slots["requested_slot"] is None
+    assert texts == []
+    given = tracker(
+        ROUBAIX,
+        text="06 12 34 56 78",
+        requested="coordonnees",
+        new_slots={"coordonnees": "06 12 34 56 78"},
+    )
+    slots, texts, _ = await run(ValidateHandoffForm(), given)
+    assert slots == {"coordonnees": "06 12 34 56 78", "requested_slot": None}
+    assert texts == []
 
 
 async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():

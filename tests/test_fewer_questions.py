@@ -12,9 +12,9 @@ import pytest
 from rasa_sdk import Tracker
 from test_actions import DOMAIN, run, tracker
 
-from actions.asks import AskHabiteQpv, AskImplanteQpv
-from actions.profile_form import ValidateProfilForm
+from actions.profile_form import ValidateProfilForm, fields_to_ask
 from actions.qpv_question import UNCLEAR, read_answer
+from actions.refine import refine_payload
 from actions.slots import catalog as app_catalog
 from bot.flows.assistant import Answer
 from bot.flows.checks import default_wording, joint_reply
@@ -141,11 +141,13 @@ def joint_tracker(slots, text, intent="informer", new_slots=None) -> Tracker:
 
 
 async def test_the_joint_question_is_asked_with_one_button_per_combination():
-    _, texts, messages = await run(AskImplanteQpv(), tracker(BOUTIQUE))
-    assert texts == [JOINT.text]
+    # The form's own reply ends with the question it requests (actions/asks.py).
+    slots, texts, messages = await run(ValidateProfilForm(), tracker(BOUTIQUE))
+    assert slots["requested_slot"] in QPV
+    assert texts[-1] == JOINT.text
     assert "entreprise" in JOINT.text
     assert "domicile" in JOINT.text
-    buttons = {b["title"]: b["payload"] for b in messages[0]["buttons"]}
+    buttons = {b["title"]: b["payload"] for b in messages[-1]["buttons"]}
     assert buttons == {
         "Mon entreprise (local)": '/informer{"implante_qpv":true,"habite_qpv":false}',
         "Mon domicile": '/informer{"implante_qpv":false,"habite_qpv":true}',
@@ -153,16 +155,23 @@ async def test_the_joint_question_is_asked_with_one_button_per_combination():
         "Aucun des deux": '/informer{"implante_qpv":false,"habite_qpv":false}',
         "Je ne sais pas": "je ne sais pas",
     }
-    _, texts, _ = await run(AskHabiteQpv(), tracker(BOUTIQUE))
-    assert texts == [JOINT.text]
+    for field in QPV:  # whichever of the two is requested, both are asked
+        assert fields_to_ask(tracker(BOUTIQUE), field) == QPV
 
 
 async def test_one_fact_left_or_results_shown_the_question_asks_that_fact_alone():
-    _, texts, _ = await run(AskImplanteQpv(), tracker({**BOUTIQUE, "habite_qpv": True}))
-    assert texts == [message_of("implante_qpv")]
+    for known, left in (("habite_qpv", "implante_qpv"), ("implante_qpv", "habite_qpv")):
+        track = tracker({**BOUTIQUE, known: False})
+        slots, texts, messages = await run(ValidateProfilForm(), track)
+        assert slots["requested_slot"] == left
+        assert texts == [message_of(left)]
+        assert [b["payload"] for b in messages[-1]["buttons"]][:2] == ["/affirmer", "/nier"]
     # After the results the person chose « Pour affiner : votre domicile en QPV ? »: that one.
     shown = {**BOUTIQUE, "aides_recommandees": ["france-num"]}
-    _, texts, _ = await run(AskHabiteQpv(), tracker(shown))
+    slots, texts, _ = await run(
+        ValidateProfilForm(), tracker(shown, text=refine_payload("habite_qpv"))
+    )
+    assert slots["requested_slot"] == "habite_qpv"
     assert texts == [message_of("habite_qpv")]
 
 
