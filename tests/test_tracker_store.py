@@ -67,14 +67,11 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("database", DATABASES)
-def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
-    database, tmp_path_factory
-):
-    url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")
+def in_rasa_runtime(probe: str, url: str) -> dict:
+    """Runs a probe in Rasa's Python against the store at `url`; its last line is JSON."""
     python = get_settings().rasa.bin.parent / "python"
     done = subprocess.run(
-        [str(python), "-c", PROBE, url],
+        [str(python), "-c", probe, url],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -82,7 +79,15 @@ def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("database", DATABASES)
+def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
+    database, tmp_path_factory
+):
+    url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")
+    seen = in_rasa_runtime(PROBE, url)
     assert seen["saved"] == [None, "je suis au 06 12 34 56 78", "noté"]  # action_listen first
     assert seen["after_in_flight"] == ["bonjour"]  # not the deleted conversation again
     assert seen["after_erase"] == []
@@ -129,17 +134,7 @@ def test_an_unreachable_store_stops_the_turn_instead_of_starting_an_empty_conver
     conversation, kept in memory only; the store now lets StoreUnavailable through (the channel
     answers « Un problème technique… », rasa_extensions/channels.py), and tests its pooled
     connections before use so that the first turn after the database's restart works."""
-    python = get_settings().rasa.bin.parent / "python"
-    done = subprocess.run(
-        [str(python), "-c", DOWN_PROBE, f"sqlite:///{tmp_path}/tracker.sqlite"],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = in_rasa_runtime(DOWN_PROBE, f"sqlite:///{tmp_path}/tracker.sqlite")
     assert seen == {"pinged": True, "seen": ["StoreUnavailable", "StoreUnavailable"]}
 
 
@@ -234,17 +229,7 @@ def test_reads_and_publishes_exactly_what_rasas_store_does(database, tmp_path_fa
     publishes are those of Rasa's SQLTrackerStore, for every kind of event a turn writes,
     across turns and a new session."""
     url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")
-    python = get_settings().rasa.bin.parent / "python"
-    done = subprocess.run(
-        [str(python), "-c", SAME_AS_RASA_PROBE, url],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = in_rasa_runtime(SAME_AS_RASA_PROBE, url)
     assert seen["reads"] == [[True, True, True], [True, True, True]]
     assert seen["same_published"] is True
     assert seen["published"] == 4 * 10 + 2 + 1  # four turns, restart + new session, first listen
@@ -314,17 +299,7 @@ def test_a_kept_tracker_is_used_only_while_the_database_holds_exactly_it(
     conversation back, only while the database holds exactly what was saved; another replica's
     turn, a failed turn, the purge or a new session all read the database as before."""
     url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")
-    python = get_settings().rasa.bin.parent / "python"
-    done = subprocess.run(
-        [str(python), "-c", KEPT_PROBE, url],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = in_rasa_runtime(KEPT_PROBE, url)
     assert seen["kept_is_handed_out"] is True
     assert seen["kept_matches_database"] is True
     written = ["un", "re: un", "deux", "re: deux", "trois", "re: trois"]

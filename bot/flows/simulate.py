@@ -269,24 +269,14 @@ class Simulator:
                 # its answers to them (« Mon domicile », « Les deux »…).
                 title = joint_reply(joint, persona.answers, self.wording.dont_know)
                 shown, sent, _ = choose_reply(title, answer)
-                answer = self._send(
-                    conversation,
-                    result,
-                    shown,
-                    sent,
-                    field=current,
-                    repeated=any(f in persona.already_said for f in joint.fields),
-                    unplanned=not any(f in persona.answers for f in joint.fields),
-                )
-                previous = current
-                continue
-            repeated = current in persona.already_said
-            if current in persona.answers:
+                repeated = any(f in persona.already_said for f in joint.fields)
+                unplanned = not any(f in persona.answers for f in joint.fields)
+            elif current in persona.answers:
                 shown, sent, _ = choose_reply(persona.answers[current], answer)
-                unplanned = False
+                repeated, unplanned = current in persona.already_said, False
             else:
                 shown, sent, _ = dont_know(answer, self.wording)
-                unplanned = True
+                repeated, unplanned = current in persona.already_said, True
             answer = self._send(
                 conversation,
                 result,
