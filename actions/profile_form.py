@@ -467,11 +467,24 @@ def _last_bot_action(tracker: Tracker) -> str | None:
 
 
 def _other_profile_slots(tracker: Tracker, *requested: str) -> bool:
-    """Did this message set other profile fields (a correction rather than an answer)?"""
+    """Did this message set other profile fields (a correction rather than an answer)?
+
+    A word the NLU tagged but that means no value of its field (« juste mon [domicile] »
+    tagged as a sector) corrects nothing: the message stays an answer to the question."""
     return any(
-        name in FIELDS and name not in requested and value is not None
+        name in FIELDS
+        and name not in requested
+        and value is not None
+        and _means_a_value(name, value)
         for name, value in tracker.slots_to_validate().items()
     )
+
+
+def _means_a_value(name: str, value: Any) -> bool:
+    if FIELDS[name] not in ("enum", "enum_list"):
+        return True
+    values = value if isinstance(value, list) else [value]
+    return any(canonical(name, v) for v in values)
 
 
 def questions_left(tracker: Tracker) -> list[str]:

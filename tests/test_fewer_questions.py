@@ -214,6 +214,14 @@ async def test_a_button_sets_both_facts_says_them_back_and_counts_as_one_questio
             {"implante_qpv": False, "habite_qpv": False},
         ),
         ("juste mon domicile", "informer", {}, {"implante_qpv": False, "habite_qpv": True}),
+        # A model may tag « domicile » as a sector (« aide à domicile »): a word that means
+        # no sector corrects nothing, the answer still counts (CI of 2026-12-03).
+        (
+            "juste mon domicile",
+            "informer",
+            {"secteur": "domicile"},
+            {"implante_qpv": False, "habite_qpv": True},
+        ),
         (
             "mon local oui mais pas chez moi",
             "informer",
@@ -228,6 +236,21 @@ async def test_a_typed_answer_sets_both_facts(text, intent, mapped, expected):
         joint_tracker({**BOUTIQUE, "champs_demandes": ["implante_qpv"]}, text, intent, mapped),
     )
     assert {name: slots.get(name) for name in QPV} == expected
+
+
+async def test_a_real_correction_with_the_answer_asks_the_question_again():
+    slots, _, _ = await run(
+        ValidateProfilForm(),
+        joint_tracker(
+            {**BOUTIQUE, "champs_demandes": ["implante_qpv"]},
+            "juste mon domicile, et c'est une boulangerie",
+            "informer",
+            {"secteur": "boulangerie"},
+        ),
+    )
+    assert slots["secteur"] == "artisanat"
+    assert {name: slots.get(name) for name in QPV} == {"implante_qpv": None, "habite_qpv": None}
+    assert slots["requested_slot"] == "implante_qpv", "the question is asked again"
 
 
 async def test_a_bare_yes_asks_which_one_and_sets_nothing():
