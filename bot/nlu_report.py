@@ -280,7 +280,8 @@ test séparé. Ses chiffres seuls : `reference-tfidf.md`.
 
 Matrices de confusion : `cv_intent_confusion_matrix.png` (validation croisée) et
 `heldout_intent_confusion_matrix.png` (test séparé), dans ce dossier. Les essais qui ont
-conduit au pipeline de `config.yml` sont décrits dans `essais.md`.
+conduit au pipeline de `config.yml` sont décrits dans `essais.md` ; les mesures partielles
+entre deux rapports et les erreurs relevées à la main, dans [journal.md](journal.md).
 {_entity_section(entities)}{_confusion_section(confusions)}"""
     (docs_dir / "README.md").write_text(text, encoding="utf-8")
     print(text)
