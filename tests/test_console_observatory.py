@@ -114,9 +114,9 @@ def test_an_advisor_sees_the_figures_of_their_territory(roubaix):
     assert table(html, "qpv")["oui"] == ["7", "7"]  # lives and works in a QPV
     assert table(html, "besoins")["financement"] == ["7"]
     aids = table(html, "aides")
-    assert aids["Prêt d'honneur Quartier"] == ["7", "0"]
+    assert aids["Prêt d'honneur Quartier"] == ["7", "0", "0"]  # shown, details, link opened
     assert len(aids) == 5
-    assert "non mesuré" in html
+    assert '<th scope="col">Lien officiel ouvert</th>' in html
     assert table(html, "arret") == {"demande de rappel": ["7"]}
     # 4 people wrote 8 messages not understood: masked on the people, not the messages
     assert table(html, "incomprehension")["semaine du 02/03/2026"] == ["< 5", "< 5"]

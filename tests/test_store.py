@@ -93,6 +93,8 @@ def test_migration_0014_writes_roles_origins_and_dated_amount_keys_by_the_naming
         connection.execute(text("ALTER TABLE aids DROP COLUMN withdrawn_since"))
         connection.execute(text("ALTER TABLE aids DROP COLUMN withdrawn_reason"))
         connection.execute(text("DROP TABLE fiches"))  # nor the fiches' table (0016)
+        # nor the aids' links opened (0017)
+        connection.execute(text("ALTER TABLE observed_recommendations DROP COLUMN opened"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     store.migrate(engine)
     with engine.connect() as connection:

@@ -147,6 +147,7 @@ def grow(tmp: Path, target: int) -> Path:
                 "rank": r.rank,
                 "shown_at": r.shown_at,
                 "details_asked": r.details_asked,
+                "opened": r.opened,
             }
             for new_id, key in new_ids
             for r in by_conversation.get(seed_of[key], ())
