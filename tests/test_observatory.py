@@ -242,6 +242,29 @@ def test_the_observatory_figures_are_counted_by_the_database(stores):
     assert weeks[0][0] == f"semaine du {monday.strftime('%d/%m/%Y')}"
     assert dict(report.table("besoins").rows)["financement"] == 2
     assert dict(report.table("stade").rows)["création"] == 3
-    assert sum(n for _, n in report.table("incomprehension").rows) == 2
+    assert sum(row[1] for row in report.table("incomprehension").rows) == 2
     # the five aids shown in Roubaix, once each, no « En savoir plus »
     assert [row[1:] for row in roubaix.table("aides").rows] == [(1, 0)] * 5
+
+
+def test_a_count_of_messages_is_masked_on_the_people_behind_it():
+    """8 messages not understood from 4 people read « < 5 » in the table and the chart; 12 from
+    5 people read 12 and draw a bar; a count of people masks on itself."""
+    from bot.console.charts import bar_chart
+
+    count = observatory_report.Count
+    weeks = observatory_report.Table(
+        "incomprehension",
+        "Messages non compris par semaine",
+        ("Semaine", "Messages non compris", "Conversations concernées"),
+        [("semaine 1", count(8, 4), 4), ("semaine 2", count(12, 5), 5), ("semaine 3", 0, 0)],
+    )
+    assert weeks.cells() == [
+        ("semaine 1", "< 5", "< 5"),
+        ("semaine 2", "12", "5"),
+        ("semaine 3", "0", "0"),
+    ]
+    chart = str(bar_chart(weeks, "g"))
+    assert "semaine 1 : &lt; 5; semaine 2 : 12; semaine 3 : 0</desc>" in chart
+    assert chart.count("<rect") == 1
+    assert [observatory_report.shown(n) for n in (0, 1, 4, 5)] == ["0", "< 5", "< 5", "5"]
