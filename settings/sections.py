@@ -831,8 +831,8 @@ class ObservabilitySettings(Section):
     log_format: str = variable(
         "QP_LOG_FORMAT",
         "json",
-        "format des journaux du serveur web et du serveur d'actions : `json` (un objet JSON "
-        "par ligne) ou `text`",
+        "format des journaux du serveur web, du serveur d'actions, du consommateur de "
+        "l'observatoire et du pont Telegram : `json` (un objet JSON par ligne) ou `text`",
     )
 
     @field_validator("log_format")

@@ -224,6 +224,57 @@ def test_qp_observatory_rebuild_reads_the_broker_again(tmp_path):
     assert "Traceback" not in pika.stderr
 
 
+def test_the_consumer_process_writes_json_log_lines(tmp_path):
+    """`python -m bot.observatory` (as the runner starts it, its output in observatory.log)
+    logs JSON lines with the other servers' fields (bot/logs.py), and no contact details."""
+    import signal
+    import time
+
+    from bot import logs
+
+    catalog_url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    broker_url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    publish(broker_url, published())
+    env = {
+        **os.environ,
+        "DATABASE_URL": catalog_url,
+        "QP_EVENT_BROKER": "sql",
+        "QP_EVENT_BROKER_URL": broker_url,
+        "QP_LOG_FORMAT": "json",
+    }
+    log = tmp_path / "observatory.log"
+    with log.open("wb") as out:
+        consumer = subprocess.Popen(
+            [sys.executable, "-m", "bot.observatory"],
+            env=env,
+            cwd=PROJECT_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert consumer.poll() is None, log.read_text()
+                engine = store.make_engine(catalog_url)
+                try:
+                    if len(table(engine)) == 4:
+                        break
+                except Exception:  # noqa: BLE001 - the schema is not there yet
+                    pass
+                finally:
+                    engine.dispose()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+        finally:
+            consumer.send_signal(signal.SIGTERM)
+            assert consumer.wait(timeout=60) == 0
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert all(set(logs.FIELDS) <= set(record) for record in records), lines
+    assert "Observatoire : lecture du courtier sql." in [r["message"] for r in records]
+    assert EMAIL not in log.read_text()
+
+
 def test_the_observatory_figures_are_counted_by_the_database(stores):
     """The page's tables (catalog/observatory_report.py) count in SQL, on both databases."""
     catalog, broker_url = stores
