@@ -46,6 +46,7 @@ import socketio
 TESTS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS_DIR))  # tests/fake_telegram.py when run as a script
 from fake_telegram import FakeTelegram  # noqa: E402
+from socket_client import close_without_waiting  # noqa: E402
 
 from bot import keys  # noqa: E402
 from bot.runner import Stack, free_port  # noqa: E402
@@ -379,8 +380,7 @@ class SocketConversation:
                     return self.events[before:]
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.sio.disconnect()
+        close_without_waiting(self.sio)
 
 
 class SocketChannel:
