@@ -256,7 +256,8 @@ def test_bfc_prime_28_year_old_student_in_montbeliard_qpv_is_not_silently_exclud
     # The same for « autre », and at any age: the profile cannot say whether one has revenues.
     for statut, age in (("autre", 28), ("etudiant", 19), ("autre", 40)):
         other = match_of(catalog, profile, BFC_PRIME, **{**values, "statut": statut, "age": age})
-        assert other is not None and other.eligible is None, (statut, age)
+        assert other is not None, (statut, age)
+        assert other.eligible is None, (statut, age)
 
 
 def test_bfc_prime_24_year_old_employee_is_not_eligible_without_the_check(catalog, profile):
@@ -278,6 +279,7 @@ def test_bfc_prime_24_year_old_employee_is_not_eligible_without_the_check(catalo
     # A job seeker or a minimum-income recipient is still eligible by the Région's text.
     for statut in ("demandeur_emploi", "rsa"):
         sure = match_of(catalog, profile, BFC_PRIME, **{**values, "statut": statut})
-        assert sure is not None and sure.eligible is True, statut
+        assert sure is not None, statut
+        assert sure.eligible is True, statut
     # No QPV link: left out whatever the age.
     assert match_of(catalog, profile, BFC_PRIME, **{**values, "habite_qpv": False}) is None
