@@ -19,6 +19,21 @@ def data_dir() -> Path:
     return get_settings().catalog.data_dir
 
 
+def files_signature(directory: Path | None = None) -> tuple[Any, ...]:
+    """The directory and the name, modification time and size of each of its YAML files: a
+    key for what was read from them, which changes when any of them is edited (a stat per
+    file, where reading them all costs about a second)."""
+    directory = directory or data_dir()
+    return (
+        str(directory),
+        *(
+            (str(path.relative_to(directory)), stat.st_mtime_ns, stat.st_size)
+            for path in sorted(directory.rglob("*.yml"))
+            for stat in (path.stat(),)
+        ),
+    )
+
+
 @dataclass
 class CatalogFiles:
     """The raw records of the data files, in the shape described by data/README.md."""

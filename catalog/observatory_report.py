@@ -1,15 +1,17 @@
 """What the observatory page shows: aggregates of the observed conversations (catalog/
 observatory.py) for a scope of territories, a period and a channel, as small tables.
 
-Aggregates only: every table counts conversations (people) or messages, never lists one;
-`shown()` writes any count from 1 to 4 as « < 5 » (a zero says nothing of anyone and stays
-0), the same in the page, its charts and its CSV files. The callback requests come from the
-`leads` table (their follow-up status), counted the same way.
+Aggregates only: every table counts conversations (people), or things people did (messages
+not understood, callback requests), never lists one. A cell is masked when fewer than 5 people
+are behind it: `shown()` writes it « < 5 » (a zero says nothing of anyone and stays 0), the
+same in the page, its charts and its CSV files. A count of things is a `Count`, which carries
+the number of people behind it, so 8 messages from 4 people read « < 5 ». The callback
+requests come from the `leads` table (their follow-up status), counted the same way.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,9 +29,31 @@ CHANNELS = {"widget": "Widget web", "telegram": "Telegram", "rest": "REST", "con
 UNKNOWN = "non renseigné"
 
 
+class Count(int):
+    """A number of things (messages, requests) and the number of people behind them: masking
+    looks at the people. A plain int counts people."""
+
+    people: int
+
+    def __new__(cls, value: int, people: int) -> Count:
+        made = super().__new__(cls, value)
+        made.people = people
+        return made
+
+
+def people(count: int) -> int:
+    """How many people are behind a count."""
+    return count.people if isinstance(count, Count) else count
+
+
+def hidden(count: int) -> bool:
+    """Whether a count must not be shown: from 1 to 4 people behind it."""
+    return 0 < people(count) < SMALL
+
+
 def shown(count: int) -> str:
     """A count as the page may show it."""
-    return MASK if 0 < count < SMALL else str(count)
+    return MASK if hidden(count) else str(int(count))
 
 
 @dataclass(frozen=True)
@@ -93,23 +117,40 @@ def _week_number(session: Session) -> Any:
     return cast(func.floor(since_monday / WEEK_SECONDS), Integer)
 
 
-def _per_week(session: Session, filters: Filters, value: Any) -> list[tuple[str, int]]:
-    """`value` summed per week of the conversations' start."""
+def _per_week(session: Session, filters: Filters, *values: Any) -> list[tuple[Any, ...]]:
+    """`values` per week of the conversations' start: one row per week, a label and a count
+    per value (Counts as the database returns them, see `_fallbacks_per_week`)."""
     week = _week_number(session)
-    found = session.execute(_where(select(week, value), filters).group_by(week)).all()
-    return _weeks({FIRST_MONDAY + timedelta(weeks=int(n)): int(v or 0) for n, v in found})
+    found = session.execute(_where(select(week, *values), filters).group_by(week)).all()
+    return _weeks(
+        {
+            FIRST_MONDAY + timedelta(weeks=int(n)): tuple(int(v or 0) for v in vs)
+            for n, *vs in found
+        },
+        len(values),
+    )
 
 
-def _weeks(counts: dict[date, int]) -> list[tuple[str, int]]:
-    counts = {week: n for week, n in counts.items() if n}
+def _weeks(counts: dict[date, tuple[int, ...]], width: int) -> list[tuple[Any, ...]]:
+    counts = {week: n for week, n in counts.items() if any(n)}
     if not counts:
         return []
     first, last = min(counts), max(counts)
     weeks, week = [], first
     while week <= last:  # every week of the period, empty ones too
-        weeks.append((f"semaine du {week.strftime('%d/%m/%Y')}", counts.get(week, 0)))
+        weeks.append((f"semaine du {week.strftime('%d/%m/%Y')}", *counts.get(week, (0,) * width)))
         week += timedelta(days=7)
     return weeks
+
+
+def _fallbacks_per_week(session: Session, filters: Filters) -> list[tuple[Any, ...]]:
+    """Messages not understood per week, and the people who wrote them: the messages' cell is
+    masked on the people (8 messages from 4 people read « < 5 »)."""
+    c = ObservedConversation
+    rows = _per_week(
+        session, filters, func.sum(c.fallbacks), func.sum(case((c.fallbacks > 0, 1), else_=0))
+    )
+    return [(label, Count(messages, people), people) for label, messages, people in rows]
 
 
 def _values(field_name: str) -> dict[str, str]:
@@ -252,9 +293,10 @@ def build(session: Session, filters: Filters, aid_names: dict[str, str]) -> Repo
         Table(
             "incomprehension",
             "Messages non compris par semaine",
-            ("Semaine", "Messages non compris"),
-            _per_week(session, filters, func.sum(c.fallbacks)),
-            "Comptés à la semaine où la conversation a commencé.",
+            ("Semaine", "Messages non compris", "Conversations concernées"),
+            _fallbacks_per_week(session, filters),
+            "Comptés à la semaine où la conversation a commencé. Masqué (« < 5 ») quand moins "
+            "de 5 personnes ont écrit ces messages, quel que soit leur nombre.",
         )
     )
     report.tables.append(_leads(session, filters))
@@ -280,15 +322,21 @@ def _leads(session: Session, filters: Filters) -> Table:
     if filters.until is not None:
         query = query.where(Lead.created_at < datetime.fromtimestamp(filters.until, UTC))
     counts: Counter[str] = Counter()
-    for lead in session.execute(query):
+    senders: dict[str, set[str]] = defaultdict(set)
+    for n, lead in enumerate(session.execute(query)):
         if filters.channel and _lead_channel(lead) != filters.channel:  # type: ignore[arg-type]
             continue
         counts[lead.status] += 1
+        senders[lead.status].add(lead.sender_id or f"sans-identifiant-{n}")
     return Table(
         "rappels",
         "Demandes de rappel et leur suivi",
         ("Statut", "Demandes"),
-        [(label, counts.get(status, 0)) for status, label in LEAD_STATUS_LABELS.items()],
+        [
+            (label, Count(counts.get(status, 0), len(senders[status])))
+            for status, label in LEAD_STATUS_LABELS.items()
+        ],
+        "Masqué (« < 5 ») quand moins de 5 personnes ont fait ces demandes.",
     )
 
 

@@ -831,8 +831,8 @@ class ObservabilitySettings(Section):
     log_format: str = variable(
         "QP_LOG_FORMAT",
         "json",
-        "format des journaux du serveur web et du serveur d'actions : `json` (un objet JSON "
-        "par ligne) ou `text`",
+        "format des journaux du serveur web, du serveur d'actions, du consommateur de "
+        "l'observatoire et du pont Telegram : `json` (un objet JSON par ligne) ou `text`",
     )
 
     @field_validator("log_format")
@@ -891,8 +891,9 @@ class GeocoderSettings(Section):
 
     url: str = variable(
         "QP_GEOCODER_URL",
-        "https://api-adresse.data.gouv.fr",
-        "géocodeur de la vérification d'adresse, même API que la Base Adresse Nationale ; "
+        "https://data.geopf.fr/geocodage",
+        "géocodeur de la vérification d'adresse : le service de géocodage de la Géoplateforme "
+        "(IGN), qui sert la Base Adresse Nationale (requêtes `GET /search`) ; "
         "`off` : aucune adresse n'est envoyée, la réponse se fonde sur les noms de lieux et dit "
         "« à vérifier »",
         min_length=1,

@@ -49,6 +49,7 @@ import socketio
 TESTS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS_DIR))  # tests/fake_telegram.py when run as a script
 from fake_telegram import FakeTelegram  # noqa: E402
+from socket_client import close_without_waiting  # noqa: E402
 
 from bot import keys  # noqa: E402
 from bot.action_server import ACTION_FAILED_TEXT  # noqa: E402
@@ -410,8 +411,7 @@ class SocketConversation:
                     return self.events[before:]
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.sio.disconnect()
+        close_without_waiting(self.sio)
 
 
 class SocketChannel:

@@ -117,8 +117,10 @@ def test_an_advisor_sees_the_figures_of_their_territory(roubaix):
     assert len(aids) == 5
     assert "non mesuré" in html
     assert table(html, "arret") == {"demande de rappel": ["7"]}
-    assert table(html, "incomprehension")["semaine du 02/03/2026"] == ["8"]  # 4 × 2 messages
-    assert table(html, "incomprehension")["semaine du 09/03/2026"] == ["6"]
+    # 4 people wrote 8 messages not understood: masked on the people, not the messages
+    assert table(html, "incomprehension")["semaine du 02/03/2026"] == ["< 5", "< 5"]
+    assert table(html, "incomprehension")["semaine du 09/03/2026"] == ["< 5", "< 5"]
+    assert "semaine du 02/03/2026 : &lt; 5; semaine du 09/03/2026 : &lt; 5</desc>" in html
     callbacks = table(html, "rappels")
     assert callbacks["nouvelle"] == ["< 5"]
     assert "territoires" not in html.split("<main", 1)[1].split("titre-")[-1]  # no comparison
@@ -174,8 +176,8 @@ def test_filters_by_dates_and_channel_and_csv_of_each_table(roubaix):
         ["close", "< 5"],
     ]
     assert download(roubaix, "incomprehension", au="2026-03-08") == [
-        ["Semaine", "Messages non compris"],
-        ["semaine du 02/03/2026", "8"],
+        ["Semaine", "Messages non compris", "Conversations concernées"],
+        ["semaine du 02/03/2026", "< 5", "< 5"],  # 8 messages, 4 people
     ]
     assert roubaix.get("/console/observatoire/inconnu.csv").status_code == 404
 

@@ -154,3 +154,58 @@ def test_the_web_server_exposes_its_requests_and_rasas_health(web):
     assert written
     for line in written:
         assert set(logs.FIELDS) <= set(json.loads(line)), line
+
+
+async def test_an_action_that_raises_is_counted_and_answers_in_french(caplog):
+    """bot/action_server.py: an action raising inside the action server increments
+    qp_action_errors_total{action,exception} and the person gets the French fallback text,
+    with no event changing the conversation; the log names the action and the error's type,
+    not what the tracker holds."""
+    from rasa_sdk import Action
+
+    from bot.action_server import ACTION_FAILED_TEXT, AnsweringExecutor
+
+    class CatalogueLockedError(RuntimeError):
+        pass
+
+    class Broken(Action):
+        def name(self) -> str:
+            return "action_en_panne"
+
+        async def run(self, dispatcher, tracker, domain):
+            raise CatalogueLockedError("database is locked: marie.dupont@exemple.fr")
+
+    executor = AnsweringExecutor()
+    executor.register_action(Broken())
+    labels = {"action": "action_en_panne", "exception": "CatalogueLockedError"}
+
+    def errors() -> float:
+        return sample(metrics.exposition()[0].decode(), "qp_action_errors_total", **labels) or 0
+
+    before = errors()
+    call = {
+        "next_action": "action_en_panne",
+        "sender_id": "erreur-1",
+        "tracker": {
+            "sender_id": "erreur-1",
+            "slots": {},
+            "latest_message": {"text": "bonjour, je suis marie.dupont@exemple.fr"},
+            "events": [{"event": "user", "timestamp": 1.0, "text": "bonjour"}],
+        },
+        "domain": {},
+    }
+    with caplog.at_level(logging.ERROR, logger="bot.action_server"):
+        result = await executor.run(call)
+    assert result.events == []
+    assert result.responses == [
+        {
+            **result.responses[0],
+            "text": ACTION_FAILED_TEXT,
+        }
+    ]
+    assert "Un problème technique" in ACTION_FAILED_TEXT
+    assert errors() == before + 1
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "bot.action_server"]
+    assert logged == "action action_en_panne failed (CatalogueLockedError)"
+    await executor.run(call)
+    assert errors() == before + 2

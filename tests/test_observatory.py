@@ -224,6 +224,57 @@ def test_qp_observatory_rebuild_reads_the_broker_again(tmp_path):
     assert "Traceback" not in pika.stderr
 
 
+def test_the_consumer_process_writes_json_log_lines(tmp_path):
+    """`python -m bot.observatory` (as the runner starts it, its output in observatory.log)
+    logs JSON lines with the other servers' fields (bot/logs.py), and no contact details."""
+    import signal
+    import time
+
+    from bot import logs
+
+    catalog_url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    broker_url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    publish(broker_url, published())
+    env = {
+        **os.environ,
+        "DATABASE_URL": catalog_url,
+        "QP_EVENT_BROKER": "sql",
+        "QP_EVENT_BROKER_URL": broker_url,
+        "QP_LOG_FORMAT": "json",
+    }
+    log = tmp_path / "observatory.log"
+    with log.open("wb") as out:
+        consumer = subprocess.Popen(
+            [sys.executable, "-m", "bot.observatory"],
+            env=env,
+            cwd=PROJECT_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert consumer.poll() is None, log.read_text()
+                engine = store.make_engine(catalog_url)
+                try:
+                    if len(table(engine)) == 4:
+                        break
+                except Exception:  # noqa: BLE001 - the schema is not there yet
+                    pass
+                finally:
+                    engine.dispose()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+        finally:
+            consumer.send_signal(signal.SIGTERM)
+            assert consumer.wait(timeout=60) == 0
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert all(set(logs.FIELDS) <= set(record) for record in records), lines
+    assert "Observatoire : lecture du courtier sql." in [r["message"] for r in records]
+    assert EMAIL not in log.read_text()
+
+
 def test_the_observatory_figures_are_counted_by_the_database(stores):
     """The page's tables (catalog/observatory_report.py) count in SQL, on both databases."""
     catalog, broker_url = stores
@@ -242,7 +293,7 @@ def test_the_observatory_figures_are_counted_by_the_database(stores):
     assert weeks[0][0] == f"semaine du {monday.strftime('%d/%m/%Y')}"
     assert dict(report.table("besoins").rows)["financement"] == 2
     assert dict(report.table("stade").rows)["création"] == 3
-    assert sum(n for _, n in report.table("incomprehension").rows) == 2
+    assert sum(row[1] for row in report.table("incomprehension").rows) == 2
     # the five aids shown in Roubaix, once each, no « En savoir plus »
     assert [row[1:] for row in roubaix.table("aides").rows] == [(1, 0)] * 5
 
@@ -314,3 +365,26 @@ def test_finding_10_the_conversation_list_is_counted_and_paged_by_the_database(s
     assert len(counts) == len(selects) == 6
     assert all(" limit " in s and " offset " in s for s in selects)
     assert all("observed_conversations" in s for s in statements)
+
+
+def test_a_count_of_messages_is_masked_on_the_people_behind_it():
+    """8 messages not understood from 4 people read « < 5 » in the table and the chart; 12 from
+    5 people read 12 and draw a bar; a count of people masks on itself."""
+    from bot.console.charts import bar_chart
+
+    count = observatory_report.Count
+    weeks = observatory_report.Table(
+        "incomprehension",
+        "Messages non compris par semaine",
+        ("Semaine", "Messages non compris", "Conversations concernées"),
+        [("semaine 1", count(8, 4), 4), ("semaine 2", count(12, 5), 5), ("semaine 3", 0, 0)],
+    )
+    assert weeks.cells() == [
+        ("semaine 1", "< 5", "< 5"),
+        ("semaine 2", "12", "5"),
+        ("semaine 3", "0", "0"),
+    ]
+    chart = str(bar_chart(weeks, "g"))
+    assert "semaine 1 : &lt; 5; semaine 2 : 12; semaine 3 : 0</desc>" in chart
+    assert chart.count("<rect") == 1
+    assert [observatory_report.shown(n) for n in (0, 1, 4, 5)] == ["0", "< 5", "< 5", "5"]

@@ -1,17 +1,22 @@
 """Issue 19, item 1, end to end: conversations with the real Rasa and action server publish
 their events through Rasa's SQL event broker (the shared `assistant`, as `make run` starts it)
 and through Rasa's Pika event broker to RabbitMQ (127.0.0.1:5672, a queue of this test's own,
-deleted after); the consumer the runner starts turns them into the observatory's rows, and a
-replay of the SQL broker rebuilds identical tables."""
+deleted after); the consumer the runner starts turns them into the observatory's rows, the
+territory's report counts the conversation driven (stage, needs, aids, where it stopped) and
+the console's CSV, fetched from the stack's web server by a signed-in advisor, says the same;
+a replay of the SQL broker rebuilds identical tables."""
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 import uuid
 
 import httpx
 import pytest
 from conftest import own_catalogue
+from console_harness import ROUBAIX, create_people, signed_in
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_e2e_rest import PERSONA as E2E_PERSONA
@@ -21,7 +26,8 @@ from test_observatory import table
 from bot.keys import rest_headers
 from bot.observatory.consumer import rebuild
 from bot.runner import Stack, free_port
-from catalog import store
+from catalog import observatory_report, store
+from catalog.files import read_files
 from catalog.models import ObservedConversation, ObservedRecommendation
 from catalog.observatory import conversation_key
 from settings import Settings, settings_with
@@ -118,11 +124,70 @@ def check(settings: Settings, full: str, left: str, channel: str = "rest") -> No
     assert first["outcome"] in PERSONA  # the code of the question left unanswered
 
 
+def figures(stack: Stack, full: str, started: float) -> None:
+    """The territory's report counts the conversation driven, and the console's CSV (through
+    the stack's web server, a Roubaix advisor signed in) is the report's masked cells."""
+    catalogue = stack.settings.catalog.database_url
+    aids = shown_in_order(catalogue, full)
+    names = {aid["id"]: aid["name"] for aid in read_files().aids}
+    engine = store.make_engine(catalogue)
+    try:
+        with Session(engine) as session:
+            # the conversations started since this test began: the one driven in Roubaix
+            ours = observatory_report.build(
+                session, observatory_report.Filters(("roubaix",), since=started), names
+            )
+            whole = observatory_report.build(
+                session, observatory_report.Filters(("roubaix",)), names
+            )
+    finally:
+        engine.dispose()
+    assert ours.conversations == 1
+    assert dict(ours.table("stade").rows)["création"] == 1
+    assert dict(ours.table("secteur").rows)["commerce"] == 1
+    assert dict(ours.table("statut").rows)["demandeur d'emploi"] == 1
+    assert [row[1:] for row in ours.table("qpv").rows] == [(0, 1), (1, 0), (0, 0)]
+    needs = {need: n for need, n in ours.table("besoins").rows if n}
+    assert needs == {"financement": 1}
+    assert sorted(ours.table("aides").rows) == sorted((names[a], 1, 0) for a in aids)
+    assert ours.table("arret").rows == [("aides présentées", 1)]
+    [(week, conversations)] = ours.table("conversations").rows
+    assert week.startswith("semaine du ")
+    assert conversations == 1
+    # the CSV of the territory, as an advisor downloads it: the report's cells, masked
+    create_people(catalogue, (ROUBAIX,))
+    web = stack.web_settings
+    downloaded = {}
+    advisor = signed_in(f"http://{web.host}:{web.port}", ROUBAIX)
+    try:
+        for name in ("arret", "stade", "aides"):
+            response = advisor.get(f"/console/observatoire/{name}.csv")
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"].startswith("text/csv")
+            text = response.text.lstrip("\ufeff")
+            downloaded[name] = list(csv.reader(io.StringIO(text), delimiter=";"))
+    finally:
+        advisor.close()
+    for name, rows in downloaded.items():
+        expected = whole.table(name)
+        assert rows == [list(expected.columns), *map(list, expected.cells())], name
+    assert downloaded["arret"][0] == ["Dernière étape", "Conversations"]
+    stopped = dict(downloaded["arret"][1:])
+    # the driven conversation is in the line, masked while fewer than 5 are behind it
+    assert stopped["aides présentées"] == observatory_report.MASK or (
+        int(stopped["aides présentées"]) >= observatory_report.SMALL
+    )
+    shown_names = {row[0] for row in downloaded["aides"][1:]}
+    assert {names[a] for a in aids} <= shown_names
+
+
 def test_the_sql_broker_feeds_the_observatory_and_a_replay_rebuilds_it(assistant):
     settings = assistant.settings
     assert settings.event_broker.mode == "sql"
+    started = time.time()
     full, left = drive(settings, "sql")
     check(settings, full, left)
+    figures(assistant, full, started)
     engine = store.make_engine(settings.catalog.database_url)
     try:
         before = table(engine)
@@ -150,7 +215,7 @@ def pika_stack(tmp_path_factory):
         QP_EVENT_BROKER_QUEUE=queue,
     )
     try:
-        with Stack(settings) as running:
+        with Stack(settings, with_web=True) as running:  # the console's CSV too
             yield running
     finally:
         connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ))
@@ -161,5 +226,7 @@ def pika_stack(tmp_path_factory):
 def test_the_pika_broker_feeds_the_observatory_through_rabbitmq(pika_stack):
     settings = pika_stack.settings
     assert settings.event_broker.mode == "pika"
+    started = time.time()
     full, left = drive(settings, "pika")
     check(settings, full, left)
+    figures(pika_stack, full, started)

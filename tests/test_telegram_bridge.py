@@ -5,6 +5,7 @@ control and the logs."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -24,7 +25,7 @@ from bridge_harness import (  # noqa: F401 (fixtures, requested by name)
 )
 from fake_telegram import FakeTelegram
 
-from bot import keys
+from bot import keys, logs
 from bot.runner import free_port
 from bot.telegram import texts
 from bot.telegram.__main__ import configure_logging
@@ -427,21 +428,38 @@ async def test_telegram_flood_control_is_honoured(telegram, rasa, settings):
     assert shown(attempts[1].params) == "Reçu : bonjour"
 
 
-async def test_the_logs_carry_no_message_text_chat_id_or_token(telegram, rasa, settings, caplog):
-    configure_logging()
+async def test_the_logs_carry_no_message_text_chat_id_or_token(
+    telegram, rasa, settings, caplog, capsys
+):
+    """The bridge logs as the other servers (bot/logs.py: JSON lines on stderr), and neither
+    the message, the chat id nor the token appear in them."""
+    root = logging.getLogger()
+    kept, level = root.handlers[:], root.level
+    configure_logging("json")
+    root.addHandler(caplog.handler)  # configure() leaves its own handler only
     caplog.set_level(logging.INFO)
     secret_text = "mon SIRET est 12345678901234"
-    async with running_bridge(settings):
-        rasa.down()
-        telegram.send_text(98765, secret_text)
-        await telegram.until(lambda: telegram.sent(98765))
-        rasa.up()
-        await telegram.until(lambda: len(telegram.sent(98765)) == 3)
+    try:
+        async with running_bridge(settings):
+            rasa.down()
+            telegram.send_text(98765, secret_text)
+            await telegram.until(lambda: telegram.sent(98765))
+            rasa.up()
+            await telegram.until(lambda: len(telegram.sent(98765)) == 3)
+    finally:
+        root.handlers[:] = kept
+        root.setLevel(level)
+        logging.captureWarnings(False)
     logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
     assert "Rasa unavailable" in logged
     assert "text message" in logged
+    written = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert any("Rasa unavailable" in line for line in written)
+    for line in written:
+        assert set(logs.FIELDS) <= set(json.loads(line)), line
     for private in (secret_text, "98765", telegram.token, "12345678901234"):
         assert private not in logged
+        assert private not in "\n".join(written)
 
 
 def test_the_fake_telegram_refuses_a_wrong_token():

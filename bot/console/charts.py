@@ -1,7 +1,8 @@
 """Bar charts drawn on the server as SVG, for the observatory page: accessible (role="img",
 a <title> and a <desc> that say what the chart shows; the same numbers are in a table beside
 it), without script nor style (the console's security policy allows neither inline), and
-with the small counts masked: a count under 5 draws no bar and reads « < 5 »."""
+with the small counts masked: a count with fewer than 5 people behind it draws no bar and reads
+« < 5 » (catalog/observatory_report.py: `hidden`, `shown`)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from html import escape
 
 from markupsafe import Markup
 
-from catalog.observatory_report import SMALL, Table, shown
+from catalog.observatory_report import Table, hidden, shown
 
 BAR_HEIGHT, GAP, LABEL_WIDTH, BAR_WIDTH, VALUE_WIDTH = 22, 6, 260, 360, 60
 
 
 def bar_chart(table: Table, chart_id: str) -> Markup:
     """Horizontal bars of the table's first count, one per row."""
-    rows = [(str(row[0]), int(row[1])) for row in table.rows]
-    drawn = [value for _, value in rows if value >= SMALL]
+    rows = [(str(row[0]), row[1]) for row in table.rows]
+    drawn = [int(value) for _, value in rows if not hidden(value)]
     top = max(drawn, default=0)
     height = max(1, len(rows)) * (BAR_HEIGHT + GAP) + GAP
     width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
@@ -36,7 +37,9 @@ def bar_chart(table: Table, chart_id: str) -> Markup:
     ]
     for index, (label, value) in enumerate(rows):
         y = GAP + index * (BAR_HEIGHT + GAP)
-        length = 0 if value < SMALL or not top else max(2, round(BAR_WIDTH * value / top))
+        length = (
+            0 if hidden(value) or not value or not top else max(2, round(BAR_WIDTH * value / top))
+        )
         middle = y + BAR_HEIGHT / 2 + 5
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{middle}" text-anchor="end" font-size="14" '

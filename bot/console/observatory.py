@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
-from functools import lru_cache
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -25,16 +24,10 @@ from bot.console import tracker
 from bot.console.auth import log_action, page, settings_of
 from bot.console.charts import bar_chart
 from bot.console.db import session
-from bot.console.home import territory_names
+from bot.console.home import aid_names, territory_names
 from bot.console.pages import NO_STORE, error_page, render
 from catalog import observatory_report as report
 from catalog.accounts import Viewer
-from catalog.files import read_files
-
-
-@lru_cache(maxsize=1)
-def aid_names() -> dict[str, str]:
-    return {aid["id"]: aid["name"] for aid in read_files().aids}
 
 
 def _date(value: str, label: str, errors: list[str]) -> date | None:

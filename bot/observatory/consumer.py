@@ -209,6 +209,7 @@ def main() -> int:
     import signal
     import sys
 
+    from bot import logs
     from catalog import store
     from settings import SettingsError, get_settings
 
@@ -217,16 +218,17 @@ def main() -> int:
     except SettingsError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2
+    # JSON lines with the other servers' fields (bot/logs.py), or text (QP_LOG_FORMAT)
+    logs.configure(settings.observability.log_format)
     if not settings.event_broker.enabled:
-        print("Observatoire : aucun courtier d'événements (QP_EVENT_BROKER=off).", flush=True)
+        logger.info("Observatoire : aucun courtier d'événements (QP_EVENT_BROKER=off).")
         return 0
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     catalog = store.make_engine(settings.catalog.database_url)
     store.migrate(catalog)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    print(f"Observatoire : lecture du courtier {settings.event_broker.mode}.", flush=True)
+    logger.info("Observatoire : lecture du courtier %s.", settings.event_broker.mode)
     started = time.monotonic()
     run(catalog, settings.event_broker, stop)
     logger.info("Observatory: stopped after %.0f s.", time.monotonic() - started)

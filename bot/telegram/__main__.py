@@ -17,6 +17,7 @@ import sys
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot import logs
 from bot.telegram.app import Bridge
 from settings import SettingsError, TelegramSettings, get_settings
 
@@ -32,12 +33,9 @@ QUIET_LOGGERS = (
 )  # httpx logs URLs, and Telegram's URLs contain the token
 
 
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(log_format: str = "json") -> None:
+    """The other servers' logs (bot/logs.py): JSON lines, or text (QP_LOG_FORMAT)."""
+    logs.configure(log_format)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -67,9 +65,10 @@ async def serve(settings: TelegramSettings) -> None:
 
 def main() -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB's future durations; no warnings
-    configure_logging()
     try:
-        settings = get_settings().telegram.for_the_bridge()
+        everything = get_settings()
+        configure_logging(everything.observability.log_format)
+        settings = everything.telegram.for_the_bridge()
     except SettingsError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 2
