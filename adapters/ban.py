@@ -1,12 +1,18 @@
-"""The Base Adresse Nationale geocoder (api-adresse.data.gouv.fr, `GET /search/?q=…&limit=…`,
-documented at https://adresse.data.gouv.fr/api-doc/adresse): a free-text French address in, a
-few candidate points out, each with the geocoder's score.
+"""The Base Adresse Nationale geocoder, served since 2024 by the IGN's Géoplateforme
+(`https://data.geopf.fr/geocodage`, `GET /search?q=…&index=address&limit=…`, documented at
+https://geoservices.ign.fr/documentation/services/services-geoplateforme/geocodage, read on
+2026-12-03). The IGN took the API over from the DINUM's api-adresse.data.gouv.fr, keeping its
+`/search` requests and answers (guides.data.gouv.fr, « Prendre en main l'API Adresse portée par
+l'IGN »); the old address was reported shut down at the end of January 2026 (addictic.fr,
+4 February 2026; no official notice read). A free-text French address in, a few candidate
+points out (a GeoJSON FeatureCollection whose features carry `label`, `score`, `type`,
+`citycode`, `postcode`, `city`), each with the geocoder's score.
 
 `BanGeocoder.search` raises `catalog.address.GeocodingUnavailableError` for anything that is not a
-usable answer (network error, timeout, HTTP error, malformed JSON): callers then answer
-« à vérifier », never guess. The base URL and the timeout are settings (QP_GEOCODER_URL,
-QP_GEOCODER_TIMEOUT) so that tests point the assistant at a local fake; QP_GEOCODER_URL=off
-turns geocoding off (every address check then falls back on place names).
+usable answer (network error, timeout, HTTP error — a redirect included —, malformed JSON):
+callers then answer « à vérifier », never guess. The base URL and the timeout are settings
+(QP_GEOCODER_URL, QP_GEOCODER_TIMEOUT) so that tests point the assistant at a local fake;
+QP_GEOCODER_URL=off turns geocoding off (every address check then falls back on place names).
 Only the address text is sent; nothing is logged.
 """
 
@@ -20,6 +26,7 @@ from settings import GeocoderSettings, get_settings
 DEFAULT_BASE_URL = GeocoderSettings.model_fields["url"].default
 DEFAULT_TIMEOUT = GeocoderSettings.model_fields["timeout"].default  # seconds, connect and read
 MAX_QUERY_LENGTH = 200  # the API refuses longer queries (HTTP 400)
+SEARCH_PATH = "/search"  # the documented path, without a trailing slash
 USER_AGENT = "quartiers-productifs-assistant (verification QPV)"
 
 
@@ -40,10 +47,13 @@ class BanGeocoder:
         query = " ".join(query.split())[:MAX_QUERY_LENGTH]
         if len(query) < 3 or not any(c.isalnum() for c in query):  # the API needs 3 characters
             return []
-        params = {"q": query, "limit": str(limit), "autocomplete": "0"}
+        # index=address: postal addresses only (not the places of interest or the cadastral
+        # parcels the Géoplateforme also searches); autocomplete=0: a whole address, not a
+        # prefix being typed.
+        params = {"q": query, "index": "address", "limit": str(limit), "autocomplete": "0"}
         try:
             response = httpx.get(
-                f"{self.base_url}/search/",
+                f"{self.base_url}{SEARCH_PATH}",
                 params=params,
                 timeout=self.timeout,
                 headers={"User-Agent": USER_AGENT},
@@ -56,7 +66,7 @@ class BanGeocoder:
 
 
 def parse_features(payload: object) -> list[GeocodedAddress]:
-    """The candidates of a GeoCodeJSON FeatureCollection; raises GeocodingUnavailableError when the
+    """The candidates of a GeoJSON FeatureCollection; raises GeocodingUnavailableError when the
     answer does not have that shape."""
     if not isinstance(payload, dict) or not isinstance(payload.get("features"), list):
         raise GeocodingUnavailableError("réponse sans « features »")

@@ -256,37 +256,44 @@ def _apply_edits(args: argparse.Namespace) -> int:
 
 def _stale(args: argparse.Namespace) -> int:
     from catalog.engine import open_catalog
-    from catalog.freshness import date_text, stale_before, stale_facts
+    from catalog.freshness import date_text, stale_before, stale_facts, withdrawn_aids
 
     try:
         today = date.fromisoformat(args.date) if args.date else date.today()
     except ValueError:
         return _fail(f"date invalide : {args.date!r} (attendu AAAA-MM-JJ)")
-    facts = stale_facts(open_catalog().files, today)
+    files = open_catalog().files
+    facts = stale_facts(files, today)
     since = date_text(stale_before(today))
     if not facts:
         print(f"Rien à revérifier le {date_text(today)} : tout a été vérifié depuis le {since}.")
-        return 0
-    aids = sum(1 for f in facts if f.kind == "aide")
-    print(
-        f"À revérifier le {date_text(today)} (dernière vérification avant le {since}) : "
-        f"{aids} aide(s), {len(facts) - aids} contact(s)."
-    )
-    rows = [("type", "identifiant", "dernière vérification", "ancienneté")] + [
-        (
-            f.kind,
-            f.id,
-            date_text(f.last_checked),
-            f.age(today) + (" (retirée des recommandations)" if f.withdrawn else ""),
-        )
-        for f in facts
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
+    else:
+        aids = sum(1 for f in facts if f.kind == "aide")
         print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-            + "  "
-            + row[3]
+            f"À revérifier le {date_text(today)} (dernière vérification avant le {since}) : "
+            f"{aids} aide(s), {len(facts) - aids} contact(s)."
+        )
+        rows = [("type", "identifiant", "dernière vérification", "ancienneté")] + [
+            (f.kind, f.id, date_text(f.last_checked), f.age(today)) for f in facts
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            print(
+                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+                + "  "
+                + row[3]
+            )
+    withdrawn = withdrawn_aids(files.aids)
+    if withdrawn:
+        # Not stale facts: nothing of them is shown as current until a check confirms them.
+        print(
+            f"Hors de cette liste, {len(withdrawn)} aide(s) retirée(s) des recommandations "
+            "(aucune source officielle ne confirme leurs informations ; elles reviennent après "
+            "une vérification qui les confirme) : "
+            + ", ".join(
+                f"{a['id']} (depuis le {date_text(a['withdrawn']['since'])})" for a in withdrawn
+            )
+            + "."
         )
     return 0
 

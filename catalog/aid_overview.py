@@ -1,7 +1,8 @@
 """The console's list of the catalogue's aids: one row per aid with its family, status,
-confidence, last check and whether it is « à revérifier » (catalog/freshness.py), withdrawn
-from the recommendations until verified again (with the reason), or has an edit waiting to be
-written into the files; filtered and sorted (stale ones first by default)."""
+confidence, last check and whether it is « à revérifier » (catalog/freshness.py) or withdrawn
+from the recommendations until verified again (with the reason; it is then not « à
+revérifier »), or has an edit waiting to be written into the files; filtered and sorted (stale
+ones first by default)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from catalog.freshness import date_text, is_stale, withdrawal
+from catalog.freshness import date_text, is_due, withdrawal
 from catalog.labels import AID_STATUS_LABELS, CONFIDENCE_LABELS, FAMILY_LABELS
 
 
@@ -65,7 +66,7 @@ def overview(
     for aid in aids:
         if family and aid.get("family") != family:
             continue
-        stale = is_stale(aid.get("last_checked"), today)
+        stale = is_due(aid, today)  # a withdrawn aid is listed as such, not as stale
         if only_stale and not stale:
             continue
         scope = aid.get("scope") or {}

@@ -3,7 +3,10 @@
 `qp catalog stale` use this one rule; this module also lists the stale facts, oldest first, and
 words their age in French. An aid whose facts no official source could confirm is
 `withdrawn` (since a date, with the reason): it is not recommended until a check later than
-its withdrawal.
+its withdrawal. While withdrawn, none of its facts is shown as current (it is left out of the
+answers, and defined only with a warning), so it is not a stale fact to check again: it is
+listed apart, as withdrawn (`withdrawn_aids`), and its old `last_checked` is kept, never
+replaced by a date no source backs.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ def is_stale(last_checked: date | None, today: date) -> bool:
     return last_checked is None or last_checked < stale_before(today)
 
 
+def is_due(record: Mapping[str, Any], today: date, kind: str = AID) -> bool:
+    """A fact to check again on `today`: stale, unless it is an aid withdrawn from the
+    recommendations (nothing of it is shown as current, see `withdrawal`)."""
+    if kind == AID and withdrawal(record) is not None:
+        return False
+    return is_stale(record.get("last_checked"), today)
+
+
 def withdrawal(aid: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The aid's withdrawal ({since, reason}) while it holds, else None: it holds until the
     aid is checked again after the withdrawal (`last_checked` later than `since`)."""
@@ -57,14 +68,14 @@ class StaleFact:
     id: str
     name: str
     last_checked: date | None
-    withdrawn: bool = False  # an aid withdrawn from the recommendations (see withdrawal)
 
     def age(self, today: date) -> str:
         return age_text(self.last_checked, today)
 
 
 def stale_facts(files: CatalogFiles, today: date) -> list[StaleFact]:
-    """The aids and contacts to check again on `today`: never checked first, then oldest."""
+    """The aids and contacts to check again on `today`: never checked first, then oldest.
+    Withdrawn aids are not among them (`is_due`; `withdrawn_aids` lists them)."""
     facts = [
         *_stale(AID, files.aids, today),
         *_stale(CONTACT, files.contacts, today),
@@ -75,16 +86,16 @@ def stale_facts(files: CatalogFiles, today: date) -> list[StaleFact]:
 
 def _stale(kind: str, records: Iterable[Mapping[str, Any]], today: date) -> list[StaleFact]:
     return [
-        StaleFact(
-            kind,
-            record["id"],
-            record.get("name") or "",
-            record.get("last_checked"),
-            kind == AID and withdrawal(record) is not None,
-        )
+        StaleFact(kind, record["id"], record.get("name") or "", record.get("last_checked"))
         for record in records
-        if is_stale(record.get("last_checked"), today)
+        if is_due(record, today, kind)
     ]
+
+
+def withdrawn_aids(aids: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The aids withdrawn from the recommendations, by id: what `qp catalog stale` and the
+    console list apart from the stale facts."""
+    return sorted((a for a in aids if withdrawal(a)), key=lambda a: str(a["id"]))
 
 
 def months_between(earlier: date, later: date) -> int:

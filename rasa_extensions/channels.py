@@ -53,6 +53,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -83,14 +84,12 @@ TOO_MANY_TEXT = (
     "Vous envoyez beaucoup de messages en peu de temps : veuillez patienter une minute avant "
     "d'écrire à nouveau. Votre conversation est conservée."
 )
-SILENT_TURN_TEXT = (
-    "Je n'ai pas pu vous répondre cette fois-ci. Pouvez-vous renvoyer votre message, "
-    "éventuellement reformulé, dans un instant ?"
-)
-FAILED_TURN_TEXT = (
-    "Un problème technique m'empêche de vous répondre pour le moment. Veuillez renvoyer "
-    "votre message dans un instant."
-)
+# What a turn that said nothing, or failed, is answered instead: kept in a data file that
+# tests/soak.py also reads (it runs in our own Python, which cannot import this package), to
+# count these stand-ins as silences
+STAND_INS = json.loads(Path(__file__).with_name("stand_ins.json").read_text(encoding="utf-8"))
+SILENT_TURN_TEXT: str = STAND_INS["silent_turn"]
+FAILED_TURN_TEXT: str = STAND_INS["failed_turn"]
 
 # Rasa's own intents (rasa.shared.core.constants.DEFAULT_INTENTS) and its « /intent » syntax
 CARD_KEY = "aid_card"  # catalog/cards.py, which this runtime cannot import

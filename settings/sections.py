@@ -891,8 +891,9 @@ class GeocoderSettings(Section):
 
     url: str = variable(
         "QP_GEOCODER_URL",
-        "https://api-adresse.data.gouv.fr",
-        "géocodeur de la vérification d'adresse, même API que la Base Adresse Nationale ; "
+        "https://data.geopf.fr/geocodage",
+        "géocodeur de la vérification d'adresse : le service de géocodage de la Géoplateforme "
+        "(IGN), qui sert la Base Adresse Nationale (requêtes `GET /search`) ; "
         "`off` : aucune adresse n'est envoyée, la réponse se fonde sur les noms de lieux et dit "
         "« à vérifier »",
         min_length=1,

@@ -1,7 +1,13 @@
-"""A fake Base Adresse Nationale for tests: `GET /search/?q=…&limit=…` over real HTTP on
-127.0.0.1, answering GeoCodeJSON like api-adresse.data.gouv.fr, from addresses the test
-registers (`add`). Unknown queries get an empty FeatureCollection; `fail_with(500)` makes every
-search fail, `delay(seconds)` makes it slow. Every query received is recorded in `queries`.
+"""A fake of the Géoplateforme geocoder (the Base Adresse Nationale as the IGN serves it at
+https://data.geopf.fr/geocodage) for tests: `GET /search?q=…&index=address&limit=…` over real
+HTTP on 127.0.0.1, answering a GeoJSON FeatureCollection whose features carry the properties
+the service documents and returns for an address (label, score, type, name, housenumber,
+street, postcode, citycode, city, context, importance, id, x, y, `_type: address`), from
+addresses the test registers (`add`). Unknown queries get an empty FeatureCollection; another
+path (the old `/search/` of api-adresse.data.gouv.fr) or an `index` other than `address` gets
+an error, as a sign the client is not calling the documented search; `fail_with(500)` makes
+every search fail, `delay(seconds)` makes it slow. Every query received is recorded in
+`queries`, its parameters in `params`.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ class FakeBan:
     def __init__(self) -> None:
         self.answers: dict[str, list[dict]] = {}
         self.queries: list[str] = []
+        self.params: list[dict[str, str]] = []
         self.status = 200
         self.seconds = 0.0
         fake = self
@@ -28,28 +35,22 @@ class FakeBan:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 url = urlparse(self.path)
-                query = (parse_qs(url.query).get("q") or [""])[0]
-                limit = int((parse_qs(url.query).get("limit") or ["5"])[0])
+                params = {k: v[0] for k, v in parse_qs(url.query).items()}
+                query = params.get("q", "")
+                limit = int(params.get("limit", "10"))
                 fake.queries.append(query)
+                fake.params.append(params)
                 if fake.seconds:
                     time.sleep(fake.seconds)
-                if url.path != "/search/" or fake.status != 200:
+                if url.path != "/search" or params.get("index", "address") != "address":
+                    self._send(404, json.dumps({"code": 404, "message": "Not Found"}))
+                    return
+                if fake.status != 200:
                     body = json.dumps({"code": fake.status, "message": "erreur simulée"})
-                    self._send(fake.status if fake.status != 200 else 404, body)
+                    self._send(fake.status, body)
                     return
                 features = fake.answers.get(normalized(query), [])[:limit]
-                body = json.dumps(
-                    {
-                        "type": "FeatureCollection",
-                        "version": "draft",
-                        "features": features,
-                        "attribution": "BAN",
-                        "licence": "ETALAB-2.0",
-                        "query": query,
-                        "limit": limit,
-                    }
-                )
-                self._send(200, body)
+                self._send(200, json.dumps({"type": "FeatureCollection", "features": features}))
 
             def _send(self, status: int, body: str) -> None:
                 data = body.encode()
@@ -88,12 +89,24 @@ class FakeBan:
                     "label": label,
                     "score": score,
                     "type": kind,
-                    "citycode": citycode,
+                    "name": label.removesuffix(f" {postcode} {city}"),
+                    **(
+                        {"housenumber": label.split()[0], "street": " ".join(label.split()[1:-2])}
+                        if kind == "housenumber"
+                        else {}
+                    ),
                     "postcode": postcode,
+                    "citycode": citycode,
                     "city": city,
+                    "oldcitycode": None,
+                    "oldcity": None,
+                    "context": f"{citycode[:2]}, département, région",
+                    "importance": 0.5,
+                    "id": f"{citycode}_0000" + ("_00001" if kind == "housenumber" else ""),
+                    "banId": None,
                     "x": 0,
                     "y": 0,
-                    "importance": 0.5,
+                    "_type": "address",
                 },
             }
         )

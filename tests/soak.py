@@ -12,9 +12,12 @@ Two users of the same code:
 What is checked, for every message: no HTTP 5xx; no stack trace (nor Python error name) in
 any answer; no conversation mixed (each conversation names its own commune — its marker — and
 no answer it receives names another conversation's); every message gets an answer (a bot
-message, or, for a malformed request, a French refusal). A fault passes when the person is
-told something in French at once (never silence, never a trace), no message already stored is
-lost, and the conversation goes on once the fault is over.
+message, or, for a malformed request, a French refusal), and that answer is not a silence: a
+stand-in that a channel, the action server or the Telegram bridge sends when the assistant
+said nothing or the turn failed (« Je n'ai pas pu vous répondre cette fois-ci… »), counted
+apart and as a failure. A fault passes when the person is told something in French at once
+(never silence, never a trace; there the stand-ins are the expected answers), no message
+already stored is lost, and the conversation goes on once the fault is over.
 """
 
 from __future__ import annotations
@@ -46,9 +49,12 @@ import socketio
 TESTS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS_DIR))  # tests/fake_telegram.py when run as a script
 from fake_telegram import FakeTelegram  # noqa: E402
+from socket_client import close_without_waiting  # noqa: E402
 
 from bot import keys  # noqa: E402
+from bot.action_server import ACTION_FAILED_TEXT  # noqa: E402
 from bot.runner import Stack, free_port  # noqa: E402
+from bot.telegram import texts as telegram_texts  # noqa: E402
 from bot.telegram.rasa import sender_id  # noqa: E402
 from settings import PROJECT_DIR, Settings, settings_with  # noqa: E402
 
@@ -60,6 +66,20 @@ TRACE = re.compile(
     r"rasa\.core|rasa_sdk|asyncio\.|NoneType|KeyError|stack trace",
 )
 NOTED = "J'ai bien noté"
+# The stand-ins for an answer, each defined once where it is sent: Rasa's channels (a data file,
+# rasa_extensions/stand_ins.json, since this Python cannot import Rasa's runtime), the action
+# server (an action that failed) and the Telegram bridge (Rasa unreachable, or refusing the
+# message). During the messages each one is a silence; during a fault, the expected answer.
+RASA_STAND_INS = json.loads(
+    (PROJECT_DIR / "rasa_extensions" / "stand_ins.json").read_text(encoding="utf-8")
+)
+STAND_INS = (
+    *RASA_STAND_INS.values(),
+    ACTION_FAILED_TEXT,
+    telegram_texts.UNAVAILABLE,
+    telegram_texts.REJECTED,
+    telegram_texts.EXPIRED,
+)
 REFUSAL = "\x00refus:"  # put by a channel before the French refusal of a malformed message
 # Conversation markers: communes of the 14 territories with one-word names, no homonym, and
 # found nowhere in the fuzz texts, so that a recap naming another conversation's commune can
@@ -225,6 +245,7 @@ class Tally:
     sent: Counter = field(default_factory=Counter)  # channel → messages
     kinds: Counter = field(default_factory=Counter)  # kind → messages
     refused: Counter = field(default_factory=Counter)  # channel → malformed, refused in French
+    silences: Counter = field(default_factory=Counter)  # channel → stand-ins instead of answers
     markers_seen: int = 0
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -252,13 +273,24 @@ class Tally:
         return sum(self.sent.values())
 
 
+def stand_in(text: str) -> bool:
+    """Whether `text` is a stand-in for an answer (STAND_INS), not the assistant's own."""
+    return any(silence in " ".join(text.split()) for silence in STAND_INS)
+
+
 def check_texts(
     tally: Tally, where: str, texts: list[str], own: str, others: frozenset[str]
 ) -> None:
-    """No trace, not silent, no other conversation's marker in a recap."""
+    """No trace, not silent (nothing, or a stand-in), no other conversation's marker in a
+    recap."""
     if not texts or not any(t.strip() for t in texts):
         tally.fail(where, "aucune réponse")
         return
+    silent = [text for text in texts if stand_in(text)]
+    if silent:
+        with tally.lock:
+            tally.silences[where.split("/")[0]] += 1
+        tally.fail(where, f"silence (message de secours) : {silent[0][:120]!r}")
     if texts[0].startswith(REFUSAL):
         texts = [texts[0].removeprefix(REFUSAL), *texts[1:]]
         with tally.lock:
@@ -379,8 +411,7 @@ class SocketConversation:
                     return self.events[before:]
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.sio.disconnect()
+        close_without_waiting(self.sio)
 
 
 class SocketChannel:
@@ -842,15 +873,18 @@ class Report:
                 "partagée avec d'autres travaux."
             ),
             "",
-            "| canal | messages | dont refus en français (requête mal formée, non-texte) |",
-            "|---|---|---|",
+            (
+                "| canal | messages | dont refus en français (requête mal formée, non-texte) "
+                "| silences (message de secours au lieu d'une réponse) |"
+            ),
+            "|---|---|---|---|",
         ]
         lines.extend(
-            f"| {channel} | {t.sent[channel]} | {t.refused[channel]} |"
+            f"| {channel} | {t.sent[channel]} | {t.refused[channel]} | {t.silences[channel]} |"
             for channel in ("rest", "socketio", "telegram")
         )
         lines += [
-            f"| **total** | **{t.total}** | |",
+            f"| **total** | **{t.total}** | | **{sum(t.silences.values())}** |",
             "",
             "| sorte de message | nombre |",
             "|---|---|",
@@ -874,7 +908,8 @@ class Report:
             ),
             "",
             (
-                f"Échecs : **{len(self.failures)}** ; récapitulatifs portant le marqueur de "
+                f"Échecs : **{len(self.failures)}** (silences compris) ; "
+                "récapitulatifs portant le marqueur de "
                 f"leur conversation : {t.markers_seen} ; durée : {self.seconds / 60:.1f} min "
                 f"({t.total / max(self.seconds, 1):.1f} messages par seconde)."
             ),

@@ -132,3 +132,23 @@ def test_dated_values_survive_the_database_and_reach_the_answer(tmp_path):
         )
         assert match.amount_text.startswith(expected)
         assert match.as_json()["amount"] == match.amount_text
+
+
+def test_the_catalogue_dates_acre_2026_rates():
+    """ACRE (LFSS 2026, art. 23; décret n° 2026-69): at most 25 % from 1 January 2026, and
+    in a micro-enterprise 25 % instead of half for a creation from 1 July 2026."""
+    aid = next(a for a in read_files().aids if a["id"] == "acre")
+    before = amounts.effective(aid["amount"], date(2025, 12, 31))
+    assert before["since"] is None  # no dated value before 2026: the plain text applies
+    january = amounts.effective(aid["amount"], date(2026, 3, 1))
+    assert january["since"] == date(2026, 1, 1)
+    assert "25 %" in january["text"]
+    assert "réduites de moitié" in january["text"]
+    assert "2025-1403" in january["reference"]["title"]
+    assert "2026-69" in january["reference"]["title"]
+    july = amounts.effective(aid["amount"], date(2026, 12, 3))
+    assert july["since"] == date(2026, 7, 1)
+    assert "réduites de 25 %" in july["text"]
+    assert july["text"].endswith("en vigueur depuis le 1er juillet 2026")
+    for value in aid["amount"]["values"]:
+        assert value["reference"]["url"].startswith("https://")

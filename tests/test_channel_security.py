@@ -15,12 +15,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
 import pytest
-import socketio
+from socket_client import SocketClient
 
 from bot import keys
 from bot.action_server import TOKEN_HEADER
@@ -131,47 +130,6 @@ def test_finding_10_rest_metadata_is_bounded_and_its_territory_known(assistant):
 # --- finding 1: socket.io ---------------------------------------------------------------------
 
 
-class Client:
-    """A socket.io client (polling transport), recording what the server sends it."""
-
-    def __init__(self, url: str) -> None:
-        self.events: list[tuple[str, object]] = []
-        self.changed = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        for name in ("session_confirm", "session_refused", "bot_uttered"):
-            self.sio.on(name, self._recorder(name))
-        self.sio.connect(url, transports=["polling"], wait_timeout=TIMEOUT)
-
-    def _recorder(self, name: str):
-        def record(data=None):
-            with self.changed:
-                self.events.append((name, data))
-                self.changed.notify_all()
-
-        return record
-
-    def wait_for(self, name: str, count: int = 1) -> list:
-        deadline = time.monotonic() + TIMEOUT
-        with self.changed:
-            while True:
-                found = [data for event, data in self.events if event == name]
-                if len(found) >= count:
-                    return found
-                left = deadline - time.monotonic()
-                assert left > 0, f"pas de « {name} » : {self.events}"
-                self.changed.wait(left)
-
-    def names(self) -> list[str]:
-        with self.changed:
-            return [event for event, _ in self.events]
-
-    def emit(self, event: str, data: dict) -> None:
-        self.sio.emit(event, data)
-
-    def close(self) -> None:
-        self.sio.disconnect()
-
-
 @pytest.fixture
 def socket_url(assistant) -> str:
     return assistant.settings.servers.rasa_url
@@ -187,7 +145,7 @@ def issued_session(assistant) -> dict:
 @pytest.mark.rasa
 def test_finding_1_a_socketio_client_cannot_join_a_session_it_was_not_issued(assistant, socket_url):
     owner_session = issued_session(assistant)
-    owner, intruder = Client(socket_url), Client(socket_url)
+    owner, intruder = SocketClient(socket_url, TIMEOUT), SocketClient(socket_url, TIMEOUT)
     try:
         owner.emit("session_request", owner_session)
         assert owner.wait_for("session_confirm") == [owner_session["session_id"]]
@@ -220,7 +178,7 @@ def test_finding_1_a_socketio_client_cannot_join_a_session_it_was_not_issued(ass
 @pytest.mark.rasa
 def test_finding_10_socketio_metadata_with_an_unknown_territory_is_dropped(assistant, socket_url):
     session = issued_session(assistant)
-    client = Client(socket_url)
+    client = SocketClient(socket_url, TIMEOUT)
     try:
         client.emit("session_request", session)
         client.wait_for("session_confirm")
@@ -234,12 +192,19 @@ def test_finding_10_socketio_metadata_with_an_unknown_territory_is_dropped(assis
     import json
     import sqlite3
 
-    with sqlite3.connect(assistant.settings.tracker.db) as db:
-        [data] = db.execute(
-            "select data from events where sender_id = ? and type_name = 'user'",
-            (session["session_id"],),
-        ).fetchone()
-    assert "territory" not in (json.loads(data).get("metadata") or {})
+    # Rasa stores the turn after it has sent the answer: wait for the stored message
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        with sqlite3.connect(assistant.settings.tracker.db) as db:
+            row = db.execute(
+                "select data from events where sender_id = ? and type_name = 'user'",
+                (session["session_id"],),
+            ).fetchone()
+        if row or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert row, "le message n'a pas été enregistré"
+    assert "territory" not in (json.loads(row[0]).get("metadata") or {})
 
 
 # --- the web server issues the sessions ---------------------------------------------------------

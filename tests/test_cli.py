@@ -171,6 +171,10 @@ def test_stale_lists_old_aids_and_contacts_in_a_french_table(tmp_path):
         "mois",
     ]
     assert lines[3].split() == ["aide", "acre", "06/02/2026", "9", "mois"]
+    # Withdrawn aids are not stale facts (nothing of them is shown): listed apart, once.
+    assert lines[4].startswith("Hors de cette liste, 6 aide(s) retirée(s) des recommandations")
+    assert "occitanie-pass (depuis le 02/12/2026)" in lines[4]
+    assert len(lines) == 5
     fresh = qp("catalog", "stale", "--date", "2025-03-01", env=env)
     assert fresh.returncode == 0
     assert fresh.stdout.startswith("Rien à revérifier le 01/03/2025")

@@ -18,7 +18,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,9 +25,9 @@ from html import unescape
 
 import httpx
 import pytest
-import socketio
 from conftest import _postgresql, own_catalogue
 from fake_telegram import FakeTelegram
+from socket_client import SocketClient
 from sqlalchemy import create_engine, text
 
 from bot.cluster import Cluster, free_port_range
@@ -246,51 +245,23 @@ def test_200_conversations_survive_a_replica_killed_mid_run(cluster):
 # --- the widget (socket.io) and the Telegram bridge through the balancer ---------------------
 
 
-class SocketClient:
-    """A socket.io client (polling: several HTTP requests that must reach one replica)."""
-
-    def __init__(self, url: str) -> None:
-        self.events: list[tuple[str, object]] = []
-        self.changed = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
-        for name in ("session_confirm", "session_refused", "bot_uttered"):
-            self.sio.on(name, self._recorder(name))
-        self.sio.connect(url, transports=["polling"], wait_timeout=60)
-
-    def _recorder(self, name: str):
-        def record(data=None):
-            with self.changed:
-                self.events.append((name, data))
-                self.changed.notify_all()
-
-        return record
-
-    def wait_for(self, name: str) -> object:
-        deadline = time.monotonic() + 120
-        with self.changed:
-            while True:
-                found = [data for event, data in self.events if event == name]
-                if found:
-                    return found[0]
-                left = deadline - time.monotonic()
-                assert left > 0, f"pas de « {name} » : {self.events}"
-                self.changed.wait(left)
-
-
 def test_the_widget_talks_through_the_balancer(cluster):
     web = f"http://127.0.0.1:{cluster.settings.servers.web_port}"
     session = httpx.post(f"{web}/widget/session", timeout=30).json()
-    client = SocketClient(cluster.url)
+    client = SocketClient(cluster.url, timeout=120)
     try:
-        client.sio.emit("session_request", session)
-        assert client.wait_for("session_confirm") == session["session_id"]
-        client.sio.emit("user_uttered", {"message": "Bonjour", **session})
-        answer = client.wait_for("bot_uttered")
+        client.emit("session_request", session)
+        assert client.wait_for("session_confirm") == [session["session_id"]]
+        client.emit("user_uttered", {"message": "Bonjour", **session})
+        [answer, *_] = client.wait_for("bot_uttered")
         assert "assistant" in answer["text"]
     finally:
-        client.sio.disconnect()
-    stored = tracker_turns(cluster.settings, session["session_id"])
-    assert stored
+        client.close()
+    # Rasa stores the turn after it has sent the answer: wait for the stored turn
+    deadline = time.monotonic() + 60
+    while not (stored := tracker_turns(cluster.settings, session["session_id"])):
+        assert time.monotonic() < deadline, "le tour n'a pas été enregistré"
+        time.sleep(0.2)
     assert stored[0][0] == "Bonjour"
 
 

@@ -103,7 +103,30 @@ async def test_a_lead_is_stored_for_the_territory_and_erased_on_request():
     assert messages[0]["custom"] == {"data": {ERASE_MARKER: "fait"}}
 
 
-async def test_finding2_the_person_is_told_the_truth_when_the_erasure_fails(monkeypatch):
+async def test_finding_1_contact_details_are_cleared_after_the_lead():
+    """Issue 18, finding 1: the `coordonnees` slot was never cleared, so replaying the contact
+    flow (anyone speaking as the person) read a stored e-mail or phone back. The lead keeps
+    the details; the conversation forgets them, and a later request asks again."""
+    stored = len(leads_of("test"))
+    given = tracker({**ROUBAIX, "coordonnees": "marie.dupont@exemple.fr"})
+    slots, texts, _ = await run(ActionEnregistrerDemande(), given)
+    assert "marie.dupont@exemple.fr" in texts[0]  # read back once, to the person who gave it
+    assert slots == {"coordonnees": None}
+    assert len(leads_of("test")) == stored + 1
+    assert leads_of("test")[-1].email == "marie.dupont@exemple.fr"
+
+    later = tracker({**ROUBAIX, **slots})  # the conversation after the lead
+    slots, texts, _ = await run(ValidateHandoffForm(), later)
+    assert slots["requested_slot"] == "coordonnees"  # asked again...
+    assert texts == [question("coordonnees")[0]]
+    assert not any("marie.dupont" in text for text in texts)  # ...not read back
+    slots, texts, _ = await run(ActionEnregistrerDemande(), later)
+    assert texts == [message("demande_impossible")]
+    assert slots == {"coordonnees": None}
+    assert len(leads_of("test")) == stored + 1  # no second lead from the old details
+
+
+async def test_finding_2_the_person_is_told_the_truth_when_the_erasure_fails(monkeypatch):
     from actions import erasure as action_side
 
     def recorded_only(engine, sender_id, requested_at):

@@ -228,3 +228,58 @@ def test_zfang_is_a_verifier_for_a_restaurant_not_a_silent_yes(catalog, profile)
     assert digital.eligible is True
     shop = match_of(catalog, profile, "zfang-abattement-benefices", **base, secteur="commerce")
     assert shop is None
+
+
+BFC_PRIME = "prime-creation-reprise-territoires-fragilises-bfc"
+YOUTH_CHECK = "jeunes sans revenus"
+
+
+def test_bfc_prime_28_year_old_student_in_montbeliard_qpv_is_not_silently_excluded(
+    catalog, profile
+):
+    """The Région opens its prime to « jeunes sans revenus » with no age limit
+    (bourgognefranchecomte.fr/node/448, read on 2026-12-03): a 28-year-old student who lives in
+    a QPV of Montbéliard and creates a shop is not left out by an age rule; the youth branch is
+    « à vérifier », with its sentence."""
+    values = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "commune": "Montbéliard",
+        "habite_qpv": True,
+        "statut": "etudiant",
+        "age": 28,
+    }
+    match = match_of(catalog, profile, BFC_PRIME, **values)
+    assert match is not None
+    assert match.eligible is None
+    assert any(YOUTH_CHECK in t for t in match.to_check)
+    # The same for « autre », and at any age: the profile cannot say whether one has revenues.
+    for statut, age in (("autre", 28), ("etudiant", 19), ("autre", 40)):
+        other = match_of(catalog, profile, BFC_PRIME, **{**values, "statut": statut, "age": age})
+        assert other is not None, (statut, age)
+        assert other.eligible is None, (statut, age)
+
+
+def test_bfc_prime_24_year_old_employee_is_not_eligible_without_the_check(catalog, profile):
+    """Being 24 does not make a salaried person « sans revenus »: never « éligible » on age
+    alone, only « à vérifier » with the condition said."""
+    values = {
+        "stade": "creation",
+        "secteur": "commerce",
+        "commune": "Montbéliard",
+        "habite_qpv": True,
+        "statut": "salarie",
+        "age": 24,
+    }
+    match = match_of(catalog, profile, BFC_PRIME, **values)
+    assert match is not None
+    assert match.eligible is not True
+    assert any(YOUTH_CHECK in t for t in match.to_check)
+    assert not any("jeune" in r.lower() for r in match.reasons)
+    # A job seeker or a minimum-income recipient is still eligible by the Région's text.
+    for statut in ("demandeur_emploi", "rsa"):
+        sure = match_of(catalog, profile, BFC_PRIME, **{**values, "statut": statut})
+        assert sure is not None, statut
+        assert sure.eligible is True, statut
+    # No QPV link: left out whatever the age.
+    assert match_of(catalog, profile, BFC_PRIME, **{**values, "habite_qpv": False}) is None

@@ -2,8 +2,8 @@
 concurrently with « supprimer mes données », over Rasa's REST channel — with the real action
 server and Rasa server, on a SQLite tracker store (the session's assistant) and on PostgreSQL
 (a second assistant on free ports). Afterwards nothing of what the person gave before the
-erasure is in any store: conversation, leads, NLU corrections, audit entries; and `qp purge`
-verifies and forgets the request."""
+erasure is in any store: conversation, leads, « Ma fiche », NLU corrections, audit entries, the
+event broker's copy and the observatory; and `qp purge` verifies and forgets the request."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from catalog.models import (
     Account,
     AuditEntry,
     ErasureRequest,
+    Fiche,
     Lead,
     NluCorrection,
     ObservedConversation,
@@ -137,7 +138,7 @@ def advisor_traces(settings: Settings, sender: str) -> None:
             )
 
 
-def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
+def test_finding_2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
     settings = stack.settings
     url = settings.tracker.url
     sender = f"effacement-{url.split(':')[0]}-{time.time_ns()}"
@@ -151,6 +152,8 @@ def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
         assert [
             lead.phone for lead in session.scalars(select(Lead).where(Lead.sender_id == sender))
         ] == [PHONE]
+        # the results came with the link to « Ma fiche »: its row is there, under this person
+        assert session.scalars(select(Fiche).where(Fiche.sender_id == sender)).all() != []
     advisor_traces(settings, sender)
     before = set(user_texts(url, sender))
     assert PHONE in before
@@ -205,6 +208,7 @@ def test_finding2_a_person_erased_mid_turn_leaves_nothing_in_any_store(stack):
         assert all(row.turns <= len(CONCURRENT) and not row.lead for row in observed)
     with Session(database(settings)) as session:
         assert session.scalars(select(Lead).where(Lead.sender_id == sender)).all() == []
+        assert session.scalars(select(Fiche).where(Fiche.sender_id == sender)).all() == []
         assert (
             session.scalars(select(NluCorrection).where(NluCorrection.sender_id == sender)).all()
             == []

@@ -12,7 +12,15 @@ import pytest
 
 from catalog.aid_overview import overview
 from catalog.engine import Catalog, contact_stale_note, recommend
-from catalog.freshness import age_text, is_stale, stale_facts, withdrawal
+from catalog.freshness import (
+    CONTACT,
+    age_text,
+    is_due,
+    is_stale,
+    stale_facts,
+    withdrawal,
+    withdrawn_aids,
+)
 from catalog.glossary import define
 
 TODAY = date(2026, 12, 2)
@@ -79,7 +87,8 @@ def test_the_engine_answers_for_the_date_it_is_given(catalog, profile):
 
 def test_stale_facts_lists_aids_and_contacts_oldest_first(catalog):
     files = catalog.files
-    aids = copy.deepcopy(files.aids)
+    # The aids not withdrawn (a withdrawn aid is never a stale fact: see below).
+    aids = [a for a in copy.deepcopy(files.aids) if not a.get("withdrawn")]
     contacts = copy.deepcopy(files.contacts)
     for record in aids + contacts:
         record["last_checked"] = TODAY
@@ -132,10 +141,28 @@ def test_the_shipped_catalogue_has_no_stale_fact_left_to_recommend(catalog):
     for aid in catalog.files.aids:
         assert not is_stale(aid["last_checked"], TODAY) or withdrawal(aid), aid["id"]
     assert [c["id"] for c in catalog.files.contacts if is_stale(c["last_checked"], TODAY)] == []
-    # What `qp catalog stale` lists on that day: only withdrawn aids, said to be withdrawn.
-    facts = stale_facts(catalog.files, TODAY)
-    assert facts
-    assert all(f.kind == "aide" and f.withdrawn for f in facts)
+    # What `qp catalog stale` lists on that day, and on the day of the last re-check: nothing.
+    assert stale_facts(catalog.files, TODAY) == []
+    assert stale_facts(catalog.files, date(2026, 12, 3)) == []
+
+
+def test_a_withdrawn_aid_is_not_a_stale_fact_but_listed_apart(catalog):
+    """Nothing of a withdrawn aid is shown as current, so its old check date flags nothing:
+    it is listed as withdrawn, and becomes a stale fact again only once a check lifts the
+    withdrawal and then grows old."""
+    old = catalog_with(catalog, withdrawn=WITHDRAWN, last_checked=date(2026, 2, 6))
+    aid = old.aid("pret-honneur-initiative")
+    assert is_stale(aid["last_checked"], TODAY)
+    assert not is_due(aid, TODAY)
+    assert "pret-honneur-initiative" not in [f.id for f in stale_facts(old.files, TODAY)]
+    assert "pret-honneur-initiative" in [a["id"] for a in withdrawn_aids(old.files.aids)]
+    # Checked again after the withdrawal: back in the answers, and due again once stale.
+    lifted = catalog_with(catalog, withdrawn=WITHDRAWN, last_checked=date(2026, 12, 3))
+    assert withdrawn_aids(lifted.files.aids) == withdrawn_aids(catalog.files.aids)
+    assert not is_due(lifted.aid("pret-honneur-initiative"), date(2027, 6, 3))
+    assert is_due(lifted.aid("pret-honneur-initiative"), date(2027, 6, 4))
+    # A contact has no withdrawal: its old date always flags it.
+    assert is_due({"id": "x", "last_checked": date(2026, 2, 6)}, TODAY, CONTACT)
 
 
 @pytest.mark.parametrize("stade", ["idee", "creation", "reprise", "developpement"])

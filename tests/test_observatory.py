@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 from conftest import DATABASES, PROJECT_DIR
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import create_engine, event, insert, select
 from sqlalchemy.orm import Session
 
 from bot.observatory.consumer import RebuildImpossibleError, catch_up, rebuild, source_of
 from bot.observatory.sql_broker import BROKER_EVENTS, SqlBroker
 from bot.purge import purge
-from catalog import erasure, observatory_report, store
+from catalog import erasure, observatory, observatory_report, store
 from catalog.models import ObservatoryPosition, ObservedConversation, ObservedRecommendation
 from catalog.observatory import conversation_key, opened_event
 from catalog.retention import Periods
@@ -331,6 +331,75 @@ def test_an_aid_s_link_opened_marks_its_recommendation_and_a_replay_keeps_it(sto
     before = table(catalog)
     assert rebuild(catalog, EventBrokerSettings(mode="sql", url=broker_url)) > 0
     assert table(catalog) == before
+
+
+def test_finding_10_the_conversation_list_is_counted_and_paged_by_the_database(stores):
+    """Issue 18, finding 10: the console's conversation list (catalog/observatory.py,
+    list_conversations) used to aggregate the whole events table in Python. Now the database
+    counts the rows and returns one page: two statements, a count and a select with LIMIT and
+    OFFSET, whatever the number of conversations; on both databases."""
+    catalog, _ = stores
+    start = 1_780_000_000.0
+    with Session(catalog) as session:
+        session.add_all(
+            ObservedConversation(
+                key=conversation_key(f"liste-{n}"),
+                territory_id="roubaix" if n % 3 else "toulouse",
+                channel="rest",
+                first_at=start + n,
+                last_at=start + 10 * n,
+                turns=0 if n % 10 == 9 else 2,  # a tenth opened and never spoken in
+                fallbacks=1 if n % 4 == 0 else 0,
+            )
+            for n in range(180)
+        )
+        session.commit()
+    spoken = [n for n in range(180) if n % 10 != 9]
+    roubaix = [n for n in spoken if n % 3]
+    assert len(roubaix) == 108
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()).lower())
+
+    event.listen(catalog, "before_cursor_execute", record)
+    try:
+        with Session(catalog) as session:
+            pages = [
+                observatory.list_conversations(session, ("roubaix",), page=number, page_size=50)
+                for number in (1, 2, 3)
+            ]
+            statements_per_page = len(statements) / 3
+            last = observatory.list_conversations(session, ("roubaix",), page=9, page_size=50)
+            everything = observatory.list_conversations(session, None, page_size=50)
+            filtered = observatory.list_conversations(
+                session, None, territory="toulouse", fallback=True, page=2, page_size=5
+            )
+            keys_of = [[c.key for c in p.conversations] for p in (*pages, last)]
+    finally:
+        event.remove(catalog, "before_cursor_execute", record)
+
+    assert [(p.total, p.page, p.pages) for p in pages] == [(108, 1, 3), (108, 2, 3), (108, 3, 3)]
+    assert [len(p.conversations) for p in pages] == [50, 50, 8]
+    newest_first = [conversation_key(f"liste-{n}") for n in sorted(roubaix, reverse=True)]
+    listed = [key for keys in keys_of[:3] for key in keys]
+    assert listed == newest_first  # every row once, last message first
+    assert (last.page, last.pages, keys_of[3]) == (3, 3, keys_of[2])  # past the end: the last
+    assert (everything.total, everything.pages, len(everything.conversations)) == (162, 4, 50)
+    toulouse_fallbacks = [n for n in spoken if n % 3 == 0 and n % 4 == 0]
+    assert (filtered.total, filtered.pages) == (len(toulouse_fallbacks), 3)
+    assert [c.key for c in filtered.conversations] == [
+        conversation_key(f"liste-{n}") for n in sorted(toulouse_fallbacks, reverse=True)[5:10]
+    ]
+    # Two statements a page, whatever the size of the table: the database counts, and the
+    # rows come back one page at a time, never the whole table.
+    assert statements_per_page == 2
+    counts = [s for s in statements if "count(" in s]
+    selects = [s for s in statements if "count(" not in s]
+    assert len(counts) == len(selects) == 6
+    assert all(" limit " in s and " offset " in s for s in selects)
+    assert all("observed_conversations" in s for s in statements)
 
 
 def test_a_count_of_messages_is_masked_on_the_people_behind_it():

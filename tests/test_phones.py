@@ -31,7 +31,7 @@ WRITTEN = [
 
 
 @pytest.mark.parametrize(("text", "shown"), WRITTEN)
-def test_finding6_a_phone_accepted_for_a_lead_is_masked_and_kept_out_of_the_export(text, shown):
+def test_finding_6_a_phone_accepted_for_a_lead_is_masked_and_kept_out_of_the_export(text, shown):
     sentence = f"vous pouvez m'appeler au {text} après 18 h"
     assert parse_contact(sentence).phone == shown
     masked = mask_text(sentence)
@@ -53,12 +53,12 @@ def test_finding6_a_phone_accepted_for_a_lead_is_masked_and_kept_out_of_the_expo
         "06 12",
     ],
 )
-def test_finding6_amounts_postal_codes_dates_and_short_numbers_are_not_phones(text):
+def test_finding_6_amounts_postal_codes_dates_and_short_numbers_are_not_phones(text):
     assert find_phones(text) == []
     assert parse_contact(text) is None
     assert mask_text(text) == text
 
 
-def test_finding6_every_number_in_a_message_is_masked_not_only_the_first():
+def test_finding_6_every_number_in_a_message_is_masked_not_only_the_first():
     text = "06 12 34 56 78 ou (07) 98 76 54 32, sinon 0 3 2 0 1 2 3 4 5 6"
     assert mask_text(text) == f"{PHONE_MASK} ou {PHONE_MASK}, sinon {PHONE_MASK}"

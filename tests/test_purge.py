@@ -114,7 +114,7 @@ def add_audit(session, account_id: int, target: str, at: datetime) -> None:
     )
 
 
-def test_finding4_the_purge_removes_exactly_what_is_past_its_period(stores):
+def test_finding_4_the_purge_removes_exactly_what_is_past_its_period(stores):
     catalog, tracker, tracker_url, account_id, telegram_path = stores
     periods = Periods()  # 180 days of conversation, a year of leads, corrections and audit
     add_events(tracker, "ancienne", ago(300 * DAY), ago(181 * DAY))
@@ -167,7 +167,7 @@ def test_finding4_the_purge_removes_exactly_what_is_past_its_period(stores):
     state.close()
 
 
-def test_finding2_an_unfinished_erasure_is_finished_by_the_purge_then_forgotten(stores):
+def test_finding_2_an_unfinished_erasure_is_finished_by_the_purge_then_forgotten(stores):
     """The conversation deletion failed (rows still there) and so did the catalogue's: the
     purge deletes what is left up to the request, checks on its next run, then forgets the
     request; what the person wrote after the request is not touched."""
@@ -260,7 +260,7 @@ def test_qp_purge_runs_from_the_command_line(tmp_path):
     assert "Traceback" not in wrong.stderr
 
 
-def test_finding1_conversations_under_a_raw_telegram_chat_id_get_their_keyed_id(stores):
+def test_finding_1_conversations_under_a_raw_telegram_chat_id_get_their_keyed_id(stores):
     """Before keyed ids, a Telegram conversation was `telegram:<chat_id>` (the person's user
     id). `qp purge` renames it everywhere to the id the bridge uses now: the person keeps it
     and can erase it, and the raw id is gone (bot/legacy_telegram.py)."""

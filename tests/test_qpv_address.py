@@ -21,12 +21,13 @@ from conftest import (
 from fake_ban import FakeBan
 from sqlalchemy import inspect
 
-from adapters.ban import BanGeocoder
+from adapters.ban import DEFAULT_BASE_URL, SEARCH_PATH, BanGeocoder
 from catalog import store
 from catalog.address import (
     A_VERIFIER,
     EN_QPV,
     HORS_QPV,
+    GeocodingUnavailableError,
     answer_text,
     check_address,
     find_address,
@@ -285,11 +286,35 @@ def test_when_the_geocoder_fails_the_answer_is_a_verifier_with_the_official_link
 def test_the_wrapper_sends_the_address_and_reads_the_geocodejson(geocoder, ban):
     found = geocoder.search("12 rue X, 59100 Roubaix", limit=3)
     assert ban.queries[-1] == "12 rue X, 59100 Roubaix"
+    # The Géoplateforme's documented search: addresses only, a whole address, not a prefix.
+    assert ban.params[-1] == {
+        "q": "12 rue X, 59100 Roubaix",
+        "index": "address",
+        "limit": "3",
+        "autocomplete": "0",
+    }
     assert found[0].label == "12 Rue X 59100 Roubaix"
     assert found[0].citycode == "59512"
     assert found[0].type == "housenumber"
     assert 0 < found[0].score <= 1
     assert geocoder.search("  ") == []  # too short: no request
+
+
+def test_the_default_geocoder_is_the_geoplateforme_search():
+    """api-adresse.data.gouv.fr was reported shut down at the end of January 2026; the IGN
+    documents the search at https://data.geopf.fr/geocodage/search (geoservices.ign.fr, read on
+    2026-12-03). The fake answers only that path: a client still calling the old `/search/`
+    gets an error, hence « à vérifier »."""
+    assert DEFAULT_BASE_URL + SEARCH_PATH == "https://data.geopf.fr/geocodage/search"
+    assert BanGeocoder().base_url == "https://data.geopf.fr/geocodage"
+
+
+def test_a_geocoder_answering_elsewhere_than_search_is_unavailable(ban):
+    """A base URL that does not lead to the documented `/search` (the old API's path, a
+    redirect, a wrong prefix) is a failure, never an empty answer taken as « not found »."""
+    wrong = BanGeocoder(ban.base_url + "/v0", timeout=2.0)
+    with pytest.raises(GeocodingUnavailableError):
+        wrong.search("12 rue X, 59100 Roubaix")
 
 
 # --- the commands --------------------------------------------------------------------------

@@ -307,7 +307,7 @@ async def test_commands_send_their_intent_and_supprimer_erases_the_bridge_data(
     assert rasa.texts() == ["/recommencer", "/demander_contact", "/supprimer_donnees"]
 
 
-async def test_finding2_an_erasure_asked_in_words_also_erases_the_bridge_data(
+async def test_finding_2_an_erasure_asked_in_words_also_erases_the_bridge_data(
     telegram, rasa, settings
 ):
     """« supprimer mes données » typed as text: the bridge sees the erase marker in Rasa's

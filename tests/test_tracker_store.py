@@ -83,7 +83,7 @@ def in_rasa_runtime(probe: str, url: str) -> dict:
 
 
 @pytest.mark.parametrize("database", DATABASES)
-def test_finding2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
+def test_finding_2_a_turn_in_flight_writes_nothing_back_and_the_marker_erases(
     database, tmp_path_factory
 ):
     url = database(tmp_path_factory).replace("catalog.sqlite", "tracker.sqlite")

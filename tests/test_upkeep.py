@@ -230,7 +230,7 @@ def test_changes_keep_only_the_fields_that_differ():
     new = dict(current, amount_max=5000.0, last_checked=TODAY)
     before, after = aid_edits.changes(current, new)
     assert after == {"amount_max": 5000, "last_checked": "2026-12-09"}
-    assert before == {"amount_max": None, "last_checked": "2026-12-02"}
+    assert before == {"amount_max": None, "last_checked": "2026-12-03"}
     assert aid_edits.changes(current, dict(current)) == ({}, {})
 
 
@@ -289,11 +289,14 @@ def test_edits_are_written_with_comments_order_and_quoting_kept(data_copy):
     files = read_files(data_copy)
     assert validate(files) == []
     acre = next(a for a in files.aids if a["id"] == "acre")
-    assert acre["amount"] == {
+    assert {key: value for key, value in acre["amount"].items() if key != "values"} == {
         "text": "Exonération de 25 % pendant 12 mois",
         "min": None,
         "max": 5000,
     }
+    # A console edit changes the plain amount; the dated values stay as written in the files.
+    shipped = next(a for a in read_files().aids if a["id"] == "acre")
+    assert acre["amount"]["values"] == shipped["amount"]["values"]
     assert acre["status"] == "uncertain"
     assert acre["valid_until"] == date(2027, 12, 31)
     assert acre["checks"] == []
@@ -385,7 +388,7 @@ def test_an_edit_updates_the_aid_keeps_a_pending_edit_and_bumps_the_revision(dat
     edit = _edit(engine, account_id, "acre", amount_max=5000, last_checked=TODAY)
     assert edit.status == aid_edits.PENDING
     assert edit.account_id == account_id
-    assert edit.before == {"amount_max": None, "last_checked": "2026-12-02"}
+    assert edit.before == {"amount_max": None, "last_checked": "2026-12-03"}
     assert edit.after == {"amount_max": 5000, "last_checked": "2026-12-09"}
     assert store.revision(engine) == revision + 1
     acre = next(a for a in store.read(engine).aids if a["id"] == "acre")

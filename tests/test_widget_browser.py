@@ -393,9 +393,17 @@ def stored_widget_state(page) -> dict:
     return json.loads(raw[0]) if raw else {}
 
 
-def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers, desktop):
+def events_of(servers: Servers, sender: str) -> int:
+    """The events Rasa's tracker store (the assistant's SQLite) holds for `sender`."""
     import sqlite3
 
+    with sqlite3.connect(servers.rasa.tracker.db) as db:
+        return db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[
+            0
+        ]
+
+
+def test_finding_3_the_bin_button_erases_on_the_server_and_in_the_browser(servers, desktop):
     page = desktop.new_page()
     page.goto(servers.url + "/")
     chat = Chat(page)
@@ -405,14 +413,7 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
     session = state["sessionId"]
     assert session
     assert any(e["text"] == DESCRIPTION for e in state["history"])
-
-    def events_of(sender: str) -> int:
-        with sqlite3.connect(servers.rasa.tracker.db) as db:
-            return db.execute(
-                "select count(*) from events where sender_id = ?", (sender,)
-            ).fetchone()[0]
-
-    assert events_of(session) > 0
+    assert events_of(servers, session) > 0
     bin_button = page.get_by_role("button", name="Effacer la conversation et vos données")
     bin_button.click()  # a confirmation first; « Annuler » keeps everything
     question = page.locator(".qp-question")
@@ -420,7 +421,7 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
     question.get_by_role("button", name="Annuler").click()
     assert question.is_hidden()
     assert chat.user_texts() == [DESCRIPTION]
-    assert events_of(session) > 0
+    assert events_of(servers, session) > 0
 
     bin_button.click()
     page.get_by_role("button", name="Effacer", exact=True).click()
@@ -431,9 +432,9 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
     assert chat.bot_texts() == []
     # socket.io delivers the confirmation during the turn, Rasa saves (and erases) just after
     deadline = time.monotonic() + 30
-    while events_of(session) and time.monotonic() < deadline:
+    while events_of(servers, session) and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    assert events_of(session) == 0, "la conversation est effacée sur le serveur"
+    assert events_of(servers, session) == 0, "la conversation est effacée sur le serveur"
     kept = stored_widget_state(page)
     assert kept.get("history") == []
     assert kept.get("sessionId") != session
@@ -441,4 +442,49 @@ def test_finding3_the_bin_button_erases_on_the_server_and_in_the_browser(servers
     chat.input.wait_for()
     assert chat.user_texts() == []
     assert chat.bot_texts() == []
+    assert_no_csp_violation(chat)
+
+
+def test_finding_2_an_erasure_typed_in_words_empties_the_browser_and_starts_a_new_session(
+    servers, desktop
+):
+    """Issue 18, finding 2: the widget's stored history (which may hold contact details)
+    stayed after an erasure. Typed in words, « supprimer mes données » erases on the server,
+    and the erase marker of the answer empties this browser's copy: no history, a new session
+    id, which the next message uses."""
+    page = desktop.new_page()
+    page.goto(servers.url + "/")
+    chat = Chat(page)
+    chat.open()
+    chat.say(DESCRIPTION)
+    state = stored_widget_state(page)
+    session = state["sessionId"]
+    assert session
+    assert any(e["text"] == DESCRIPTION for e in state["history"])
+    assert events_of(servers, session) > 0
+
+    chat.input.fill("supprimer mes données")
+    chat.input.press("Enter")
+    page.get_by_role("status").get_by_text(
+        "La conversation et vos données ont été effacées"
+    ).wait_for(timeout=60_000)
+    assert chat.user_texts() == []
+    assert chat.bot_texts() == []
+    kept = stored_widget_state(page)
+    assert kept.get("history") == []
+    assert kept.get("sessionId") != session
+    deadline = time.monotonic() + 30
+    while events_of(servers, session) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert events_of(servers, session) == 0, "la conversation est effacée sur le serveur"
+
+    # the next message starts a new conversation, under the new session id
+    assert chat.say("Bonjour")
+    renewed = stored_widget_state(page)
+    assert renewed["sessionId"] not in (None, session)
+    assert [e["text"] for e in renewed["history"] if e["from"] == "user"] == ["Bonjour"]
+    assert events_of(servers, renewed["sessionId"]) > 0
+    page.reload()
+    chat.input.wait_for()
+    assert chat.user_texts() == ["Bonjour"]
     assert_no_csp_violation(chat)

@@ -28,7 +28,7 @@ from bot.console.home import territory_names
 from bot.console.pages import error_page, render
 from catalog import aid_edits, aid_form, aid_overview, audit, store
 from catalog.accounts import Viewer
-from catalog.freshness import is_stale, stale_before, withdrawal
+from catalog.freshness import is_due, stale_before, withdrawal
 from catalog.labels import FAMILY_LABELS
 from catalog.models import Account, Aid
 
@@ -94,7 +94,7 @@ def catalogue_list(request: Request, viewer: Viewer, form: dict[str, str]) -> Re
         pending = {e.aid_id for e in aid_edits.pending_edits(db)}
         proposed = len(aid_edits.proposals(db))
     rows = aid_overview.overview(aids, today, pending, sort, family or None, only_stale)
-    stale = sum(1 for a in aids if is_stale(a.get("last_checked"), today))
+    stale = sum(1 for a in aids if is_due(a, today))
     withdrawn = sum(1 for a in aids if withdrawal(a))
     return render(
         request,
@@ -158,7 +158,7 @@ def _page(
         refusal=aid_edits.edit_refusal(viewer, record),
         history=history,
         family=FAMILY_LABELS.get(record.get("family"), record.get("family")),
-        stale=is_stale(record.get("last_checked"), date.today()),
+        stale=is_due(record, date.today()),
         withdrawn=withdrawal(record),
         names=territory_names(),
         today_field=aid_form.TODAY_FIELD,
