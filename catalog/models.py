@@ -42,7 +42,6 @@ class Territory(Base):
     region_id: Mapped[str] = mapped_column(ForeignKey("regions.id"))
     epci_siren: Mapped[str | None] = mapped_column(String(9))
     epci_name: Mapped[str | None] = mapped_column(String(200))
-    economic_service: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Commune(Base):

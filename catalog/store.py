@@ -146,7 +146,6 @@ def load(files: CatalogFiles, engine: Engine) -> dict[str, int]:
                     region_id=t["region"],
                     epci_siren=epci.get("siren"),
                     epci_name=epci.get("name"),
-                    economic_service=t.get("economic_service"),
                 )
             )
         session.flush()
@@ -300,7 +299,6 @@ def read(engine: Engine) -> CatalogFiles:
                 "name": t.name,
                 "region": t.region_id,
                 "epci": {"siren": t.epci_siren, "name": t.epci_name},
-                "economic_service": t.economic_service,
                 "communes": communes.get(t.id, []),
                 "qpv": list(qpvs.get(t.id, {}).values()),
             }

@@ -145,6 +145,14 @@ def _choice(
         )
 
 
+# A territory's keys in territories.yml, and those read from qpv_map.yml (catalog/files.py).
+TERRITORY_KEYS = {"id", "name", "region", "epci", "communes", "qpv", "qpv_official"}
+TERRITORY_KEY_ERROR = (
+    "clé inconnue pour un territoire (le service économique de l'intercommunalité est un "
+    "contact de type epci dans contacts.yml)"
+)
+
+
 def _territory(
     files: CatalogFiles, territory: Record, regions: set[str], errors: list[Problem]
 ) -> None:
@@ -168,8 +176,9 @@ def _territory(
             if not re.match(r"^\d{5}$", str(code))
         )
     errors.extend(check_territory_qpv(territory, where))
-    service = territory.get("economic_service") or {}
-    _url(service.get("url"), where, "economic_service.url", errors)
+    errors.extend(
+        Problem(where, key, TERRITORY_KEY_ERROR) for key in sorted(set(territory) - TERRITORY_KEYS)
+    )
 
 
 def _communes_unique(files: CatalogFiles, errors: list[Problem]) -> None:

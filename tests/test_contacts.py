@@ -3,7 +3,11 @@ the person needs come before locality."""
 
 from __future__ import annotations
 
+import copy
+
 from catalog.engine import rank_contacts
+from catalog.files import read_files
+from catalog.validate import validate
 
 
 def kinds(contacts):
@@ -67,3 +71,22 @@ def test_contacts_of_another_territory_are_never_proposed(catalog, profile):
         contacts = rank_contacts(catalog, profile(**values))
         assert contacts
         assert all(c.get("territory") in (None, values["territoire"]) for c in contacts)
+
+
+def test_each_territory_economic_service_is_an_epci_contact_with_source_and_date():
+    """The economic service of each intercommunality is a contact of kind epci, with its
+    sources and check date; territories.yml no longer keeps an undated, unsourced copy."""
+    files = read_files()
+    for territory in files.territories:
+        assert "economic_service" not in territory, territory["id"]
+        epci = [
+            c for c in files.contacts if c["kind"] == "epci" and c["territory"] == territory["id"]
+        ]
+        assert len(epci) == 1, territory["id"]
+        assert epci[0]["sources"], epci[0]["id"]
+        assert epci[0]["last_checked"] is not None, epci[0]["id"]
+    # A key the territory schema does not know (such as the old economic_service) is refused.
+    copied = copy.deepcopy(files)
+    copied.territories[0]["economic_service"] = {"name": "Service", "url": "https://exemple.fr"}
+    errors = [str(e) for e in validate(copied)]
+    assert any("economic_service" in e and "contact de type epci" in e for e in errors), errors

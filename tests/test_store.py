@@ -93,7 +93,9 @@ def test_migration_0014_writes_roles_origins_and_dated_amount_keys_by_the_naming
         connection.execute(text("ALTER TABLE aids DROP COLUMN withdrawn_since"))
         connection.execute(text("ALTER TABLE aids DROP COLUMN withdrawn_reason"))
         connection.execute(text("DROP TABLE fiches"))  # nor the fiches' table (0016)
-        # nor the aids' links opened (0017)
+        # It still had the territories' economic service (0017 drops it).
+        connection.execute(text("ALTER TABLE territories ADD COLUMN economic_service JSON"))
+        # nor the aids' links opened (0018)
         connection.execute(text("ALTER TABLE observed_recommendations DROP COLUMN opened"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     store.migrate(engine)
@@ -107,6 +109,7 @@ def test_migration_0014_writes_roles_origins_and_dated_amount_keys_by_the_naming
     assert value["since"] == date(2024, 12, 6)
     assert value["text"] == "Jusqu'à 17 000 €"
     assert value["reference"] == {"title": "Décret n° 2024-1123", "url": "https://example.org"}
+    assert "economic_service" not in {c["name"] for c in inspect(engine).get_columns("territories")}
     # 0015 added the withdrawal columns back, empty until the files are loaded again.
     assert all(a["withdrawn"] is None for a in store.read(engine).aids)
     store.load(read_files(), engine)

@@ -2,16 +2,16 @@
 recommendation row gets `opened` (false until the person opens the link; set by the consumer
 from the event the web server appends to the conversation, catalog/observatory.py).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
