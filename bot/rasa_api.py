@@ -1,5 +1,8 @@
 """Client of Rasa's HTTP API (`rasa run --enable-api`), the one way our processes read a
-conversation: `GET /conversations/{conversation_id}/tracker?include_events=ALL`.
+conversation: `GET /conversations/{conversation_id}/tracker?include_events=ALL`, and add an
+event to one: `POST /conversations/{conversation_id}/tracker/events` (the web server records
+that an aid's official link was opened, catalog/observatory.py; Rasa's event broker carries
+the event to the observatory like any other).
 
 Rasa checks a JSON Web Token on every call of its API (`--jwt-secret`, HS256, set by the
 runner from QP_RASA_API_KEY, bot/keys.py): the token names the role `admin` and expires after
@@ -73,16 +76,38 @@ class RasaApi:
 
         return cls(rasa_url or get_settings().console.rasa_url, keys.rasa_api_key())
 
-    def events(self, conversation_id: str) -> list[dict[str, Any]]:
-        """Every event of the conversation, in order (all sessions, `include_events=ALL`); an
-        empty list for a conversation Rasa does not know."""
+    def _tracker_url(self, conversation_id: str) -> str:
         path = quote(conversation_id, safe=PATH_SAFE)
         if path != conversation_id:
             raise RasaApiUnavailableError(
                 "Cette conversation porte un identifiant (espace, « ? », « # », « % » ou lettre "
                 "accentuée) que l'API de Rasa ne sait pas lire : elle ne peut pas être affichée."
             )
-        url = f"{self.rasa_url}/conversations/{path}/tracker"
+        return f"{self.rasa_url}/conversations/{path}/tracker"
+
+    def append(self, conversation_id: str, event: dict[str, Any]) -> None:
+        """Add `event` at the end of the conversation (Rasa saves it and publishes it)."""
+        try:
+            response = httpx.post(
+                f"{self._tracker_url(conversation_id)}/events",
+                params={"include_events": "NONE"},
+                json=event,
+                headers={"Authorization": f"Bearer {api_token(self.key)}"},
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as error:
+            raise RasaApiUnavailableError(
+                "L'assistant est injoignable pour le moment : l'événement n'a pas été enregistré."
+            ) from error
+        if response.status_code != 200:
+            raise RasaApiUnavailableError(
+                f"L'assistant n'a pas enregistré l'événement (code {response.status_code})."
+            )
+
+    def events(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Every event of the conversation, in order (all sessions, `include_events=ALL`); an
+        empty list for a conversation Rasa does not know."""
+        url = self._tracker_url(conversation_id)
         try:
             response = httpx.get(
                 url,

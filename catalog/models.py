@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -368,6 +369,8 @@ class ObservedRecommendation(Base):
     rank: Mapped[int] = mapped_column(Integer)
     shown_at: Mapped[float] = mapped_column(Float)
     details_asked: Mapped[bool] = mapped_column(Boolean, default=False)  # « En savoir plus »
+    # its official link opened from the widget (catalog/observatory.py, opened_event)
+    opened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ObservatoryPosition(Base):

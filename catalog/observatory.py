@@ -19,6 +19,25 @@ from sqlalchemy.orm import Session
 from catalog.models import ObservedConversation, ObservedRecommendation
 
 KEY_LENGTH = 32
+# An aid's official link opened from the widget: the web server appends this event to the
+# conversation through Rasa's HTTP API (bot/web/app.py), Rasa's event broker carries it like
+# any other, and the consumer marks the recommendation `opened` (bot/observatory/fold.py).
+# An `agent` event (Rasa's AgentUttered) changes nothing in the conversation: no slot, no
+# message shown, not part of what the dialogue policies read.
+OPENED_KEY = "qp_aide_ouverte"
+
+
+def opened_event(aid_id: str, at: float) -> dict[str, Any]:
+    """The event saying that the person opened the official link of the aid `aid_id`."""
+    return {"event": "agent", "text": None, "data": {OPENED_KEY: aid_id}, "timestamp": at}
+
+
+def opened_aid(event: dict[str, Any]) -> str | None:
+    """The aid whose link the event says was opened, if it is such an event."""
+    if event.get("event") != "agent" or not isinstance(event.get("data"), dict):
+        return None
+    aid_id = event["data"].get(OPENED_KEY)
+    return aid_id if isinstance(aid_id, str) and aid_id else None
 
 
 def conversation_key(sender_id: str) -> str:

@@ -246,6 +246,7 @@ def build(session: Session, filters: Filters, aid_names: dict[str, str]) -> Repo
                 r.aid_id,
                 func.count(),
                 func.sum(case((r.details_asked, 1), else_=0)),
+                func.sum(case((r.opened, 1), else_=0)),
             ).join(c, c.id == r.conversation_id),
             filters,
         ).group_by(r.aid_id)
@@ -254,12 +255,22 @@ def build(session: Session, filters: Filters, aid_names: dict[str, str]) -> Repo
         Table(
             "aides",
             "Aides présentées",
-            ("Aide", "Conversations où elle est présentée", "« En savoir plus » demandé"),
+            (
+                "Aide",
+                "Conversations où elle est présentée",
+                "« En savoir plus » demandé",
+                "Lien officiel ouvert",
+            ),
             sorted(
-                ((aid_names.get(a, a), int(n), int(d or 0)) for a, n, d in shown_aids),
+                (
+                    (aid_names.get(a, a), int(n), int(d or 0), int(o or 0))
+                    for a, n, d, o in shown_aids
+                ),
                 key=lambda row: (-row[1], row[0]),
             ),
-            "Ouverture du lien officiel : non mesuré (le widget ne signale pas les clics).",
+            "Chaque colonne compte des conversations. « Lien officiel ouvert » : la personne a "
+            "ouvert la page officielle de l'aide depuis sa carte dans le widget (les autres "
+            "canaux ne le signalent pas).",
         )
     )
     outcomes: dict[str | None, int] = {

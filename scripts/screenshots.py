@@ -9,6 +9,9 @@ in Debian's Chromium and writes docs/widget-desktop.png and docs/widget-mobile.p
 cards) and docs/ma-fiche.png (the « Ma fiche » page of that conversation); then signs
 in to the console as an advisor of Roubaix and writes docs/console-debug.png (the debug chat)
 and docs/console-conversation.png (that conversation as reviewed).
+
+docs/console-observatoire.png comes from the observatory's browser test, which has figures to
+show: `QP_UPDATE_SCREENSHOTS=1 .venv/bin/pytest tests/test_console_observatory.py -k chromium`.
 """
 
 from __future__ import annotations

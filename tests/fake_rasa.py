@@ -6,6 +6,8 @@ answers 403 to a post without the REST secret (bot/keys.py).
 Its HTTP API answers `GET /conversations/{id}/tracker` with the events of `trackers[id]` (an
 empty tracker for an unknown id, as Rasa does), or `api_status` when a test sets it; like Rasa
 started with `--jwt-secret`, it answers 401 without a valid token signed with the API key.
+`POST /conversations/{id}/tracker/events` appends the event to `trackers[id]` (and to
+`appended`), with the same token rule.
 `down()` closes the port (connection refused, as when Rasa is stopped); `up()` reopens it on
 the same port.
 """
@@ -29,6 +31,7 @@ from bot import keys
 
 Reply = Callable[[dict[str, Any]], list[dict[str, Any]]]
 TRACKER_PATH = re.compile(r"/conversations/(.+)/tracker")
+EVENTS_PATH = re.compile(r"/conversations/(.+)/tracker/events")
 
 
 def valid_token(authorization: str | None) -> bool:
@@ -64,6 +67,7 @@ class FakeRasa:
         self.trackers: dict[str, list[dict[str, Any]]] = {}  # conversation id → its events
         self.api_status = 200  # set to 4xx/5xx to make the API fail
         self.api_calls: list[str] = []  # the conversation ids asked for
+        self.appended: list[tuple[str, dict[str, Any]]] = []  # (conversation id, event)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         with socket.socket() as sock:
@@ -86,6 +90,20 @@ class FakeRasa:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                appended = EVENTS_PATH.fullmatch(urlsplit(self.path).path)
+                if appended is not None:
+                    if not valid_token(self.headers.get("Authorization")):
+                        self.answer(401, {"reason": "NotAuthenticated"})
+                        return
+                    if fake.api_status != 200:
+                        self.answer(fake.api_status, {"reason": "failure"})
+                        return
+                    conversation_id = appended.group(1)
+                    with fake._lock:
+                        fake.appended.append((conversation_id, body))
+                        fake.trackers.setdefault(conversation_id, []).append(body)
+                    self.answer(200, {"sender_id": conversation_id})
+                    return
                 if self.path != "/webhooks/rest/webhook":
                     status, answer = 404, {"error": "not found"}
                 elif self.headers.get(keys.REST_SECRET_HEADER) != keys.rest_secret():

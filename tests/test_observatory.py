@@ -23,7 +23,7 @@ from bot.observatory.sql_broker import BROKER_EVENTS, SqlBroker
 from bot.purge import purge
 from catalog import erasure, observatory, observatory_report, store
 from catalog.models import ObservatoryPosition, ObservedConversation, ObservedRecommendation
-from catalog.observatory import conversation_key
+from catalog.observatory import conversation_key, opened_event
 from catalog.retention import Periods
 from settings import EventBrokerSettings
 
@@ -71,7 +71,7 @@ def table(catalog) -> dict[str, dict]:
                 if k != "id"
             }
             row["recommendations"] = sorted(
-                (r.aid_id, r.rank, r.shown_at, r.details_asked)
+                (r.aid_id, r.rank, r.shown_at, r.details_asked, r.opened)
                 for r in recs
                 if r.conversation_id == c.id
             )
@@ -295,7 +295,42 @@ def test_the_observatory_figures_are_counted_by_the_database(stores):
     assert dict(report.table("stade").rows)["création"] == 3
     assert sum(row[1] for row in report.table("incomprehension").rows) == 2
     # the five aids shown in Roubaix, once each, no « En savoir plus »
-    assert [row[1:] for row in roubaix.table("aides").rows] == [(1, 0)] * 5
+    assert [row[1:] for row in roubaix.table("aides").rows] == [(1, 0, 0)] * 5
+
+
+def test_an_aid_s_link_opened_marks_its_recommendation_and_a_replay_keeps_it(stores):
+    """The event the web server appends when the widget says an aid's official link was opened
+    (catalog/observatory.py, bot/web/opened.py) marks that recommendation `opened`; an aid not
+    shown in the conversation, or a conversation the observatory does not know, changes
+    nothing; the report counts it; a rebuild from the broker gives the same rows."""
+    catalog, broker_url = stores
+    last = max(e["timestamp"] for e in published())
+    opened = [
+        {"sender_id": "roubaix-widget", **opened_event("acre", last + 1)},
+        {"sender_id": "roubaix-widget", **opened_event("acre", last + 2)},  # twice: once
+        {"sender_id": "roubaix-widget", **opened_event("aide-jamais-montree", last + 3)},
+        {"sender_id": "inconnue", **opened_event("acre", last + 4)},
+    ]
+    publish(broker_url, [*published(), *opened])
+    catch_up(catalog, SqlBroker(broker_url))
+    rows = table(catalog)
+    assert conversation_key("inconnue") not in rows
+    roubaix = rows[conversation_key("roubaix-widget")]
+    assert {r[0]: r[4] for r in roubaix["recommendations"]} == {
+        "pret-honneur-quartier": False,
+        "arce": False,
+        "acre": True,
+        "pret-honneur-solidaire": False,
+        "maintien-are": False,
+    }
+    assert roubaix["last_at"] == last + 3
+    with Session(catalog) as session:
+        report = observatory_report.build(session, observatory_report.Filters(("roubaix",)), {})
+    assert report.table("aides").columns[-1] == "Lien officiel ouvert"
+    assert {row[0]: row[1:] for row in report.table("aides").rows}["acre"] == (1, 0, 1)
+    before = table(catalog)
+    assert rebuild(catalog, EventBrokerSettings(mode="sql", url=broker_url)) > 0
+    assert table(catalog) == before
 
 
 def test_finding_10_the_conversation_list_is_counted_and_paged_by_the_database(stores):

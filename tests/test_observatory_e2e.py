@@ -1,8 +1,10 @@
 """Issue 19, item 1, end to end: conversations with the real Rasa and action server publish
 their events through Rasa's SQL event broker (the shared `assistant`, as `make run` starts it)
 and through Rasa's Pika event broker to RabbitMQ (127.0.0.1:5672, a queue of this test's own,
-deleted after); the consumer the runner starts turns them into the observatory's rows, the
-territory's report counts the conversation driven (stage, needs, aids, where it stopped) and
+deleted after); the consumer the runner starts turns them into the observatory's rows, an
+aid's link opened (as the widget reports it to the web server, which appends the event through
+Rasa's HTTP API) marks its recommendation, the territory's report counts the conversation
+driven (stage, needs, aids shown and opened, where it stopped) and
 the console's CSV, fetched from the stack's web server by a signed-in advisor, says the same;
 a replay of the SQL broker rebuilds identical tables."""
 
@@ -99,13 +101,20 @@ def shown_in_order(catalogue: str, sender: str) -> list[str]:
         engine.dispose()
 
 
-def drive(settings: Settings, tag: str) -> tuple[str, str]:
-    """Two conversations: a recommendation in Roubaix, and one left at its first question."""
-    full, left = f"obs-{tag}-full-{uuid.uuid4().hex[:8]}", f"obs-{tag}-left-{uuid.uuid4().hex[:8]}"
+def web_url(settings: Settings) -> str:
+    return f"http://{settings.web.host}:{settings.web.port}"
+
+
+def drive(settings: Settings, tag: str) -> tuple[dict[str, str], str]:
+    """Two conversations: a recommendation in Roubaix, under a conversation id the web server
+    issued as it does for the widget (so the person can say an aid's link was opened), and one
+    left at its first question."""
+    session = httpx.post(f"{web_url(settings)}/widget/session", timeout=60).json()
+    full, left = session["session_id"], f"obs-{tag}-left-{uuid.uuid4().hex[:8]}"
     until_recommendation(settings, full)
     answer = say(settings, "je veux créer une entreprise à Laval", left, "laval")
     assert [m for m in answer if m.get("text") in QUESTIONS]
-    return full, left
+    return session, left
 
 
 def check(settings: Settings, full: str, left: str, channel: str = "rest") -> None:
@@ -124,9 +133,32 @@ def check(settings: Settings, full: str, left: str, channel: str = "rest") -> No
     assert first["outcome"] in PERSONA  # the code of the question left unanswered
 
 
+def open_link(stack: Stack, session: dict[str, str], aid: str) -> None:
+    """What the widget does when the person opens an aid's official link (bot/web/opened.py),
+    then wait for the consumer to fold the event Rasa published."""
+    response = httpx.post(
+        f"{web_url(stack.settings)}/widget/ouverture",
+        data={"session_id": session["session_id"], "token": session["token"], "aide": aid},
+        timeout=60,
+    )
+    assert response.status_code == 204, response.text
+    engine = store.make_engine(stack.settings.catalog.database_url)
+    deadline = time.monotonic() + 300
+    try:
+        while True:
+            row = table(engine)[conversation_key(session["session_id"])]
+            if any(r[0] == aid and r[4] for r in row["recommendations"]):
+                return
+            assert time.monotonic() < deadline, row["recommendations"]
+            time.sleep(1)
+    finally:
+        engine.dispose()
+
+
 def figures(stack: Stack, full: str, started: float) -> None:
-    """The territory's report counts the conversation driven, and the console's CSV (through
-    the stack's web server, a Roubaix advisor signed in) is the report's masked cells."""
+    """The territory's report counts the conversation driven (its first aid's link opened),
+    and the console's CSV (through the stack's web server, a Roubaix advisor signed in) is the
+    report's masked cells."""
     catalogue = stack.settings.catalog.database_url
     aids = shown_in_order(catalogue, full)
     names = {aid["id"]: aid["name"] for aid in read_files().aids}
@@ -149,7 +181,9 @@ def figures(stack: Stack, full: str, started: float) -> None:
     assert [row[1:] for row in ours.table("qpv").rows] == [(0, 1), (1, 0), (0, 0)]
     needs = {need: n for need, n in ours.table("besoins").rows if n}
     assert needs == {"financement": 1}
-    assert sorted(ours.table("aides").rows) == sorted((names[a], 1, 0) for a in aids)
+    assert sorted(ours.table("aides").rows) == sorted(
+        (names[a], 1, 0, 1 if a == aids[0] else 0) for a in aids
+    )
     assert ours.table("arret").rows == [("aides présentées", 1)]
     [(week, conversations)] = ours.table("conversations").rows
     assert week.startswith("semaine du ")
@@ -185,8 +219,10 @@ def test_the_sql_broker_feeds_the_observatory_and_a_replay_rebuilds_it(assistant
     settings = assistant.settings
     assert settings.event_broker.mode == "sql"
     started = time.time()
-    full, left = drive(settings, "sql")
+    session, left = drive(settings, "sql")
+    full = session["session_id"]
     check(settings, full, left)
+    open_link(assistant, session, shown_in_order(settings.catalog.database_url, full)[0])
     figures(assistant, full, started)
     engine = store.make_engine(settings.catalog.database_url)
     try:
@@ -227,6 +263,8 @@ def test_the_pika_broker_feeds_the_observatory_through_rabbitmq(pika_stack):
     settings = pika_stack.settings
     assert settings.event_broker.mode == "pika"
     started = time.time()
-    full, left = drive(settings, "pika")
+    session, left = drive(settings, "pika")
+    full = session["session_id"]
     check(settings, full, left)
+    open_link(pika_stack, session, shown_in_order(settings.catalog.database_url, full)[0])
     figures(pika_stack, full, started)

@@ -77,6 +77,44 @@ def phone(browser):
     context.close()
 
 
+SESSION_OF = """() => Object.keys(localStorage).filter((k) => k.startsWith("qp-assistant:"))
+    .map((k) => JSON.parse(localStorage.getItem(k)).sessionId)[0]"""
+
+
+def session_of(page) -> str:
+    """The widget's conversation id, as it keeps it in localStorage."""
+    return page.evaluate(SESSION_OF)
+
+
+def opened_aids(servers: Servers, session_id: str, wait: float = 300) -> set[str]:
+    """The aids the observatory counts as opened in this conversation, once there is one."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from catalog import store
+    from catalog.models import ObservedConversation, ObservedRecommendation
+    from catalog.observatory import conversation_key
+
+    engine = store.make_engine(servers.rasa.catalog.database_url)
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            with Session(engine) as session:
+                opened = set(
+                    session.scalars(
+                        select(ObservedRecommendation.aid_id)
+                        .join(ObservedConversation)
+                        .where(ObservedConversation.key == conversation_key(session_id))
+                        .where(ObservedRecommendation.opened.is_(True))
+                    )
+                )
+            if opened or time.monotonic() > deadline:
+                return opened
+            time.sleep(1)
+    finally:
+        engine.dispose()
+
+
 def aid(aid_id: str) -> dict:
     return next(record for record in read_files().aids if record["id"] == aid_id)
 
@@ -123,7 +161,23 @@ def test_a_visitor_gets_aids_with_working_links_and_finds_them_after_a_reload(se
     assert all(m["metadata"] == {"territory": "roubaix"} for m in messages)
     assert any(m["message"].startswith("/informer") for m in messages)
     assert_no_csp_violation(chat)
-    assert_accessible(chat)
+
+    # Opening an aid's official link tells our web server (bot/web/opened.py), and the
+    # observatory counts that aid as opened in this conversation.
+    acre = aid("acre")
+    desktop.route(lambda url: url == acre["url"], lambda route: route.fulfill(body="officiel"))
+    link = page.locator(f'.qp-message--bot a[href="{acre["url"]}"]').first
+    assert link.get_attribute("data-aid") == "acre"
+    with (
+        page.expect_response(lambda r: r.url.endswith("/widget/ouverture")) as told,
+        desktop.expect_page() as official,
+    ):
+        link.click()
+    assert told.value.status == 204
+    official.value.close()
+    assert_no_csp_violation(chat)
+    assert "acre" in opened_aids(servers, session_of(page))
+    assert_accessible(chat)  # (axe-core adds a <style>: the CSP check comes before)
 
     bot_before, user_before = chat.bot_texts(), chat.user_texts()
     page.reload()

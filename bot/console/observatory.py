@@ -36,7 +36,11 @@ def _date(value: str, label: str, errors: list[str]) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append(f"La date « {label} » n'est pas valide (format attendu : jj/mm/aaaa).")
+        # the date fields send ISO dates; anything else was typed into the URL
+        errors.append(
+            f"La date « {label} » n'est pas valide (attendue sous la forme aaaa-mm-jj, par "
+            "exemple 2026-03-09) : elle a été ignorée."
+        )
         return None
 
 

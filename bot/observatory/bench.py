@@ -1,6 +1,10 @@
 """`make bench`, observatory section: the consumer's throughput (events folded per second,
-from a SQL event broker into the catalogue database, both SQLite files) and the time of the
-observatory page's figures on 100,000 synthetic conversations.
+from a SQL event broker into the catalogue database, both SQLite files), the time of the
+observatory page's figures on 100,000 synthetic conversations, and the time of the page as the
+web server serves it (GET /console/observatoire through the Starlette app of bot/web/app.py,
+with a signed-in console session: figures, charts, template, audit line), for an
+administrator and for an advisor of one territory. `python -m bot.bench observatory` runs
+this section alone.
 
 The synthetic events have the shape Rasa publishes (bot/observatory/fold.py): per conversation
 a session start, a first message with its territory, profile slots, four questions with their
@@ -10,9 +14,11 @@ docs/benchmarks.md between the `observatory` markers.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -20,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.orm import Session
 
@@ -140,6 +147,7 @@ def grow(tmp: Path, target: int) -> Path:
                 "rank": r.rank,
                 "shown_at": r.shown_at,
                 "details_asked": r.details_asked,
+                "opened": r.opened,
             }
             for new_id, key in new_ids
             for r in by_conversation.get(seed_of[key], ())
@@ -172,6 +180,72 @@ def page_times(database: Path, scope: tuple[str, ...] | None, rounds: int) -> li
     return times
 
 
+BENCH_PASSWORD = "banc-d-essai-observatoire"  # a throwaway database's account
+
+
+def served_times(database: Path, territory: str | None, rounds: int) -> list[float]:
+    """GET /console/observatoire through the web server's Starlette app (in process, no
+    socket), signed in as an administrator (`territory` None) or an advisor of `territory`."""
+    from bot.web.app import create_app
+    from catalog.accounts import create_account
+    from settings import ConsoleSettings, ObservabilitySettings, WebSettings
+
+    url = f"sqlite:///{database}"
+    email = f"banc-{territory or 'admin'}@anct.example"
+    engine = store.make_engine(url)
+    with Session(engine) as session, session.begin():
+        create_account(
+            session,
+            email,
+            "Banc d'essai",
+            BENCH_PASSWORD,
+            "conseiller" if territory else "admin",
+            territory,
+            set(TERRITORY_IDS),
+        )
+    engine.dispose()
+    app = create_app(
+        WebSettings(host="127.0.0.1", port=8080, rasa_url="http://127.0.0.1:1", origins=()),
+        ConsoleSettings(
+            database_url=url,
+            rasa_url="http://127.0.0.1:1",
+            secret="banc-d-essai-observatoire",
+            http_local=True,
+        ),
+        session_key="banc-d-essai",
+        observability=ObservabilitySettings(),
+    )
+
+    async def measure() -> list[float]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1:8080", timeout=600
+        ) as client:
+            form = (await client.get("/console/connexion")).text
+            token = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert token, "pas de jeton de formulaire"
+            signed = await client.post(
+                "/console/connexion",
+                data={
+                    "csrf": token.group(1),
+                    "email": email,
+                    "password": BENCH_PASSWORD,
+                    "suite": "/console/",
+                },
+            )
+            assert signed.status_code == 303, signed.text
+            times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                page = await client.get("/console/observatoire")
+                times.append(time.perf_counter() - started)
+                assert page.status_code == 200, page.text
+                assert "Observatoire" in page.text
+            return times
+
+    return asyncio.run(measure())
+
+
 def bench_observatory(folded: int = 10_000, conversations: int = 100_000, rounds: int = 5) -> int:
     from bot.bench import machine, write_section
 
@@ -180,12 +254,18 @@ def bench_observatory(folded: int = 10_000, conversations: int = 100_000, rounds
     database = grow(tmp, conversations)
     every = page_times(database, None, rounds)
     one = page_times(database, ("roubaix",), rounds)
+    served_all = served_times(database, None, rounds)
+    served_one = served_times(database, "roubaix", rounds)
 
     def spaced(number: float) -> str:
         return f"{number:,.0f}".replace(",", " ")
 
     median_all, max_all = statistics.median(every), max(every)
     median_one, max_one = statistics.median(one), max(one)
+    served = [
+        f"{statistics.median(times):.2f} s | {max(times):.2f} s"
+        for times in (served_all, served_one)
+    ]
     body = f"""## Observatoire : consommateur et page (`make bench`, {date.today().isoformat()})
 
 Machine : {machine()} ; charge moyenne pendant la mesure : {os.getloadavg()[1]:.1f}
@@ -203,6 +283,20 @@ graphiques SVG, sans le HTTP ni le gabarit, {rounds} mesures :
 |---|---|---|
 | administrateur, tous les territoires, et côte à côte | {median_all:.2f} s | {max_all:.2f} s |
 | conseiller, un territoire | {median_one:.2f} s | {max_one:.2f} s |
+
+La page servie : `GET /console/observatoire` à l'application Starlette du serveur web
+(`bot/web/app.py`, sans socket : `httpx.ASGITransport`), avec une session de la console
+ouverte, sur la même base ; tableaux, graphiques, gabarit et ligne du journal des actions,
+{rounds} mesures :
+
+| portée | médiane | maximum |
+|---|---|---|
+| administrateur, tous les territoires, et côte à côte | {served[0]} |
+| conseillère de Roubaix, son territoire | {served[1]} |
+
+Le maximum de la page servie compte la première requête de chaque application, qui lit les
+fichiers du catalogue (noms des territoires et des aides) ; la console les garde ensuite
+tant qu'aucun ne change.
 """
     write_section("observatory", body)
     print(body)

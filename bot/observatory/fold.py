@@ -11,7 +11,9 @@ already counted as not understood) lives in the row's `state`, with the conversa
 sealed (links.py) for the console's link to the transcript.
 
 The erase marker (the erase confirmation's custom payload, rasa_extensions/tracker_store.py)
-deletes the conversation's rows: what follows is a new conversation.
+deletes the conversation's rows: what follows is a new conversation. The `agent` event the web
+server appends when the person opens an aid's official link from the widget
+(catalog/observatory.py, `opened_event`) marks that recommendation `opened`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from bot import keys
 from bot.observatory.links import seal
 from catalog.erasure import ERASE_MARKER
 from catalog.models import ObservedConversation, ObservedRecommendation
-from catalog.observatory import conversation_key, delete_conversations
+from catalog.observatory import conversation_key, delete_conversations, opened_aid
 from catalog.profile import ENUMS, TERRITORY_IDS
 
 LINK = "link"  # the state's sealed conversation id (links.py)
@@ -132,6 +134,10 @@ class Folder:
         if is_erase_marker(event):
             self.erase(sender_id)
             return
+        opened = opened_aid(event)
+        if opened is not None:
+            self.opened(sender_id, opened, at)
+            return
         if kind not in ("user", "action", "slot", "active_loop"):
             existing = self.rows.get(conversation_key(sender_id))
             if existing is not None:  # bot messages and the rest only move the dates
@@ -153,6 +159,16 @@ class Folder:
             slot if slot in TERRITORY_IDS else meta if meta in TERRITORY_IDS else None
         )
         row.state = state
+
+    def opened(self, sender_id: str, aid_id: str, at: float) -> None:
+        """The official link of an aid shown in this conversation was opened."""
+        row = self.rows.get(conversation_key(sender_id))
+        if row is None:
+            return
+        row.last_at = max(row.last_at, at)
+        rec = self.shown.get(row.id, {}).get(aid_id)
+        if rec is not None:  # an aid never shown here says nothing
+            rec.opened = True
 
     def erase(self, sender_id: str) -> None:
         row = self.rows.get(conversation_key(sender_id))
@@ -215,6 +231,7 @@ class Folder:
                         rank=rank,
                         shown_at=at,
                         details_asked=False,
+                        opened=False,
                     )
                     self.session.add(rec)
                     shown[aid_id] = rec

@@ -1,4 +1,5 @@
-"""The web server's routes: the demo page, the widget's files and sessions, a health check,
+"""The web server's routes: the demo page, the widget's files, sessions and the aids' links it
+saw opened (bot/web/opened.py), a health check,
 the Prometheus metrics (/metrics, bot/web/observe.py), the « Ma fiche » pages
 (/fiche/{token}, bot/web/fiche.py) and the advisors' console under /console (bot/console)."""
 
@@ -19,10 +20,12 @@ from starlette.staticfiles import StaticFiles
 
 from bot import keys, metrics
 from bot.console.app import create_console
+from bot.rasa_api import RasaApi
 from bot.web import sessions
 from bot.web.demo import render_demo
 from bot.web.fiche import fiche_endpoint
 from bot.web.observe import Observed, metrics_endpoint
+from bot.web.opened import opened_endpoint
 from bot.web.ratelimit import WINDOW_SECONDS, SessionLimiter
 from bot.web.security import CommonHeaders, page_csp
 from catalog.leads import database
@@ -88,6 +91,13 @@ def create_app(
             Route("/health", health),
             Route("/metrics", metrics_endpoint(observability.metrics_token)),
             Route("/widget/session", new_session, methods=["POST"]),
+            Route(
+                "/widget/ouverture",
+                opened_endpoint(
+                    session_key, lambda: RasaApi(console.rasa_url, keys.rasa_api_key())
+                ),
+                methods=["POST"],
+            ),
             Route("/fiche/{token}", fiche_endpoint(catalog_database, clock)),
             Mount("/static", WidgetFiles(directory=STATIC_DIR), name="static"),
             Mount("/console", app=create_console(console)),

@@ -1,6 +1,7 @@
 // An aid of the recommendation drawn as a card (the `aid_card` of a bot message, built by
 // catalog/cards.py): a heading with the aid's name, the amount, why, what to check, and a link
-// to the official page whose name says which aid it is. Everything read is re-validated (the
+// to the official page whose name says which aid it is (and carries the aid's id, so that the
+// widget can say the link was opened: main.js). Everything read is re-validated (the
 // history in localStorage can be written by other scripts of the page); a message whose card is
 // not valid is shown as its plain text.
 import { el } from "./dom.js";
@@ -8,6 +9,8 @@ import { TEXT } from "./strings.js";
 
 const MAX_LINE = 600;
 const MAX_CHECKS = 3;
+
+const AID_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;   // catalog/cards.py: AidCard.id
 
 const isLine = (value) => typeof value === "string" && value.trim() !== "" && value.length <= MAX_LINE;
 
@@ -28,6 +31,7 @@ export function readCard(card) {
   if (!isLine(card.name) || !isLine(card.why) || !url || !Number.isInteger(card.rank) || card.rank < 1) return null;
   const checks = Array.isArray(card.checks) ? card.checks.filter(isLine).slice(0, MAX_CHECKS) : [];
   return {
+    id: typeof card.id === "string" && card.id.length <= 120 && AID_ID.test(card.id) ? card.id : null,
     rank: card.rank,
     name: card.name,
     amount: isLine(card.amount) ? card.amount : null,
@@ -49,7 +53,10 @@ export function cardNode(card) {
     : [card.checks[0] || TEXT.nothingToCheck];
   const link = el("a", {
     className: "qp-card-link",
-    attrs: { href: card.url, target: "_blank", rel: "noopener noreferrer" },
+    attrs: {
+      href: card.url, target: "_blank", rel: "noopener noreferrer",
+      ...(card.id ? { "data-aid": card.id } : {}),
+    },
   }, [
     TEXT.officialPage,
     el("span", { className: "qp-sr-only", text: ` ${TEXT.ofAid(card.name)} ${TEXT.newWindow}` }),

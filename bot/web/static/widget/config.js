@@ -36,5 +36,7 @@ export function readConfig(dataset, assets) {
     storageKey: `qp-assistant:${server}`,
     // Our web server (where the widget's files come from) issues the conversation ids.
     sessionUrl: new URL("../widget/session", assets).href,
+    // …and hears which aid's official link was opened (bot/web/opened.py).
+    openedUrl: new URL("../widget/ouverture", assets).href,
   });
 }

@@ -43,7 +43,23 @@ export function mount(dataset, assets) {
       }
     },
     onRetry: () => connection && connection.retry(),
+    onAidOpened: (aid) => aidOpened(aid),
   });
+
+  // The observatory counts the aids whose official page was opened (bot/web/opened.py): the
+  // conversation's id and token, and the aid's id; nothing waits for the answer. A simple
+  // form post (no preflight), kept alive while the page opens the link elsewhere.
+  function aidOpened(aid) {
+    const session = store.session;
+    if (!session || !session.id || !session.token) return;
+    fetch(config.openedUrl, {
+      method: "POST",
+      body: new URLSearchParams({ session_id: session.id, token: session.token, aide: aid }),
+      credentials: "omit",
+      cache: "no-store",
+      keepalive: true,
+    }).catch(() => {});
+  }
 
   let erasing = null;
 

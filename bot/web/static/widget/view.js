@@ -98,6 +98,14 @@ export function createView(config, handlers) {
   close.addEventListener("click", () => handlers.onClose());
   clear.addEventListener("click", () => handlers.onClear());
   retry.addEventListener("click", () => handlers.onRetry());
+  // An aid's official link opened (a click, Enter, or the middle button): main.js says so to
+  // our web server; the link opens in any case.
+  const linkOpened = (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a.qp-card-link[data-aid]") : null;
+    if (link && (event.type === "click" || event.button === 1)) handlers.onAidOpened(link.dataset.aid);
+  };
+  messages.addEventListener("click", linkOpened);
+  messages.addEventListener("auxclick", linkOpened);
   const closeQuestion = () => {
     question.hidden = true;
     onConfirm = null;
