@@ -23,7 +23,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help setup train run run-cluster test test-prerequisites lint system-deps bench bench-cluster \
-	profile soak nlu-report nlu-baseline nlu-heldout flows simulate lock clean
+	profile soak test-without-model nlu-report nlu-baseline nlu-heldout flows simulate lock clean
 
 help:
 	@echo "make run    — démarre l'assistant (installe et entraîne si besoin)"
@@ -84,17 +84,25 @@ run: setup train
 run-cluster: setup train
 	$(QP) run --cluster --no-train
 
-# Everything the tests need, two jobs at a time: training (one core, the longest step) runs
-# while the rest installs and lint checks the code; each step's output is shown when it ends.
-# Then the tests in two processes (pytest-xdist; a module stays in one process, so that its
-# fixtures are built once, and each process starts its own assistant when it needs one).
-# system-deps before the widget: it installs npm, which the widget's npm packages need.
+# Everything the tests need, two jobs at a time: training (the longest step) runs while the
+# rest installs and lint checks the code; each step's output is shown when it ends. Then the
+# tests in two processes (pytest-xdist; a module stays in one process, so that its fixtures
+# are built once, and each process starts its own assistant when it needs one). When the model
+# has to be trained, the tests that do not need it run during the training
+# (scripts/run-tests.sh). system-deps before the widget: it installs npm, which the widget's
+# npm packages need.
 test:
-	@echo "Installation, entraînement du modèle et vérifications (deux à la fois ; la sortie de chaque étape s'affiche quand elle se termine)…"
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-prerequisites
-	$(APP_VENV)/bin/pytest -n 2 --dist loadfile --durations=20
+	@scripts/run-tests.sh
 
 test-prerequisites: lint system-deps setup train $(WIDGET_NPM)
+
+# The tests without the `rasa` marker, in one process, while the model trains; their status
+# goes to a file that scripts/run-tests.sh reads after the other tests. RASA_MODEL points to
+# no file, so a test that starts Rasa without its marker fails here (« Modèle introuvable »)
+# instead of reading a model being written.
+test-without-model: setup system-deps $(WIDGET_NPM)
+	@RASA_MODEL=var/aucun-modele-pendant-ces-tests.tar.gz $(APP_VENV)/bin/pytest -m "not rasa" \
+		--durations=10; echo $$? > var/tests-sans-modele.status
 
 # Static checks: ruff (lint rules and formatting, pyproject.toml), mypy in strict mode on the
 # core, the actions, the settings and the adapters, yamllint on the Rasa data and the
