@@ -160,6 +160,15 @@ class Stack(Started):
                 str(s.action_port),
             ],
         )
+        self.spawn("rasa", self.rasa_command())
+        if self.settings.event_broker.enabled and self.with_observatory:
+            self.start_observatory()
+        if self.with_web:
+            self.spawn("web", web_command())
+
+    def rasa_command(self) -> list[str]:
+        """`rasa run` with our model, ports, endpoints, channels and API key."""
+        s, rasa = self.settings.servers, self.settings.rasa
         command = [
             str(rasa.bin),
             "run",
@@ -174,18 +183,15 @@ class Stack(Started):
             "--credentials",
             "credentials.yml",
             # the HTTP API, through which the console reads conversations (bot/rasa_api.py):
-            # every route demands a JSON Web Token signed with the derived key (bot/keys.py)
+            # every route demands a JSON Web Token signed with the derived key (bot/keys.py).
+            # One argument with « = »: a derived key may begin with « - », which argparse
+            # would otherwise read as the next option.
             "--enable-api",
-            "--jwt-secret",
-            keys.rasa_api_key(),
+            f"--jwt-secret={keys.rasa_api_key()}",
         ]
         if rasa.cors_origins:
             command += ["--cors", *rasa.cors_origins]
-        self.spawn("rasa", command)
-        if self.settings.event_broker.enabled and self.with_observatory:
-            self.start_observatory()
-        if self.with_web:
-            self.spawn("web", web_command())
+        return command
 
     def start_observatory(self) -> None:
         self.spawn("observatory", [sys.executable, "-m", "bot.observatory"])
