@@ -374,12 +374,15 @@ class ObservedRecommendation(Base):
 
 
 class ObservatoryPosition(Base):
-    """How far the consumer has read a source of events (the SQL broker's last row id)."""
+    """How far the consumer has read a source of events: the SQL broker's last row id; for a
+    RabbitMQ queue, the events folded so far and the fingerprints of the messages that may
+    come again (bot/observatory/consumer.py, `fold_messages`)."""
 
     __tablename__ = "observatory_position"
 
     source: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    recent: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class Fiche(Base):

@@ -423,3 +423,72 @@ def test_a_count_of_messages_is_masked_on_the_people_behind_it():
     assert "semaine 1 : &lt; 5; semaine 2 : 12; semaine 3 : 0</desc>" in chart
     assert chart.count("<rect") == 1
     assert [observatory_report.shown(n) for n in (0, 1, 4, 5)] == ["0", "< 5", "< 5", "5"]
+
+
+def test_a_rabbitmq_redelivery_is_folded_once(tmp_path):
+    """With RabbitMQ (127.0.0.1:5672, a queue of this test's own): a consumer folds and commits
+    half of the recorded events, then dies before acknowledging them; RabbitMQ delivers them
+    again, marked redelivered, to the real consumer (`run_pika`, small batches, so that the
+    redelivery arrives split). The tables are those of one fold of each event."""
+    import threading
+    import uuid
+
+    import pika
+
+    from bot.observatory.consumer import fold_messages, pika_source, run_pika
+
+    rabbitmq = "amqp://guest:guest@127.0.0.1:5672/"
+    bodies = [json.dumps(event).encode() for event in published()]
+    once = store.make_engine(f"sqlite:///{tmp_path / 'once.sqlite'}")
+    store.migrate(once)
+    fold_messages(once, [(body, False) for body in bodies], "une-fois")
+    expected = table(once)
+    once.dispose()
+
+    settings = EventBrokerSettings(
+        mode="pika", url=rabbitmq, queue=f"qp_test_redelivery_{uuid.uuid4().hex[:8]}"
+    )
+    catalog = store.make_engine(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    store.migrate(catalog)
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq))
+    channel = connection.channel()
+    channel.queue_declare(settings.queue, durable=True)
+    half = len(bodies) // 2
+    folded: list[int] = []
+    try:
+        for body in bodies:
+            channel.basic_publish("", settings.queue, body)
+        got = []
+        for method, _properties, body in channel.consume(settings.queue, inactivity_timeout=5):
+            assert method is not None, "la file n'a rien rendu"
+            assert not method.redelivered
+            got.append((body, False))
+            if len(got) == half:
+                break
+        assert fold_messages(catalog, got, pika_source(settings)) == half
+        connection.close()  # before any acknowledgement: RabbitMQ delivers them all again
+
+        stop = threading.Event()
+
+        def on_batch(count: int) -> None:
+            folded.append(count)
+            if sum(folded) >= len(bodies) - half:
+                stop.set()
+
+        timer = threading.Timer(120, stop.set)
+        timer.start()
+        try:
+            run_pika(catalog, settings, stop, batch=7, on_batch=on_batch)
+        finally:
+            timer.cancel()
+    finally:
+        cleanup = pika.BlockingConnection(pika.URLParameters(rabbitmq))
+        cleanup.channel().queue_delete(settings.queue)
+        cleanup.close()
+    assert sum(folded) == len(bodies) - half  # the redelivered half was skipped
+    assert table(catalog) == expected
+    with Session(catalog) as session:
+        position = session.get(ObservatoryPosition, pika_source(settings))
+        assert position is not None
+        assert position.position == len(bodies)
+    catalog.dispose()

@@ -97,6 +97,8 @@ def test_migration_0014_writes_roles_origins_and_dated_amount_keys_by_the_naming
         connection.execute(text("ALTER TABLE territories ADD COLUMN economic_service JSON"))
         # nor the aids' links opened (0018)
         connection.execute(text("ALTER TABLE observed_recommendations DROP COLUMN opened"))
+        # nor the RabbitMQ fingerprints (0019)
+        connection.execute(text("ALTER TABLE observatory_position DROP COLUMN recent"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     store.migrate(engine)
     with engine.connect() as connection:

@@ -9,8 +9,12 @@ database.
   observatory is fed by one broker (all the Rasa servers of a deployment publish into it):
   rows folded from another broker would be lost by a rebuild.
 - `pika` (RabbitMQ, for several Rasa servers): messages of the queue are acknowledged after
-  the transaction that folded them commits (at least once: a crash between the two folds a
-  batch twice). A queue forgets what was acknowledged, so there is nothing to rebuild from.
+  the transaction that folded them commits (at least once: after a crash between the two,
+  RabbitMQ delivers the batch again, marked `redelivered`). The same transaction keeps the
+  fingerprints (SHA-256 of the body) of the batch's messages in the queue's
+  `observatory_position` row, and a redelivered message whose fingerprint is there is not
+  folded again: a redelivery counts nothing twice. A queue forgets what was acknowledged, so
+  there is nothing to rebuild from.
 
 Run by `make run` (bot/runner.py) as `python -m bot.observatory`, or `qp observatory consume`.
 """
@@ -132,18 +136,48 @@ def run_sql(catalog: Engine, settings: EventBrokerSettings, stop: threading.Even
         broker.dispose()
 
 
-def fold_messages(catalog: Engine, bodies: list[bytes]) -> int:
-    """Fold a batch of RabbitMQ messages (each one event as JSON) in one transaction."""
-    events: list[dict[str, Any]] = []
-    for body in bodies:
-        try:
-            event = json.loads(body)
-        except ValueError:
-            continue
-        if isinstance(event, dict):
-            events.append(event)
+def pika_source(settings: EventBrokerSettings) -> str:
+    """The position's name for a RabbitMQ queue (its server and name)."""
+    return "pika:" + hashlib.sha256(f"{settings.url}|{settings.queue}".encode()).hexdigest()[:32]
+
+
+def fingerprint(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:24]
+
+
+def fold_messages(catalog: Engine, messages: list[tuple[bytes, bool]], source: str) -> int:
+    """Fold a batch of RabbitMQ messages (each one event as JSON, and whether RabbitMQ says it
+    was delivered before) in one transaction; how many events were folded.
+
+    A redelivered message was perhaps folded by a transaction that committed just before a
+    crash kept its acknowledgement from leaving: it is skipped when its fingerprint is among
+    those kept by the last batches. Those are this batch's, plus, while redelivered messages
+    are still coming (a redelivered batch may arrive split in several), the earlier ones: the
+    list stays about one batch long."""
     with Session(catalog) as session, session.begin():
+        position = session.get(ObservatoryPosition, source, with_for_update=True)
+        if position is None:
+            position = ObservatoryPosition(source=source, position=0, recent=[])
+            session.add(position)
+        earlier = list(position.recent or [])
+        seen = set(earlier)
+        events: list[dict[str, Any]] = []
+        prints = []
+        for body, redelivered in messages:
+            mark = fingerprint(body)
+            prints.append(mark)
+            if redelivered and mark in seen:
+                continue
+            try:
+                event = json.loads(body)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                events.append(event)
         Folder(session).apply_all(events)
+        redelivery = any(redelivered for _, redelivered in messages)
+        position.recent = [*(earlier if redelivery else []), *prints][-4 * BATCH :]
+        position.position = (position.position or 0) + len(events)
     return len(events)
 
 
@@ -162,12 +196,15 @@ def run_pika(
         channel = connection.channel()
         channel.queue_declare(settings.queue, durable=True)  # as Rasa declares it
         channel.basic_qos(prefetch_count=batch)
-        pending: list[tuple[int, bytes]] = []
+        pending: list[tuple[int, bytes, bool]] = []
+        source = pika_source(settings)
 
         def flush() -> None:
             if not pending:
                 return
-            count = fold_messages(catalog, [body for _, body in pending])
+            count = fold_messages(
+                catalog, [(body, redelivered) for _, body, redelivered in pending], source
+            )
             channel.basic_ack(pending[-1][0], multiple=True)
             pending.clear()
             if on_batch is not None:
@@ -177,7 +214,7 @@ def run_pika(
             settings.queue, inactivity_timeout=POLL_SECONDS / 2
         ):
             if method is not None:
-                pending.append((method.delivery_tag, body))
+                pending.append((method.delivery_tag, body, bool(method.redelivered)))
             if method is None or len(pending) >= batch:
                 flush()
             if stop.is_set() and method is None:
