@@ -10,12 +10,25 @@ instead; `close()` does the same (the socket.io and engine.io close packets are 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 
 import socketio
 
 RECORDED = ("session_confirm", "session_refused", "bot_uttered")
+
+
+class _ClosedClientsWriteLoop(logging.Filter):
+    """The write loop of a client closed without waiting ends at its own timeout (up to 30 s
+    later) with the error « packet queue is empty, aborting »: the client is gone and nothing
+    was lost, so that one line is dropped; any other engine.io error is still shown."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "packet queue is empty, aborting"
+
+
+logging.getLogger("engineio.client").addFilter(_ClosedClientsWriteLoop())
 
 
 def close_without_waiting(sio: socketio.Client) -> None:
