@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,27 @@ def files_signature(directory: Path | None = None) -> tuple[Any, ...]:
             for path in sorted(directory.rglob("*.yml"))
             for stat in (path.stat(),)
         ),
+    )
+
+
+def territory_names() -> dict[str, str]:
+    """The territories' names by id, read again from the catalogue files only when one of them
+    changes (the console asks on every page, the web server on every link opened; reading
+    the files takes about a second)."""
+    return dict(_names(files_signature())[0])
+
+
+def aid_names() -> dict[str, str]:
+    """The aids' names by id, read as `territory_names`."""
+    return dict(_names(files_signature())[1])
+
+
+@lru_cache(maxsize=2)
+def _names(signature: tuple[Any, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    files = read_files(Path(signature[0]))
+    return (
+        {t["id"]: t["name"] for t in files.territories},
+        {a["id"]: a["name"] for a in files.aids},
     )
 
 

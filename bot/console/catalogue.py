@@ -24,10 +24,10 @@ from starlette.routing import Route
 
 from bot.console.auth import page, settings_of
 from bot.console.db import engine, session
-from bot.console.home import territory_names
 from bot.console.pages import error_page, render
 from catalog import aid_edits, aid_form, aid_overview, audit, store
 from catalog.accounts import Viewer
+from catalog.files import territory_names
 from catalog.freshness import is_due, stale_before, withdrawal
 from catalog.labels import FAMILY_LABELS
 from catalog.models import Account, Aid

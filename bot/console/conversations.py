@@ -27,13 +27,13 @@ from bot import keys
 from bot.console import tracker
 from bot.console.auth import log_action, page, settings_of
 from bot.console.db import session
-from bot.console.home import territory_names
 from bot.console.pages import error_page, render
 from bot.observatory.fold import LINK
 from bot.observatory.links import unseal
 from bot.rasa_api import RasaApi
 from catalog import observatory
 from catalog.accounts import Viewer
+from catalog.files import territory_names
 from catalog.labels import INTENT_LABELS
 from catalog.labels import wording as labels
 from catalog.models import NluCorrection, ObservedConversation

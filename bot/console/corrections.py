@@ -17,7 +17,6 @@ from starlette.routing import Route
 from bot.console.auth import log_action, page, settings_of
 from bot.console.conversations import TEMPLATE_HELPERS, conversation_url, readable
 from bot.console.db import session
-from bot.console.home import territory_names
 from bot.console.pages import NO_STORE, error_page, render
 from catalog.accounts import Viewer
 from catalog.corrections import (
@@ -28,6 +27,7 @@ from catalog.corrections import (
     intent_choices,
     validate_correction,
 )
+from catalog.files import territory_names
 from catalog.models import Account, NluCorrection
 from catalog.privacy import has_contact_details, mask_text
 

@@ -23,10 +23,10 @@ from bot import keys, logs
 from bot.console import tracker
 from bot.console.auth import log_action, page, settings_of
 from bot.console.conversations import TEMPLATE_HELPERS, for_viewer, rasa_api
-from bot.console.home import territory_names
 from bot.console.pages import render
 from catalog.accounts import Viewer
 from catalog.engine import open_catalog, recommend
+from catalog.files import territory_names
 from catalog.profile import parse_profile, valid_fields
 
 logger = logging.getLogger(__name__)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -15,27 +11,7 @@ from bot.console.db import session
 from bot.console.pages import render
 from catalog import audit
 from catalog.accounts import Viewer
-from catalog.files import files_signature, read_files
-
-
-@lru_cache(maxsize=2)
-def _names(signature: tuple[Any, ...]) -> tuple[dict[str, str], dict[str, str]]:
-    files = read_files(Path(signature[0]))
-    return (
-        {t["id"]: t["name"] for t in files.territories},
-        {a["id"]: a["name"] for a in files.aids},
-    )
-
-
-def territory_names() -> dict[str, str]:
-    """The territories' names by id, read again from the catalogue files when one changes
-    (every console page asks; reading the files takes about a second)."""
-    return dict(_names(files_signature())[0])
-
-
-def aid_names() -> dict[str, str]:
-    """The aids' names by id, read as `territory_names`."""
-    return dict(_names(files_signature())[1])
+from catalog.files import territory_names
 
 
 @page()

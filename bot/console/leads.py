@@ -23,10 +23,10 @@ from starlette.routing import Route
 
 from bot.console.auth import log_action, page, settings_of
 from bot.console.db import session
-from bot.console.home import territory_names
 from bot.console.pages import error_page, render
 from catalog import audit
 from catalog.accounts import Viewer
+from catalog.files import territory_names
 from catalog.labels import LEAD_CHANNEL_LABELS, LEAD_STATUS_LABELS
 from catalog.labels import wording as labels
 from catalog.models import Aid, Lead

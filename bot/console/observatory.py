@@ -24,10 +24,10 @@ from bot.console import tracker
 from bot.console.auth import log_action, page, settings_of
 from bot.console.charts import bar_chart
 from bot.console.db import session
-from bot.console.home import aid_names, territory_names
 from bot.console.pages import NO_STORE, error_page, render
 from catalog import observatory_report as report
 from catalog.accounts import Viewer
+from catalog.files import aid_names, territory_names
 
 
 def _date(value: str, label: str, errors: list[str]) -> date | None:

@@ -20,10 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.console.home import aid_names
 from bot.rasa_api import RasaApi, RasaApiUnavailableError
 from bot.web import sessions
 from bot.web.ratelimit import SessionLimiter
+from catalog.files import aid_names
 from catalog.observatory import opened_event
 
 OPENED_PER_MINUTE = 30  # links opened from one address in a minute
