@@ -403,7 +403,9 @@ def events_of(servers: Servers, sender: str) -> int:
         ]
 
 
-def test_finding_3_the_bin_button_erases_on_the_server_and_in_the_browser(servers, desktop):
+def described_project(servers, desktop):
+    """A visitor who opened the widget and described their project: the page, the chat and
+    the session id, with the description stored in the browser and on the server."""
     page = desktop.new_page()
     page.goto(servers.url + "/")
     chat = Chat(page)
@@ -414,6 +416,19 @@ def test_finding_3_the_bin_button_erases_on_the_server_and_in_the_browser(server
     assert session
     assert any(e["text"] == DESCRIPTION for e in state["history"])
     assert events_of(servers, session) > 0
+    return page, chat, session
+
+
+def assert_erased_on_the_server(servers, page, session: str) -> None:
+    # socket.io delivers the confirmation during the turn, Rasa saves (and erases) just after
+    deadline = time.monotonic() + 30
+    while events_of(servers, session) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert events_of(servers, session) == 0, "la conversation est effacée sur le serveur"
+
+
+def test_finding_3_the_bin_button_erases_on_the_server_and_in_the_browser(servers, desktop):
+    page, chat, session = described_project(servers, desktop)
     bin_button = page.get_by_role("button", name="Effacer la conversation et vos données")
     bin_button.click()  # a confirmation first; « Annuler » keeps everything
     question = page.locator(".qp-question")
@@ -430,11 +445,7 @@ def test_finding_3_the_bin_button_erases_on_the_server_and_in_the_browser(server
     ).wait_for()
     assert chat.user_texts() == []
     assert chat.bot_texts() == []
-    # socket.io delivers the confirmation during the turn, Rasa saves (and erases) just after
-    deadline = time.monotonic() + 30
-    while events_of(servers, session) and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert events_of(servers, session) == 0, "la conversation est effacée sur le serveur"
+    assert_erased_on_the_server(servers, page, session)
     kept = stored_widget_state(page)
     assert kept.get("history") == []
     assert kept.get("sessionId") != session
@@ -452,16 +463,7 @@ def test_finding_2_an_erasure_typed_in_words_empties_the_browser_and_starts_a_ne
     stayed after an erasure. Typed in words, « supprimer mes données » erases on the server,
     and the erase marker of the answer empties this browser's copy: no history, a new session
     id, which the next message uses."""
-    page = desktop.new_page()
-    page.goto(servers.url + "/")
-    chat = Chat(page)
-    chat.open()
-    chat.say(DESCRIPTION)
-    state = stored_widget_state(page)
-    session = state["sessionId"]
-    assert session
-    assert any(e["text"] == DESCRIPTION for e in state["history"])
-    assert events_of(servers, session) > 0
+    page, chat, session = described_project(servers, desktop)
 
     chat.input.fill("supprimer mes données")
     chat.input.press("Enter")
@@ -473,10 +475,7 @@ def test_finding_2_an_erasure_typed_in_words_empties_the_browser_and_starts_a_ne
     kept = stored_widget_state(page)
     assert kept.get("history") == []
     assert kept.get("sessionId") != session
-    deadline = time.monotonic() + 30
-    while events_of(servers, session) and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert events_of(servers, session) == 0, "la conversation est effacée sur le serveur"
+    assert_erased_on_the_server(servers, page, session)
 
     # the next message starts a new conversation, under the new session id
     assert chat.say("Bonjour")
