@@ -32,8 +32,9 @@ from urllib.parse import unquote, urlsplit
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy.orm import sessionmaker
 
-from rasa_extensions.tracker_store import rasa_url, write_ahead_log
+from rasa_extensions.tracker_store import kept_sqlite_engine, rasa_url
 
 logger = logging.getLogger(__name__)
 MODES = ("sql", "pika", "off")
@@ -170,8 +171,10 @@ class SelectedEventBroker(EventBroker):
             broker = await sql_broker(rasa_url(url))
             if broker.engine.dialect.name == "sqlite":
                 # One sync of the write-ahead log per commit instead of journal and database,
-                # and the consumer reads while the broker writes (issue 17).
-                write_ahead_log(broker.engine)
+                # the consumer reads while the broker writes, and the writer keeps its
+                # connection (issue 17).
+                broker.engine = kept_sqlite_engine(broker.engine)
+                broker.sessionmaker = sessionmaker(bind=broker.engine)
             return broker
         from rasa.core.brokers.pika import PikaEventBroker
 

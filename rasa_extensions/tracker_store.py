@@ -25,8 +25,9 @@ Here:
   an empty conversation and keep it in memory only, lost at the next restart. The turn stops
   there and the channel tells the person to send the message again (channels.py). Pooled
   connections are tested before use, so the first turn after a restart of the database works.
-- On SQLite the file is put in write-ahead-log mode: one sync per turn's commit instead of
-  two or more, and readers (the console) do not wait for Rasa's writes.
+- On SQLite the file is put in write-ahead-log mode — one sync per turn's commit instead of
+  two or more, and readers (the console) do not wait for Rasa's writes — and connections are
+  kept from one turn to the next instead of opened and closed each time.
 - Cheaper turns (issue 17, measured with `make profile`: the store was 45 % of Rasa's samples
   under load). Rasa's save() re-read the whole conversation from the database only to know
   which events to publish to the event broker; the count remembered at read time says the
@@ -55,8 +56,10 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event, Restarted, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
-from sqlalchemy import func
+from sqlalchemy import create_engine, func
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
 
@@ -82,13 +85,30 @@ def rasa_url(url: str) -> str:
     return url
 
 
-def write_ahead_log(engine: Any) -> None:
-    """SQLite in write-ahead-log mode (kept by the file): a commit appends to the log and
-    syncs it once, instead of syncing a rollback journal and then the database — each turn's
-    save blocked Rasa's event loop about twice as long (issue 17) — and the console reads
-    while Rasa writes. Commits stay synced (synchronous=FULL), erasures included."""
-    with engine.connect() as connection:
+def kept_sqlite_engine(engine: Any) -> Any:
+    """The same SQLite file, through an engine that keeps its connections, in write-ahead-log
+    mode; the given engine is disposed of.
+
+    - Kept connections: SQLAlchemy 1.4 (Rasa's) opens and closes a new SQLite connection for
+      every session on a file; closing the last one checkpoints the log. That was 4 % of the
+      Rasa process's samples under load (`make profile`, issue 17). A QueuePool keeps them, as
+      SQLAlchemy 2 does by default for files; a connection may move between threads (one
+      at a time: the pool hands each to one user).
+    - Write-ahead log (kept by the file): a commit appends to the log and syncs it once,
+      instead of syncing a rollback journal and then the database — each turn's save blocked
+      Rasa's event loop about twice as long — and the console reads while Rasa writes.
+      Commits stay synced (synchronous=FULL), erasures included."""
+    kept = create_engine(
+        engine.url,
+        poolclass=QueuePool,
+        pool_size=2,
+        max_overflow=8,
+        connect_args={"check_same_thread": False},
+    )
+    engine.dispose()
+    with kept.connect() as connection:
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    return kept
 
 
 def is_erase_marker(event: Event) -> bool:
@@ -138,12 +158,13 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Any = None, host: str | None = None, **kwargs: Any) -> None:
         url = kwargs.pop("url", None) or host
         super().__init__(domain=domain, host=rasa_url(url) if url else None, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            self.engine = kept_sqlite_engine(self.engine)
+            self.sessionmaker = sessionmaker(bind=self.engine)
         # A connection is tested before use: after the database restarted, the next turn gets
         # a fresh connection instead of failing on a dead one (SQLAlchemy's pool_pre_ping,
         # which Rasa's store does not pass to create_engine).
         self.engine.pool._pre_ping = True
-        if self.engine.dialect.name == "sqlite":
-            write_ahead_log(self.engine)
         self._recent: OrderedDict[str, DialogueStateTracker] = OrderedDict()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:

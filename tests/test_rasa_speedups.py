@@ -315,7 +315,17 @@ async def main():
     with broker.engine.connect() as connection:
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         rows = connection.exec_driver_sql("select count(*) from events").scalar()
-    print(json.dumps({"journal": journal, "rows": rows}))
+    print(json.dumps({"journal": journal, "rows": rows, **kept(broker.engine)}))
+
+def kept(engine):  # three sessions in a row open one SQLite connection, not three
+    from sqlalchemy import event
+    opened = []
+    event.listen(engine, "connect", lambda *args: opened.append(1))
+    engine.dispose()
+    for _ in range(3):
+        with engine.connect() as connection:
+            connection.exec_driver_sql("select 1")
+    return {"one_connection": len(opened) == 1}
 
 asyncio.run(main())
 """
@@ -323,7 +333,30 @@ asyncio.run(main())
 
 def test_the_sql_event_broker_writes_sqlite_in_write_ahead_log_mode(tmp_path):
     found = in_rasa_runtime(BROKER_PROBE, f"sqlite:///{tmp_path / 'broker.sqlite'}")
-    assert found == {"journal": "wal", "rows": 1}
+    # and keeps its connection: SQLAlchemy 1.4 opened and closed one per write (issue 17)
+    assert found == {"journal": "wal", "rows": 1, "one_connection": True}
+
+
+STORE_PROBE = BROKER_PROBE.split("async def main")[0] + """
+from rasa_extensions.tracker_store import ErasingSQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import UserUttered
+
+async def main():
+    store = ErasingSQLTrackerStore(url=sys.argv[1])
+    tracker = DialogueStateTracker.from_events("moi", [UserUttered("bonjour")])
+    await store.save(tracker)
+    read = await store.retrieve("moi")
+    with store.engine.connect() as connection:
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+    print(json.dumps({"journal": journal, "texts": [e.text for e in read.events
+                      if isinstance(e, UserUttered)], **kept(store.engine)}))
+""" + "def kept" + BROKER_PROBE.split("def kept")[1]
+
+
+def test_the_sqlite_tracker_store_keeps_its_connection_in_write_ahead_log_mode(tmp_path):
+    found = in_rasa_runtime(STORE_PROBE, f"sqlite:///{tmp_path / 'tracker.sqlite'}")
+    assert found == {"journal": "wal", "texts": ["bonjour"], "one_connection": True}
 
 
 # Rasa's SQL broker (stock) and ours, given the same events: the same rows, in the same
