@@ -149,14 +149,15 @@ async def same_load(url: str, conversations: int, cycles: int, prefix: str) -> d
     return {"turns": sum(turns), "wall": wall, "latencies": latencies}
 
 
-def measure_bot(url: str, rasa_pid: int, start_seconds: float, prefix: str) -> dict:
-    """The baseline's load on one running bot: warm-up, 1 conversation, 20 at once."""
+def measure_bot(url: str, rasa_pids: list[int], start_seconds: float, prefix: str) -> dict:
+    """The baseline's load on one running bot: warm-up, 1 conversation, 20 at once. With
+    several Rasa processes, the CPU per turn is theirs together, the memory the largest one's."""
     asyncio.run(same_load(url, 1, 1, f"{prefix}-chauffe"))
     one = asyncio.run(same_load(url, 1, SINGLE_CYCLES, f"{prefix}-seul"))
     load_before = os.getloadavg()[0]
-    cpu_before = cpu_seconds(rasa_pid)
+    cpu_before = sum(cpu_seconds(pid) for pid in rasa_pids)
     many = asyncio.run(same_load(url, PARALLEL, PARALLEL_CYCLES, f"{prefix}-par"))
-    cpu = cpu_seconds(rasa_pid) - cpu_before
+    cpu = sum(cpu_seconds(pid) for pid in rasa_pids) - cpu_before
     return {
         "cpu_per_turn": cpu * 1000 / many["turns"],
         "one_p50": statistics.median(one["latencies"]),
@@ -165,7 +166,7 @@ def measure_bot(url: str, rasa_pid: int, start_seconds: float, prefix: str) -> d
         "many_p50": statistics.median(many["latencies"]),
         "many_p95": percentile(many["latencies"], 0.95),
         "start": start_seconds,
-        "rss": rss_mb(rasa_pid),
+        "rss": max(rss_mb(pid) for pid in rasa_pids),
         "load": (load_before, os.getloadavg()[0]),
     }
 
@@ -188,19 +189,34 @@ COMPARED = (
 )
 
 
-def comparison_body(stock: dict | None, ours: dict, note: str) -> str:
-    """The side-by-side section of docs/benchmarks.md (French)."""
+HEADER = (
+    "| | bot de référence Rasa | ce projet, 1 processus (`make run`) | rapport "
+    "| ce projet, 2 processus (`make run-cluster`) | rapport | objectif (issue 17) |\n"
+    "|---|---|---|---|---|---|---|"
+)
+
+
+def comparison_body(stock: dict | None, ours: dict, cluster: dict | None, note: str) -> str:
+    """The side-by-side section of docs/benchmarks.md (French): the stock bot, ours as
+    `make run` serves it (one Rasa process) and, when it could be started, as `make
+    run-cluster` serves it on this machine (two Rasa processes)."""
+
+    def cells(bot: dict | None, key: str, unit: str) -> str:
+        if bot is None:
+            return "— | —"
+        mine = _number(bot[key], unit)
+        if stock is None or not stock[key]:
+            return f"{mine} | —"
+        return f"{mine} | {bot[key] / stock[key]:.2f}×"
+
     rows = []
     for label, key, unit, _higher, goal in COMPARED:
-        mine = _number(ours[key], unit)
-        if stock is None:
-            rows.append(f"| {label} | — | {mine} | — | {goal} |")
-        else:
-            ratio = ours[key] / stock[key] if stock[key] else float("nan")
-            rows.append(
-                f"| {label} | {_number(stock[key], unit)} | {mine} | {ratio:.2f}× | {goal} |"
-            )
-    loads = [bot["load"] for bot in (stock, ours) if bot is not None]
+        reference = _number(stock[key], unit) if stock is not None else "—"
+        rows.append(
+            f"| {label} | {reference} | {cells(ours, key, unit)} | "
+            f"{cells(cluster, key, unit)} | {goal} |"
+        )
+    loads = [bot["load"] for bot in (stock, ours, cluster) if bot is not None]
     charge = ", ".join(f"{a:.1f} puis {b:.1f}" for a, b in loads)
     today = date.today().isoformat()
     return f"""## Côte à côte : bot de référence Rasa et ce projet (`make bench`, {today})
@@ -212,15 +228,20 @@ enchaîne « {BASELINE_MESSAGES[0]} » → « {BASELINE_MESSAGES[1]} » → « {
 sur le canal REST, en boucle fermée (le message suivant part à l'arrivée de la réponse) ;
 1 conversation : {SINGLE_CYCLES * len(BASELINE_MESSAGES)} tours après un tour de chauffe ;
 {PARALLEL} conversations simultanées : {PARALLEL * PARALLEL_CYCLES * len(BASELINE_MESSAGES)} tours.
-Les deux bots tournent l'un après l'autre dans la même exécution, avec le même Rasa
-(`.venv-rasa`) ; le générateur de charge partage les mêmes cœurs. Charge moyenne de la machine
-(1 min) avant et après la mesure à 20 conversations : {charge} (d'autres travaux tournaient : les
-temps absolus sont bruités, le rapport l'est moins).
+Les bots tournent l'un après l'autre dans la même exécution, avec le même Rasa
+(`.venv-rasa`) : le bot de référence (un processus Rasa, conversations en mémoire), ce projet
+tel que `make run` le sert (un processus Rasa, conversations dans SQLite), puis tel que
+`make run-cluster` le sert sur cette même machine (deux processus Rasa derrière HAProxy,
+conversations dans PostgreSQL, verrou Redis ; le temps CPU est celui des deux processus
+ensemble, la mémoire celle du plus gros ; le démarrage, celui des deux lancés ensemble). **Le
+générateur de charge, les serveurs d'actions, PostgreSQL, Redis et HAProxy partagent les
+mêmes 2 cœurs.** Charge moyenne de la machine (1 min) avant et après chaque mesure à
+20 conversations : {charge} (d'autres travaux peuvent tourner : les temps absolus sont bruités,
+le rapport l'est moins).
 Le rapport est « ce projet / référence » : au-dessus de 1, plus grand (débit : mieux ; temps et
 mémoire : moins bien).
 
-| | bot de référence Rasa | ce projet | rapport | objectif (issue 17) |
-|---|---|---|---|---|
+{HEADER}
 {chr(10).join(rows)}
 
 Seuils « terminé » de l'issue 17 : débit ≥ 1× la référence, p95 ≤ 600 ms à 20 conversations,
@@ -326,12 +347,12 @@ def bench() -> int:
         print("Démarrage du bot de référence…", flush=True)
         with stock_probe.StockProbe(model, settings) as probe:
             stock = measure_bot(
-                probe.url, probe.processes["rasa"].pid, probe.rasa_ready_seconds, "ref"
+                probe.url, [probe.processes["rasa"].pid], probe.rasa_ready_seconds, "ref"
             )
     print("Démarrage des serveurs…", flush=True)
     with Stack(settings) as stack:
         start_seconds = stack.rasa_ready_seconds
-        ours = measure_bot(url, stack.processes["rasa"].pid, start_seconds or 0.0, "qp")
+        ours = measure_bot(url, [stack.processes["rasa"].pid], start_seconds or 0.0, "qp")
         asyncio.run(run_load(url, 1, "warmup"))
         single = [asyncio.run(run_load(url, 1, f"seq{i}")) for i in range(5)]
         one = {
@@ -372,7 +393,12 @@ d'actions et le stockage des conversations SQLite.
 """
     write_section("rest", body)
     print(body)
-    comparison = comparison_body(stock, ours, note)
+    from bot.bench_cluster import baseline_load_on_cluster  # it imports this module
+
+    print("Démarrage de la grappe de deux processus Rasa…", flush=True)
+    cluster, cluster_note = baseline_load_on_cluster(tmp)
+    print(cluster_note, flush=True)
+    comparison = comparison_body(stock, ours, cluster, note + "\n" + cluster_note)
     write_section("comparaison", comparison)
     print(comparison)
     return 0
@@ -501,7 +527,7 @@ def bench_cpu() -> int:
     with Stack(settings) as stack:
         actions_pid = stack.processes["actions"].pid
         actions_before = cpu_seconds(actions_pid)
-        ours = measure_bot(url, stack.processes["rasa"].pid, stack.rasa_ready_seconds or 0, "cpu")
+        ours = measure_bot(url, [stack.processes["rasa"].pid], stack.rasa_ready_seconds or 0, "cpu")
         actions_cpu = cpu_seconds(actions_pid) - actions_before
     turns = SINGLE_CYCLES * 3 + 3 + PARALLEL * PARALLEL_CYCLES * len(BASELINE_MESSAGES)
     ours["actions_cpu_per_turn"] = actions_cpu * 1000 / turns

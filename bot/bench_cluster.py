@@ -33,9 +33,9 @@ import httpx
 
 from bot import keys, rasa_store
 from bot.bench import EPICERIE, percentile, run_load
-from bot.cluster import Cluster, cluster_problem, free_port_range
+from bot.cluster import Cluster, cluster_problem, free_port_range, masked_url
 from bot.runner import StartError, free_port
-from settings import PROJECT_DIR, Settings, SettingsError, get_settings
+from settings import PROJECT_DIR, Settings, SettingsError, get_settings, settings_with
 
 DOC = PROJECT_DIR / "docs" / "benchmarks.md"
 START, END = "<!-- bench:cluster:start -->", "<!-- bench:cluster:end -->"
@@ -92,6 +92,71 @@ def measure(base: Settings, conversations: int, rounds: int, run: str) -> dict[i
             results[replicas] = result
             print(f"  {result['turns']} tours en {result['wall']:.1f} s", flush=True)
     return {1: results[1], 2: results[2]}
+
+
+# Where `make bench` finds this machine's PostgreSQL and Redis when the environment names none
+# (the same defaults as `make bench-cluster` in the Makefile).
+LOCAL_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+LOCAL_REDIS = "redis://127.0.0.1:6379/12"
+
+
+def baseline_load_on_cluster(tmp: Path) -> tuple[dict[str, float] | None, str]:
+    """`make bench`'s third column: the baseline's load (bot/bench.py) on the cluster of `make
+    run-cluster` with two replicas, its defaults otherwise (the event broker included), with
+    its figures, or None and why not. Its conversations are deleted afterwards."""
+    from bot.bench import measure_bot
+
+    base = get_settings()
+    tracker = base.tracker.url if base.tracker.url.startswith("postgresql") else LOCAL_POSTGRESQL
+    locks = base.lock_store.url or LOCAL_REDIS
+    # Several processes cannot share a SQLite broker: as compose.yaml ships it, the broker is
+    # off unless the environment names a shared one (RabbitMQ, or a SQL server).
+    broker = base.event_broker
+    shared = broker.mode == "pika" or (broker.mode == "sql" and "sqlite" not in broker.url)
+    settings = settings_with(
+        QP_EVENT_BROKER=broker.mode if shared else "off",
+        RASA_PORT=str(free_port()),
+        WEB_PORT=str(free_port()),
+        TRACKER_DB=str(tmp / "grappe" / "tracker.sqlite"),
+        QP_TRACKER_URL=tracker,
+        QP_LOCK_STORE_URL=locks,
+        QP_CLUSTER_REPLICAS="2",
+        QP_CLUSTER_RASA_PORT=str(free_port_range(2)),
+        QP_CLUSTER_ACTION_PORT=str(free_port_range(2)),
+        QP_LOG_DIR=str(tmp / "grappe" / "log"),
+    )
+    problem = cluster_problem(settings)
+    if problem:
+        return None, f"Grappe de deux processus non mesurée : {problem}."
+    run = f"bench-grappe-{uuid.uuid4().hex[:8]}"
+    try:
+        with Cluster(settings, with_web=False) as cluster:
+            rasa = [replica.processes["rasa"] for replica in cluster.replicas]
+            start = max(replica.rasa_ready_seconds or 0.0 for replica in cluster.replicas)
+            headers = keys.rest_headers()
+            for index in range(2):  # each replica's first turn loads its caches
+                httpx.post(
+                    f"http://127.0.0.1:{settings.cluster.rasa_port + index}/webhooks/rest/webhook",
+                    json={"sender": f"{run}-warm-{index}", "message": "bonjour"},
+                    headers=headers,
+                    timeout=300,
+                ).raise_for_status()
+            url = f"{cluster.url}/webhooks/rest/webhook"
+            figures = measure_bot(url, [process.pid for process in rasa], start, run)
+    except StartError as error:
+        return None, f"Grappe de deux processus non mesurée : {error}"
+    finally:
+        forget(settings, run)
+    published = (
+        f"événements publiés ({broker.mode}, `{masked_url(broker.url)}`)"
+        if shared
+        else "sans courtier d'événements, comme `compose.yaml` la livre (le processus seul, "
+        "lui, publie chaque événement dans SQLite pour l'observatoire)"
+    )
+    return figures, (
+        f"Grappe : conversations dans `{masked_url(tracker)}`, verrou `{masked_url(locks)}`, "
+        f"{published}."
+    )
 
 
 def forget(settings: Settings, run: str) -> None:

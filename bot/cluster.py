@@ -205,8 +205,8 @@ def run() -> int:
             f"      REST : POST {servers.rasa_url}/webhooks/rest/webhook "
             f"(en-tête {keys.REST_SECRET_HEADER})\n"
             f"  Processus Rasa : ports {first} à {first + count - 1}\n"
-            f"  Conversations : {_masked(settings.tracker.url)} ; "
-            f"verrou : {_masked(settings.lock_store.url)}\n"
+            f"  Conversations : {masked_url(settings.tracker.url)} ; "
+            f"verrou : {masked_url(settings.lock_store.url)}\n"
             f"  Démo du widget web : http://localhost:{servers.web_port}/\n"
             f"  Console des conseillers : http://localhost:{servers.web_port}/console/\n"
             + ("  Telegram : passerelle démarrée\n" if telegram else "")
@@ -242,7 +242,7 @@ def run() -> int:
         cluster.stop()
 
 
-def _masked(url: str) -> str:
+def masked_url(url: str) -> str:
     """A URL without its password, for printing."""
     with contextlib.suppress(ValueError):
         parts = httpx.URL(url)
