@@ -337,7 +337,9 @@ def test_the_sql_event_broker_writes_sqlite_in_write_ahead_log_mode(tmp_path):
     assert found == {"journal": "wal", "rows": 1, "one_connection": True}
 
 
-STORE_PROBE = BROKER_PROBE.split("async def main")[0] + """
+STORE_PROBE = (
+    BROKER_PROBE.split("async def main")[0]
+    + """
 from rasa_extensions.tracker_store import ErasingSQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.events import UserUttered
@@ -351,7 +353,10 @@ async def main():
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
     print(json.dumps({"journal": journal, "texts": [e.text for e in read.events
                       if isinstance(e, UserUttered)], **kept(store.engine)}))
-""" + "def kept" + BROKER_PROBE.split("def kept")[1]
+"""
+    + "def kept"
+    + BROKER_PROBE.split("def kept")[1]
+)
 
 
 def test_the_sqlite_tracker_store_keeps_its_connection_in_write_ahead_log_mode(tmp_path):
