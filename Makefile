@@ -131,7 +131,8 @@ bench: setup train
 profile: setup train
 	$(APP_VENV)/bin/python -m bot.profile
 
-# One Rasa replica, then two, behind HAProxy, same load: the throughput ratio (docs/benchmarks.md).
+# Two Rasa replicas, then one, behind HAProxy, same load, three times: the median throughput
+# ratio (docs/benchmarks.md; one replica alone varies more from run to run than two).
 # Defaults: this machine's PostgreSQL (database test; the benchmark deletes its conversations
 # afterwards), Redis database 12, and no event broker (the turn's cost, not the observatory's).
 bench-cluster: setup train
