@@ -132,6 +132,20 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    sys.excepthook = log_uncaught
+
+
+def log_uncaught(kind: type[BaseException], value: BaseException, trace: Any) -> None:
+    """An exception nobody caught, which ends the process, as one log line like the others
+    (its kind and where, not its text). Python's own hook printed a multi-line traceback
+    between the JSON lines: the action server did when stopped while Sanic's worker manager
+    was syncing (BrokenPipeError), which broke the log's one-object-per-line format."""
+    if issubclass(kind, KeyboardInterrupt):  # Ctrl-C in a terminal: Python's usual way
+        sys.__excepthook__(kind, value, trace)
+        return
+    logging.getLogger("qp.uncaught").critical(
+        "Exception non rattrapée : le processus s'arrête.", exc_info=(kind, value, trace)
+    )
 
 
 def uvicorn_log_config() -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -16,7 +18,7 @@ from fake_rasa import FakeRasa
 from bot import logs, metrics
 from bot.runner import free_port
 from bot.web.process import WebServer
-from settings import WebSettings
+from settings import PROJECT_DIR, WebSettings
 
 
 def sample(text: str, name: str, **labels: str) -> float | None:
@@ -97,6 +99,33 @@ def test_log_lines_are_json_with_the_request_id_and_no_contact_details():
     text = out.getvalue()
     assert "marie.dupont" not in text
     assert "06 12 34 56 78" not in text
+
+
+def test_an_exception_that_ends_a_server_is_one_json_line_without_its_text():
+    """Python printed an uncaught exception as a multi-line traceback between the JSON lines
+    (the action server, stopped while Sanic's manager synced its workers: BrokenPipeError)."""
+    crash = (
+        "from bot import logs\n"
+        "logs.configure('json')\n"
+        "def sync():\n"
+        "    raise BrokenPipeError('marie.dupont@exemple.fr')\n"
+        "sync()\n"
+    )
+    ended = subprocess.run(
+        [sys.executable, "-c", crash],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ended.returncode == 1  # still a failure for whoever started the process
+    lines = [json.loads(line) for line in ended.stderr.splitlines() if line.strip()]
+    assert [(line["level"], line["exception"]) for line in lines] == [
+        ("CRITICAL", "BrokenPipeError")
+    ]
+    assert any(place.endswith(" sync") for place in lines[0]["where"])
+    assert "marie.dupont" not in ended.stderr
 
 
 def test_request_ids_are_kept_only_when_they_are_plain_tokens():
