@@ -125,8 +125,9 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/12"
 
 def baseline_load_on_cluster(tmp: Path) -> tuple[dict[str, float] | None, str]:
     """`make bench`'s third column: the baseline's load (bot/bench.py) on the cluster of `make
-    run-cluster` with two replicas, its defaults otherwise (the event broker included), with
-    its figures, or None and why not. Its conversations are deleted afterwards."""
+    run-cluster` with two replicas (no event broker unless the environment names one they can
+    share, as compose.yaml ships it), with its figures, or None and why not. Its conversations
+    are deleted afterwards."""
     from bot.bench import measure_bot
 
     base = get_settings()
@@ -156,14 +157,8 @@ def baseline_load_on_cluster(tmp: Path) -> tuple[dict[str, float] | None, str]:
         with Cluster(settings, with_web=False) as cluster:
             rasa = [replica.processes["rasa"] for replica in cluster.replicas]
             start = max(replica.rasa_ready_seconds or 0.0 for replica in cluster.replicas)
-            headers = keys.rest_headers()
-            for index in range(2):  # each replica's first turn loads its caches
-                httpx.post(
-                    f"http://127.0.0.1:{settings.cluster.rasa_port + index}/webhooks/rest/webhook",
-                    json={"sender": f"{run}-warm-{index}", "message": "bonjour"},
-                    headers=headers,
-                    timeout=300,
-                ).raise_for_status()
+            for index in range(2):
+                warm_up(settings, index, run)
             url = f"{cluster.url}/webhooks/rest/webhook"
             figures = measure_bot(url, [process.pid for process in rasa], start, run)
     except StartError as error:
