@@ -32,9 +32,8 @@ from urllib.parse import unquote, urlsplit
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.utils.endpoints import EndpointConfig
-from sqlalchemy.orm import sessionmaker
 
-from rasa_extensions.tracker_store import kept_sqlite_engine, rasa_url
+from rasa_extensions.tracker_store import keep_sqlite_connections, rasa_url
 
 logger = logging.getLogger(__name__)
 MODES = ("sql", "pika", "off")
@@ -173,8 +172,7 @@ class SelectedEventBroker(EventBroker):
                 # One sync of the write-ahead log per commit instead of journal and database,
                 # the consumer reads while the broker writes, and the writer keeps its
                 # connection (issue 17).
-                broker.engine = kept_sqlite_engine(broker.engine)
-                broker.sessionmaker = sessionmaker(bind=broker.engine)
+                keep_sqlite_connections(broker)
             return broker
         from rasa.core.brokers.pika import PikaEventBroker
 

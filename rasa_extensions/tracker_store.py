@@ -85,9 +85,10 @@ def rasa_url(url: str) -> str:
     return url
 
 
-def kept_sqlite_engine(engine: Any) -> Any:
-    """The same SQLite file, through an engine that keeps its connections, in write-ahead-log
-    mode; the given engine is disposed of.
+def keep_sqlite_connections(holder: Any) -> None:
+    """Moves a SQL tracker store or event broker of Rasa (its `engine` and `sessionmaker`) on a
+    SQLite file to an engine that keeps its connections, in write-ahead-log mode; the engine
+    Rasa made is disposed of (Rasa's constructors take no pool settings).
 
     - Kept connections: SQLAlchemy 1.4 (Rasa's) opens and closes a new SQLite connection for
       every session on a file; closing the last one checkpoints the log. That was 4 % of the
@@ -99,16 +100,16 @@ def kept_sqlite_engine(engine: Any) -> Any:
       Rasa's event loop about twice as long — and the console reads while Rasa writes.
       Commits stay synced (synchronous=FULL), erasures included."""
     kept = create_engine(
-        engine.url,
+        holder.engine.url,
         poolclass=QueuePool,
         pool_size=2,
         max_overflow=8,
         connect_args={"check_same_thread": False},
     )
-    engine.dispose()
+    holder.engine.dispose()
     with kept.connect() as connection:
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-    return kept
+    holder.engine, holder.sessionmaker = kept, sessionmaker(bind=kept)
 
 
 def is_erase_marker(event: Event) -> bool:
@@ -159,8 +160,7 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         url = kwargs.pop("url", None) or host
         super().__init__(domain=domain, host=rasa_url(url) if url else None, **kwargs)
         if self.engine.dialect.name == "sqlite":
-            self.engine = kept_sqlite_engine(self.engine)
-            self.sessionmaker = sessionmaker(bind=self.engine)
+            keep_sqlite_connections(self)
         # A connection is tested before use: after the database restarted, the next turn gets
         # a fresh connection instead of failing on a dead one (SQLAlchemy's pool_pre_ping,
         # which Rasa's store does not pass to create_engine).
