@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import re
 import signal
 import subprocess
@@ -26,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from bot import keys
-from bot.bench import BASELINE_MESSAGES
+from bot.bench import BASELINE_MESSAGES, PARALLEL_CYCLES
 from bot.runner import Stack, free_port
 from settings import PROJECT_DIR, Settings, settings_with
 
@@ -82,11 +83,19 @@ def shares(svg: Path, parts: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[st
 
 
 def keep_talking(url: str, conversations: int, stop: threading.Event) -> None:
-    async def talk(client: httpx.AsyncClient, sender: str) -> None:
-        while not stop.is_set():
-            for message in BASELINE_MESSAGES:
-                response = await client.post(url, json={"sender": sender, "message": message})
-                response.raise_for_status()
+    """`conversations` closed-loop conversations at once until `stop`, each as long as those of
+    `make bench` (PARALLEL_CYCLES cycles of the baseline's messages), then a new one: a turn's
+    cost grows with its conversation's length, so the profile weighs turns as the bench does."""
+
+    async def talk(client: httpx.AsyncClient, name: str) -> None:
+        for number in itertools.count():
+            sender = f"{name}-{number}"
+            for _ in range(PARALLEL_CYCLES):
+                for message in BASELINE_MESSAGES:
+                    if stop.is_set():
+                        return
+                    response = await client.post(url, json={"sender": sender, "message": message})
+                    response.raise_for_status()
 
     async def main() -> None:
         async with httpx.AsyncClient(timeout=300, headers=keys.rest_headers()) as client:
