@@ -5,6 +5,8 @@
   method, checked side by side inside the Rasa runtime; and in a real Rasa server with a fake
   action server, an invalid reply is still refused (its events and messages lost, the error
   logged as Rasa logs it) while a valid one is used;
+- requests to the action server are serialised by ujson (json_requests.py): the action server
+  reads back exactly the values sent;
 - spaCy loads without the parser and the NER, once per process (spacy_pipes.py): Rasa's
   SpacyNLP gives the same tokens, lemmas, tags and vectors for every NLU example of data/ as
   with Rasa's own loader;
@@ -126,6 +128,60 @@ def test_action_replies_are_accepted_and_refused_exactly_as_by_rasa():
         else:
             assert ours[0] == "jsonschema.exceptions.ValidationError", reply
             assert "Failed to validate Action server response" in ours[1], reply
+
+
+JSON_PROBE = """
+import asyncio, json, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from rasa.utils.endpoints import EndpointConfig
+import rasa_extensions
+from rasa_extensions import json_requests
+
+assert EndpointConfig.session is json_requests.session
+bodies = []
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        bodies.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *args):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+endpoint = EndpointConfig(f"http://127.0.0.1:{server.server_port}/webhook")
+payload = json.loads(sys.argv[1])
+payload["tracker"]["slots"]["montant"] = float("nan")
+asyncio.run(endpoint.request(json=payload, method="post"))
+print(json.dumps({"sent": json.dumps(payload), "received": json.dumps(json.loads(bodies[0])),
+                  "body": bodies[0]}))
+"""
+
+
+def test_requests_to_the_action_server_carry_the_same_json():
+    """What an action server receives from Rasa's `EndpointConfig`, serialised by ujson, reads
+    back as exactly the values sent: accents and other scripts, « / », large integers, floats
+    and NaN."""
+    payload = {
+        "next_action": "validate_profil_form",
+        "sender_id": "conv/1",
+        "tracker": {
+            "sender_id": "conv/1",
+            "slots": {"commune": "Saint-Étienne", "age": 29, "effectif": 10**30},
+            "latest_message": {"text": "épicerie à Roubaix, 10 000 € — 北京 🙂"},
+            "events": [{"event": "user", "timestamp": 1764770000.123456, "confidence": 0.1 + 0.2}],
+        },
+        "domain": {"responses": {"utter_lien": [{"text": "https://www.service-public.fr/"}]}},
+    }
+    found = in_rasa_runtime(JSON_PROBE, json.dumps(payload))
+    assert isinstance(found, dict)
+    assert found["received"] == found["sent"]
+    assert '"https://www.service-public.fr/"' in found["body"]  # « / » not escaped
+    assert found["body"].isascii()
 
 
 def test_spacy_without_parser_and_ner_gives_the_same_features():
