@@ -27,7 +27,6 @@ import hmac
 import logging
 import sys
 import time
-from functools import partial
 from typing import Any
 
 from rasa_sdk import utils
@@ -40,7 +39,6 @@ from rasa_sdk.interfaces import (
 )
 from sanic import Sanic, response
 from sanic.request import Request
-from sanic.worker.loader import AppLoader
 
 from bot import keys, logs, metrics
 from catalog import leads
@@ -143,11 +141,12 @@ def create_app(token: str, observability: ObservabilitySettings | None = None) -
 
 
 def serve(host: str, port: int, token: str) -> None:
-    loader = AppLoader(factory=partial(create_app, token))
-    app = loader.load()
-    app.prepare(host=host, port=port, workers=1, access_log=False)
+    """In this process: Sanic's worker manager would add two processes (itself and its state
+    manager) that poll each other several times a second, for one worker."""
+    app = create_app(token)
+    app.prepare(host=host, port=port, single_process=True, access_log=False)
     logger.info("Action server listening on %s:%s", host, port)
-    Sanic.serve(primary=app, app_loader=loader)
+    Sanic.serve_single(primary=app)
 
 
 def main(argv: list[str] | None = None) -> int:
