@@ -56,7 +56,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event, Restarted, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
-from sqlalchemy import create_engine, func
+from sqlalchemy import bindparam, create_engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -166,6 +166,10 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         # which Rasa's store does not pass to create_engine).
         self.engine.pool._pre_ping = True
         self._recent: OrderedDict[str, DialogueStateTracker] = OrderedDict()
+        table = self.SQLEvent.__table__
+        self._mark_query = select(func.count(table.c.id), func.max(table.c.id)).where(
+            table.c.sender_id == bindparam("sender_id")
+        )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session: the tracker this process saved last, if the database still holds
@@ -190,11 +194,9 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     def _mark(self, session: Any, sender_id: str) -> tuple[int, int | None]:
-        count, last = (
-            session.query(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id))
-            .filter(self.SQLEvent.sender_id == sender_id)
-            .one()
-        )
+        """How many rows the sender has, and the last one's id (one indexed query, built once:
+        an ORM query built for each call cost more than the query itself)."""
+        count, last = session.execute(self._mark_query, {"sender_id": sender_id}).one()
         return int(count), last
 
     async def _retrieve(
@@ -269,15 +271,12 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
                 )
             else:
                 before = self._mark(session, sender_id)
-                rows = [self._row(sender_id, event) for event in events]
-                session.add_all(rows)
-                session.flush()
-                ids = [row.id for row in rows if row.id is not None]
+                last = self._insert(session, [self._row(sender_id, event) for event in events])
                 session.commit()
-                if before == getattr(tracker, _MARK, None) and len(ids) == len(rows):
+                if before == getattr(tracker, _MARK, None):
                     # the database held what this tracker was read or saved with: it now holds
                     # exactly the tracker
-                    mark = (before[0] + len(rows), max([*ids, before[1] or 0]) or None)
+                    mark = (before[0] + len(events), last if events else before[1])
         setattr(tracker, _STORED, len(tracker.events))
         setattr(tracker, _MARK, mark)
         new_session = any(isinstance(event, (SessionStarted, Restarted)) for event in events)
@@ -287,13 +286,25 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
             if len(self._recent) > RECENT_TRACKERS:
                 self._recent.popitem(last=False)
 
-    def _row(self, sender_id: str, event: Event) -> Any:
+    def _insert(self, session: Any, rows: list[dict[str, Any]]) -> int | None:
+        """Inserts the rows in their order and gives the last one's id: all but the last in one
+        statement, the last alone for its id (the ORM inserted them one by one, each as an
+        object to track)."""
+        if not rows:
+            return None
+        table = self.SQLEvent.__table__
+        if len(rows) > 1:
+            session.execute(table.insert(), rows[:-1])
+        return session.execute(table.insert(), rows[-1]).inserted_primary_key[0]
+
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> dict[str, Any]:
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
