@@ -138,8 +138,8 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
 def log_uncaught(kind: type[BaseException], value: BaseException, trace: Any) -> None:
     """An exception nobody caught, which ends the process, as one log line like the others
     (its kind and where, not its text). Python's own hook printed a multi-line traceback
-    between the JSON lines: the action server did when stopped while Sanic's worker manager
-    was syncing (BrokenPipeError), which broke the log's one-object-per-line format."""
+    between the JSON lines, which broke the log's one-object-per-line format (the action
+    server did, with Sanic's worker manager since removed, when stopped while it synced)."""
     if issubclass(kind, KeyboardInterrupt):  # Ctrl-C in a terminal: Python's usual way
         sys.__excepthook__(kind, value, trace)
         return

@@ -19,7 +19,6 @@ import aiohttp
 import ujson
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
-ORIGINAL = EndpointConfig.session
 # The standard library's output, but for the spaces between items: "/" not escaped, and any
 # non-ASCII character escaped.
 dumps = functools.partial(ujson.dumps, escape_forward_slashes=False, ensure_ascii=True)

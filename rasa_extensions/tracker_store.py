@@ -166,7 +166,7 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         # which Rasa's store does not pass to create_engine).
         self.engine.pool._pre_ping = True
         self._recent: OrderedDict[str, DialogueStateTracker] = OrderedDict()
-        table = self.SQLEvent.__table__
+        self._table = table = self.SQLEvent.__table__
         self._mark_query = select(func.count(table.c.id), func.max(table.c.id)).where(
             table.c.sender_id == bindparam("sender_id")
         )
@@ -292,10 +292,9 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         object to track)."""
         if not rows:
             return None
-        table = self.SQLEvent.__table__
         if len(rows) > 1:
-            session.execute(table.insert(), rows[:-1])
-        return session.execute(table.insert(), rows[-1]).inserted_primary_key[0]
+            session.execute(self._table.insert(), rows[:-1])
+        return session.execute(self._table.insert(), rows[-1]).inserted_primary_key[0]
 
     @staticmethod
     def _row(sender_id: str, event: Event) -> dict[str, Any]:

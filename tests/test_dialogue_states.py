@@ -14,11 +14,7 @@ snapshot before a change, from the start), so none is left untested.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
-from settings import PROJECT_DIR
+from rasa_runtime import in_rasa_runtime
 
 PROBE = """
 import collections, json, random, sys
@@ -96,19 +92,8 @@ print(json.dumps({"stories": len(stories), "conversations": len(conversations),
 
 
 def test_past_states_are_exactly_rasas_after_every_event():
-    python = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
-    assert python.exists(), "Rasa n'est pas installé : lancez « make setup »."
-    done = subprocess.run(
-        [str(python), "-c", PROBE],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = in_rasa_runtime(PROBE)
+    assert isinstance(found, dict)
     assert found["stories"] >= 30
     assert found["events"] > 2000
     assert found["checked"] > 3 * 2000

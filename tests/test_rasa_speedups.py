@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 import time
@@ -25,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from rasa_runtime import in_rasa_runtime
 
 from bot.keys import rest_headers
 from bot.runner import Stack, free_port
@@ -100,22 +100,6 @@ print(json.dumps({"texts": len(texts), "different": different[:5],
                   "rasa": rasa_model.pipe_names, "ours": ours_model.pipe_names,
                   "loaded_once": SpacyNLP.load_model("fr_core_news_md").model is ours_model}))
 """
-
-
-def in_rasa_runtime(code: str, *args: str) -> object:
-    python = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
-    assert python.exists(), "Rasa n'est pas installé : lancez « make setup »."
-    result = subprocess.run(
-        [str(python), "-c", code, *args],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_action_replies_are_accepted_and_refused_exactly_as_by_rasa():
